@@ -1,0 +1,52 @@
+import type { QAEngine } from '../engine';
+
+/** Where a model came from and what loading it cost; exposed by the API's model information field. */
+export interface ModelInfo {
+  /** Human name, e.g. the Hugging Face repo id or the folder / object name. */
+  name: string;
+  /** The URI it was loaded from: `s3://bucket/prefix/`, `s3://bucket/key.tar.gz` or a local path. */
+  source: string;
+  /** True when the int8 dynamically quantized ONNX file was chosen. */
+  quantized: boolean;
+  /** True for the generated random-weight demo model: its answers mean nothing. */
+  demo: boolean;
+  /** Input names the ONNX graph declares, in order. */
+  inputNames: string[];
+  /** Longest window the engine feeds the model (tokens). */
+  maxSequenceLength: number;
+  /** Bytes read for the model and tokenizer files together. */
+  bytes: number;
+  /** ETag of the ONNX object when it came from S3. */
+  etag: string | null;
+  /** ISO-8601 time the load finished. */
+  loadedAt: string;
+  timings: {
+    downloadMs: number;
+    sessionCreateMs: number;
+    tokenizerMs: number;
+    totalMs: number;
+  };
+}
+
+export type EngineState = 'idle' | 'loading' | 'ready' | 'failed';
+
+/**
+ * One model per container: `get()` starts the load on first use, concurrent callers share it, and a
+ * failed load is retried by a later call (with backoff), never cached as a permanent failure.
+ */
+export interface EngineProvider {
+  /** The loaded engine; rejects with ModelUnavailableError while the model cannot be loaded. */
+  get(): Promise<QAEngine>;
+  /** Provenance of the loaded model, or null until a load has succeeded. */
+  info(): ModelInfo | null;
+  state(): EngineState;
+}
+
+/** The model cannot be loaded right now (maps to MODEL_UNAVAILABLE, HTTP 503). */
+export class ModelUnavailableError extends Error {
+  override readonly name = 'ModelUnavailableError';
+  readonly code = 'MODEL_UNAVAILABLE' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
