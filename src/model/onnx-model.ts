@@ -1,0 +1,98 @@
+/**
+ * The ONNX side of the engine: one onnxruntime session, fed by the input names the model declares.
+ * Each window runs as its own call, unpadded: on CPU padding windows into a batch does not lower the
+ * per-sequence cost, and with an int8 model it changes the answers (dynamic quantization scales
+ * activations over the whole input tensor, so a window's logits would depend on its batch mates).
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { InferenceError } from './errors';
+
+export interface OnnxModelOptions {
+  /** Threads for one run; defaults to the cores this process may use. */
+  intraOpNumThreads?: number;
+}
+
+export interface WindowInput {
+  inputIds: readonly number[];
+  typeIds: readonly number[];
+}
+
+export interface WindowLogits {
+  start: Float32Array;
+  end: Float32Array;
+}
+
+export class OnnxQAModel {
+  /** Runs are chained: concurrent runs would only split the same cores and slow each other. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(model: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxQAModel> {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.intraOpNumThreads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+    const session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, sessionOptions)
+        : await ort.InferenceSession.create(model, sessionOptions);
+    for (const name of ['input_ids', 'attention_mask']) {
+      if (!session.inputNames.includes(name)) {
+        throw new Error(`The ONNX model has no input ${name} (it declares ${session.inputNames.join(', ')})`);
+      }
+    }
+    for (const name of ['start_logits', 'end_logits']) {
+      if (!session.outputNames.includes(name)) {
+        throw new Error(`The ONNX model has no output ${name} (it declares ${session.outputNames.join(', ')})`);
+      }
+    }
+    return new OnnxQAModel(session, session.inputNames, session.outputNames);
+  }
+
+  get usesTokenTypeIds(): boolean {
+    return this.inputNames.includes('token_type_ids');
+  }
+
+  /** Start and end logits of one window. Rejects with InferenceError when onnxruntime fails. */
+  run(window: WindowInput): Promise<WindowLogits> {
+    const result = this.queue.then(() => this.runNow(window));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(window: WindowInput): Promise<WindowLogits> {
+    const length = window.inputIds.length;
+    const dims = [1, length];
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of this.inputNames) {
+      const data = new BigInt64Array(length);
+      if (name === 'input_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.inputIds[i]);
+      else if (name === 'attention_mask') data.fill(1n);
+      else if (name === 'token_type_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.typeIds[i]);
+      else throw new InferenceError(`The ONNX model declares an input the engine cannot feed: ${name}`);
+      feeds[name] = new ort.Tensor('int64', data, dims);
+    }
+    let outputs: ort.InferenceSession.ReturnType;
+    try {
+      outputs = await this.session.run(feeds, ['start_logits', 'end_logits']);
+    } catch (cause) {
+      throw new InferenceError(`onnxruntime failed on a window of ${length} tokens`, { cause });
+    }
+    return {
+      start: outputs.start_logits.data as Float32Array,
+      end: outputs.end_logits.data as Float32Array,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

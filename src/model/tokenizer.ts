@@ -1,0 +1,47 @@
+/**
+ * Tokenization with Hugging Face's Rust `tokenizers` (exact ids and offsets). Truncation and padding
+ * are switched off: the Rust truncation with a stride silently drops most of a long context
+ * (huggingface/tokenizers#2091) and panics when the stride does not fit, which kills the process.
+ * Question and context are encoded separately, without special tokens; windows are cut in
+ * TypeScript (see windows.ts) from the layout read here.
+ */
+import { Tokenizer } from 'tokenizers';
+import { pairLayoutFromTokenizerJson, type PairLayout } from './special-tokens';
+import { codePointIndex } from './utf16-offsets';
+
+/** One text's tokens, with offsets already converted to UTF-16 units of that text. */
+export interface EncodedText {
+  ids: number[];
+  /** [start, end) of each token in the text, UTF-16 units, end exclusive. */
+  offsets: Array<[number, number]>;
+  /** The word each token belongs to (the pre-tokenizer's words), for `alignToWords`. */
+  wordIds: Array<number | null>;
+}
+
+export class QATokenizer {
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    /** Where [CLS]/[SEP] (or their equivalents) go around a question/context pair. */
+    readonly layout: PairLayout,
+  ) {}
+
+  /** Loads the contents of a `tokenizer.json`. Throws on invalid JSON or an unsupported layout. */
+  static fromJson(tokenizerJson: string): QATokenizer {
+    const parsed = JSON.parse(tokenizerJson);
+    const layout = pairLayoutFromTokenizerJson(parsed);
+    const tokenizer = Tokenizer.fromString(tokenizerJson);
+    tokenizer.disableTruncation();
+    tokenizer.disablePadding();
+    return new QATokenizer(tokenizer, layout);
+  }
+
+  async encode(text: string): Promise<EncodedText> {
+    const encoding = await this.tokenizer.encode(text, null, { addSpecialTokens: false });
+    const index = codePointIndex(text);
+    return {
+      ids: encoding.getIds(),
+      offsets: encoding.getOffsets().map(([s, e]) => [index.toUtf16(s), index.toUtf16(e)] as [number, number]),
+      wordIds: encoding.getWordIds().map((w) => (w === undefined || w === null || w < 0 ? null : w)),
+    };
+  }
+}
