@@ -1,0 +1,39 @@
+/**
+ * The per-request DataLoader in front of the engine: every `answer`, `answers` and
+ * `answerMany` input of one HTTP request becomes one `answerMany` call.
+ */
+import DataLoader from 'dataloader';
+import type { EngineProvider } from '../model/loading/types';
+import type { Answer, QAInput } from '../model/types';
+
+/**
+ * Dispatch after the current turn of the event loop rather than DataLoader's default (after
+ * the current microtask queue, roughly). Apollo runs the operations of an HTTP batch
+ * concurrently, each through its own chain of awaits (parse, validate, plugin hooks), so the
+ * last operation may reach its resolvers several microtasks after the first one has; all of
+ * that work is promise-based, so it has finished by the time `setImmediate` fires.
+ */
+export function afterCurrentTurn(dispatch: () => void): void {
+  setImmediate(dispatch);
+}
+
+/** Identical inputs (same question, context and options) are answered once per request. */
+export function inputKey(input: QAInput): string {
+  const options = input.options ?? {};
+  const sorted = Object.keys(options)
+    .sort()
+    .map((k) => [k, options[k as keyof typeof options]]);
+  return JSON.stringify([input.question, input.context, sorted]);
+}
+
+export function createAnswerLoader(provider: EngineProvider): DataLoader<QAInput, Answer[], string> {
+  return new DataLoader<QAInput, Answer[], string>(
+    async (inputs) => {
+      // A provider failure (ModelUnavailableError) rejects every load of the batch with it.
+      const engine = await provider.get();
+      // Error slots (QAInputError) reject only their own load: DataLoader's contract.
+      return engine.answerMany(inputs);
+    },
+    { batchScheduleFn: afterCurrentTurn, cacheKeyFn: inputKey },
+  );
+}

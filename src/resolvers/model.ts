@@ -1,0 +1,31 @@
+/** `model` and `health`: information about the model and this server instance. */
+import type { HealthResolvers, ModelInfoResolvers, QueryResolvers } from '../generated/graphql';
+import { toGraphQLError } from '../server/errors';
+
+export const modelQueryResolvers: Pick<QueryResolvers, 'model' | 'health'> = {
+  model: async (_parent, _args, ctx) => {
+    try {
+      // Loads on first use, so clients (and deploy scripts) can warm an instance with it.
+      await ctx.provider.get();
+    } catch (error) {
+      throw toGraphQLError(error);
+    }
+    return ctx.provider.info();
+  },
+  // Never awaits the model: a health check must stay cheap even while the model loads.
+  health: (_parent, _args, ctx) => ({
+    state: ctx.provider.state(),
+    uptimeSeconds: (Date.now() - ctx.serverStartedAt) / 1000,
+  }),
+};
+
+export const modelInfoResolvers: ModelInfoResolvers = {
+  sizeBytes: (info) => info.bytes,
+  loadTimings: (info) => info.timings,
+};
+
+export const healthResolvers: HealthResolvers = {
+  ready: (health) => health.state === 'ready',
+  modelState: (health) => health.state.toUpperCase() as 'IDLE' | 'LOADING' | 'READY' | 'FAILED',
+  uptimeSeconds: (health) => health.uptimeSeconds,
+};

@@ -1,0 +1,90 @@
+/**
+ * Argument checks done before anything reaches the engine. Each failure names the argument
+ * (as the client wrote it, e.g. `inputs[3].question` or `options.docStride`) and the limit, so
+ * a client can fix the request without reading the docs.
+ */
+import type { QAInput, QAOptions } from '../model/types';
+import type { AnswerOptions } from '../generated/graphql';
+import type { ApiLimits } from '../server/config';
+import { badUserInput } from '../server/errors';
+
+/** Ranges of the options; the engine checks how they combine (e.g. docStride vs. window room). */
+export const OPTION_RANGES = {
+  maxAnswerLength: { min: 1, max: 512 },
+  docStride: { min: 0, max: 511 },
+  maxSeqLength: { min: 16, max: 512 },
+} as const;
+
+function checkRange(value: number, min: number, max: number, argument: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw badUserInput(`${argument} must be an integer from ${min} to ${max}, got ${value}.`, argument);
+  }
+}
+
+/** Drops nulls (GraphQL's "not given") and checks each option's range. */
+export function toEngineOptions(
+  options: AnswerOptions | null | undefined,
+  prefix: string,
+): Partial<QAOptions> {
+  const result: Partial<QAOptions> = {};
+  if (!options) return result;
+  for (const name of ['maxAnswerLength', 'docStride', 'maxSeqLength'] as const) {
+    const value = options[name];
+    if (value === null || value === undefined) continue;
+    checkRange(value, OPTION_RANGES[name].min, OPTION_RANGES[name].max, `${prefix}options.${name}`);
+    result[name] = value;
+  }
+  if (options.handleImpossibleAnswer != null) result.handleImpossibleAnswer = options.handleImpossibleAnswer;
+  if (options.alignToWords != null) result.alignToWords = options.alignToWords;
+  return result;
+}
+
+export interface RawInput {
+  question: string;
+  context: string;
+  topK: number;
+  options?: AnswerOptions | null;
+}
+
+/**
+ * Checks one input and turns it into the engine's QAInput. `prefix` is how the client named
+ * the input (`""` for top-level arguments, `inputs[3].` inside `answerMany`).
+ */
+export function validateInput(raw: RawInput, limits: ApiLimits, prefix = ''): QAInput {
+  if (raw.question.trim() === '') {
+    throw badUserInput(`${prefix}question must not be empty.`, `${prefix}question`);
+  }
+  if (raw.question.length > limits.maxQuestionLength) {
+    throw badUserInput(
+      `${prefix}question is ${raw.question.length} characters long; the limit is ${limits.maxQuestionLength}.`,
+      `${prefix}question`,
+    );
+  }
+  if (raw.context.trim() === '') {
+    throw badUserInput(`${prefix}context must not be empty.`, `${prefix}context`);
+  }
+  if (raw.context.length > limits.maxContextLength) {
+    throw badUserInput(
+      `${prefix}context is ${raw.context.length} characters long; the limit is ${limits.maxContextLength}.`,
+      `${prefix}context`,
+    );
+  }
+  checkRange(raw.topK, 1, limits.maxTopK, `${prefix}topK`);
+  const options = toEngineOptions(raw.options, prefix);
+  return { question: raw.question, context: raw.context, options: { ...options, topK: raw.topK } };
+}
+
+/**
+ * Counts an accepted context against the request-wide budget (all operations of an HTTP batch
+ * share it), which bounds the CPU time one HTTP request can ask for.
+ */
+export function chargeContext(usage: { contextLength: number }, input: QAInput, limits: ApiLimits, argument: string): void {
+  const next = usage.contextLength + input.context.length;
+  if (next > limits.maxRequestContextLength) {
+    throw badUserInput(
+      `This request's contexts add up to more than ${limits.maxRequestContextLength} characters; split it into several requests.`,
+      argument,
+    );
+  }
+  usage.contextLength = next;
+}

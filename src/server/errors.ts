@@ -1,0 +1,115 @@
+/**
+ * The API's error vocabulary: every error a client can see has a stable `extensions.code`, and
+ * the codes that describe the whole request also set its HTTP status (Apollo reads
+ * `extensions.http` from resolver errors and removes it from the response).
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { HeaderMap } from '@apollo/server';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  MODEL_UNAVAILABLE: 'MODEL_UNAVAILABLE',
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  BAD_REQUEST: 'BAD_REQUEST',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Seconds a client should wait before retrying while the model loads or recovers. */
+const MODEL_RETRY_AFTER_SECONDS = '5';
+
+/**
+ * An argument is out of range. HTTP 400, like Apollo's own variable-coercion errors: the client
+ * must change the request, retrying it unchanged cannot help.
+ */
+export function badUserInput(message: string, argument: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, argument, http: { status: 400 } },
+  });
+}
+
+/** The model cannot be loaded now: HTTP 503 with Retry-After, since retrying later can succeed. */
+export function modelUnavailable(cause: Error): GraphQLError {
+  return new GraphQLError('The model is not available right now; retry later.', {
+    originalError: cause,
+    extensions: {
+      code: ErrorCode.MODEL_UNAVAILABLE,
+      http: { status: 503, headers: new HeaderMap([['retry-after', MODEL_RETRY_AFTER_SECONDS]]) },
+    },
+  });
+}
+
+/** Duck-typed rather than `instanceof`: the engine and loader classes may be bundled twice. */
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+export function isModelUnavailable(error: unknown): error is Error {
+  return codeOf(error) === ErrorCode.MODEL_UNAVAILABLE;
+}
+
+export function isEngineInputError(error: unknown): error is Error & { field?: string } {
+  return error instanceof Error && codeOf(error) === ErrorCode.BAD_USER_INPUT;
+}
+
+/**
+ * Maps an engine or loader error to the GraphQL error the client sees. Anything unexpected
+ * becomes INTERNAL_SERVER_ERROR, whose message `formatError` masks in production.
+ */
+export function toGraphQLError(error: unknown, argumentPrefix = ''): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  if (isModelUnavailable(error)) return modelUnavailable(error);
+  if (isEngineInputError(error)) {
+    const argument = argumentPrefix + (error.field ?? 'input');
+    return badUserInput(error.message, argument);
+  }
+  const cause = error instanceof Error ? error : new Error(String(error));
+  return new GraphQLError(cause.message, {
+    originalError: cause,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  });
+}
+
+const MASKED_MESSAGE = 'Internal server error';
+
+/** Codes whose messages are written for clients; everything else is masked in production. */
+const PUBLIC_CODES = new Set<string>([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.MODEL_UNAVAILABLE,
+  ErrorCode.BATCH_TOO_LARGE,
+  ErrorCode.PAYLOAD_TOO_LARGE,
+  ErrorCode.BAD_REQUEST,
+  // Apollo's own request-level codes: their messages describe the query, not the server.
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * Apollo's `formatError`. With masking on, an error without a public code keeps only the masked
+ * message and INTERNAL_SERVER_ERROR: no stack, no file paths, no driver messages. The original
+ * is logged so the operator still sees it.
+ */
+export function createFormatError(options: { maskErrors: boolean; log?: (message: string, error: unknown) => void }) {
+  const log = options.log ?? ((message, error) => console.error(message, error));
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
+      if (!options.maskErrors) return formatted;
+      // Apollo adds a stack trace only when includeStacktraceInErrorResponses is on; be explicit.
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    if (!options.maskErrors) return formatted;
+    log('Internal error while answering a GraphQL request:', error);
+    return {
+      message: MASKED_MESSAGE,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
