@@ -7,4 +7,5 @@ module.exports = {
   // Model generation and ONNX sessions are CPU-bound; two workers match the machines' two cores.
   maxWorkers: 2,
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
