@@ -1,0 +1,109 @@
+/**
+ * Errors raised while fetching a model. Each names the object (an `s3://` URI or a local path) it is
+ * about, because "Access Denied" alone does not tell an operator which of four objects to fix.
+ * The provider wraps any of them in a ModelUnavailableError for API callers.
+ */
+
+/** Why a model could not be fetched; stable for logs and tests. */
+export type ModelLoadReason =
+  | 'INVALID_URI'
+  | 'OBJECT_NOT_FOUND'
+  | 'BUCKET_NOT_FOUND'
+  | 'ACCESS_DENIED'
+  | 'TRUNCATED'
+  | 'TIMEOUT'
+  | 'UNREACHABLE'
+  | 'MISSING_FILE'
+  | 'INVALID_MODEL'
+  | 'STORAGE_ERROR';
+
+/** Base class: a model source could not be read or does not hold a usable model. */
+export class ModelLoadError extends Error {
+  override readonly name: string = 'ModelLoadError';
+  constructor(
+    message: string,
+    /** The object or path the message is about. */
+    readonly object: string,
+    readonly reason: ModelLoadReason = 'STORAGE_ERROR',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The model URI is not one of the supported forms. */
+export class InvalidModelUriError extends ModelLoadError {
+  override readonly name = 'InvalidModelUriError';
+  constructor(uri: string, why: string) {
+    super(`Invalid model URI "${uri}": ${why}`, uri, 'INVALID_URI');
+  }
+}
+
+/** S3 answered NoSuchKey / 404 for the object. */
+export class ModelObjectNotFoundError extends ModelLoadError {
+  override readonly name = 'ModelObjectNotFoundError';
+  constructor(object: string, options?: { cause?: unknown }) {
+    super(`Model object not found: ${object}`, object, 'OBJECT_NOT_FOUND', options);
+  }
+}
+
+/** S3 answered NoSuchBucket. */
+export class ModelBucketNotFoundError extends ModelLoadError {
+  override readonly name = 'ModelBucketNotFoundError';
+  constructor(object: string, bucket: string, options?: { cause?: unknown }) {
+    super(`Bucket "${bucket}" does not exist (reading ${object})`, object, 'BUCKET_NOT_FOUND', options);
+  }
+}
+
+/** S3 answered 403 AccessDenied: the role lacks s3:GetObject (or the KMS key) for the object. */
+export class ModelAccessDeniedError extends ModelLoadError {
+  override readonly name = 'ModelAccessDeniedError';
+  constructor(object: string, options?: { cause?: unknown }) {
+    super(`Access denied reading ${object} (check s3:GetObject and KMS permissions)`, object, 'ACCESS_DENIED', options);
+  }
+}
+
+/** The body ended before ContentLength bytes arrived (or carried more than announced). */
+export class TruncatedModelObjectError extends ModelLoadError {
+  override readonly name = 'TruncatedModelObjectError';
+  constructor(object: string, received: number, expected: number, options?: { cause?: unknown }) {
+    super(
+      `Truncated read of ${object}: received ${received} of ${expected} bytes`,
+      object,
+      'TRUNCATED',
+      options,
+    );
+  }
+}
+
+/** No byte arrived within the idle timeout, or the whole read exceeded its deadline. */
+export class ModelReadTimeoutError extends ModelLoadError {
+  override readonly name = 'ModelReadTimeoutError';
+  constructor(object: string, ms: number, what = 'read', options?: { cause?: unknown }) {
+    super(`Timed out after ${ms} ms (${what}) reading ${object}`, object, 'TIMEOUT', options);
+  }
+}
+
+/** The storage endpoint could not be reached (connection refused/reset, DNS). */
+export class ModelStoreUnreachableError extends ModelLoadError {
+  override readonly name = 'ModelStoreUnreachableError';
+  constructor(object: string, detail: string, options?: { cause?: unknown }) {
+    super(`Cannot reach storage for ${object}: ${detail}`, object, 'UNREACHABLE', options);
+  }
+}
+
+/** A file the engine needs (tokenizer.json, an .onnx) is absent from the source. */
+export class MissingModelFileError extends ModelLoadError {
+  override readonly name = 'MissingModelFileError';
+  constructor(object: string, detail?: string, options?: { cause?: unknown }) {
+    super(`Missing model file: ${object}${detail ? ` (${detail})` : ''}`, object, 'MISSING_FILE', options);
+  }
+}
+
+/** The bytes were read but do not make a model (ONNX session or tokenizer creation failed). */
+export class InvalidModelError extends ModelLoadError {
+  override readonly name = 'InvalidModelError';
+  constructor(object: string, detail: string, options?: { cause?: unknown }) {
+    super(`Invalid model ${object}: ${detail}`, object, 'INVALID_MODEL', options);
+  }
+}

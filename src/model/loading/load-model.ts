@@ -1,0 +1,104 @@
+import { rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { QAEngine } from '../engine';
+import type { QuestionAnswererSource } from '../question-answerer';
+import type { S3ReadOptions } from './config';
+import { InvalidModelError, ModelLoadError } from './errors';
+import { fetchModelFiles, type ModelFiles } from './fetch-model-files';
+import { summarizeConfig } from './model-files';
+import { parseModelUri, type ModelSource } from './source-uri';
+import type { ModelInfo } from './types';
+
+/** The engine as the loader sees it: a QAEngine that may report its own load timings. */
+export type LoadableEngine = QAEngine & { loadTimings?: { sessionCreateMs: number; tokenizerMs: number } };
+
+/** Creates an engine from fetched files; `QuestionAnswerer.create` in production, a fake in tests. */
+export type EngineFactory = (source: QuestionAnswererSource) => Promise<LoadableEngine>;
+
+/** A loaded model and its provenance. */
+export interface LoadedModel {
+  engine: QAEngine;
+  info: ModelInfo;
+}
+
+export interface LoadModelOptions {
+  s3?: S3Client;
+  preferQuantized: boolean;
+  read: S3ReadOptions;
+  createEngine?: EngineFactory;
+  /** Overrides `demo` (the default resolver's fallback marks its model even if config.json does not). */
+  demo?: boolean;
+  /** Overrides the name taken from config.json / the URI. */
+  name?: string;
+}
+
+/** The engine window cap used when config.json does not say; DistilBERT's positions. */
+const DEFAULT_MAX_SEQ = 384;
+
+const defaultFactory: EngineFactory = async (source) => {
+  // Lazy so tests of the loader with a fake factory never load onnxruntime.
+  const { QuestionAnswerer } = await import('../question-answerer');
+  return QuestionAnswerer.create(source);
+};
+
+/** Human name: config.json's `_name_or_path`, else the last path segment of the source. */
+export function modelName(source: ModelSource, configName: string | undefined): string {
+  if (configName) return configName;
+  const raw = source.kind === 's3-folder' ? source.prefix || source.bucket : source.kind === 's3-archive' ? source.key : source.path;
+  return path.posix.basename(raw.replace(/\/+$/, '')).replace(/\.(tar\.gz|tgz)$/i, '') || raw;
+}
+
+/**
+ * Fetches a model from `uri` and creates its engine, timing each step. Errors are ModelLoadError
+ * subclasses naming the object at fault; a session that fails to create (corrupt ONNX, bad
+ * tokenizer) becomes InvalidModelError naming both files it was built from.
+ */
+export async function loadModel(uri: string | ModelSource, options: LoadModelOptions): Promise<LoadedModel> {
+  const started = performance.now();
+  const source = typeof uri === 'string' ? parseModelUri(uri) : uri;
+  const files: ModelFiles = await fetchModelFiles(source, options);
+  const summary = summarizeConfig(files.config);
+  const createEngine = options.createEngine ?? defaultFactory;
+  let engine: LoadableEngine;
+  const createStarted = performance.now();
+  try {
+    engine = await createEngine({ model: files.model, tokenizerJson: files.tokenizerJson, config: files.config });
+  } catch (err) {
+    if (err instanceof ModelLoadError) throw err;
+    throw new InvalidModelError(
+      files.modelObject,
+      `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,
+      { cause: err },
+    );
+  } finally {
+    // onnxruntime has read the spilled file by now (or failed); /tmp is small on Lambda.
+    await Promise.all(files.tempFiles.map((f) => rm(f, { force: true })));
+  }
+  const createMs = performance.now() - createStarted;
+  const sessionCreateMs = engine.loadTimings?.sessionCreateMs ?? createMs;
+  const tokenizerMs = engine.loadTimings?.tokenizerMs ?? 0;
+  const maxPositions = engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_SEQ;
+  const info: ModelInfo = {
+    name: options.name ?? modelName(source, summary.name),
+    source: source.uri,
+    quantized: files.quantized,
+    demo: options.demo ?? summary.demo,
+    inputNames: [...(engine.description?.inputNames ?? [])],
+    maxSequenceLength: Math.min(DEFAULT_MAX_SEQ, maxPositions),
+    bytes: files.bytes,
+    etag: files.etag,
+    loadedAt: new Date().toISOString(),
+    timings: {
+      downloadMs: round(files.downloadMs),
+      sessionCreateMs: round(sessionCreateMs),
+      tokenizerMs: round(tokenizerMs),
+      totalMs: round(performance.now() - started),
+    },
+  };
+  return { engine, info };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

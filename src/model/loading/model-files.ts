@@ -1,0 +1,61 @@
+/**
+ * Which files make a model, and which ONNX file to pick. Pure: the sources (S3 folder, archive,
+ * local folder) ask these functions, so they all choose the same way.
+ */
+
+/** The tokenizer the engine needs (Hugging Face fast tokenizer format). */
+export const TOKENIZER_FILE = 'tokenizer.json';
+/** Model configuration (max_position_embeddings, `_generated.demo`); optional. */
+export const CONFIG_FILE = 'config.json';
+export const QUANTIZED_ONNX = 'onnx/model_quantized.onnx';
+export const FULL_ONNX = 'onnx/model.onnx';
+
+/**
+ * ONNX paths to try, best first. Hugging Face exports keep them under `onnx/`; the tutorial's bundle
+ * and hand-made folders often have `model.onnx` at the root, so those come last.
+ */
+export function onnxCandidates(preferQuantized: boolean): string[] {
+  const ordered = preferQuantized ? [QUANTIZED_ONNX, FULL_ONNX] : [FULL_ONNX, QUANTIZED_ONNX];
+  return [...ordered, ...ordered.map((p) => p.slice('onnx/'.length))];
+}
+
+/** True when the chosen file is the int8 dynamically quantized export. */
+export function isQuantizedName(name: string): boolean {
+  return /quantized|int8|q8/i.test(name.split('/').pop() ?? name);
+}
+
+/**
+ * Picks the ONNX file among archive or folder entries. Entries may sit under one top-level directory
+ * (`bundle/onnx/model.onnx`), so the match is on the path suffix. Returns undefined when none.
+ */
+export function pickOnnxEntry(names: readonly string[], preferQuantized: boolean): string | undefined {
+  const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
+  for (const candidate of onnxCandidates(preferQuantized)) {
+    const hit = onnx.find((n) => n === candidate || n.endsWith(`/${candidate}`));
+    if (hit) return hit;
+  }
+  // Any other single .onnx file (e.g. `distilbert.onnx`) rather than failing on a naming detail.
+  return onnx.length === 1 ? onnx[0] : undefined;
+}
+
+/** Finds `tokenizer.json` / `config.json` among entries that may sit under one top directory. */
+export function pickNamedEntry(names: readonly string[], file: string): string | undefined {
+  return names.find((n) => n === file) ?? names.find((n) => n.endsWith(`/${file}`));
+}
+
+/** What config.json says about the model, read defensively (it is user-provided JSON). */
+export interface ModelConfigSummary {
+  name: string | undefined;
+  demo: boolean;
+  maxPositionEmbeddings: number | undefined;
+}
+
+/** Reads name, demo flag (`_generated.demo`, written by the test-model generator) and length limit. */
+export function summarizeConfig(config: Record<string, unknown> | undefined): ModelConfigSummary {
+  const generated = config?._generated;
+  const demo =
+    typeof generated === 'object' && generated !== null && (generated as Record<string, unknown>).demo === true;
+  const name = typeof config?._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : undefined;
+  const mpe = config?.max_position_embeddings;
+  return { name, demo, maxPositionEmbeddings: typeof mpe === 'number' ? mpe : undefined };
+}

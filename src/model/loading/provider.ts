@@ -1,0 +1,134 @@
+import type { QAEngine } from '../engine';
+import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff';
+import type { LoadedModel } from './load-model';
+import { ModelUnavailableError, type EngineProvider, type EngineState, type ModelInfo } from './types';
+
+/** Minimal logger (console, or Powertools' Logger, fits). */
+export interface LoadLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface ModelProviderOptions {
+  /** Backoff after failed loads (default 1 s doubling to 30 s). */
+  backoff?: BackoffOptions;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+  logger?: LoadLogger;
+  /** Describes the source in messages (e.g. the URI), when known before loading. */
+  describe?: string;
+}
+
+const silent: LoadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The model singleton of one container (implements EngineProvider).
+ *
+ * - The first `get()` (or `warmUp()`) starts the load; concurrent callers await the same promise,
+ *   so ten cold requests cause one download.
+ * - A failed load is reported as ModelUnavailableError with the reason, and is not cached: after a
+ *   backoff (exponential, capped) the next call starts a new load. During the backoff calls fail
+ *   fast, saying when the next attempt is allowed, rather than hammering S3 once per request.
+ */
+export class ModelProvider implements EngineProvider {
+  private loaded: LoadedModel | null = null;
+  private inflight: Promise<LoadedModel> | null = null;
+  private failures = 0;
+  private lastError: Error | null = null;
+  private retryAt = 0;
+  private readonly backoff: BackoffOptions;
+  private readonly now: () => number;
+  private readonly logger: LoadLogger;
+
+  constructor(
+    private readonly load: () => Promise<LoadedModel>,
+    options: ModelProviderOptions = {},
+  ) {
+    this.backoff = validateBackoff(options.backoff ?? DEFAULT_BACKOFF);
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silent;
+    this.describe = options.describe ?? 'the model';
+  }
+  private readonly describe: string;
+
+  /** The loaded engine; rejects with ModelUnavailableError while the model cannot be loaded. */
+  async get(): Promise<QAEngine> {
+    if (this.loaded) return this.loaded.engine;
+    if (this.inflight) return (await this.inflight).engine;
+    const now = this.now();
+    if (this.lastError && now < this.retryAt) {
+      const waitS = Math.ceil((this.retryAt - now) / 1000);
+      throw new ModelUnavailableError(
+        `${this.lastError.message}; next load attempt in ${waitS} s (at ${new Date(this.retryAt).toISOString()})`,
+        { cause: this.lastError.cause ?? this.lastError },
+      );
+    }
+    return (await this.start()).engine;
+  }
+
+  /** Provenance of the loaded model, or null until a load has succeeded. */
+  info(): ModelInfo | null {
+    return this.loaded?.info ?? null;
+  }
+
+  state(): EngineState {
+    if (this.loaded) return 'ready';
+    if (this.inflight) return 'loading';
+    return this.lastError ? 'failed' : 'idle';
+  }
+
+  /** The last load failure (a ModelUnavailableError), or null. */
+  error(): Error | null {
+    return this.lastError;
+  }
+
+  /**
+   * Starts (or joins) the load and waits for it, never throwing: for Lambda INIT (top-level await
+   * in an ESM handler) and server start-up, where a failure must not crash the process — requests
+   * will report it and retry.
+   */
+  async warmUp(): Promise<boolean> {
+    try {
+      await this.get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private start(): Promise<LoadedModel> {
+    const started = this.now();
+    this.logger.info('model load started', { source: this.describe, attempt: this.failures + 1 });
+    const attempt = (async () => {
+      try {
+        const loaded = await this.load();
+        this.loaded = loaded;
+        this.failures = 0;
+        this.lastError = null;
+        this.logger.info('model loaded', { ...loaded.info });
+        return loaded;
+      } catch (err) {
+        this.failures += 1;
+        const delay = backoffDelay(this.failures, this.backoff);
+        this.retryAt = this.now() + delay;
+        const reason = (err as Error)?.message ?? String(err);
+        this.lastError = new ModelUnavailableError(`Model unavailable: ${reason}`, { cause: err });
+        this.logger.error('model load failed', {
+          source: this.describe,
+          reason,
+          failures: this.failures,
+          retryInMs: delay,
+          elapsedMs: this.now() - started,
+        });
+        throw this.lastError;
+      } finally {
+        this.inflight = null;
+      }
+    })();
+    this.inflight = attempt;
+    // Callers may all have gone (warm-up without await); never leave the rejection unobserved.
+    attempt.catch(() => undefined);
+    return attempt;
+  }
+}

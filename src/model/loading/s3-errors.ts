@@ -1,0 +1,48 @@
+import {
+  ModelAccessDeniedError,
+  ModelBucketNotFoundError,
+  ModelLoadError,
+  ModelObjectNotFoundError,
+  ModelReadTimeoutError,
+  ModelStoreUnreachableError,
+} from './errors';
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Maps an SDK error to a ModelLoadError naming the object. Pure: works on the error's `name`,
+ * `code` and `$metadata.httpStatusCode`, which is all the SDK guarantees across versions.
+ */
+export function toModelLoadError(err: unknown, object: string, bucket: string, timeoutMs = 0): ModelLoadError {
+  if (err instanceof ModelLoadError) return err;
+  const e = (err ?? {}) as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  switch (e.name) {
+    case 'NoSuchKey':
+    case 'NotFound':
+      return new ModelObjectNotFoundError(object, { cause: err });
+    case 'NoSuchBucket':
+      return new ModelBucketNotFoundError(object, bucket, { cause: err });
+    case 'AccessDenied':
+    case 'Forbidden':
+    case 'InvalidAccessKeyId':
+    case 'SignatureDoesNotMatch':
+    case 'AllAccessDisabled':
+      return new ModelAccessDeniedError(object, { cause: err });
+    case 'TimeoutError':
+    case 'AbortError':
+    case 'RequestTimeout':
+      return new ModelReadTimeoutError(object, timeoutMs, 'request', { cause: err });
+  }
+  if (status === 404) return new ModelObjectNotFoundError(object, { cause: err });
+  if (status === 403) return new ModelAccessDeniedError(object, { cause: err });
+  if (e.code && NETWORK_CODES.has(e.code)) return new ModelStoreUnreachableError(object, `${e.code}`, { cause: err });
+  const msg = e.message ?? String(err);
+  if (/socket hang up|connect|ECONNRE/i.test(msg)) return new ModelStoreUnreachableError(object, msg, { cause: err });
+  return new ModelLoadError(
+    `Error reading ${object}: ${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${msg}`,
+    object,
+    'STORAGE_ERROR',
+    { cause: err },
+  );
+}
