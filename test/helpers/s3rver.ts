@@ -1,0 +1,129 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+// s3rver ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+  configureBuckets(): Promise<unknown>;
+  callback(): http.RequestListener;
+};
+
+/** Decides to answer a request itself (return true) instead of passing it to s3rver. */
+export type Interceptor = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+/** A real S3-protocol server (s3rver) on 127.0.0.1 with request counting and fault injection. */
+export interface TestS3 {
+  endpoint: string;
+  port: number;
+  /** A client configured as DESIGN.md says for emulators. */
+  client: S3Client;
+  /** Env for code that builds its own client (AWS conventions + our one switch). */
+  env: Record<string, string>;
+  /** Requests seen, e.g. `GET /bucket/key` → n (query strings stripped). */
+  requests: Map<string, number>;
+  count(method: string, bucket: string, key: string): number;
+  /** Answer requests yourself while set (e.g. a 403, a truncated body). */
+  intercept(fn: Interceptor | undefined): void;
+  /** Stops listening and cuts open connections: "S3 is down". */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Writes a real S3 XML error, as S3 itself sends it. */
+export function sendS3Error(res: http.ServerResponse, status: number, code: string, message: string, resource = ''): void {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${message}</Message><Resource>${resource}</Resource>` +
+    '<RequestId>4442587FB7D0A2F9</RequestId><HostId>test</HostId></Error>';
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': '4442587FB7D0A2F9' });
+  res.end(body);
+}
+
+/** Starts s3rver in a temp directory with the given buckets. */
+export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
+  const s3rver = new S3rver({ directory, silent: true, configureBuckets: buckets.map((name) => ({ name })), vhostBuckets: false });
+  await s3rver.configureBuckets();
+  const app = s3rver.callback();
+  const requests = new Map<string, number>();
+  let interceptor: Interceptor | undefined;
+  const server = http.createServer((req, res) => {
+    const key = `${req.method} ${decodeURIComponent((req.url ?? '').split('?')[0]!)}`;
+    requests.set(key, (requests.get(key) ?? 0) + 1);
+    if (interceptor?.(req, res)) return;
+    app(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Fail fast when "down": the default 3 attempts with backoff would only slow the tests.
+    maxAttempts: 2,
+  });
+  let listening = true;
+  return {
+    endpoint,
+    port,
+    client,
+    env: {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_FORCE_PATH_STYLE: 'true',
+    },
+    requests,
+    count: (method, bucket, key) => requests.get(`${method} /${bucket}/${key}`) ?? 0,
+    intercept: (fn) => void (interceptor = fn),
+    down: async () => {
+      if (!listening) return;
+      listening = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    up: async () => {
+      if (listening) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      });
+      listening = true;
+    },
+    close: async () => {
+      client.destroy();
+      if (listening) {
+        listening = false;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      }
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Records unhandled rejections during a test file; call the returned function in afterAll to fail
+ * if any happened (a leaked rejection in a loader is a crash in production with --unhandled-rejections=throw).
+ */
+export function trackUnhandledRejections(): () => void {
+  const seen: unknown[] = [];
+  const onRejection = (reason: unknown): void => void seen.push(reason);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    if (seen.length > 0) throw new Error(`unhandled rejections: ${seen.map(String).join('; ')}`);
+  };
+}
