@@ -1,0 +1,44 @@
+/**
+ * `npm start`: the API on http://localhost:4000/graphql (PORT, HOST) with the same Apollo
+ * configuration as Lambda, the model from MODEL_URI (a local folder or S3), and the IDE.
+ */
+import { loadApiConfig } from '../src/server/config';
+import { createApi } from '../src/server/api';
+import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
+import { listen } from '../src/local-server';
+
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  const provider = createEngineProvider(process.env, {
+    info: () => undefined,
+    warn: (m) => console.warn(m),
+    error: () => undefined,
+  });
+  const api = createApi({ config, provider });
+  const port = Number(process.env.PORT ?? 4000);
+  const host = process.env.HOST ?? 'localhost';
+  const running = await listen(api, { port, host });
+  console.log(`GraphQL endpoint: ${running.url}`);
+  if (api.ideAssets) console.log(`GraphiQL IDE:     ${running.url}  (open it in a browser)`);
+
+  process.stdout.write('Loading the model… ');
+  if (await provider.get().then(() => true, () => false)) {
+    const info = provider.info()!;
+    console.log(`ready: ${info.name} from ${info.source} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
+    if (info.demo) console.log('Note: this is the random-weight demo model; its answers mean nothing.');
+  } else {
+    const reason = provider.error()?.message ?? 'unknown error';
+    console.log('failed.');
+    console.log(`\n${reason}\n`);
+    if (!reason.includes(NO_MODEL_HELP)) console.log(`${NO_MODEL_HELP}\n`);
+    console.log('The server keeps running: answer requests return MODEL_UNAVAILABLE (HTTP 503) and retry the load.');
+  }
+  const stop = () => void running.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

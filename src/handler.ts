@@ -1,0 +1,38 @@
+/**
+ * The Lambda entry point (API Gateway HTTP API, payload v2). Everything below runs once per
+ * container, at INIT: the config, the Apollo server and the engine provider (the model is a
+ * singleton of the container). Each invocation is then just an event → Apollo → result mapping
+ * (src/server/lambda.ts).
+ *
+ * The ESM entry of the deployment can `await ready` (or `warmUp()`) at top level so the model
+ * loads during INIT instead of on the first request; a failed load never crashes INIT, it is
+ * reported as MODEL_UNAVAILABLE and retried by later requests.
+ */
+import { loadApiConfig } from './server/config';
+import { createApi } from './server/api';
+import { createEngineProvider } from './server/engine-provider';
+import { createLambdaHandler } from './server/lambda';
+
+const config = loadApiConfig();
+const provider = createEngineProvider(process.env, console);
+const api = createApi({ config, provider });
+
+export const handler = createLambdaHandler(api.server, {
+  limits: config.limits,
+  context: () => api.createContext(),
+  ideAssets: api.ideAssets,
+});
+
+/** Loads the model; resolves to true when it is ready, false when loading failed (never rejects). */
+export function warmUp(): Promise<boolean> {
+  return provider.get().then(
+    () => true,
+    (error: unknown) => {
+      console.error('Model warm-up failed; requests will retry the load:', (error as Error)?.message ?? error);
+      return false;
+    },
+  );
+}
+
+/** Starts loading at import time; `await ready` in the ESM entry to finish it during INIT. */
+export const ready: Promise<boolean> = warmUp();

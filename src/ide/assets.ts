@@ -1,0 +1,101 @@
+/**
+ * The built IDE files (scripts/build-ide.ts), served gzipped by the API on Lambda and locally.
+ * Files are read once and kept in memory with their gzip form, so a request costs no I/O.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+export interface IdeAsset {
+  contentType: string;
+  gzipped: Buffer;
+  etag: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.ttf': 'font/ttf',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.svg': 'image/svg+xml',
+};
+
+/** The output folder of scripts/build-ide.ts, relative to the repository root. */
+export const IDE_BUILD_DIR = path.join('dist', 'ide');
+
+/**
+ * Where the built files are: IDE_ASSETS_DIR if set, else `ide/` next to the running bundle
+ * (the Lambda package), else dist/ide of the repository (tests, npm start).
+ */
+export function findIdeAssetsDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const candidates = [
+    env.IDE_ASSETS_DIR,
+    path.join(__dirname, 'ide'),
+    path.resolve(__dirname, '..', '..', IDE_BUILD_DIR),
+  ].filter((dir): dir is string => typeof dir === 'string' && dir !== '');
+  return candidates.find((dir) => existsSync(path.join(dir, 'app.js'))) ?? null;
+}
+
+export class IdeAssets {
+  private constructor(private readonly files: ReadonlyMap<string, IdeAsset>) {}
+
+  /** Loads every file of `dir`; a precompressed `name.gz` from the build is used when present. */
+  static load(dir: string): IdeAssets {
+    const files = new Map<string, IdeAsset>();
+    for (const name of readdirSync(dir)) {
+      const ext = path.extname(name);
+      const contentType = CONTENT_TYPES[ext];
+      if (!contentType) continue;
+      const gzPath = path.join(dir, `${name}.gz`);
+      const gzipped = existsSync(gzPath) ? readFileSync(gzPath) : gzipSync(readFileSync(path.join(dir, name)), { level: 9 });
+      files.set(name, { contentType, gzipped, etag: `"${gzipped.length.toString(16)}-${name}"` });
+    }
+    return new IdeAssets(files);
+  }
+
+  get(name: string): IdeAsset | undefined {
+    return this.files.get(name);
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+}
+
+/** The asset a request path asks for: the last segment of a path ending in `/ide/<file>`. */
+export function ideAssetName(requestPath: string): string | null {
+  const match = /\/ide\/([A-Za-z0-9._-]+)$/.exec(requestPath);
+  return match ? match[1]! : null;
+}
+
+export interface StaticResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * The response for one asset. Browsers always accept gzip; a client that does not gets the
+ * file inflated (rare, and correct rather than fast).
+ */
+export function ideAssetResponse(
+  asset: IdeAsset | undefined,
+  request: { acceptEncoding?: string; ifNoneMatch?: string },
+): StaticResponse {
+  if (!asset) {
+    return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('Not found\n') };
+  }
+  const common = {
+    'content-type': asset.contentType,
+    etag: asset.etag,
+    // The file names are not content-hashed, so let browsers cache but always revalidate.
+    'cache-control': 'no-cache',
+    vary: 'accept-encoding',
+  };
+  if (request.ifNoneMatch === asset.etag) return { status: 304, headers: common, body: Buffer.alloc(0) };
+  if (/\bgzip\b/i.test(request.acceptEncoding ?? '')) {
+    return { status: 200, headers: { ...common, 'content-encoding': 'gzip' }, body: asset.gzipped };
+  }
+  return { status: 200, headers: common, body: gunzipSync(asset.gzipped) };
+}

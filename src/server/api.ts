@@ -1,0 +1,47 @@
+/**
+ * One API instance: the Apollo server, the context factory and the IDE assets, built from a
+ * config and an engine provider. The Lambda handler and the local server are thin adapters
+ * over this, so both run exactly the same configuration.
+ */
+import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import type { EngineProvider } from '../model/loading/types';
+import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
+import { createApolloServer } from './apollo';
+import type { ApiConfig } from './config';
+import { createContext, type ApiContext } from './context';
+
+export interface Api {
+  readonly config: ApiConfig;
+  readonly server: ApolloServer<ApiContext>;
+  readonly provider: EngineProvider;
+  /** A fresh per-request context (one per HTTP request, shared by the operations of a batch). */
+  createContext(): Promise<ApiContext>;
+  /** The built IDE, or null when the IDE is off (or its bundle was not built). */
+  readonly ideAssets: IdeAssets | null;
+}
+
+export interface CreateApiOptions {
+  config: ApiConfig;
+  provider: EngineProvider;
+  plugins?: ApolloServerPlugin<ApiContext>[];
+  /** Override where the IDE bundle is read from (default: findIdeAssetsDir()). */
+  ideAssetsDir?: string | null;
+}
+
+export function createApi(options: CreateApiOptions): Api {
+  const { config, provider } = options;
+  const serverStartedAt = Date.now();
+  let ideAssets: IdeAssets | null = null;
+  if (config.ide) {
+    const dir = options.ideAssetsDir === undefined ? findIdeAssetsDir() : options.ideAssetsDir;
+    if (dir) ideAssets = IdeAssets.load(dir);
+    else console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
+  }
+  return {
+    config,
+    provider,
+    ideAssets,
+    server: createApolloServer({ config, plugins: options.plugins }),
+    createContext: async () => createContext({ provider, limits: config.limits, serverStartedAt }),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The Apollo Server configuration shared by the Lambda handler, the local server and tests.
+ */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { typeDefs } from '../generated/type-defs';
+import { resolvers } from '../resolvers';
+import type { ApiConfig } from './config';
+import type { ApiContext } from './context';
+import { createFormatError } from './errors';
+import { ideLandingPagePlugin } from '../ide/landing-page';
+
+export interface ApiServerOptions {
+  config: ApiConfig;
+  /** Extra plugins (tests use them to observe requests). */
+  plugins?: ApolloServerPlugin<ApiContext>[];
+  /** Where errors hidden by masking are logged; console.error by default. */
+  logInternalError?: (message: string, error: unknown) => void;
+}
+
+export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiContext> {
+  const { config } = options;
+  const { limits } = config;
+  // graphql-armor's validation rules reject a query before it executes: 1,000 aliases or a
+  // depth bomb costs one parse and a 400, never 1,000 resolver calls. Its "allow batched
+  // requests: false" advice is deliberately not followed: batches are capped in http-body.ts.
+  const armor = new ApolloArmor({
+    maxAliases: { n: limits.maxAliases },
+    maxDepth: { n: limits.maxDepth },
+    maxTokens: { n: limits.maxTokens },
+    maxDirectives: { n: 10 },
+    costLimit: { maxCost: 5_000 },
+    // "Did you mean" suggestions leak the schema only when introspection is off.
+    blockFieldSuggestion: { enabled: !config.introspection },
+  }).protect();
+
+  return new ApolloServer<ApiContext>({
+    typeDefs,
+    resolvers,
+    introspection: config.introspection,
+    // Never follow NODE_ENV: stack traces are shown only when masking is explicitly off.
+    includeStacktraceInErrorResponses: !config.maskErrors,
+    formatError: createFormatError({ maskErrors: config.maskErrors, log: options.logInternalError }),
+    allowBatchedHttpRequests: true,
+    // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
+    // <img> cannot make a browser run an operation with the user's cookies.
+    csrfPrevention: true,
+    validationRules: armor.validationRules,
+    plugins: [
+      ...armor.plugins,
+      config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),
+      ...(options.plugins ?? []),
+    ],
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Turning a raw HTTP body into what Apollo expects, with the limits Apollo does not enforce:
+ * body size and HTTP batch length (Apollo runs any number of batched operations concurrently).
+ * Shared by the Lambda adapter and the local server so both answer bad requests identically.
+ */
+import { ErrorCode } from './errors';
+
+/** A request rejected before it reaches Apollo; rendered as a GraphQL error response. */
+export class HttpRequestError extends Error {
+  override readonly name = 'HttpRequestError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxBatchOperations: number;
+}
+
+export function checkBodySize(bytes: number, limits: BodyLimits): void {
+  if (bytes > limits.maxBodyBytes) {
+    throw new HttpRequestError(
+      `The request body is ${bytes} bytes; the limit is ${limits.maxBodyBytes}.`,
+      413,
+      ErrorCode.PAYLOAD_TOO_LARGE,
+    );
+  }
+}
+
+/**
+ * Parses a request body by its content type, as Apollo's own integrations do: JSON is parsed,
+ * text/plain stays a string (Apollo then rejects it for POST with a clear message), anything
+ * else becomes '' (likewise rejected by Apollo).
+ */
+export function parseBody(text: string, contentType: string | undefined, limits: BodyLimits): unknown {
+  checkBodySize(Buffer.byteLength(text), limits);
+  if (text === '') return '';
+  const type = contentType?.toLowerCase() ?? '';
+  if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new HttpRequestError(
+        `Invalid JSON in the request body: ${(error as Error).message}`,
+        400,
+        ErrorCode.BAD_REQUEST,
+      );
+    }
+    if (Array.isArray(body) && body.length > limits.maxBatchOperations) {
+      throw new HttpRequestError(
+        `The HTTP batch has ${body.length} operations; the limit is ${limits.maxBatchOperations}.`,
+        400,
+        ErrorCode.BATCH_TOO_LARGE,
+      );
+    }
+    return body;
+  }
+  if (type.startsWith('text/plain')) return text;
+  return '';
+}
+
+/** The body of an error response: the GraphQL response shape, so clients parse it as usual. */
+export function errorResponseBody(error: HttpRequestError): string {
+  return JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+}
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
