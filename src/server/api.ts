@@ -35,7 +35,7 @@ export function createApi(options: CreateApiOptions): Api {
   if (config.ide) {
     const dir = options.ideAssetsDir === undefined ? findIdeAssetsDir() : options.ideAssetsDir;
     if (dir) ideAssets = IdeAssets.load(dir);
-    else console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
+    else if (dir === undefined || options.ideAssetsDir === undefined) console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
   }
   return {
     config,
