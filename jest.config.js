@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // onnxruntime-node checks typed arrays with instanceof: share the host realm's (see the file).
+  testEnvironment: '<rootDir>/scripts/test-models/jest-ort-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
