@@ -142,7 +142,7 @@ describe('S3 outage at cold start', () => {
     await s3.down();
     try {
       const t0 = Date.now();
-      const err = await provider.get().catch((e: unknown) => e as ModelUnavailableError);
+      const err = (await provider.get().catch((e: unknown) => e)) as ModelUnavailableError;
       expect(err).toBeInstanceOf(ModelUnavailableError);
       expect(err.code).toBe('MODEL_UNAVAILABLE');
       expect(err.message).toMatch(/^Model unavailable: Cannot reach storage for s3:\/\/models\/synthetic\//);

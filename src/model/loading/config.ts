@@ -14,6 +14,8 @@ export interface ModelLoadingConfig {
     forcePathStyle: boolean;
     /** `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, read here only to detect an emulator. */
     endpoint: string | undefined;
+    /** `AWS_REGION` / `AWS_DEFAULT_REGION`; passed through so an injected env is honoured too. */
+    region: string | undefined;
     /** `MODEL_S3_CONNECT_TIMEOUT_MS` (default 3000). */
     connectionTimeoutMs: number;
   };
@@ -91,6 +93,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
     s3: {
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
       endpoint: env.AWS_ENDPOINT_URL_S3?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined,
+      region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined,
       connectionTimeoutMs: int(env, 'MODEL_S3_CONNECT_TIMEOUT_MS', 3_000),
       idleTimeoutMs: int(env, 'MODEL_S3_IDLE_TIMEOUT_MS', 10_000),
       totalTimeoutMs: int(env, 'MODEL_S3_TOTAL_TIMEOUT_MS', 120_000),
@@ -117,6 +120,9 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
 export function s3ClientConfig(config: Pick<ModelLoadingConfig, 's3'>): S3ClientConfig {
   const emulator = config.s3.endpoint !== undefined || config.s3.forcePathStyle;
   return {
+    // The SDK reads these from process.env itself; passing them keeps an injected env authoritative.
+    ...(config.s3.region ? { region: config.s3.region } : {}),
+    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
     forcePathStyle: config.s3.forcePathStyle,
     ...(emulator
       ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }

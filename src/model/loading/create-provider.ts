@@ -1,0 +1,58 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createModelS3Client, loadModelLoadingConfig, type ModelLoadingConfig } from './config';
+import { resolveDefaultModelSource, type ResolveDefaultOptions } from './default-source';
+import { loadModel, type EngineFactory } from './load-model';
+import { ModelProvider, type LoadLogger } from './provider';
+import { ModelUnavailableError } from './types';
+
+/** Shown when no model is configured and the default resolver is off (Lambda). */
+export const NO_MODEL_URI =
+  'No model configured: set MODEL_URI to s3://bucket/prefix/ (a Hugging Face style folder), ' +
+  's3://bucket/model.tar.gz or a local folder';
+
+export interface CreateModelProviderOptions {
+  env?: Record<string, string | undefined>;
+  config?: ModelLoadingConfig;
+  logger?: LoadLogger;
+  /**
+   * Without MODEL_URI, use the embedded default (Hub cache → pull → demo model). For `npm start`;
+   * leave false on Lambda, where a missing MODEL_URI is a deployment error.
+   */
+  useDefaultModel?: boolean;
+  /** Injected S3 client; default one built from the AWS environment and S3_FORCE_PATH_STYLE. */
+  s3?: S3Client;
+  createEngine?: EngineFactory;
+  resolve?: ResolveDefaultOptions;
+}
+
+/**
+ * The container's model singleton, configured from the environment. Call `warmUp()` at module
+ * load (Lambda INIT) or server start; request handlers call `get()`.
+ */
+export function createModelProvider(options: CreateModelProviderOptions = {}): ModelProvider {
+  const config = options.config ?? loadModelLoadingConfig(options.env);
+  const logger = options.logger;
+  let s3 = options.s3;
+  const client = (): S3Client => (s3 ??= createModelS3Client(config));
+  if (!config.modelUri && !options.useDefaultModel) {
+    return new ModelProvider(async () => {
+      throw new ModelUnavailableError(NO_MODEL_URI);
+    }, { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry });
+  }
+  return new ModelProvider(
+    async () => {
+      const resolved = config.modelUri
+        ? { uri: config.modelUri, demo: undefined, name: undefined }
+        : await resolveDefaultModelSource({ config, logger, ...options.resolve });
+      return loadModel(resolved.uri, {
+        s3: resolved.uri.startsWith('s3://') ? client() : undefined,
+        preferQuantized: config.preferQuantized,
+        read: config.s3,
+        createEngine: options.createEngine,
+        demo: resolved.demo || undefined,
+        name: resolved.name,
+      });
+    },
+    { logger, describe: config.modelUri ?? 'default model', backoff: config.retry },
+  );
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ModelLoadingConfig } from './config';
+import { loadModelLoadingConfig } from './config';
+import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
+import type { LoadLogger } from './provider';
+
+/** The model `npm start` will load, and how it was chosen. */
+export interface ResolvedModelSource {
+  uri: string;
+  /** `configured` (MODEL_URI), `hub-cache` (pulled earlier), `hub` (pulled now), `demo` (generated). */
+  origin: 'configured' | 'hub-cache' | 'hub' | 'demo';
+  /** True for the generated random-weight model. */
+  demo: boolean;
+  /** The Hub repo id when the model came from the Hub. */
+  name?: string;
+}
+
+export interface ResolveDefaultOptions {
+  config?: ModelLoadingConfig;
+  logger?: LoadLogger;
+  /** Injectable for tests. */
+  pull?: (options: PullOptions) => Promise<PullResult>;
+  /** Returns the folder of a generated demo model; default: the test-model generator, tiny DistilBERT. */
+  demoModel?: () => Promise<string>;
+}
+
+/** The banner logged when the demo model is used: nobody should mistake its answers for a trained model's. */
+export const DEMO_WARNING =
+  '*** DEMO MODEL: the Hugging Face Hub could not be reached and MODEL_URI is not set, so a GENERATED ' +
+  'model with RANDOM WEIGHTS is loaded. Its answers are MEANINGLESS. Set MODEL_URI, or run ' +
+  '`npm run model -- pull` when online. ***';
+
+/** Where the Hub model is cached: `<cacheDir>/<org>/<name>/<revision>`. */
+export function hubCacheDir(config: Pick<ModelLoadingConfig, 'cacheDir' | 'hub'>): string {
+  return path.join(config.cacheDir, ...config.hub.repo.split('/'), config.hub.revision.replace(/[\\/]/g, '_'));
+}
+
+async function generatedDemoModel(): Promise<string> {
+  // Resolved at run time from the source tree, so a Lambda bundle never includes the generator:
+  // this fallback is for `npm start` on a developer machine only.
+  const modulePath = path.join(__dirname, '../../../scripts/test-models');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const generator = require(modulePath) as {
+    ensureTestModel(spec: { size: 'tiny'; variant: 'distilbert' }): Promise<string>;
+  };
+  return generator.ensureTestModel({ size: 'tiny', variant: 'distilbert' });
+}
+
+/**
+ * Chooses the model for `npm start`: `MODEL_URI` if set; otherwise the default Hub model
+ * (`MODEL_HUB_REPO`, quantized) from the local cache, pulled on first run; if the Hub cannot be
+ * reached within `MODEL_HUB_TIMEOUT_MS`, the generated demo model, with a loud warning.
+ */
+export async function resolveDefaultModelSource(options: ResolveDefaultOptions = {}): Promise<ResolvedModelSource> {
+  const config = options.config ?? loadModelLoadingConfig();
+  const logger = options.logger ?? console;
+  if (config.modelUri) return { uri: config.modelUri, origin: 'configured', demo: false };
+  const dir = hubCacheDir(config);
+  const name = config.hub.repo;
+  if (existsSync(path.join(dir, PULL_MANIFEST))) return { uri: dir, origin: 'hub-cache', demo: false, name };
+  try {
+    logger.info(`MODEL_URI not set: pulling ${name}@${config.hub.revision} from ${config.hub.endpoint} into ${dir}`);
+    await (options.pull ?? pullFromHub)({
+      repo: name,
+      revision: config.hub.revision,
+      quantized: config.preferQuantized,
+      dir,
+      endpoint: config.hub.endpoint,
+      token: process.env.HF_TOKEN,
+      timeoutMs: config.hub.timeoutMs,
+      retries: 2,
+    });
+    return { uri: dir, origin: 'hub', demo: false, name };
+  } catch (err) {
+    const demoDir = await (options.demoModel ?? generatedDemoModel)();
+    logger.warn(DEMO_WARNING, { reason: (err as Error).message, demoModel: demoDir });
+    return { uri: demoDir, origin: 'demo', demo: true };
+  }
+}

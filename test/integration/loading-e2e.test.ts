@@ -1,0 +1,159 @@
+/**
+ * End to end with the real engine (onnxruntime + tokenizers) and a generated tiny DistilBERT:
+ * pull from a local Hub-like server (with a cut connection to resume) → push to s3rver → cold load
+ * through the env-configured provider → answer. Also the `npm start` default resolver.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ensureTestModel } from '../../scripts/test-models';
+import { pushModel } from '../../scripts/model-cli/push';
+import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
+import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
+import { createModelProvider } from '../../src/model/loading/create-provider';
+import { resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/default-source';
+import { loadModelLoadingConfig } from '../../src/model/loading/config';
+import { loadModel } from '../../src/model/loading/load-model';
+
+const REPO = 'Xenova/distilbert-base-cased-distilled-squad';
+const CONTEXT = 'The Eiffel Tower was completed in 1889 and stands in Paris, France.';
+const checkRejections = trackUnhandledRejections();
+let s3: TestS3;
+let hub: HubServer;
+let work: string;
+let generated: string;
+const files: Record<string, Buffer> = {};
+
+const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+beforeAll(async () => {
+  generated = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+    files[f] = await readFile(path.join(generated, f));
+  }
+  hub = await startHubServer([{ repo: REPO, revision: 'main', commit: 'c0ffee0000000000000000000000000000000000', files }]);
+  s3 = await startS3(['models']);
+  work = await mkdtemp(path.join(os.tmpdir(), 'loading-e2e-'));
+  // Credentials come from the SDK's chain (process.env), as in production.
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+});
+
+afterAll(async () => {
+  await hub?.close();
+  await s3?.close();
+  await rm(work, { recursive: true, force: true });
+  checkRejections();
+});
+
+describe('pull → push → cold load → answer', () => {
+  it('resumes a cut download, verifies it, uploads it, and a cold provider loads and answers', async () => {
+    const dir = path.join(work, 'pulled');
+    hub.cutNext('onnx/model_quantized.onnx', 300_000);
+    const pulled = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint, retries: 2 });
+    const onnx = pulled.files.find((f) => f.path === 'onnx/model_quantized.onnx')!;
+    expect(onnx.resumedFrom).toBe(300_000);
+    expect(hub.log.some((r) => r.range === 'bytes=300000-' && r.url.startsWith('/cdn/'))).toBe(true);
+    expect(await readFile(path.join(dir, 'onnx/model_quantized.onnx'))).toEqual(files['onnx/model_quantized.onnx']);
+    expect(pulled.commit).toBe('c0ffee0000000000000000000000000000000000');
+    expect((await readdir(path.join(dir, 'onnx'))).sort()).toEqual(['model_quantized.onnx']);
+
+    await pushModel(dir, 's3://models/distilbert/', { client: s3.client });
+    const provider = createModelProvider({
+      env: { ...s3.env, MODEL_URI: 's3://models/distilbert/' },
+      logger: quietLogger,
+    });
+    const warm = await provider.warmUp();
+    if (provider.error()) throw provider.error();
+    expect(warm).toBe(true);
+    const engine = await provider.get();
+    const [answer] = await engine.answer({ question: 'When was the tower completed?', context: CONTEXT });
+    expect(CONTEXT.slice(answer!.start, answer!.end)).toBe(answer!.text);
+    const info = provider.info()!;
+    expect(info).toMatchObject({ source: 's3://models/distilbert/', quantized: true, demo: true, maxSequenceLength: 384 });
+    expect(info.inputNames).toEqual(expect.arrayContaining(['input_ids', 'attention_mask']));
+    expect(info.etag).toMatch(/^"[0-9a-f]+/);
+    expect(info.bytes).toBeGreaterThan(files['onnx/model_quantized.onnx']!.length);
+    for (const k of ['downloadMs', 'sessionCreateMs', 'tokenizerMs', 'totalMs'] as const) expect(info.timings[k]).toBeGreaterThan(0);
+    // Measured figures, for the report.
+    console.log('cold load from s3rver (tiny int8 model):', JSON.stringify(info.timings), `${info.bytes} bytes`);
+  });
+
+  it('a second pull finds the files in place and downloads nothing', async () => {
+    const dir = path.join(work, 'pulled');
+    const before = hub.log.filter((r) => r.method === 'GET').length;
+    const again = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint });
+    expect(again.files.every((f) => f.cached)).toBe(true);
+    expect(hub.log.filter((r) => r.method === 'GET').length).toBe(before);
+  });
+
+  it('rejects a download whose sha256 does not match the Hub and leaves no file', async () => {
+    const dir = path.join(work, 'corrupt');
+    hub.corrupt('onnx/model.onnx');
+    await expect(pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint })).rejects.toThrow(/Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/);
+    await expect(readFile(path.join(dir, 'onnx/model.onnx'))).rejects.toThrow();
+  });
+
+  it('a corrupt ONNX object in S3 fails with the session error, naming the object', async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/onnx/model.onnx', Body: files['onnx/model.onnx']!.subarray(0, 100_000) }));
+    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/tokenizer.json', Body: files['tokenizer.json'] }));
+    const cfg = loadModelLoadingConfig({});
+    const err = (await loadModel('s3://models/corrupt/', { s3: s3.client, preferQuantized: true, read: cfg.s3 }).catch((e: unknown) => e)) as Error;
+    expect(err).toMatchObject({ name: 'InvalidModelError', object: 's3://models/corrupt/onnx/model.onnx' });
+    expect(err.message).toMatch(/^Invalid model s3:\/\/models\/corrupt\/onnx\/model\.onnx: engine creation failed/);
+  });
+
+  it('the tar.gz bundle loads and answers', async () => {
+    await pushModel(generated, 's3://models/bundle.tar.gz', { client: s3.client });
+    const cfg = loadModelLoadingConfig({});
+    const { engine, info } = await loadModel('s3://models/bundle.tar.gz', { s3: s3.client, preferQuantized: false, read: cfg.s3 });
+    expect(info.quantized).toBe(false);
+    const [a] = await engine.answer({ question: 'Where is it?', context: CONTEXT });
+    expect(CONTEXT.slice(a!.start, a!.end)).toBe(a!.text);
+  });
+});
+
+describe('the npm start default', () => {
+  it('pulls the default Hub model into the cache once, then uses the cache', async () => {
+    const cacheDir = path.join(work, 'cache');
+    const config = loadModelLoadingConfig({ HF_ENDPOINT: hub.endpoint, MODEL_CACHE_DIR: cacheDir });
+    const first = await resolveDefaultModelSource({ config, logger: quietLogger });
+    expect(first).toEqual({ uri: path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'main'), origin: 'hub', demo: false, name: REPO });
+    await expect(readFile(path.join(first.uri, PULL_MANIFEST), 'utf8')).resolves.toContain(REPO);
+    const second = await resolveDefaultModelSource({ config, logger: quietLogger });
+    expect(second.origin).toBe('hub-cache');
+  });
+
+  it('falls back to the generated demo model with a loud warning when the Hub is unreachable', async () => {
+    // A port that was just freed: connection refused, quickly.
+    const dead = http.createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const warnings: string[] = [];
+    const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
+    const provider = createModelProvider({
+      env: { HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_CACHE_DIR: path.join(work, 'cache-offline'), MODEL_HUB_TIMEOUT_MS: '1000' },
+      logger,
+      useDefaultModel: true,
+    });
+    const t0 = Date.now();
+    const engine = await provider.get();
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(warnings).toContain(DEMO_WARNING);
+    expect(provider.info()).toMatchObject({ demo: true });
+    await expect(engine.answer({ question: 'Where?', context: CONTEXT })).resolves.toHaveLength(1);
+  });
+
+  it('without MODEL_URI and without the default, the provider says what to set', async () => {
+    const provider = createModelProvider({ env: {} });
+    await expect(provider.get()).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE', message: expect.stringContaining('set MODEL_URI') });
+  });
+});
+
+// Keep the temp file writer referenced for type checks of unused imports in strict builds.
+void writeFile;
