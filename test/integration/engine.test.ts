@@ -97,6 +97,13 @@ describe('QuestionAnswerer on the tiny DistilBERT', () => {
     expect((results[2] as QAInputError).field).toBe('topK');
   });
 
+  it('returns no answer for a context without tokens, or only the empty one when impossible answers are allowed', async () => {
+    expect(await engine.answer({ question: 'What?', context: ' \t\n ' })).toEqual([]);
+    const [empty] = await engine.answer({ question: 'What?', context: ' \t\n ', options: { handleImpossibleAnswer: true } });
+    // Only [CLS] is left unmasked, so it takes all the probability.
+    expect(empty).toEqual({ text: '', start: 0, end: 0, score: expect.closeTo(1, 6) });
+  });
+
   it('rejects a question that cannot fit beside the context with a clear error, then keeps answering', async () => {
     const question = Array(300).fill('question').join(' '); // 300 tokens
     const context = 'word '.repeat(2000);
