@@ -1,0 +1,87 @@
+/**
+ * Model tools: `npm run model -- <command>`.
+ *
+ *   pull [<hf-repo-id>] [--revision R] [--quantized] <dir>   download from the Hub (HF_ENDPOINT), resumable, verified
+ *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload (multipart) a folder or a bundle
+ *   info <uri>                                               list what a URI holds
+ *
+ * S3 settings follow the SDK's environment (AWS_REGION, AWS_ENDPOINT_URL_S3, credentials chain)
+ * plus S3_FORCE_PATH_STYLE=true for local emulators.
+ */
+import { parseArgs } from 'node:util';
+import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '../src/model/loading/config';
+import { pullFromHub } from '../src/model/loading/hub-pull';
+import { ProgressBar } from './model-cli/progress';
+import { pushModel } from './model-cli/push';
+import { describeUri } from './model-cli/info';
+
+const USAGE = `usage: npm run model -- <command>
+  pull [<hf-repo-id>] [--revision R] [--quantized] <dir>   (default repo ${DEFAULT_HUB_REPO})
+  push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>
+  info <uri>`;
+
+/** Runs one command; returns the exit code. Exported for tests. */
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { revision: { type: 'string' }, quantized: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stderr.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const config = loadModelLoadingConfig();
+  const bar = new ProgressBar();
+  switch (command) {
+    case 'pull': {
+      if (rest.length < 1 || rest.length > 2) break;
+      const [repo, dir] = rest.length === 2 ? [rest[0]!, rest[1]!] : [DEFAULT_HUB_REPO, rest[0]!];
+      const result = await pullFromHub({
+        repo,
+        revision: values.revision ?? 'main',
+        quantized: values.quantized,
+        dir,
+        endpoint: config.hub.endpoint,
+        token: process.env.HF_TOKEN,
+        onProgress: (p) => bar.update(p.name, p.loaded, p.total),
+      });
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    }
+    case 'push': {
+      if (rest.length !== 2) break;
+      const client = createModelS3Client(config);
+      try {
+        const pushed = await pushModel(rest[0]!, rest[1]!, { client, onProgress: (p) => bar.update(p.name, p.loaded, p.total) });
+        process.stdout.write(`${JSON.stringify(pushed, null, 2)}\n`);
+      } finally {
+        client.destroy();
+      }
+      return 0;
+    }
+    case 'info': {
+      if (rest.length !== 1) break;
+      const client = rest[0]!.startsWith('s3://') ? createModelS3Client(config) : undefined;
+      try {
+        process.stdout.write(`${JSON.stringify(await describeUri(rest[0]!, client), null, 2)}\n`);
+      } finally {
+        client?.destroy();
+      }
+      return 0;
+    }
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`\nerror: ${(err as Error)?.message ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
