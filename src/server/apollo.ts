@@ -27,8 +27,13 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
   // requests: false" advice is deliberately not followed: batches are capped in http-body.ts.
   const armor = new ApolloArmor({
     maxAliases: { n: limits.maxAliases },
-    maxDepth: { n: limits.maxDepth },
-    maxTokens: { n: limits.maxTokens },
+    // Introspection is the only recursive part of this schema (type → fields → type …), so it
+    // must count: the classic depth bomb is an introspection query. GraphiQL's own
+    // introspection query (21 by this rule's count) passes the default limit.
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: false },
+    // Token counting is done by graphql-js's parser (parseOptions below): armor's maxTokens
+    // plugin throws from a hook Apollo 5 treats as a server crash (HTTP 500).
+    maxTokens: { enabled: false },
     maxDirectives: { n: 10 },
     costLimit: { maxCost: 5_000 },
     // "Did you mean" suggestions leak the schema only when introspection is off.
@@ -47,6 +52,8 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     // <img> cannot make a browser run an operation with the user's cookies.
     csrfPrevention: true,
     validationRules: armor.validationRules,
+    // The parser stops after maxTokens tokens: a huge document costs no more than a small one.
+    parseOptions: { maxTokens: limits.maxTokens },
     plugins: [
       ...armor.plugins,
       config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),

@@ -65,9 +65,10 @@ export function toGraphQLError(error: unknown, argumentPrefix = ''): GraphQLErro
     return badUserInput(error.message, argument);
   }
   const cause = error instanceof Error ? error : new Error(String(error));
+  // HTTP 500: the server failed, not the request (Apollo would answer 200 with a field error).
   return new GraphQLError(cause.message, {
     originalError: cause,
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, http: { status: 500 } },
   });
 }
 

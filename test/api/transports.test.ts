@@ -1,0 +1,97 @@
+/** @jest-environment ./test/api/helpers/node-realm-environment.js */
+/**
+ * The Lambda handler (plain and base64 bodies, including the real src/handler.ts module), the
+ * local server and direct execution return identical answers for the same input.
+ */
+import { createApi, type Api } from '../../src/server/api';
+import { apiConfig } from '../../src/server/config';
+import { createLambdaHandler } from '../../src/server/lambda';
+import { listen, type RunningServer } from '../../src/local-server';
+import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
+import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
+
+const QUERY = `query($q: String!, $c: String!) {
+  answers(question: $q, context: $c, topK: 3) { text score start end }
+  many: answerMany(inputs: [{ question: $q, context: $c, topK: 2 }, { question: "", context: $c }]) {
+    answers { text score start end } error { code field }
+  }
+}`;
+// Non-ASCII context: offsets must be UTF-16 code units whichever transport carries the body.
+const VARIABLES = {
+  q: 'Which café did Zoë open?',
+  c: 'In 2019 Zoë opened Café Ünïcode 🍰 near the old harbour; it serves crêpes and 抹茶 until midnight.',
+};
+const body = JSON.stringify({ query: QUERY, variables: VARIABLES });
+
+let tiny: TinyModel;
+let api: Api;
+let handler: V2Handler;
+let local: RunningServer;
+
+beforeAll(async () => {
+  tiny = await loadTinyModel();
+  api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
+  handler = createLambdaHandler(api.server, { limits: api.config.limits, context: () => api.createContext() }) as V2Handler;
+  local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }), {
+    port: 0,
+    host: '127.0.0.1',
+  });
+});
+afterAll(async () => {
+  await local.close();
+  await api.server.stop();
+});
+
+test('Lambda (plain, base64), local server and direct execution agree', async () => {
+  const plain = await invoke(handler, { headers: { 'content-type': 'application/json' }, body });
+  const base64 = await invoke(handler, { headers: { 'content-type': 'application/json' }, body, base64: true });
+  const viaLocal = await fetch(local.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const direct = await api.server.executeOperation({ query: QUERY, variables: VARIABLES }, { contextValue: await api.createContext() });
+
+  expect(plain.statusCode).toBe(200);
+  expect(base64.statusCode).toBe(200);
+  expect(viaLocal.status).toBe(200);
+  const expected = jsonOf(plain);
+  expect(expected.errors).toBeUndefined();
+  expect(expected.data.answers.length).toBeGreaterThan(0);
+  for (const answer of expected.data.answers) {
+    expect(VARIABLES.c.slice(answer.start, answer.end)).toBe(answer.text);
+  }
+  expect(expected.data.many[1]).toEqual({ answers: null, error: { code: 'BAD_USER_INPUT', field: 'inputs[1].question' } });
+  expect(jsonOf(base64)).toEqual(expected);
+  expect(await viaLocal.json()).toEqual(expected);
+  expect(direct.body.kind === 'single' && direct.body.singleResult).toEqual(expected);
+  // ...and what the engine itself answers.
+  const engineAnswers = await tiny.engine.answer({ question: VARIABLES.q, context: VARIABLES.c, options: { topK: 3 } });
+  expect(expected.data.answers).toEqual(engineAnswers);
+});
+
+test('the src/handler.ts entry (config from env, provider created once) answers the same', async () => {
+  const saved = { ...process.env };
+  process.env.MODEL_URI = tiny.dir;
+  process.env.API_IDE = 'true';
+  try {
+    const entry = await import('../../src/handler');
+    expect(await entry.ready).toBe(true);
+    const first = await entry.handler(
+      (await import('./helpers/lambda-events')).v2Event({ headers: { 'content-type': 'application/json' }, body, base64: true }),
+      { functionName: 'qa' } as never,
+      () => undefined,
+    );
+    const again = await invoke(entry.handler as V2Handler, { headers: { 'content-type': 'application/json' }, body });
+    const reference = await invoke(handler, { headers: { 'content-type': 'application/json' }, body });
+    expect(jsonOf(first!)).toEqual(jsonOf(reference));
+    expect(jsonOf(again)).toEqual(jsonOf(reference));
+    // The IDE: HTML for browsers on GET, and its bundle gzipped (base64 in the Lambda result).
+    const html = await invoke(entry.handler as V2Handler, { method: 'GET', headers: { accept: 'text/html' } });
+    expect(html.statusCode).toBe(200);
+    expect(html.body).toContain('ide/app.js');
+    const js = await invoke(entry.handler as V2Handler, { method: 'GET', path: '/ide/app.js', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(js.statusCode).toBe(200);
+    expect(js.isBase64Encoded).toBe(true);
+    expect(js.headers?.['content-encoding']).toBe('gzip');
+    expect(Buffer.from(js.body!, 'base64').length).toBeLessThan(6 * 1024 * 1024 * 0.75);
+  } finally {
+    process.env = saved;
+  }
+});
