@@ -56,8 +56,10 @@ describe('pull → push → cold load → answer', () => {
     hub.cutNext('onnx/model_quantized.onnx', 300_000);
     const pulled = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint, retries: 2 });
     const onnx = pulled.files.find((f) => f.path === 'onnx/model_quantized.onnx')!;
-    expect(onnx.resumedFrom).toBe(300_000);
-    expect(hub.log.some((r) => r.range === 'bytes=300000-' && r.url.startsWith('/cdn/'))).toBe(true);
+    // What arrived before the cut (≤ 300,000 bytes; the client may see less under load) is kept and resumed.
+    expect(onnx.resumedFrom).toBeGreaterThan(0);
+    expect(onnx.resumedFrom).toBeLessThanOrEqual(300_000);
+    expect(hub.log.some((r) => r.range === `bytes=${onnx.resumedFrom}-` && r.url.startsWith('/cdn/'))).toBe(true);
     expect(await readFile(path.join(dir, 'onnx/model_quantized.onnx'))).toEqual(files['onnx/model_quantized.onnx']);
     expect(pulled.commit).toBe('c0ffee0000000000000000000000000000000000');
     expect((await readdir(path.join(dir, 'onnx'))).sort()).toEqual(['model_quantized.onnx']);
