@@ -107,12 +107,26 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 const inFlight = new Map<string, Promise<string>>();
+/** A temporary build folder this old belongs to a process that died (a full model builds in ~5 s). */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/** Removes build folders left behind by killed processes; never one that may still be in use. */
+async function removeStaleTemps(cacheDir: string): Promise<void> {
+  const now = Date.now();
+  for (const name of await fs.readdir(cacheDir).catch(() => [] as string[])) {
+    if (!name.startsWith('.tmp-')) continue;
+    const p = path.join(cacheDir, name);
+    const stat = await fs.stat(p).catch(() => null);
+    if (stat && now - stat.mtimeMs > STALE_TMP_MS) await fs.rm(p, { recursive: true, force: true });
+  }
+}
 
 async function ensureUncached(spec: TestModelSpec, cacheDir: string): Promise<string> {
   const target = path.join(cacheDir, specKey(spec));
   // The folder only ever appears through an atomic rename of a complete build, so it is complete.
   if (await isDir(target)) return target;
   await fs.mkdir(cacheDir, { recursive: true });
+  await removeStaleTemps(cacheDir);
   const tmp = path.join(cacheDir, `.tmp-${path.basename(target)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await generateTestModel(tmp, spec);
