@@ -34,16 +34,22 @@ export function findIdeAssetsDir(env: NodeJS.ProcessEnv = process.env): string |
     path.join(__dirname, 'ide'),
     path.resolve(__dirname, '..', '..', IDE_BUILD_DIR),
   ].filter((dir): dir is string => typeof dir === 'string' && dir !== '');
-  return candidates.find((dir) => existsSync(path.join(dir, 'app.js'))) ?? null;
+  // The Lambda package carries only the precompressed files (`app.js.gz`), to stay small.
+  return candidates.find((dir) => existsSync(path.join(dir, 'app.js')) || existsSync(path.join(dir, 'app.js.gz'))) ?? null;
 }
 
 export class IdeAssets {
   private constructor(private readonly files: ReadonlyMap<string, IdeAsset>) {}
 
-  /** Loads every file of `dir`; a precompressed `name.gz` from the build is used when present. */
+  /**
+   * Loads every file of `dir`; a precompressed `name.gz` from the build is used when present, and
+   * is enough on its own (the Lambda package ships only the `.gz` files).
+   */
   static load(dir: string): IdeAssets {
     const files = new Map<string, IdeAsset>();
-    for (const name of readdirSync(dir)) {
+    const entries = readdirSync(dir);
+    const names = new Set([...entries.filter((n) => !n.endsWith('.gz')), ...entries.filter((n) => n.endsWith('.gz')).map((n) => n.slice(0, -3))]);
+    for (const name of names) {
       const ext = path.extname(name);
       const contentType = CONTENT_TYPES[ext];
       if (!contentType) continue;

@@ -1,0 +1,134 @@
+/**
+ * Shared pieces of the deployment tests: the model in s3rver (pushed with the documented
+ * `npm run model -- push`), API Gateway HTTP API (payload v2) events, free ports, process groups.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ensureTestModel } from '../../scripts/test-models';
+import type { TestS3 } from '../helpers/s3rver';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+/** The parameters every deployment test packages with (the model's bucket exists in s3rver). */
+export const MODEL_BUCKET = 'models';
+export const MODEL_PREFIX = 'distilbert-squad/';
+export const MODEL_PARAMS = { modelBucket: MODEL_BUCKET, modelPrefix: MODEL_PREFIX };
+
+export const ANSWER_QUERY = 'query Q($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
+export const QUESTION = 'Where does the Amazon river flow?';
+export const CONTEXT = 'The Amazon river flows through Brazil, Peru and Colombia into the Atlantic Ocean.';
+
+/**
+ * Generates the tiny DistilBERT test model and pushes it exactly as docs/deploy.md says:
+ * `npm run model -- push <dir> s3://<bucket>/<prefix>`, with the emulator's environment.
+ */
+export async function pushTestModel(s3: TestS3): Promise<{ dir: string; uri: string }> {
+  const dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
+  const uri = `s3://${MODEL_BUCKET}/${MODEL_PREFIX}`;
+  // Asynchronously: s3rver runs in this process and must keep answering while the push runs.
+  const child = spawnGroup('npm', ['run', '--silent', 'model', '--', 'push', dir, uri], { cwd: ROOT, env: { ...process.env, ...s3.env } });
+  const timer = setTimeout(() => void stopGroup(child), 120_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`model push failed (${code}):\n${child.output()}`);
+  return { dir, uri };
+}
+
+/** An API Gateway HTTP API (payload format 2.0) event, as the `$default` stage sends it. */
+export function httpApiEvent(options: {
+  method: 'GET' | 'POST';
+  path: string;
+  routeKey?: string;
+  headers?: Record<string, string>;
+  query?: string;
+  body?: string;
+  base64?: boolean;
+}): APIGatewayProxyEventV2 {
+  const now = new Date();
+  const body = options.body === undefined ? undefined : options.base64 ? Buffer.from(options.body).toString('base64') : options.body;
+  const headers: Record<string, string> = {
+    host: 'abc123defg.execute-api.us-east-1.amazonaws.com',
+    'user-agent': 'deploy-test',
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+    'x-amzn-trace-id': 'Root=1-00000000-000000000000000000000000',
+    ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }),
+    ...options.headers,
+  };
+  return {
+    version: '2.0',
+    routeKey: options.routeKey ?? `${options.method} ${options.path}`,
+    rawPath: options.path,
+    rawQueryString: options.query ?? '',
+    headers,
+    ...(options.query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(options.query)) } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123defg',
+      domainName: 'abc123defg.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123defg',
+      http: { method: options.method, path: options.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'deploy-test' },
+      requestId: randomUUID(),
+      routeKey: options.routeKey ?? `${options.method} ${options.path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: options.base64 ?? false,
+  } as APIGatewayProxyEventV2;
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a command in its own process group (so it and every child can be stopped together). */
+export function spawnGroup(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ChildProcess & { output(): string } {
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+  return Object.assign(child, { output: () => output });
+}
+
+/** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the leader has exited. */
+export async function stopGroup(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  // Children that ignored SIGTERM and outlived the leader.
+  signal('SIGKILL');
+}
+
+/** Polls until `fn` resolves true, or throws with `describe()` after `timeoutMs`. */
+export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+}

@@ -1,0 +1,49 @@
+// Loads a packaged Lambda handler in this fresh Node process, as the nodejs22.x runtime does
+// (an ESM import, so its top-level await runs as INIT), then invokes it once per event.
+//
+//   node invoke-artifact.mjs <task root> <handler, e.g. dist/lambda/handler.handler>  < events.json
+//
+// stdin: a JSON array of API Gateway v2 events; stdout: one JSON line {initMs, results}.
+// Nothing here may come from the repository: run it with cwd = the unzipped artifact.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [taskRoot, handlerSpec] = process.argv.slice(2);
+const dot = handlerSpec.lastIndexOf('.');
+const base = path.join(taskRoot, handlerSpec.slice(0, dot));
+const exportName = handlerSpec.slice(dot + 1);
+const file = ['.mjs', '.js', '.cjs'].map((ext) => base + ext).find((f) => existsSync(f));
+if (!file) throw new Error(`No handler file for ${handlerSpec} under ${taskRoot}`);
+
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const events = JSON.parse(input);
+
+const started = performance.now();
+const mod = await import(pathToFileURL(file).href);
+const initMs = performance.now() - started;
+const handler = mod[exportName];
+if (typeof handler !== 'function') throw new Error(`${file} does not export a function "${exportName}"`);
+
+const results = [];
+for (const [i, event] of events.entries()) {
+  const deadline = Date.now() + 29_000;
+  const context = {
+    awsRequestId: `req-${i}`,
+    functionName: 'serverless-qa-graphql-dev-api',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:serverless-qa-graphql-dev-api',
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '1769',
+    logGroupName: '/aws/lambda/serverless-qa-graphql-dev-api',
+    logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {}, fail() {}, succeed() {},
+  };
+  const t0 = performance.now();
+  const result = await handler(event, context);
+  results.push({ ms: performance.now() - t0, result });
+}
+// Like a frozen Lambda sandbox: do not wait for idle sockets or timers (but let stdout drain).
+process.stdout.write(`${JSON.stringify({ initMs, results })}\n`, () => process.exit(0));
