@@ -215,6 +215,12 @@ async function main(argv: string[]): Promise<void> {
     for (const [pkg, bytes] of bundle.inputs.slice(0, 15)) console.log(`  ${mb(bytes).padStart(9)}  ${pkg}`);
   }
   if (target === undefined) return;
+  if (!params.modelBucket || !params.modelPrefix) {
+    throw new Error(
+      'Packaging needs the model location: add --param=modelBucket=<bucket> --param=modelPrefix=<prefix/ or key.tar.gz> ' +
+        '(e.g. npm run package:x86_64 -- --param=modelBucket=my-models --param=modelPrefix=distilbert-squad/)',
+    );
+  }
   const archs: Architecture[] = target === 'all' ? [...ARCHITECTURES] : [target as Architecture];
   for (const arch of archs) {
     if (!ARCHITECTURES.includes(arch)) throw new Error(`--package must be x86_64, arm64 or all, got "${target}"`);
