@@ -1,0 +1,55 @@
+/**
+ * The floor: onnxruntime's `session.run` alone, batch 1, on exactly the windows the engine feeds
+ * (cut by the engine's own tokenizer and windowing code), with the engine's session options. Input
+ * tensors are built once up front, so a sample is nothing but native inference.
+ */
+import * as ort from 'onnxruntime-node';
+import { resolveOptions } from '../../src/model/options';
+import type { QATokenizer } from '../../src/model/tokenizer';
+import { cutWindows, type Window } from '../../src/model/windows';
+
+/** Windows of one input as the engine cuts them with default options. */
+export async function engineWindows(tokenizer: QATokenizer, questionText: string, context: string, maxPositions = 512): Promise<Window[]> {
+  const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
+  const [q, c] = await Promise.all([tokenizer.encode(questionText), tokenizer.encode(context)]);
+  return cutWindows(q.ids, c.ids, tokenizer.layout, options);
+}
+
+export class Floor {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  /** Same options as src/model/onnx-model.ts, so the only difference from the engine is our code. */
+  static async create(modelPath: string, threads: number): Promise<Floor> {
+    const session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return new Floor(session);
+  }
+
+  /** Prebuilt feeds for these windows; pass the result to `run`. */
+  feeds(windows: readonly Window[]): Array<Record<string, ort.Tensor>> {
+    return windows.map((w) => {
+      const n = w.inputIds.length;
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const name of this.session.inputNames) {
+        const data = new BigInt64Array(n);
+        if (name === 'input_ids') w.inputIds.forEach((id, i) => (data[i] = BigInt(id)));
+        else if (name === 'attention_mask') data.fill(1n);
+        else if (name === 'token_type_ids') w.typeIds.forEach((id, i) => (data[i] = BigInt(id)));
+        feeds[name] = new ort.Tensor('int64', data, [1, n]);
+      }
+      return feeds;
+    });
+  }
+
+  async run(feeds: ReadonlyArray<Record<string, ort.Tensor>>): Promise<void> {
+    for (const f of feeds) await this.session.run(f, ['start_logits', 'end_logits']);
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

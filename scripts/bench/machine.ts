@@ -1,0 +1,60 @@
+/** The machine description written beside the table: numbers only mean something with it. */
+import * as os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  loadAverage: string;
+  node: string;
+  onnxruntimeNode: string;
+  transformersJs: string;
+  transformersOnnxruntime: string;
+  platform: string;
+  date: string;
+}
+
+/** The package.json a package resolves to (its `exports` may hide package.json itself). */
+function packageJsonPath(name: string, from: string): string {
+  let dir = path.dirname(createRequire(from).resolve(name));
+  while (!existsSync(path.join(dir, 'package.json')) || !dir.includes(name)) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json for ${name}`);
+    dir = parent;
+  }
+  return path.join(dir, 'package.json');
+}
+
+function packageVersion(name: string, from: string = __filename): string {
+  try {
+    return (JSON.parse(readFileSync(packageJsonPath(name, from), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function describeMachine(): Machine {
+  const cpus = os.cpus();
+  // transformers.js may resolve its own onnxruntime-node copy; report the one it actually loads.
+  let transformersOrt = 'not installed';
+  try {
+    transformersOrt = packageVersion('onnxruntime-node', packageJsonPath('@huggingface/transformers', __filename));
+  } catch {
+    /* not installed */
+  }
+  return {
+    cpu: `${cpus[0]?.model.trim() ?? 'unknown'}`,
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    node: process.version,
+    onnxruntimeNode: packageVersion('onnxruntime-node'),
+    transformersJs: packageVersion('@huggingface/transformers'),
+    transformersOnnxruntime: transformersOrt,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    date: new Date().toISOString(),
+  };
+}

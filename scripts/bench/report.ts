@@ -1,0 +1,78 @@
+/** Markdown for the terminal and docs/benchmarks.md. Pure: results in, text out. */
+import type { Machine } from './machine';
+import type { Row, Settings } from './report-types';
+import type { ColdRow } from './sections/cold-start';
+import type { MemoryRow } from './sections/memory';
+import type { Summary } from './stats';
+
+const ms = (x: number) => (Number.isNaN(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratio = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+const range = (s: Summary) => `${ms(s.min)}–${ms(s.max)}`;
+
+export function latencyTable(rows: readonly Row[]): string {
+  const lines = [
+    '| What | Threads | Precision | Tokens in | Median ms | Min–max ms | n | × floor | peer / this |',
+    '| --- | --: | --- | --- | --: | --: | --: | --: | --: |',
+  ];
+  for (const r of rows) {
+    const toFloor = r.floor ? r.summary.median / r.floor.median : NaN;
+    const peer = r.peer ? r.peer.median / r.summary.median : NaN;
+    lines.push(
+      `| ${r.label} | ${r.threads} | ${r.precision} | ${r.input} | ${ms(r.summary.median)} | ${range(r.summary)} | ${r.summary.n} | ${ratio(toFloor)} | ${ratio(peer)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function coldTable(rows: readonly ColdRow[]): string {
+  const lines = [
+    '| Source (int8) | Runs | Fork → first answer | Node start + bundle | Read / download | Session create | Tokenizer load | First run | Sum of parts | Not in a part | Wall / parts |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.source} | ${r.runs} | ${ms(r.wall.median)} (${range(r.wall)}) | ${ms(r.boot.median)} | ${ms(r.download.median)} | ${ms(r.sessionCreate.median)} | ${ms(r.tokenizer.median)} | ${ms(r.firstRun.median)} | ${ms(r.parts.median)} | ${ms(r.wall.median - r.boot.median - r.parts.median)} | ${ratio(r.ratio.median)} |`,
+    );
+  }
+  return lines.join('\n') + '\n\nAll in ms, medians (min–max for the total). Parts are the loader\'s own timings (`ModelInfo.timings`) plus the first `answer`. *Not in a part* = total − start-up − parts: fork and IPC, loading the onnxruntime addon (imported lazily by the loader) and the loader\'s own work.';
+}
+
+export function memoryTable(rows: readonly MemoryRow[]): string {
+  const lines = [
+    '| Precision | Requests | RSS after load (MB) | Peak RSS, VmHWM (MB) | Max sampled RSS (MB) | Wall for all requests (ms) |',
+    '| --- | --: | --: | --: | --: | --: |',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.precision} | ${r.requests} | ${r.rssAfterLoadMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} | ${r.maxSampledRssMb.toFixed(0)} | ${r.wallMs.toFixed(0)} |`);
+  }
+  return lines.join('\n');
+}
+
+export function machineTable(m: Machine, settings: Settings): string {
+  return [
+    '| | |',
+    '| --- | --- |',
+    `| CPU | ${m.cpu}, ${m.cores} cores available to Node |`,
+    `| Memory | ${m.memoryGiB} GiB |`,
+    `| Load average at start (1/5/15 min) | ${m.loadAverage} |`,
+    `| OS | ${m.platform} |`,
+    `| Node | ${m.node} |`,
+    `| onnxruntime-node (ours) | ${m.onnxruntimeNode} |`,
+    `| @huggingface/transformers (peer) | ${m.transformersJs}, with onnxruntime-node ${m.transformersOnnxruntime} |`,
+    `| Date | ${m.date} |`,
+    `| Mode | ${settings.quick ? 'quick' : 'full'}: ${settings.warmup} warm-up run(s) per variant, ${settings.rounds} interleaved rounds (long contexts every other round) |`,
+  ].join('\n');
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export function targetsTable(targets: readonly Target[]): string {
+  const lines = ['| Target | Goal | Measured | Met |', '| --- | --- | --- | --- |'];
+  for (const t of targets) lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  return lines.join('\n');
+}

@@ -1,0 +1,81 @@
+/**
+ * Medians over repeated runs. The machine is shared and noisy, so every comparison is made from
+ * samples taken side by side in one run (see `interleave`), never from absolute times of two runs.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  if (samples.length === 0) return { median: NaN, min: NaN, max: NaN, n: 0 };
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, n: sorted.length };
+}
+
+/** A measurable thing: one call is one sample. */
+export interface Case {
+  id: string;
+  run: () => Promise<unknown>;
+  /** Run only every k-th round (expensive cases get fewer samples). Default 1. */
+  every?: number;
+}
+
+/** Small deterministic PRNG (mulberry32) so the interleaving order is reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/**
+ * Runs every case `warmup` times, then `rounds` rounds in which each case runs once, in a fresh
+ * random order per round. Interleaving spreads the noise of other processes over all variants
+ * alike, so ratios between them stay meaningful even when absolute times drift.
+ */
+export async function interleave(
+  cases: readonly Case[],
+  {
+    warmup,
+    rounds,
+    seed = 1,
+    pauseMs = 0,
+    onRound,
+  }: { warmup: number; rounds: number; seed?: number; pauseMs?: number; onRound?: (r: number) => void },
+): Promise<Map<string, Summary>> {
+  const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  for (let w = 0; w < warmup; w++) for (const c of cases) await c.run();
+  const random = rng(seed);
+  for (let r = 0; r < rounds; r++) {
+    const due = cases.filter((c) => r % (c.every ?? 1) === 0);
+    for (const c of shuffle([...due], random)) {
+      // onnxruntime's workers spin for a while after a run; on 2 cores the previous variant's
+      // spinning pool would steal the next variant's core. A short idle gap lets them sleep.
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const t0 = performance.now();
+      await c.run();
+      samples.get(c.id)!.push(performance.now() - t0);
+    }
+    onRound?.(r);
+  }
+  return new Map([...samples].map(([id, s]) => [id, summarize(s)]));
+}
