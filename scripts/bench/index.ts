@@ -21,8 +21,9 @@ import { runColdStart, type ColdRow } from './sections/cold-start';
 import { runLatency, SIZES } from './sections/latency';
 import { runMemory, type MemoryRow } from './sections/memory';
 import { runOverhead, type OverheadResult } from './sections/overhead';
+import { runContention } from './sections/contention';
 import { startS3WithModel } from './s3';
-import type { Summary } from './stats';
+import { ratio, type Summary } from './stats';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOC = path.join(REPO, 'docs', 'benchmarks.md');
@@ -33,6 +34,11 @@ const ANALYSIS_MARKER = '<!-- analysis: scripts/bench/analysis.md -->';
 function readAnalysis(): string {
   const file = path.join(__dirname, 'analysis.md');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+}
+
+/** Full: ~7 minutes on 2 busy cores; quick: ~3. */
+function benchSettings(quick: boolean): Settings {
+  return quick ? { quick: true, rounds: 5, warmup: 1 } : { quick: false, rounds: 24, warmup: 2 };
 }
 
 function log(message: string): void {
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
   for (const s of sections) if (!(ALL_SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s}`);
   // Latency feeds the others (their thread count and servers), so it always runs.
   sections.add('latency');
-  const settings: Settings = values.quick ? { quick: true, rounds: 5, warmup: 1 } : { quick: false, rounds: 15, warmup: 2 };
+  const settings: Settings = benchSettings(values.quick);
   const started = performance.now();
   const machine = describeMachine();
   const model = await fullModel(log);
@@ -68,12 +74,15 @@ async function main(): Promise<void> {
   log('latency: floor, engine, GraphQL, peer at 1 and 2 threads');
   const latency = await runLatency(model, THREADS, settings, log);
 
+  log('contention: 1 vs 2 threads with one core busy');
+  const contention = await runContention(model, latency.floors, latency.inputs, settings.quick ? 6 : 15, log);
+
   log('overhead: the same paths on the tiny model (1 thread)');
   const overhead = await runOverhead(latency.inputs, settings.quick ? 15 : 40, log);
 
   // Later sections run at the faster thread count for the API at ~380 tokens, measured just now.
   const at = (what: string, t: number, size: string) => latency.summaries.get(`${what}/${t}/${size}`)!;
-  const chosenThreads = at('graphql', 1, '~380').median <= at('graphql', 2, '~380').median ? 1 : 2;
+  const chosenThreads = ratio(at('graphql', 1, '~380'), at('graphql', 2, '~380')) <= 1 ? 1 : 2;
   log(`later sections use ${chosenThreads} thread(s)`);
 
   let batchRows: Row[] = [];
@@ -141,6 +150,7 @@ async function main(): Promise<void> {
     latency: latencyTable(latency.rows),
     threadsAndPrecision: threadsTable(latency.summaries),
     overhead: overheadTable(overhead, latency.summaries),
+    contention: contentionTable(contention),
     chosenThreads,
     batch: batchRows.length ? latencyTable(batchRows) : '(not run)',
     cold: coldRows.length ? coldTable(coldRows) : '(not run)',
@@ -170,15 +180,27 @@ function threadsTable(s: Map<string, Summary>): string {
   ];
   for (const what of ['floor-int8', 'floor-fp32', 'engine', 'graphql', 'peer']) {
     for (const size of SIZES) {
-      const one = s.get(`${what}/1/${size.name}`)!.median;
-      const two = s.get(`${what}/2/${size.name}`)!.median;
+      const one = s.get(`${what}/1/${size.name}`)!;
+      const two = s.get(`${what}/2/${size.name}`)!;
       let precision = '';
       if (what === 'floor-fp32') {
-        const r = (t: number) => (s.get(`floor-fp32/${t}/${size.name}`)!.median / s.get(`floor-int8/${t}/${size.name}`)!.median).toFixed(2);
+        const r = (t: number) => ratio(s.get(`floor-fp32/${t}/${size.name}`)!, s.get(`floor-int8/${t}/${size.name}`)!).toFixed(2);
         precision = `${r(1)} (1 thread), ${r(2)} (2 threads)`;
       }
-      lines.push(`| ${what} | ${size.name} | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(one / two).toFixed(2)} | ${precision} |`);
+      lines.push(`| ${what} | ${size.name} | ${one.median.toFixed(1)} | ${two.median.toFixed(1)} | ${ratio(one, two).toFixed(2)} | ${precision} |`);
     }
+  }
+  return lines.join('\n');
+}
+
+function contentionTable(s: Map<string, Summary>): string {
+  const lines = [
+    '| Floor int8, one core busy | 1 thread (ms) | 2 threads (ms) | 1 thread / 2 threads |',
+    '| --- | --: | --: | --: |',
+  ];
+  for (const size of ['~150', '~380']) {
+    const [one, two] = [s.get(`1/${size}`)!, s.get(`2/${size}`)!];
+    lines.push(`| ${size} tokens | ${one.median.toFixed(1)} (${one.min.toFixed(0)}–${one.max.toFixed(0)}) | ${two.median.toFixed(1)} (${two.min.toFixed(0)}–${two.max.toFixed(0)}) | ${ratio(one, two).toFixed(2)} |`);
   }
   return lines.join('\n');
 }
@@ -219,12 +241,12 @@ function overheadTable(o: OverheadResult, full: Map<string, Summary>): string {
 function targets(s: Map<string, Summary>, batch: readonly Row[], cold: readonly ColdRow[], memory: readonly MemoryRow[]): Target[] {
   const out: Target[] = [];
   for (const t of THREADS) {
-    const m = (what: string, size: string) => s.get(`${what}/${t}/${size}`)!.median;
-    const g = m('graphql', '~150') / m('floor-int8', '~150');
+    const m = (what: string, size: string) => s.get(`${what}/${t}/${size}`)!;
+    const g = ratio(m('graphql', '~150'), m('floor-int8', '~150'));
     out.push({ name: `GraphQL over HTTP / floor, ~150 tokens, ${t} thread(s)`, goal: '≤ 1.10', measured: g.toFixed(2), met: g <= 1.1 });
-    const p380 = m('peer', '~380') / m('engine', '~380');
+    const p380 = ratio(m('peer', '~380'), m('engine', '~380'));
     out.push({ name: `peer / ours (engine), ~380 tokens, ${t} thread(s)`, goal: '≥ 1.8', measured: p380.toFixed(2), met: p380 >= 1.8 });
-    const p150 = m('peer', '~150') / m('engine', '~150');
+    const p150 = ratio(m('peer', '~150'), m('engine', '~150'));
     out.push({ name: `peer / ours (engine), ~150 tokens, ${t} thread(s)`, goal: '≥ 1.2', measured: p150.toFixed(2), met: p150 >= 1.2 });
   }
   const row = (prefix: string, set: string) => batch.find((r) => r.label.startsWith(prefix) && r.label.endsWith(set));
@@ -232,7 +254,7 @@ function targets(s: Map<string, Summary>, batch: readonly Row[], cold: readonly 
     const one = row('16 in one', set);
     const seq = row('16 sequential GraphQL', set);
     if (!one || !seq) continue;
-    const r = seq.summary.median / one.summary.median;
+    const r = ratio(seq.summary, one.summary);
     out.push({ name: `16 sequential / 16 in one request, ${set}`, goal, measured: r.toFixed(2), met: r >= min });
   }
   for (const c of cold) {
@@ -243,7 +265,7 @@ function targets(s: Map<string, Summary>, batch: readonly Row[], cold: readonly 
   return out;
 }
 
-function render(parts: Record<'machine' | 'latency' | 'threadsAndPrecision' | 'overhead' | 'batch' | 'cold' | 'memory' | 'targets', string> & { chosenThreads: number; minutes: number }): string {
+function render(parts: Record<'machine' | 'latency' | 'threadsAndPrecision' | 'overhead' | 'contention' | 'batch' | 'cold' | 'memory' | 'targets', string> & { chosenThreads: number; minutes: number }): string {
   return `# Benchmarks
 
 Written by \`npm run bench\` (scripts/bench/); do not edit by hand — the prose at the end comes from
@@ -252,7 +274,9 @@ scripts/bench/analysis.md. This run took ${parts.minutes.toFixed(1)} minutes.
 **Absolute times are noisy.** These machines are shared (other engineers run test suites on the same
 2 cores while this runs), so read the ratios, not the milliseconds: every compared variant ran
 interleaved with the others in the same rounds (a fresh random order each round, after warm-up), so
-the load falls on all of them alike. Numbers are medians, with min–max and the number of samples.
+the load falls on all of them alike. Times are medians, with min–max and the number of samples;
+ratios (× floor, peer / this, 1 thread / 2 threads, 16 requests / one) are the median of the
+per-round ratios of the two variants (paired: a round slowed by other load slows both).
 
 The model is the full-size DistilBERT-for-QA (6 layers, dim 768, 66 M parameters) with seeded random
 weights from scripts/test-models: same graph and cost as distilbert-base-cased-distilled-squad, but
@@ -275,14 +299,22 @@ ${parts.machine}
   same intra-op threads, \`env.allowRemoteModels = false\`). It does not window: on the long
   context it truncates to 512 tokens and answers from those only, so that row does less work than
   ours and its ratio is not like for like.
-- **× floor** is median / floor median; **peer / this** is the peer's median over this row's (above
-  1 means this row is faster than transformers.js).
+- **× floor** is this row over its floor; **peer / this** is the peer over this row (above 1 means
+  this row is faster than transformers.js).
 
 ${parts.latency}
 
 ### Threads and precision (same samples)
 
 ${parts.threadsAndPrecision}
+
+### Threads when a core is taken
+
+The same int8 floor sessions, 1 against 2 threads, while another process spins on one core (a
+shared machine, a Lambda function with less than a full vCPU of time, or a second request in the
+same process). Above 1 in the last column, 2 threads still win.
+
+${parts.contention}
 
 ### Our overhead, measured apart from the model
 

@@ -9,14 +9,38 @@ export interface Summary {
   min: number;
   max: number;
   n: number;
+  /** The sample of each interleaved round (NaN where the case was not due), for paired ratios. */
+  byRound?: number[];
 }
 
-export function summarize(samples: readonly number[]): Summary {
-  if (samples.length === 0) return { median: NaN, min: NaN, max: NaN, n: 0 };
-  const sorted = [...samples].sort((a, b) => a - b);
+function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, n: sorted.length };
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function summarize(samples: readonly number[], byRound?: number[]): Summary {
+  const valid = samples.filter((x) => !Number.isNaN(x));
+  if (valid.length === 0) return { median: NaN, min: NaN, max: NaN, n: 0, byRound };
+  return { median: median(valid), min: Math.min(...valid), max: Math.max(...valid), n: valid.length, byRound };
+}
+
+/**
+ * a / b as the median of per-round ratios when both were sampled in the same rounds (a paired
+ * estimate: a slow round from other load slows both sides alike and cancels), else the ratio
+ * of medians.
+ */
+export function ratio(a: Summary, b: Summary): number {
+  if (a.byRound && b.byRound) {
+    const pairs: number[] = [];
+    a.byRound.forEach((x, i) => {
+      const y = b.byRound![i];
+      if (y !== undefined && !Number.isNaN(x) && !Number.isNaN(y)) pairs.push(x / y);
+    });
+    if (pairs.length >= 3) return median(pairs);
+  }
+  return a.median / b.median;
 }
 
 /** A measurable thing: one call is one sample. */
@@ -62,7 +86,7 @@ export async function interleave(
     onRound,
   }: { warmup: number; rounds: number; seed?: number; pauseMs?: number; onRound?: (r: number) => void },
 ): Promise<Map<string, Summary>> {
-  const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const samples = new Map<string, number[]>(cases.map((c) => [c.id, new Array<number>(rounds).fill(NaN)]));
   for (let w = 0; w < warmup; w++) for (const c of cases) await c.run();
   const random = rng(seed);
   for (let r = 0; r < rounds; r++) {
@@ -73,9 +97,9 @@ export async function interleave(
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       const t0 = performance.now();
       await c.run();
-      samples.get(c.id)!.push(performance.now() - t0);
+      samples.get(c.id)![r] = performance.now() - t0;
     }
     onRound?.(r);
   }
-  return new Map([...samples].map(([id, s]) => [id, summarize(s)]));
+  return new Map([...samples].map(([id, s]) => [id, summarize(s, s)]));
 }

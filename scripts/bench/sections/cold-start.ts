@@ -19,6 +19,10 @@ export interface ColdRow {
   firstRun: Summary;
   /** download + session create + tokenizer + first run, per run. */
   parts: Summary;
+  /** loadModel's total beyond its parts: lazy import of the engine and onnxruntime's addon, config. */
+  loaderExtra: Summary;
+  /** Fork to the child's clock start, plus the IPC message back: wall − the child's own clock. */
+  forkAndIpc: Summary;
   /** wall / parts, per run. */
   ratio: Summary;
 }
@@ -64,6 +68,8 @@ export async function runColdStart(
       tokenizer: pick((x) => x.r.tokenizerMs),
       firstRun: pick((x) => x.r.firstRunMs),
       parts: pick(parts),
+      loaderExtra: pick((x) => x.r.loadTotalMs - x.r.downloadMs - x.r.sessionCreateMs - x.r.tokenizerMs),
+      forkAndIpc: pick((x) => x.wall - x.r.doneMs),
       ratio: pick((x) => x.wall / parts(x)),
     };
   });
