@@ -57,7 +57,7 @@ function sendError(res: ServerResponse, error: unknown): void {
   res.end(errorResponseBody(known));
 }
 
-async function handleGraphQL(api: Api, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function handleGraphQL(api: Api, req: IncomingMessage, res: ServerResponse, url: { search: string }): Promise<void> {
   const headers = headerMapOf(req);
   const raw = await readBody(req, api.config.limits.maxBodyBytes);
   const httpGraphQLRequest: HTTPGraphQLRequest = {
@@ -79,7 +79,10 @@ async function handleGraphQL(api: Api, req: IncomingMessage, res: ServerResponse
 
 export function createRequestListener(api: Api) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Parse by hand: `new URL('//x', base)` throws (a protocol-relative URL) and clients do send
+    // such paths.
+    const [pathname = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    const url = { pathname: pathname.replace(/\/{2,}/g, '/'), search: search === '' ? '' : `?${search}` };
     const asset = req.method === 'GET' ? ideAssetName(url.pathname) : null;
     if (asset && api.ideAssets) {
       const response = ideAssetResponse(api.ideAssets.get(asset), {

@@ -120,7 +120,7 @@ test('a 5-operation HTTP batch reaches the engine in one call (Lambda and local 
   const viaLocal = await fetch(local.url, { method: 'POST', headers: json, body: JSON.stringify(batch) });
   expect(viaLocal.status).toBe(200);
   expect(engine.calls).toEqual([10]);
-  check(await viaLocal.json());
+  check((await viaLocal.json()) as any[]);
 });
 
 test('direct execution (executeOperation) batches aliases too', async () => {

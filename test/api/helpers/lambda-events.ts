@@ -67,19 +67,28 @@ export async function loopbackServer(handler: V2Handler, base64: boolean): Promi
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // Split by hand: `new URL('//', base)` throws, and clients do send paths like `//`.
+      const [pathname = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
       const raw = Buffer.concat(chunks).toString('utf8');
       const event = v2Event({
         method: req.method,
-        path: url.pathname,
-        query: url.search.replace(/^\?/, ''),
+        path: pathname,
+        query: search,
         headers,
         body: raw === '' ? undefined : raw,
         base64: base64 && raw !== '',
       });
-      const result = (await handler(event, lambdaContext, () => undefined))!;
+      let result: APIGatewayProxyStructuredResultV2;
+      try {
+        result = (await handler(event, lambdaContext, () => undefined))!;
+      } catch (error) {
+        // A handler must never throw; make it a visible failure rather than a hung request.
+        res.statusCode = 599;
+        res.end(String(error));
+        return;
+      }
       res.statusCode = result.statusCode ?? 200;
       for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, String(v));
       res.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));

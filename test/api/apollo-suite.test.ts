@@ -1,0 +1,50 @@
+/**
+ * Apollo's own integration test suite against the Lambda adapter (src/server/lambda.ts), through
+ * a loopback HTTP server that turns requests into API Gateway v2 events — as the
+ * @as-integrations/aws-lambda repository tests its handlers — with plain and base64 bodies.
+ * The suite builds its own ApolloServer and schema; what it tests is our adapter.
+ *
+ * Apollo version: the suite is published up to 5.5.0 and pins @apollo/server 5.5.0 exactly (its
+ * own nested copy), and its first test checks `server instanceof` that copy. The product runs
+ * @apollo/server 5.5.1, so the servers here are built from the suite's pinned copy: the adapter
+ * under test is ours either way. (With the product's 5.5.1 server, every test but that
+ * lockstep check passes.) No test is skipped.
+ *
+ * Configured differently from production: the HTTP batch cap. The suite sends a 100-operation
+ * batch to check operations run concurrently; production caps batches at
+ * API_MAX_BATCH_OPERATIONS (10), which test/api/bad-input.test.ts covers.
+ */
+import path from 'node:path';
+import type { ApolloServerOptions, BaseContext } from '@apollo/server';
+import {
+  defineIntegrationTestSuite,
+  type CreateServerForIntegrationTestsOptions,
+} from '@apollo/server-integration-testsuite';
+import { createLambdaHandler } from '../../src/server/lambda';
+import { DEFAULT_LIMITS } from '../../src/server/config';
+import { loopbackServer, type V2Handler } from './helpers/lambda-events';
+
+/** The @apollo/server the suite itself resolves (its pinned version). */
+const suiteDir = path.dirname(require.resolve('@apollo/server-integration-testsuite'));
+const { ApolloServer } = require(require.resolve('@apollo/server', { paths: [suiteDir] })) as typeof import('@apollo/server');
+
+describe.each([false, true])('Lambda adapter, base64 bodies: %s', (base64) => {
+  defineIntegrationTestSuite(
+    async (serverOptions: unknown, testOptions?: CreateServerForIntegrationTestsOptions) => {
+      // The suite's options are typed by its own nested @apollo/server copy; same shape.
+      const server = new ApolloServer({ ...(serverOptions as ApolloServerOptions<BaseContext>) });
+      const handler = createLambdaHandler(server, {
+        limits: { ...DEFAULT_LIMITS, maxBatchOperations: 100 },
+        context: testOptions?.context ?? (async () => ({})),
+      });
+      const loopback = await loopbackServer(handler as V2Handler, base64);
+      return { server: server as never, url: loopback.url, extraCleanup: () => loopback.close() };
+    },
+    {
+      // startServerAndCreateLambdaHandler starts the server in the background.
+      serverIsStartedInBackground: true,
+      // API Gateway payload v2 results are not streamed: no @defer/@stream (multipart) responses.
+      noIncrementalDelivery: true,
+    },
+  );
+});
