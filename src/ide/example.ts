@@ -1,6 +1,6 @@
 /** The operation the IDE opens on: runnable as is, and it shows every field of an answer. */
-export const EXAMPLE_QUERY = `# Extractive question answering: the answer is a span of the context.
-# Press the run button (or Ctrl-Enter). start/end are UTF-16 offsets into the context.
+export const EXAMPLE_QUERY = `# The answer is a span of the context; start/end are
+# UTF-16 offsets into it. Run with ▶ or Ctrl-Enter.
 query Example {
   answer(
     question: "Where is the Eiffel Tower?"
