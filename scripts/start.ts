@@ -1,6 +1,7 @@
 /**
  * `npm start`: the API on http://localhost:4000/graphql (PORT, HOST) with the same Apollo
- * configuration as Lambda, the model from MODEL_URI (a local folder or S3), and the IDE.
+ * configuration as Lambda, the model from MODEL_URI (a local folder or S3) or else the default
+ * (Hub cache, Hub pull, demo model), and the IDE.
  */
 import { loadApiConfig } from '../src/server/config';
 import { createApi } from '../src/server/api';
@@ -9,10 +10,9 @@ import { listen } from '../src/local-server';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
-  const provider = createEngineProvider(process.env, {
-    info: () => undefined,
-    warn: (m) => console.warn(m),
-    error: () => undefined,
+  const provider = createEngineProvider({
+    useDefaultModel: true,
+    logger: { info: () => undefined, warn: (m) => console.warn(m), error: () => undefined },
   });
   const api = createApi({ config, provider });
   const port = Number(process.env.PORT ?? 4000);
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     const reason = provider.error()?.message ?? 'unknown error';
     console.log('failed.');
     console.log(`\n${reason}\n`);
-    if (!reason.includes(NO_MODEL_HELP)) console.log(`${NO_MODEL_HELP}\n`);
+    console.log(`${NO_MODEL_HELP}\n`);
     console.log('The server keeps running: answer requests return MODEL_UNAVAILABLE (HTTP 503) and retry the load.');
   }
   const stop = () => void running.close().then(() => process.exit(0));

@@ -14,7 +14,7 @@ import { createEngineProvider } from './server/engine-provider';
 import { createLambdaHandler } from './server/lambda';
 
 const config = loadApiConfig();
-const provider = createEngineProvider(process.env, console);
+const provider = createEngineProvider({ logger: console });
 const api = createApi({ config, provider });
 
 export const handler = createLambdaHandler(api.server, {

@@ -1,33 +1,37 @@
 /**
- * The engine provider the API uses, built from the model-loading configuration (MODEL_URI and
- * friends, read by src/model/loading/config.ts).
+ * The engine provider the API uses: the model loader's env-configured singleton
+ * (src/model/loading/create-provider.ts; MODEL_URI and friends).
  *
- * Interim wiring: the loader's own env → provider factory (with its default-model resolver) is
- * not in the tree yet, so this builds a ModelProvider over `loadModel(MODEL_URI)`. Without a
- * MODEL_URI the provider reports MODEL_UNAVAILABLE with instructions instead of crashing.
+ * On Lambda a missing MODEL_URI is a deployment error, reported as MODEL_UNAVAILABLE; locally
+ * (`npm start`) the loader's default resolver applies: the Hub cache, a Hub pull, and as a last
+ * resort the generated demo model.
  */
-import { createModelS3Client, loadModelLoadingConfig } from '../model/loading/config';
-import { loadModel } from '../model/loading/load-model';
-import { ModelProvider, type LoadLogger } from '../model/loading/provider';
-import { ModelUnavailableError } from '../model/loading/types';
+import { createModelProvider } from '../model/loading/create-provider';
+import type { LoadLogger, ModelProvider } from '../model/loading/provider';
 
-export const NO_MODEL_HELP =
-  'No model configured. Set MODEL_URI to a Hugging Face style folder (tokenizer.json, config.json, ' +
-  'onnx/model_quantized.onnx or onnx/model.onnx) or to s3://bucket/prefix/ or s3://bucket/model.tar.gz. ' +
-  'For a local demo model (random weights, meaningless answers): ' +
-  '`npx tsx scripts/generate-test-model.ts` and point MODEL_URI at the folder it prints.';
+/** What `npm start` prints when no model could be loaded. */
+export const NO_MODEL_HELP = [
+  'To get a model, do one of:',
+  '  • MODEL_URI=/path/to/folder npm start   (a Hugging Face style folder: tokenizer.json, config.json,',
+  '                                           onnx/model_quantized.onnx or onnx/model.onnx)',
+  '  • MODEL_URI=s3://bucket/prefix/ npm start   (or s3://bucket/model.tar.gz; AWS credentials from the environment)',
+  '  • npm run model -- pull                 (downloads the default DistilBERT-SQuAD from the Hugging Face Hub',
+  '                                           into .cache/models, used by `npm start` without MODEL_URI)',
+  '  • npm run models:generate               (a random-weight demo model, meaningless answers; then',
+  '                                           MODEL_URI=<the folder it prints> npm start)',
+].join('\n');
 
-export function createEngineProvider(env: NodeJS.ProcessEnv = process.env, logger?: LoadLogger): ModelProvider {
-  const config = loadModelLoadingConfig(env);
-  const uri = config.modelUri;
-  if (!uri) {
-    return new ModelProvider(async () => {
-      throw new ModelUnavailableError(NO_MODEL_HELP);
-    }, { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry });
-  }
-  const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
-  return new ModelProvider(
-    () => loadModel(uri, { s3, preferQuantized: config.preferQuantized, read: config.s3 }),
-    { logger, describe: uri, backoff: config.retry },
-  );
+export interface EngineProviderOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: LoadLogger;
+  /** Fall back to the default model without MODEL_URI (local server only). */
+  useDefaultModel?: boolean;
+}
+
+export function createEngineProvider(options: EngineProviderOptions = {}): ModelProvider {
+  return createModelProvider({
+    env: options.env ?? process.env,
+    logger: options.logger,
+    useDefaultModel: options.useDefaultModel ?? false,
+  });
 }

@@ -1,0 +1,31 @@
+/** The IDE's files are served gzipped from memory; a folder of .gz files alone (the Lambda package) is enough. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { IdeAssets, ideAssetName, ideAssetResponse } from '../../src/ide/assets';
+
+test('a folder with only .gz files serves every asset, gzipped or inflated', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ide-'));
+  writeFileSync(path.join(dir, 'app.js.gz'), gzipSync('console.log("ide")'));
+  writeFileSync(path.join(dir, 'app.css.gz'), gzipSync('body{}'));
+  const assets = IdeAssets.load(dir);
+  expect(assets.size).toBe(2);
+  const gz = ideAssetResponse(assets.get('app.js'), { acceptEncoding: 'gzip, deflate, br' });
+  expect(gz.status).toBe(200);
+  expect(gz.headers['content-encoding']).toBe('gzip');
+  expect(gz.headers['content-type']).toBe('text/javascript; charset=utf-8');
+  expect(gunzipSync(gz.body).toString()).toBe('console.log("ide")');
+  const plain = ideAssetResponse(assets.get('app.css'), {});
+  expect(plain.headers['content-encoding']).toBeUndefined();
+  expect(plain.body.toString()).toBe('body{}');
+  expect(ideAssetResponse(assets.get('app.js'), { ifNoneMatch: gz.headers.etag }).status).toBe(304);
+  expect(ideAssetResponse(assets.get('nope.js'), {}).status).toBe(404);
+});
+
+test('asset names come only from a path ending in /ide/<file>', () => {
+  expect(ideAssetName('/ide/app.js')).toBe('app.js');
+  expect(ideAssetName('/prod/ide/graphql.worker.js')).toBe('graphql.worker.js');
+  expect(ideAssetName('/ide/../secret')).toBeNull();
+  expect(ideAssetName('/graphql')).toBeNull();
+});
