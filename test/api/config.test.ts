@@ -1,0 +1,40 @@
+/** The API's switches come from explicit variables, never from NODE_ENV, and typos fail loudly. */
+import { ConfigError, DEFAULT_LIMITS, loadApiConfig } from '../../src/server/config';
+
+test('defaults: introspection and IDE on, errors masked, whatever NODE_ENV says', () => {
+  for (const NODE_ENV of [undefined, 'production', 'development']) {
+    expect(loadApiConfig({ NODE_ENV })).toEqual({ introspection: true, ide: true, maskErrors: true, limits: DEFAULT_LIMITS });
+  }
+});
+
+test('explicit switches and limits', () => {
+  const config = loadApiConfig({
+    API_INTROSPECTION: 'false',
+    API_IDE: '0',
+    API_MASK_ERRORS: 'FALSE',
+    API_MAX_CONTEXT_LENGTH: '50_000',
+    API_MAX_BATCH_OPERATIONS: '3',
+  });
+  expect(config).toMatchObject({ introspection: false, ide: false, maskErrors: false });
+  expect(config.limits.maxContextLength).toBe(50_000);
+  expect(config.limits.maxBatchOperations).toBe(3);
+});
+
+test.each([
+  [{ API_IDE: 'yes please' }, /API_IDE must be true or false/],
+  [{ API_MAX_TOP_K: '0' }, /API_MAX_TOP_K must be a positive integer, got "0"/],
+  [{ API_MAX_INPUTS: '3.5' }, /API_MAX_INPUTS must be a positive integer/],
+])('malformed %j is a ConfigError', (env, message) => {
+  expect(() => loadApiConfig(env)).toThrow(ConfigError);
+  expect(() => loadApiConfig(env)).toThrow(message);
+});
+
+test('introspection off: __schema is rejected', async () => {
+  const { createApi } = await import('../../src/server/api');
+  const { apiConfig } = await import('../../src/server/config');
+  const api = createApi({ config: apiConfig({ introspection: false, ide: false }), provider: {} as never });
+  const res = await api.server.executeOperation({ query: '{ __schema { queryType { name } } }' }, { contextValue: await api.createContext() });
+  expect(res.http.status).toBe(400);
+  expect(res.body.kind === 'single' && res.body.singleResult.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  await api.server.stop();
+});
