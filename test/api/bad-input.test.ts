@@ -1,4 +1,3 @@
-/** @jest-environment ./test/api/helpers/node-realm-environment.js */
 /**
  * Bad input gets a GraphQL error with a stable code and the right HTTP status — through the
  * Lambda handler and the local server alike — and the next request succeeds.

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/api/helpers/node-realm-environment.js */
 /**
  * Every answer request of one HTTP request reaches the engine as ONE answerMany call: 20
  * aliased `answer` fields, `answerMany` with 20 inputs, and a 5-operation HTTP batch — with

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/api/helpers/node-realm-environment.js */
 /**
  * The self-hosted GraphiQL IDE in a real browser (Debian's Chromium driven by playwright-core;
  * never a browser download), with every network request outside the local server blocked: it

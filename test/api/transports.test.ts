@@ -1,4 +1,3 @@
-/** @jest-environment ./test/api/helpers/node-realm-environment.js */
 /**
  * The Lambda handler (plain and base64 bodies, including the real src/handler.ts module), the
  * local server and direct execution return identical answers for the same input.
