@@ -7,9 +7,10 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InferenceError } from './errors';
+import { defaultIntraOpThreads } from './threads';
 
 export interface OnnxModelOptions {
-  /** Threads for one run; defaults to the cores this process may use. */
+  /** Threads for one run; defaults to the CPU this process really gets (see threads.ts). */
   intraOpNumThreads?: number;
 }
 
@@ -35,7 +36,12 @@ export class OnnxQAModel {
 
   static async create(model: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxQAModel> {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: options.intraOpNumThreads ?? availableParallelism(),
+      intraOpNumThreads:
+        options.intraOpNumThreads ??
+        defaultIntraOpThreads({
+          cores: availableParallelism(),
+          lambdaMemoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined,
+        }),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',

@@ -9,6 +9,11 @@ export interface ModelLoadingConfig {
   modelUri: string | undefined;
   /** `MODEL_QUANTIZED` (default true): prefer onnx/model_quantized.onnx over onnx/model.onnx. */
   preferQuantized: boolean;
+  /**
+   * `MODEL_THREADS`: onnxruntime threads per run. Unset: the CPU the process really gets (cores, or
+   * on Lambda one per 1,769 MB). Set 1 on a host whose cores are shared with other busy processes.
+   */
+  threads: number | undefined;
   s3: S3ReadOptions & {
     /** `S3_FORCE_PATH_STYLE=true`: http://host/bucket/key instead of http://bucket.host/key (emulators). */
     forcePathStyle: boolean;
@@ -72,6 +77,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new RangeError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+function optionalThreads(env: Env): number | undefined {
+  const raw = env.MODEL_THREADS;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`MODEL_THREADS must be an integer from 1 to 64, got "${raw}"`);
+  return n;
+}
+
 /** Default in-memory limit: a quarter of the function's memory, so two copies fit with room to run. */
 export function defaultMaxInMemoryBytes(env: Env = process.env): number {
   const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
@@ -90,6 +103,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
   return {
     modelUri,
     preferQuantized: bool(env, 'MODEL_QUANTIZED', true),
+    threads: optionalThreads(env),
     s3: {
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
       endpoint: env.AWS_ENDPOINT_URL_S3?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined,

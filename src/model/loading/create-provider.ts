@@ -48,6 +48,7 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
         s3: resolved.uri.startsWith('s3://') ? client() : undefined,
         preferQuantized: config.preferQuantized,
         read: config.s3,
+        threads: config.threads,
         createEngine: options.createEngine,
         demo: resolved.demo || undefined,
         name: resolved.name,

@@ -26,6 +26,8 @@ export interface LoadModelOptions {
   s3?: S3Client;
   preferQuantized: boolean;
   read: S3ReadOptions;
+  /** onnxruntime threads per run; undefined lets the engine decide (threads.ts). */
+  threads?: number;
   createEngine?: EngineFactory;
   /** Overrides `demo` (the default resolver's fallback marks its model even if config.json does not). */
   demo?: boolean;
@@ -63,7 +65,12 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   let engine: LoadableEngine;
   const createStarted = performance.now();
   try {
-    engine = await createEngine({ model: files.model, tokenizerJson: files.tokenizerJson, config: files.config });
+    engine = await createEngine({
+      model: files.model,
+      tokenizerJson: files.tokenizerJson,
+      config: files.config,
+      intraOpNumThreads: options.threads,
+    });
   } catch (err) {
     if (err instanceof ModelLoadError) throw err;
     throw new InvalidModelError(
