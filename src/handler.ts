@@ -11,17 +11,13 @@
 import { loadApiConfig } from './server/config';
 import { createApi } from './server/api';
 import { createEngineProvider } from './server/engine-provider';
-import { createLambdaHandler } from './server/lambda';
+import { createApiLambdaHandler } from './server/lambda';
 
 const config = loadApiConfig();
 const provider = createEngineProvider({ logger: console });
 const api = createApi({ config, provider });
 
-export const handler = createLambdaHandler(api.server, {
-  limits: config.limits,
-  context: () => api.createContext(),
-  ideAssets: api.ideAssets,
-});
+export const handler = createApiLambdaHandler(api);
 
 /** Loads the model; resolves to true when it is ready, false when loading failed (never rejects). */
 export function warmUp(): Promise<boolean> {

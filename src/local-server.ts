@@ -12,6 +12,8 @@ import type { Api } from './server/api';
 import { ErrorCode } from './server/errors';
 import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody } from './server/http-body';
 import { ideAssetName, ideAssetResponse } from './ide/assets';
+import { corsHeaders } from './server/cors';
+import { REQUEST_ID_HEADER, logRequestEnd, newRequestId, newTrace, type RequestTrace } from './server/request-log';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -46,18 +48,31 @@ function headerMapOf(req: IncomingMessage): HeaderMap {
   return headers;
 }
 
-function sendError(res: ServerResponse, error: unknown): void {
+function sendError(api: Api, trace: RequestTrace, res: ServerResponse, error: unknown): void {
   const known =
     error instanceof HttpRequestError
       ? error
-      : (console.error('Unexpected error in the local server:', error),
+      : (api.logSink({
+          level: 'error',
+          msg: 'internal error in the local server',
+          requestId: trace.requestId,
+          error: (error as Error)?.name,
+          message: (error as Error)?.message ?? String(error),
+          stack: (error as Error)?.stack,
+        }),
         new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR));
+  trace.codes.push(known.code);
+  if (res.headersSent) {
+    // A failure while streaming: the status is gone; end the response rather than hang.
+    res.destroy();
+    return;
+  }
   // The client may still be sending a body we refused; close rather than drain it.
   res.writeHead(known.status, { 'content-type': JSON_CONTENT_TYPE, connection: 'close' });
   res.end(errorResponseBody(known));
 }
 
-async function handleGraphQL(api: Api, req: IncomingMessage, res: ServerResponse, url: { search: string }): Promise<void> {
+async function handleGraphQL(api: Api, trace: RequestTrace, req: IncomingMessage, res: ServerResponse, url: { search: string }): Promise<void> {
   const headers = headerMapOf(req);
   const raw = await readBody(req, api.config.limits.maxBodyBytes);
   const httpGraphQLRequest: HTTPGraphQLRequest = {
@@ -66,7 +81,7 @@ async function handleGraphQL(api: Api, req: IncomingMessage, res: ServerResponse
     search: url.search.replace(/^\?/, ''),
     body: parseBody(raw, headers.get('content-type'), api.config.limits),
   };
-  const response = await api.server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => api.createContext() });
+  const response = await api.server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => api.createContext(trace) });
   const outHeaders = Object.fromEntries(response.headers);
   res.writeHead(response.status ?? 200, outHeaders);
   if (response.body.kind === 'complete') {
@@ -79,6 +94,28 @@ async function handleGraphQL(api: Api, req: IncomingMessage, res: ServerResponse
 
 export function createRequestListener(api: Api) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // A client's own id is kept when it is a harmless token (to correlate its logs with ours).
+    const header = req.headers[REQUEST_ID_HEADER];
+    const trace = newTrace(newRequestId(typeof header === 'string' ? header : undefined));
+    res.setHeader(REQUEST_ID_HEADER, trace.requestId);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const cors = corsHeaders({ method, origin: req.headers.origin }, api.config.corsOrigins);
+    for (const [name, value] of Object.entries(cors.headers)) res.setHeader(name, value);
+    let bodyBytes = 0;
+    req.on('data', (chunk: Buffer) => void (bodyBytes += chunk.length));
+    res.on('finish', () =>
+      logRequestEnd({ logRequests: api.config.logRequests, logRequestText: false, sink: api.logSink }, trace, {
+        method,
+        path: (req.url ?? '/').split('?')[0]!,
+        status: res.statusCode,
+        bodyBytes,
+      }),
+    );
+    if (cors.preflight) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     // Parse by hand: `new URL('//x', base)` throws (a protocol-relative URL) and clients do send
     // such paths.
     const [pathname = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
@@ -103,7 +140,7 @@ export function createRequestListener(api: Api) {
       res.end(`Not found. The GraphQL endpoint is ${GRAPHQL_PATH}.\n`);
       return;
     }
-    handleGraphQL(api, req, res, url).catch((error) => sendError(res, error));
+    handleGraphQL(api, trace, req, res, url).catch((error) => sendError(api, trace, res, error));
   };
 }
 

@@ -9,13 +9,19 @@ import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
 import { createApolloServer } from './apollo';
 import type { ApiConfig } from './config';
 import { createContext, type ApiContext } from './context';
+import { consoleSink, type LogSink, type RequestTrace } from './request-log';
 
 export interface Api {
   readonly config: ApiConfig;
   readonly server: ApolloServer<ApiContext>;
   readonly provider: EngineProvider;
-  /** A fresh per-request context (one per HTTP request, shared by the operations of a batch). */
-  createContext(): Promise<ApiContext>;
+  /**
+   * A fresh per-request context (one per HTTP request, shared by the operations of a batch);
+   * `trace` carries the transport's request id.
+   */
+  createContext(trace?: RequestTrace): Promise<ApiContext>;
+  /** Where log lines go (console unless a test or an embedder says otherwise). */
+  readonly logSink: LogSink;
   /** The built IDE, or null when the IDE is off (or its bundle was not built). */
   readonly ideAssets: IdeAssets | null;
 }
@@ -26,6 +32,8 @@ export interface CreateApiOptions {
   plugins?: ApolloServerPlugin<ApiContext>[];
   /** Override where the IDE bundle is read from (default: findIdeAssetsDir()). */
   ideAssetsDir?: string | null;
+  /** Where log lines go; console by default. */
+  logSink?: LogSink;
 }
 
 export function createApi(options: CreateApiOptions): Api {
@@ -37,11 +45,13 @@ export function createApi(options: CreateApiOptions): Api {
     if (dir) ideAssets = IdeAssets.load(dir);
     else if (dir === undefined || options.ideAssetsDir === undefined) console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
   }
+  const logSink = options.logSink ?? consoleSink;
   return {
     config,
     provider,
     ideAssets,
-    server: createApolloServer({ config, plugins: options.plugins }),
-    createContext: async () => createContext({ provider, limits: config.limits, serverStartedAt }),
+    logSink,
+    server: createApolloServer({ config, plugins: options.plugins, logSink }),
+    createContext: async (trace) => createContext({ provider, limits: config.limits, serverStartedAt, trace }),
   };
 }

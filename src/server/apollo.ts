@@ -10,13 +10,15 @@ import type { ApiConfig } from './config';
 import type { ApiContext } from './context';
 import { createFormatError } from './errors';
 import { ideLandingPagePlugin } from '../ide/landing-page';
+import { consoleSink, requestLogPlugin, type LogSink } from './request-log';
+import { partialSuccessPlugin } from './partial-success';
 
 export interface ApiServerOptions {
   config: ApiConfig;
   /** Extra plugins (tests use them to observe requests). */
   plugins?: ApolloServerPlugin<ApiContext>[];
-  /** Where errors hidden by masking are logged; console.error by default. */
-  logInternalError?: (message: string, error: unknown) => void;
+  /** Where log lines go (request-log.ts); console by default. */
+  logSink?: LogSink;
 }
 
 export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiContext> {
@@ -46,7 +48,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     introspection: config.introspection,
     // Never follow NODE_ENV: stack traces are shown only when masking is explicitly off.
     includeStacktraceInErrorResponses: !config.maskErrors,
-    formatError: createFormatError({ maskErrors: config.maskErrors, log: options.logInternalError }),
+    formatError: createFormatError({ maskErrors: config.maskErrors }),
     allowBatchedHttpRequests: true,
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.
@@ -56,6 +58,12 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     parseOptions: { maxTokens: limits.maxTokens },
     plugins: [
       ...armor.plugins,
+      requestLogPlugin<ApiContext>({
+        logRequests: config.logRequests,
+        logRequestText: config.logRequestText,
+        sink: options.logSink ?? consoleSink,
+      }),
+      partialSuccessPlugin<ApiContext>(),
       config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),
       ...(options.plugins ?? []),
     ],

@@ -3,8 +3,13 @@
  *
  * Every security-relevant behaviour has its own explicit switch: Apollo ties introspection and
  * stack traces to NODE_ENV, which Lambda does not set, so relying on it would silently expose
- * stack traces in production (or hide introspection locally). Defaults are the production-safe
- * public API: introspection and the IDE on (the schema is public), internal errors masked.
+ * stack traces in production (or hide introspection locally).
+ *
+ * "Production" is explicit: API_STAGE (serverless.yml sets it to the stage name). Only the stage
+ * names in DEVELOPMENT_STAGES mean development; any other name means production, and so does an
+ * unset API_STAGE on Lambda (AWS_LAMBDA_FUNCTION_NAME is set), so a forgotten variable fails
+ * closed. In production introspection, the IDE and request text in logs default to off, and the
+ * per-request log line to on; each has its own variable to override the default.
  */
 export interface ApiLimits {
   /** Longest `question`, in UTF-16 code units. */
@@ -30,6 +35,10 @@ export interface ApiLimits {
 }
 
 export interface ApiConfig {
+  /** The stage name (API_STAGE), or '' when unset. */
+  stage: string;
+  /** Production posture (see the file comment): decides the defaults below. */
+  production: boolean;
   /** Allow schema introspection (`__schema`, `__type`). GraphiQL needs it for completion and docs. */
   introspection: boolean;
   /** Serve the GraphiQL IDE on GET requests from browsers. */
@@ -39,7 +48,43 @@ export interface ApiConfig {
    * traces. Turn off only for local debugging.
    */
   maskErrors: boolean;
+  /**
+   * Origins allowed to call the API from a browser (CORS). Empty: no CORS headers, so browsers
+   * allow same-origin pages only. `*` allows any origin (never with credentials).
+   */
+  corsOrigins: string[];
+  /** Log one JSON line per HTTP request (request id, status, duration, error codes). */
+  logRequests: boolean;
+  /**
+   * Debug only: also log the query text and variables, which contain users' questions and
+   * contexts. Off by default everywhere.
+   */
+  logRequestText: boolean;
   limits: ApiLimits;
+}
+
+/** Stage names that mean local development; every other name means production. */
+export const DEVELOPMENT_STAGES: readonly string[] = Object.freeze(['dev', 'development', 'local', 'test']);
+
+/** Production unless API_STAGE names a development stage; unset means production on Lambda only. */
+export function isProduction(env: NodeJS.ProcessEnv): boolean {
+  const stage = env.API_STAGE?.trim().toLowerCase() ?? '';
+  if (stage === '') return Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+  return !DEVELOPMENT_STAGES.includes(stage);
+}
+
+/** Comma-separated origins; each must be `*` or an http(s) origin without a path. */
+function readOrigins(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return [];
+  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/i.test(origin)) {
+      throw new ConfigError(`${name} must be a comma-separated list of origins like https://app.example.com (or *), got "${origin}"`);
+    }
+  }
+  // Browsers send the origin in lower case (scheme and host); compare that way.
+  return origins.map((o) => o.toLowerCase());
 }
 
 export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
@@ -98,18 +143,25 @@ function readPositiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number)
 }
 
 /**
- * Reads the configuration. Variables: API_INTROSPECTION, API_IDE, API_MASK_ERRORS (true/false)
- * and the limits in LIMIT_VARIABLES (positive integers).
+ * Reads the configuration. Variables: API_STAGE; API_INTROSPECTION, API_IDE, API_MASK_ERRORS,
+ * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (true/false); API_CORS_ORIGINS (comma-separated); and
+ * the limits in LIMIT_VARIABLES (positive integers).
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_VARIABLES) as Array<keyof ApiLimits>) {
     limits[key] = readPositiveInt(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key]);
   }
+  const production = isProduction(env);
   return {
-    introspection: readBoolean(env, 'API_INTROSPECTION', true),
-    ide: readBoolean(env, 'API_IDE', true),
+    stage: env.API_STAGE?.trim() ?? '',
+    production,
+    introspection: readBoolean(env, 'API_INTROSPECTION', !production),
+    ide: readBoolean(env, 'API_IDE', !production),
     maskErrors: readBoolean(env, 'API_MASK_ERRORS', true),
+    corsOrigins: readOrigins(env, 'API_CORS_ORIGINS'),
+    logRequests: readBoolean(env, 'API_LOG_REQUESTS', production),
+    logRequestText: readBoolean(env, 'API_LOG_REQUEST_TEXT', false),
     limits,
   };
 }

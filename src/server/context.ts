@@ -10,6 +10,7 @@ import type { EngineProvider } from '../model/loading/types';
 import type { Answer, QAInput } from '../model/types';
 import type { ApiLimits } from './config';
 import { createAnswerLoader } from '../resolvers/answer-loader';
+import { newTrace, type RequestTrace } from './request-log';
 
 export interface ApiContext {
   /** Collects every answer request of this HTTP request into one engine call. */
@@ -20,12 +21,16 @@ export interface ApiContext {
   readonly usage: { contextLength: number };
   /** When this server instance started (ms since the epoch), for `health`. */
   readonly serverStartedAt: number;
+  /** The HTTP request's id and what it did, for its log line (request-log.ts). */
+  readonly trace: RequestTrace;
 }
 
 export interface ContextDependencies {
   provider: EngineProvider;
   limits: ApiLimits;
   serverStartedAt: number;
+  /** The transport's trace of this HTTP request; a fresh one (new id) when absent. */
+  trace?: RequestTrace;
 }
 
 /** A fresh context for one HTTP request (or one direct `executeOperation`). */
@@ -36,5 +41,6 @@ export function createContext(deps: ContextDependencies): ApiContext {
     limits: deps.limits,
     usage: { contextLength: 0 },
     serverStartedAt: deps.serverStartedAt,
+    trace: deps.trace ?? newTrace(),
   };
 }

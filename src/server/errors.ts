@@ -89,14 +89,19 @@ const PUBLIC_CODES = new Set<string>([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+/** Is this a code whose message is written for clients (not masked)? */
+export function isPublicCode(code: unknown): boolean {
+  return typeof code === 'string' && PUBLIC_CODES.has(code);
+}
+
 /**
  * Apollo's `formatError`. With masking on, an error without a public code keeps only the masked
  * message and INTERNAL_SERVER_ERROR: no stack, no file paths, no driver messages. The original
- * is logged so the operator still sees it.
+ * is logged, with the request id, by the request-log plugin (request-log.ts), so the operator
+ * still sees it.
  */
-export function createFormatError(options: { maskErrors: boolean; log?: (message: string, error: unknown) => void }) {
-  const log = options.log ?? ((message, error) => console.error(message, error));
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function createFormatError(options: { maskErrors: boolean }) {
+  return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
       if (!options.maskErrors) return formatted;
@@ -105,7 +110,6 @@ export function createFormatError(options: { maskErrors: boolean; log?: (message
       return { ...formatted, extensions };
     }
     if (!options.maskErrors) return formatted;
-    log('Internal error while answering a GraphQL request:', error);
     return {
       message: MASKED_MESSAGE,
       ...(formatted.locations ? { locations: formatted.locations } : {}),

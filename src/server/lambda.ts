@@ -4,6 +4,8 @@
  * integration's stock v2 handler in three ways: a malformed body gets a GraphQL-shaped error
  * with a stable code (not the raw JSON.parse message as text), the body size and HTTP batch
  * length are capped, and the IDE's static files are served (gzipped) before Apollo runs.
+ * Around it all, `createLambdaHandler` answers CORS preflights, adds the CORS headers and the
+ * `x-request-id` header (Lambda's awsRequestId) to every result, and logs one line per request.
  */
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
 import { handlers, startServerAndCreateLambdaHandler, type LambdaHandler } from '@as-integrations/aws-lambda';
@@ -11,6 +13,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ErrorCode } from './errors';
 import { HttpRequestError, JSON_CONTENT_TYPE, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
+import type { Api } from './api';
+import { corsHeaders } from './cors';
+import { REQUEST_ID_HEADER, logRequestEnd, newRequestId, newTrace, type RequestLogOptions, type RequestTrace } from './request-log';
 
 export type V2RequestHandler = handlers.RequestHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -93,16 +98,74 @@ export function ideAssetsMiddleware(assets: IdeAssets | null) {
 
 export interface LambdaAdapterOptions<TContext extends BaseContext> {
   limits: BodyLimits;
-  context: (args: { event: APIGatewayProxyEventV2; context: Context }) => Promise<TContext>;
+  context: (args: { event: APIGatewayProxyEventV2; context: Context; trace: RequestTrace }) => Promise<TContext>;
   ideAssets?: IdeAssets | null;
+  /** CORS allow-list (API_CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
+  /** Request logging; off when absent. */
+  log?: RequestLogOptions;
+}
+
+/** The error codes of an error result (for the log line of requests rejected before Apollo). */
+function codesOfBody(body: string | undefined): string[] {
+  try {
+    const parsed = JSON.parse(body ?? '') as { errors?: Array<{ extensions?: { code?: unknown } }> };
+    return (parsed.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+  } catch {
+    return [];
+  }
 }
 
 export function createLambdaHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   options: LambdaAdapterOptions<TContext>,
 ): LambdaHandler<V2RequestHandler> {
-  return startServerAndCreateLambdaHandler(server, createV2RequestHandler(options.limits), {
-    context: options.context,
+  // The trace of each invocation, found again by the context function through the event object
+  // (each invocation has its own; the Lambda context object may be shared by tests).
+  const traces = new WeakMap<APIGatewayProxyEventV2, RequestTrace>();
+  const inner = startServerAndCreateLambdaHandler(server, createV2RequestHandler(options.limits), {
+    context: ({ event, context }) => options.context({ event, context, trace: traces.get(event) ?? newTrace() }),
     middleware: [ideAssetsMiddleware(options.ideAssets ?? null)],
+  });
+  const allowed = options.corsOrigins ?? [];
+  return async (event, context, callback) => {
+    const trace = newTrace(newRequestId(context?.awsRequestId));
+    traces.set(event, trace);
+    const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
+    const cors = corsHeaders({ method, origin: event.headers?.origin }, allowed);
+    let result: APIGatewayProxyStructuredResultV2;
+    if (cors.preflight) {
+      result = { statusCode: 204, headers: {} };
+    } else {
+      try {
+        result = (await inner(event, context, callback)) as APIGatewayProxyStructuredResultV2;
+      } catch (error) {
+        // The integration catches its own errors; this is the last line before a crashed invocation.
+        result = resultFromError(error);
+      }
+    }
+    result = { ...result, headers: { ...result.headers, ...cors.headers, [REQUEST_ID_HEADER]: trace.requestId } };
+    const status = result.statusCode ?? 200;
+    if (options.log) {
+      if (trace.codes.length === 0 && status >= 400 && !result.isBase64Encoded) trace.codes.push(...codesOfBody(result.body));
+      logRequestEnd(options.log, trace, {
+        method,
+        path: event.rawPath ?? '',
+        status,
+        bodyBytes: event.body?.length ?? 0,
+      });
+    }
+    return result;
+  };
+}
+
+/** The Lambda handler of an API, with its configuration (CORS, logs) and IDE. */
+export function createApiLambdaHandler(api: Api): LambdaHandler<V2RequestHandler> {
+  return createLambdaHandler(api.server, {
+    limits: api.config.limits,
+    context: ({ trace }) => api.createContext(trace),
+    ideAssets: api.ideAssets,
+    corsOrigins: api.config.corsOrigins,
+    log: { logRequests: api.config.logRequests, logRequestText: api.config.logRequestText, sink: api.logSink },
   });
 }

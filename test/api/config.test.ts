@@ -1,9 +1,19 @@
 /** The API's switches come from explicit variables, never from NODE_ENV, and typos fail loudly. */
 import { ConfigError, DEFAULT_LIMITS, loadApiConfig } from '../../src/server/config';
 
-test('defaults: introspection and IDE on, errors masked, whatever NODE_ENV says', () => {
+test('defaults off Lambda without API_STAGE (local development): introspection and IDE on, errors masked, whatever NODE_ENV says', () => {
   for (const NODE_ENV of [undefined, 'production', 'development']) {
-    expect(loadApiConfig({ NODE_ENV })).toEqual({ introspection: true, ide: true, maskErrors: true, limits: DEFAULT_LIMITS });
+    expect(loadApiConfig({ NODE_ENV })).toEqual({
+      stage: '',
+      production: false,
+      introspection: true,
+      ide: true,
+      maskErrors: true,
+      corsOrigins: [],
+      logRequests: false,
+      logRequestText: false,
+      limits: DEFAULT_LIMITS,
+    });
   }
 });
 

@@ -1,0 +1,138 @@
+/**
+ * Request ids and structured logs.
+ *
+ * Every HTTP request gets an id (Lambda's awsRequestId, else a random UUID) that is returned as
+ * the `x-request-id` header and is on every log line about the request, so a user's report can be
+ * matched with the logs. Log lines are single JSON objects (CloudWatch Logs Insights parses them).
+ *
+ * What is never logged unless API_LOG_REQUEST_TEXT is on: the query document and the variables.
+ * Both carry users' questions and contexts (inline literals or variables), which may be personal
+ * or confidential. Error messages written by this API never quote them either (they give lengths
+ * and limits).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
+import { isPublicCode } from './errors';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export type LogEntry = { level: LogLevel; msg: string; requestId?: string } & Record<string, unknown>;
+
+/** Where log lines go; console by default (Lambda sends stdout/stderr to CloudWatch). */
+export type LogSink = (entry: LogEntry) => void;
+
+export const consoleSink: LogSink = (entry) => {
+  const line = JSON.stringify(entry);
+  if (entry.level === 'error') console.error(line);
+  else console.log(line);
+};
+
+/** What one HTTP request did, filled in while it runs and logged once when it ends. */
+export interface RequestTrace {
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** extensions.code of every error sent, in order (duplicates kept: counts matter). */
+  readonly codes: string[];
+  operations: number;
+}
+
+/** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */
+export function newRequestId(given?: string | undefined): string {
+  return given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+export function newTrace(requestId: string = newRequestId()): RequestTrace {
+  return { requestId, startedAt: Date.now(), codes: [], operations: 0 };
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+export interface RequestLogOptions {
+  /** One line per HTTP request. */
+  logRequests: boolean;
+  /** Debug: add the query and variables (users' text) to a line per operation. */
+  logRequestText: boolean;
+  sink: LogSink;
+}
+
+/** The line written when an HTTP request ends (by the transport, which knows the status). */
+export function logRequestEnd(
+  options: RequestLogOptions,
+  trace: RequestTrace,
+  http: { method: string; path: string; status: number; bodyBytes: number },
+): void {
+  if (!options.logRequests) return;
+  options.sink({
+    level: http.status >= 500 ? 'error' : http.status >= 400 ? 'warn' : 'info',
+    msg: 'request',
+    requestId: trace.requestId,
+    method: http.method,
+    path: http.path,
+    status: http.status,
+    durationMs: Date.now() - trace.startedAt,
+    bodyBytes: http.bodyBytes,
+    operations: trace.operations,
+    codes: trace.codes,
+  });
+}
+
+interface TracedContext {
+  trace: RequestTrace;
+}
+
+function codeOf(error: GraphQLError): string {
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+}
+
+/**
+ * Records each operation's error codes on the request's trace and logs unexpected errors (always,
+ * with their stack, which clients never see). With API_LOG_REQUEST_TEXT, also logs each
+ * operation's text and variables.
+ */
+export function requestLogPlugin<T extends TracedContext>(options: RequestLogOptions): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const { trace } = contextValue;
+      trace.operations += 1;
+      return {
+        async didEncounterErrors(rc: GraphQLRequestContext<T>) {
+          for (const error of rc.errors ?? []) {
+            const code = codeOf(error);
+            if (isPublicCode(code)) continue;
+            const original = error.originalError ?? error;
+            options.sink({
+              level: 'error',
+              msg: 'internal error',
+              requestId: trace.requestId,
+              operationName: rc.operationName ?? null,
+              path: error.path ?? null,
+              error: original.name,
+              message: original.message,
+              stack: original.stack,
+            });
+          }
+        },
+        async willSendResponse(rc: GraphQLRequestContext<T>) {
+          const body = rc.response.body;
+          if (body?.kind === 'single') {
+            for (const error of body.singleResult.errors ?? []) {
+              const code = error.extensions?.code;
+              trace.codes.push(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+            }
+          }
+          if (options.logRequestText) {
+            options.sink({
+              level: 'info',
+              msg: 'operation (debug: API_LOG_REQUEST_TEXT is on)',
+              requestId: trace.requestId,
+              operationName: rc.operationName ?? null,
+              query: rc.request.query ?? null,
+              variables: rc.request.variables ?? null,
+            });
+          }
+        },
+      };
+    },
+  };
+}
