@@ -12,6 +12,7 @@ import { createFormatError } from './errors';
 import { ideLandingPagePlugin } from '../ide/landing-page';
 import { consoleSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
+import { knownOperationTypesRule } from './operation-type-rule';
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -53,7 +54,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.
     csrfPrevention: true,
-    validationRules: armor.validationRules,
+    validationRules: [knownOperationTypesRule, ...armor.validationRules],
     // The parser stops after maxTokens tokens: a huge document costs no more than a small one.
     parseOptions: { maxTokens: limits.maxTokens },
     plugins: [

@@ -89,6 +89,26 @@ const PUBLIC_CODES = new Set<string>([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+/** graphql-js's message when variable coercion gives up after 50 errors (no code, no status). */
+const VARIABLE_ERROR_LIMIT = /^Too many errors processing variables, error limit reached\./;
+
+/**
+ * The code of an error raised about the request but without a code of its own, so that it is
+ * reported as the client's fault (with its message, which describes the request) rather than
+ * masked as internal: Apollo's 4xx errors without a code (e.g. "provided sha does not match
+ * query" for a persisted query) are BAD_REQUEST; graphql-js's variable error limit (a list of
+ * thousands of bad inputs) is BAD_USER_INPUT. Null for every other error.
+ */
+export function uncodedClientErrorCode(error: unknown): ErrorCode | null {
+  if (!(error instanceof GraphQLError) || error.originalError) return null;
+  const code = error.extensions?.code;
+  if (code !== undefined && code !== ErrorCode.INTERNAL_SERVER_ERROR) return null;
+  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return ErrorCode.BAD_REQUEST;
+  if (VARIABLE_ERROR_LIMIT.test(error.message)) return ErrorCode.BAD_USER_INPUT;
+  return null;
+}
+
 /** Is this a code whose message is written for clients (not masked)? */
 export function isPublicCode(code: unknown): boolean {
   return typeof code === 'string' && PUBLIC_CODES.has(code);
@@ -101,7 +121,9 @@ export function isPublicCode(code: unknown): boolean {
  * still sees it.
  */
 export function createFormatError(options: { maskErrors: boolean }) {
-  return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const clientCode = uncodedClientErrorCode(error);
+    if (clientCode) return { message: formatted.message, extensions: { code: clientCode } };
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
       if (!options.maskErrors) return formatted;

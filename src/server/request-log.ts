@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
-import { isPublicCode } from './errors';
+import { isPublicCode, uncodedClientErrorCode } from './errors';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type LogEntry = { level: LogLevel; msg: string; requestId?: string } & Record<string, unknown>;
@@ -99,7 +99,7 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
         async didEncounterErrors(rc: GraphQLRequestContext<T>) {
           for (const error of rc.errors ?? []) {
             const code = codeOf(error);
-            if (isPublicCode(code)) continue;
+            if (isPublicCode(code) || uncodedClientErrorCode(error)) continue;
             const original = error.originalError ?? error;
             options.sink({
               level: 'error',

@@ -82,7 +82,58 @@ beforeAll(async () => {
       timings.push(`package ${stage} ${arch} ${ms} ms`);
     }
   }
+  // The security parameters on (scripts/serverless/http-api.js): CORS allow-list and a JWT authorizer.
+  const secured = packageArch('x86_64', { stage: 'prod', params: { ...MODEL_PARAMS, ...SECURED_PARAMS }, env, suffix: 'secured' });
+  securedTemplate = JSON.parse(readFileSync(path.join(secured.dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+  timings.push(`package prod x86_64 (CORS + JWT) ${secured.ms} ms`);
 }, 300_000);
+
+const SECURED_PARAMS = {
+  corsOrigins: 'https://app.example.com,https://admin.example.com',
+  jwtIssuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example',
+  jwtAudience: 'client-a,client-b',
+};
+let securedTemplate: CfnTemplate;
+
+describe('security parameters (prod, x86_64)', () => {
+  const ofType = (type: string) => Object.values(securedTemplate.Resources).filter((r) => r.Type === type);
+
+  test('corsOrigins: the HTTP API answers preflights for exactly those origins; the function gets the same list', () => {
+    expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: ['https://app.example.com', 'https://admin.example.com'],
+      AllowMethods: ['GET', 'POST', 'OPTIONS'],
+      AllowHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+      ExposeHeaders: ['x-request-id', 'retry-after'],
+      MaxAge: 600,
+    });
+    const [fn] = ofType('AWS::Lambda::Function');
+    expect(fn!.Properties.Environment.Variables).toMatchObject({ API_STAGE: 'prod', API_CORS_ORIGINS: SECURED_PARAMS.corsOrigins, API_INTROSPECTION: 'false', API_IDE: 'false' });
+  });
+
+  test('jwtIssuer + jwtAudience: a JWT authorizer guards every GraphQL route', () => {
+    const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers.map((a) => a.Properties)).toEqual([
+      {
+        ApiId: { Ref: 'HttpApi' },
+        Name: 'jwt',
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: { Issuer: SECURED_PARAMS.jwtIssuer, Audience: ['client-a', 'client-b'] },
+      },
+    ]);
+    const routes = ofType('AWS::ApiGatewayV2::Route').map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType, r.Properties.AuthorizerId]);
+    expect(routes.sort()).toEqual([
+      ['GET /graphql', 'JWT', { Ref: 'HttpApiAuthorizerJwt' }],
+      ['POST /graphql', 'JWT', { Ref: 'HttpApiAuthorizerJwt' }],
+    ]);
+  });
+
+  test('an issuer without an audience is refused at package time', () => {
+    expect(() =>
+      packageArch('x86_64', { stage: 'prod', params: { ...MODEL_PARAMS, jwtIssuer: SECURED_PARAMS.jwtIssuer }, env: noCredentialsEnv(), suffix: 'bad-jwt' }),
+    ).toThrow(/jwtAudience is required with jwtIssuer/);
+  });
+});
 
 afterAll(() => {
   const sizes = [...packaged].map(
@@ -155,10 +206,18 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
     const ide = String(stage === 'dev');
     expect(fn!.Properties.Environment.Variables).toEqual({
       MODEL_URI: `s3://${MODEL_BUCKET}/${MODEL_PREFIX}`,
+      API_STAGE: stage,
       API_IDE: ide,
       API_INTROSPECTION: ide,
       API_MASK_ERRORS: 'true',
+      API_CORS_ORIGINS: '',
+      API_LOG_REQUESTS: 'true',
+      API_LOG_REQUEST_TEXT: 'false',
     });
+    // Security defaults: no CORS (same-origin only), no authorizer (public API).
+    expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toBeUndefined();
+    expect(ofType('AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+    expect(ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.AuthorizationType ?? 'NONE')).not.toContain('JWT');
 
     const routes = ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey).sort();
     expect(routes).toEqual(stage === 'dev' ? ['GET /graphql', 'GET /ide/{file}', 'POST /graphql'] : ['GET /graphql', 'POST /graphql']);
