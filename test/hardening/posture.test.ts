@@ -41,7 +41,7 @@ describe('what production means', () => {
     [{ API_STAGE: 'prod' }, true, 'API_STAGE=prod'],
     [{ API_STAGE: 'staging' }, true, 'any stage not named dev'],
     [{ API_STAGE: 'dev', AWS_LAMBDA_FUNCTION_NAME: 'qa-api' }, false, 'API_STAGE=dev on Lambda'],
-  ])('%j → production %s (%s)', (env, production) => {
+  ] as Array<[NodeJS.ProcessEnv, boolean, string]>)('%j → production %s (%s)', (env, production) => {
     const config = loadApiConfig(env);
     expect(config).toMatchObject({ production, introspection: !production, ide: !production, logRequests: production, logRequestText: false, maskErrors: true });
   });
