@@ -10,13 +10,15 @@
  */
 import { parseArgs } from 'node:util';
 import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '../src/model/loading/config';
+import { hubCacheDir } from '../src/model/loading/default-source';
 import { pullFromHub } from '../src/model/loading/hub-pull';
 import { ProgressBar } from './model-cli/progress';
 import { pushModel } from './model-cli/push';
 import { describeUri } from './model-cli/info';
 
 const USAGE = `usage: npm run model -- <command>
-  pull [<hf-repo-id>] [--revision R] [--quantized] <dir>   (default repo ${DEFAULT_HUB_REPO})
+  pull [<hf-repo-id>] [--revision R] [--quantized] [<dir>]   (default repo ${DEFAULT_HUB_REPO};
+       without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
   push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>
   info <uri>`;
 
@@ -36,11 +38,15 @@ export async function main(argv: string[]): Promise<number> {
   const bar = new ProgressBar();
   switch (command) {
     case 'pull': {
-      if (rest.length < 1 || rest.length > 2) break;
-      const [repo, dir] = rest.length === 2 ? [rest[0]!, rest[1]!] : [DEFAULT_HUB_REPO, rest[0]!];
+      if (rest.length > 2) break;
+      // No folder: the cache `npm start` looks in when MODEL_URI is unset (MODEL_HUB_REPO, MODEL_CACHE_DIR).
+      const revision = values.revision ?? config.hub.revision;
+      const cache = () => hubCacheDir({ cacheDir: config.cacheDir, hub: { ...config.hub, revision } });
+      const [repo, dir] =
+        rest.length === 2 ? [rest[0]!, rest[1]!] : rest.length === 1 ? [DEFAULT_HUB_REPO, rest[0]!] : [config.hub.repo, cache()];
       const result = await pullFromHub({
         repo,
-        revision: values.revision ?? 'main',
+        revision,
         quantized: values.quantized,
         dir,
         endpoint: config.hub.endpoint,

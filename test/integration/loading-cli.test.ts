@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
 import { formatProgress } from '../../scripts/model-cli/progress';
+import { loadModelLoadingConfig } from '../../src/model/loading/config';
+import { hubCacheDir } from '../../src/model/loading/default-source';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 
@@ -49,6 +51,24 @@ describe('model CLI', () => {
       expect(info.files.map((f: { path: string }) => f.path).sort()).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
       expect(await main(['frobnicate'])).toBe(2);
     } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+
+  it('pull without a folder fills the cache `npm start` uses when MODEL_URI is unset', async () => {
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const cacheDir = path.join(work, 'cache');
+    Object.assign(process.env, { MODEL_CACHE_DIR: cacheDir, MODEL_HUB_REVISION: 'v1' });
+    try {
+      expect(await main(['pull', '--quantized'])).toBe(0);
+      const expected = hubCacheDir(loadModelLoadingConfig());
+      expect(expected).toBe(path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'v1'));
+      expect(await readFile(path.join(expected, 'onnx/model_quantized.onnx'))).toEqual(onnx);
+    } finally {
+      delete process.env.MODEL_CACHE_DIR;
+      delete process.env.MODEL_HUB_REVISION;
       out.mockRestore();
       err.mockRestore();
     }
