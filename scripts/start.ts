@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   if (api.ideAssets) console.log(`GraphiQL IDE:     ${running.url}  (open it in a browser)`);
 
   process.stdout.write('Loading the model… ');
-  if (await provider.get().then(() => true, () => false)) {
+  if (await provider.warmUp()) {
     const info = provider.info()!;
     console.log(`ready: ${info.name} from ${info.source} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
     if (info.demo) console.log('Note: this is the random-weight demo model; its answers mean nothing.');

@@ -19,16 +19,11 @@ const api = createApi({ config, provider });
 
 export const handler = createApiLambdaHandler(api);
 
-/** Loads the model; resolves to true when it is ready, false when loading failed (never rejects). */
-export function warmUp(): Promise<boolean> {
-  return provider.get().then(
-    () => true,
-    (error: unknown) => {
-      console.error('Model warm-up failed; requests will retry the load:', (error as Error)?.message ?? error);
-      return false;
-    },
-  );
-}
+/**
+ * Loads the model; resolves to true when it is ready, false when loading failed (never rejects;
+ * the provider logs the failure and later requests retry the load).
+ */
+export const warmUp = (): Promise<boolean> => provider.warmUp();
 
 /** Starts loading at import time; `await ready` in the ESM entry to finish it during INIT. */
 export const ready: Promise<boolean> = warmUp();
