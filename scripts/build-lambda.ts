@@ -7,10 +7,12 @@
  *   ... --stage prod                                     the stage to package (default dev)
  *
  * dist/lambda/ holds what the bundle itself is: `handler.mjs` (ESM, so the model loads during INIT
- * through a top-level await; see src/lambda.mts) and `ide/` (the GraphiQL files, gzipped only).
- * onnxruntime-node and tokenizers are native addons and stay external: serverless.yml's package
- * patterns add their JavaScript and only the linux native files of the target architecture from
- * node_modules (both architectures' files are installed by npm here, so arm64 packages offline).
+ * through a top-level await; see src/lambda.mts), `ide/` (the GraphiQL files, gzipped only) and
+ * `natives/linux-<arch>/` (onnxruntime's library brotli-compressed, unpacked into /tmp at INIT:
+ * src/model/onnxruntime/). onnxruntime-node and tokenizers are native addons and stay external:
+ * serverless.yml's package patterns add their JavaScript and only the linux native files of the
+ * target architecture from node_modules, minus the library that natives/ carries compressed (both
+ * architectures' files are installed by npm here, so arm64 packages offline).
  *
  * Files are written through a temporary name and renamed, and left untouched when unchanged, so
  * two builds running at once (two jest workers) never expose a half-written bundle.
@@ -19,12 +21,17 @@ import { build, type Metafile } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { LIBRARY_FILE } from '../src/model/onnxruntime/compressed-library';
+import { compressOnnxRuntimeLibrary } from './compress-natives';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BUNDLE_DIR = path.join(ROOT, 'dist', 'lambda');
 export const IDE_SOURCE_DIR = path.join(ROOT, 'dist', 'ide');
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
+/** Lambda's architecture name → Node's process.arch (serverless.yml's custom.nodeArch). */
+export const NODE_ARCH: Record<Architecture, 'x64' | 'arm64'> = { x86_64: 'x64', arm64: 'arm64' };
+export const NATIVES_DIR = path.join(BUNDLE_DIR, 'natives');
 
 /** Packages that are native addons (or load one by a computed path): never bundled. */
 export const EXTERNAL_PACKAGES = ['onnxruntime-node', 'tokenizers'];
@@ -59,6 +66,8 @@ export interface BundleResult {
   dir: string;
   handlerBytes: number;
   ideBytes: number;
+  /** The compressed onnxruntime library per architecture: its size, and whether an earlier build's was kept. */
+  natives: Array<{ arch: Architecture; bytes: number; compressedBytes: number; reused: boolean; ms: number }>;
   ms: number;
   /** Input bytes per top-level package in the bundle, largest first (to see what the bundle costs). */
   inputs: Array<[string, number]>;
@@ -69,7 +78,7 @@ function packageOf(input: string): string {
   return match ? match[1]! : 'src';
 }
 
-/** Builds dist/lambda/: the ESM handler bundle and the gzipped IDE files. */
+/** Builds dist/lambda/: the ESM handler bundle, the gzipped IDE files and the compressed natives. */
 export async function buildBundle(options: { quiet?: boolean } = {}): Promise<BundleResult> {
   const started = Date.now();
   if (!existsSync(path.join(IDE_SOURCE_DIR, 'app.js.gz'))) {
@@ -122,6 +131,11 @@ export async function buildBundle(options: { quiet?: boolean } = {}): Promise<Bu
       if (!keep.has(file) && !name.endsWith('.tmp') && statSync(file).isFile()) rmSync(file, { force: true });
     }
   }
+  const natives: BundleResult['natives'] = [];
+  for (const arch of ARCHITECTURES) {
+    const { manifest, reused, ms } = await compressOnnxRuntimeLibrary(NODE_ARCH[arch], NATIVES_DIR);
+    natives.push({ arch, bytes: manifest.bytes, compressedBytes: manifest.compressedBytes, reused, ms });
+  }
   const inputs = new Map<string, number>();
   const meta: Metafile = result.metafile!;
   for (const [input, info] of Object.entries(meta.outputs[path.relative(ROOT, path.join(BUNDLE_DIR, 'handler.mjs'))]?.inputs ?? {})) {
@@ -132,6 +146,7 @@ export async function buildBundle(options: { quiet?: boolean } = {}): Promise<Bu
     dir: BUNDLE_DIR,
     handlerBytes,
     ideBytes,
+    natives,
     ms: Date.now() - started,
     inputs: [...inputs].sort((a, b) => b[1] - a[1]),
   };
@@ -211,6 +226,12 @@ async function main(argv: string[]): Promise<void> {
   );
   const bundle = await buildBundle();
   console.log(`Bundle built in ${bundle.ms} ms → ${path.relative(ROOT, bundle.dir)}/ (handler.mjs ${mb(bundle.handlerBytes)}, ide ${mb(bundle.ideBytes)} gzipped)`);
+  for (const n of bundle.natives) {
+    console.log(
+      `  natives/linux-${NODE_ARCH[n.arch]}: ${LIBRARY_FILE} ${mb(n.bytes)} → ${mb(n.compressedBytes)} brotli` +
+        (n.reused ? ' (unchanged, kept)' : ` (${n.ms} ms)`),
+    );
+  }
   if (argv.includes('--verbose')) {
     for (const [pkg, bytes] of bundle.inputs.slice(0, 15)) console.log(`  ${mb(bytes).padStart(9)}  ${pkg}`);
   }

@@ -5,8 +5,9 @@
  * activations over the whole input tensor, so a window's logits would depend on its batch mates).
  */
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { InferenceError } from './errors';
+import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime/load';
 import { defaultIntraOpThreads } from './threads';
 
 export interface OnnxModelOptions {
@@ -29,12 +30,15 @@ export class OnnxQAModel {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    private readonly runtime: OnnxRuntime,
     private readonly session: ort.InferenceSession,
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
   ) {}
 
   static async create(model: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxQAModel> {
+    // Loaded here, not imported: in the Lambda artifact the native library is unpacked first (load.ts).
+    const runtime = await loadOnnxRuntime();
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads:
         options.intraOpNumThreads ??
@@ -48,8 +52,8 @@ export class OnnxQAModel {
     };
     const session =
       typeof model === 'string'
-        ? await ort.InferenceSession.create(model, sessionOptions)
-        : await ort.InferenceSession.create(model, sessionOptions);
+        ? await runtime.InferenceSession.create(model, sessionOptions)
+        : await runtime.InferenceSession.create(model, sessionOptions);
     for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) {
         throw new Error(`The ONNX model has no input ${name} (it declares ${session.inputNames.join(', ')})`);
@@ -60,7 +64,7 @@ export class OnnxQAModel {
         throw new Error(`The ONNX model has no output ${name} (it declares ${session.outputNames.join(', ')})`);
       }
     }
-    return new OnnxQAModel(session, session.inputNames, session.outputNames);
+    return new OnnxQAModel(runtime, session, session.inputNames, session.outputNames);
   }
 
   get usesTokenTypeIds(): boolean {
@@ -84,7 +88,7 @@ export class OnnxQAModel {
       else if (name === 'attention_mask') data.fill(1n);
       else if (name === 'token_type_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.typeIds[i]);
       else throw new InferenceError(`The ONNX model declares an input the engine cannot feed: ${name}`);
-      feeds[name] = new ort.Tensor('int64', data, dims);
+      feeds[name] = new this.runtime.Tensor('int64', data, dims);
     }
     let outputs: ort.InferenceSession.ReturnType;
     try {

@@ -5,9 +5,11 @@
 //
 // stdin: a JSON array of API Gateway v2 events; stdout: one JSON line {initMs, results, runtime},
 // runtime = this process's Node version and ABI and the native files it actually mapped from the
-// task root (from /proc/self/maps: proof that the addons loaded under this Node).
+// task root and from the temporary folder (from /proc/self/maps: proof that the addons loaded
+// under this Node, and from where).
 // Nothing here may come from the repository: run it with cwd = the unzipped artifact.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -47,16 +49,22 @@ for (const [i, event] of events.entries()) {
   const result = await handler(event, context);
   results.push({ ms: performance.now() - t0, result });
 }
-const realRoot = realpathSync(taskRoot);
-const natives = [
-  ...new Set(
-    readFileSync('/proc/self/maps', 'utf8')
-      .split('\n')
-      .map((line) => line.slice(line.indexOf('/')))
-      .filter((file) => file.startsWith(realRoot + path.sep) && /\.(node|so)(\.\d+)*$/.test(file))
-      .map((file) => path.relative(realRoot, file)),
-  ),
-].sort();
-const runtime = { version: process.version, modules: process.versions.modules, napi: process.versions.napi, natives };
+const mapped = readFileSync('/proc/self/maps', 'utf8')
+  .split('\n')
+  .map((line) => line.slice(line.indexOf('/')))
+  .filter((file) => /\.(node|so)(\.\d+)*$/.test(file));
+/** Native files this process mapped from under `root`, relative to it. */
+const mappedUnder = (root) => {
+  const real = realpathSync(root);
+  return [...new Set(mapped.filter((file) => file.startsWith(real + path.sep)).map((file) => path.relative(real, file)))].sort();
+};
+const runtime = {
+  version: process.version,
+  modules: process.versions.modules,
+  napi: process.versions.napi,
+  natives: mappedUnder(taskRoot),
+  // What the handler unpacked into /tmp (os.tmpdir(), i.e. TMPDIR when set) and loaded from there.
+  unpacked: mappedUnder(tmpdir()),
+};
 // Like a frozen Lambda sandbox: do not wait for idle sockets or timers (but let stdout drain).
 process.stdout.write(`${JSON.stringify({ initMs, results, runtime })}\n`, () => process.exit(0));

@@ -109,6 +109,11 @@ describe('serverless-offline (osls offline --stage dev)', () => {
     expect(readlinkSync(`/proc/${offline!.pid}/exe`)).toBe(realpathSync(node.path));
     const maps = readFileSync(`/proc/${offline!.pid}/maps`, 'utf8');
     for (const file of ['onnxruntime_binding.node', 'libonnxruntime.so.1', 'tokenizers.linux-x64-gnu.node']) expect(maps).toContain(file);
+    // As on Lambda, the bundle's compressed onnxruntime library was unpacked (or found unpacked) in
+    // the worker thread, and the library mapped is that copy, not node_modules' own.
+    expect(offline!.output()).toMatch(/onnxruntime library ready.*status: '(unpacked|reused)'/s);
+    const library = maps.split('\n').map((line) => line.slice(line.indexOf('/'))).find((file) => file.endsWith('/libonnxruntime.so.1'));
+    expect(library).toMatch(/\/onnxruntime-[\d.]+-linux-x64-[0-9a-f]{16}\/libonnxruntime\.so\.1$/);
   }, 120_000);
 
   test('answers an HTTP batch, each member as it would alone', async () => {

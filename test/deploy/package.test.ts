@@ -5,13 +5,15 @@
  * a model in s3rver.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ARCHITECTURES, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
+import { ARCHITECTURES, NODE_ARCH, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
+import type { CompressedLibraryManifest } from '../../src/model/onnxruntime/compressed-library';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, lambdaNode, pushTestModel } from './helpers';
 import { Zip, elfMachine } from './zip';
@@ -21,17 +23,12 @@ const STAGES = ['dev', 'prod'] as const;
 type Stage = (typeof STAGES)[number];
 
 /**
- * Size budgets, in MiB (Lambda's "MB"). The issue asks for ≤ 20 zipped and ≤ 50 unzipped for
- * x86_64; the linux x64 native files alone are 48.9 MiB unzipped / 19.1 MiB zipped
- * (libonnxruntime.so.1 43.7, tokenizers 4.9, the ORT binding 0.4), which leaves ~1 MiB for the
- * bundle. The prod artifact (no IDE) meets the zipped bound and misses the unzipped one by the
- * bundle's size; the dev artifact also carries the gzipped GraphiQL (2.1 MiB). See docs/deploy.md.
+ * The size targets, in MiB (Lambda's "MB"): at most 20 zipped and 50 unzipped, for every stage
+ * (dev also carries the gzipped GraphiQL), and arm64 smaller than x86_64. They hold because
+ * onnxruntime's library (43.7 MiB on x64) ships brotli-compressed (~14 MiB) and is unpacked into
+ * /tmp at INIT; uncompressed, the x64 artifact was 50.7 MiB (prod) and 52.8 MiB (dev) unzipped.
  */
-const BUDGET: Record<Architecture, Record<Stage, { zip: number; unzipped: number }>> = {
-  x86_64: { prod: { zip: 20, unzipped: 51 }, dev: { zip: 22, unzipped: 53.5 } },
-  arm64: { prod: { zip: 13, unzipped: 32 }, dev: { zip: 15, unzipped: 34 } },
-};
-const NODE_ARCH: Record<Architecture, 'x64' | 'arm64'> = { x86_64: 'x64', arm64: 'arm64' };
+const BUDGET = { zip: 20, unzipped: 50 };
 const ZIP_NAME = 'serverless-qa-graphql.zip';
 
 interface Packaged {
@@ -146,36 +143,58 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
   const nodeArch = NODE_ARCH[arch];
   const other = arch === 'x86_64' ? 'arm64' : 'x64';
 
-  test.each(STAGES)('%s: sizes within budget; arm64 smaller than x86_64', (stage) => {
+  test.each(STAGES)('%s: at most 20 MiB zipped and 50 MiB unzipped; arm64 smaller than x86_64', (stage) => {
     const p = get(arch, stage);
-    expect(p.zipBytes / MiB).toBeLessThanOrEqual(BUDGET[arch][stage].zip);
-    expect(p.zip.unzippedBytes / MiB).toBeLessThanOrEqual(BUDGET[arch][stage].unzipped);
+    expect(p.zipBytes / MiB).toBeLessThanOrEqual(BUDGET.zip);
+    expect(p.zip.unzippedBytes / MiB).toBeLessThanOrEqual(BUDGET.unzipped);
     if (arch === 'arm64') {
       expect(p.zipBytes).toBeLessThan(get('x86_64', stage).zipBytes);
       expect(p.zip.unzippedBytes).toBeLessThan(get('x86_64', stage).zip.unzippedBytes);
     }
   });
 
-  test.each(STAGES)('%s: the handler, and native files for linux %s only', (stage) => {
+  test.each(STAGES)('%s: the handler, and native files for one linux architecture only', (stage) => {
     const { zip } = get(arch, stage);
     const names = zip.names();
     expect(names).toContain('dist/lambda/handler.mjs');
     const natives = names.filter((n) => /\.(node|so)(\.\d+)*$/.test(n)).sort();
+    // onnxruntime's library is not among them: it ships compressed (next test).
     expect(natives).toEqual(
       [
-        `node_modules/onnxruntime-node/bin/napi-v6/linux/${nodeArch}/libonnxruntime.so.1`,
         `node_modules/onnxruntime-node/bin/napi-v6/linux/${nodeArch}/onnxruntime_binding.node`,
         `node_modules/tokenizers/tokenizers.linux-${nodeArch}-gnu.node`,
       ].sort(),
     );
     // Not just the names: the ELF headers say which machine they are for.
     for (const file of natives) expect(`${file}: ${elfMachine(zip.read(file).subarray(0, 20))}`).toBe(`${file}: ${nodeArch}`);
-    expect(names.filter((n) => new RegExp(`darwin|win32|android|musl|/${other}/|${other}-gnu`).test(n))).toEqual([]);
+    expect(names.filter((n) => new RegExp(`darwin|win32|android|musl|/${other}/|${other}-gnu|linux-${other}`).test(n))).toEqual([]);
     // Only the two native packages (and onnxruntime-common, which onnxruntime-node requires) are not bundled.
     const packages = new Set(names.filter((n) => n.startsWith('node_modules/')).map((n) => n.split('/')[1]));
     expect([...packages].sort()).toEqual(['onnxruntime-common', 'onnxruntime-node', 'tokenizers']);
     // Nothing of the repository besides the bundle.
     expect(names.filter((n) => !n.startsWith('node_modules/') && !n.startsWith('dist/lambda/'))).toEqual([]);
+  });
+
+  test.each(STAGES)('%s: onnxruntime\'s library, brotli-compressed, is the installed one of its architecture, byte for byte', (stage) => {
+    const { zip } = get(arch, stage);
+    const folder = `dist/lambda/natives/linux-${nodeArch}/`;
+    expect(zip.names().filter((n) => n.startsWith('dist/lambda/natives/')).sort()).toEqual([`${folder}libonnxruntime.so.1.br`, `${folder}onnxruntime.json`]);
+    const manifest = JSON.parse(zip.read(`${folder}onnxruntime.json`).toString('utf8')) as CompressedLibraryManifest;
+    const installed = readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', nodeArch, 'libonnxruntime.so.1'));
+    expect(manifest).toEqual({
+      format: 1,
+      onnxruntimeVersion: require('onnxruntime-node/package.json').version,
+      platform: 'linux',
+      arch: nodeArch,
+      bytes: installed.length,
+      sha256: createHash('sha256').update(installed).digest('hex'),
+      compressedBytes: zip.entries.find((e) => e.name === `${folder}libonnxruntime.so.1.br`)!.size,
+    });
+    const library = brotliDecompressSync(zip.read(`${folder}libonnxruntime.so.1.br`));
+    expect(library.equals(installed)).toBe(true);
+    expect(elfMachine(library.subarray(0, 20))).toBe(nodeArch);
+    // It is what makes the targets reachable: a third of the library's size or less.
+    expect(manifest.compressedBytes / manifest.bytes).toBeLessThan(0.35);
   });
 
   test.each(STAGES)('%s: the gzipped IDE only where the IDE is on', (stage) => {
@@ -270,6 +289,8 @@ describe('parameters', () => {
 describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lambda runtime's major)`, () => {
   let s3: TestS3;
   let taskRoot: string;
+  /** The sandbox's /tmp: TMPDIR of the handler process, shared by its invocations like a warm sandbox's. */
+  let sandboxTmp: string;
   let node: { path: string; version: string };
 
   beforeAll(async () => {
@@ -278,12 +299,13 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     s3 = await startS3([MODEL_BUCKET]);
     await pushTestModel(s3);
     taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-'));
+    sandboxTmp = mkdtempSync(path.join(os.tmpdir(), 'lambda-tmp-'));
     get('x86_64', 'dev').zip.extractTo(taskRoot);
   }, 180_000);
 
   afterAll(async () => {
     await s3?.close();
-    if (taskRoot) rmSync(taskRoot, { recursive: true, force: true });
+    for (const dir of [taskRoot, sandboxTmp]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /**
@@ -293,10 +315,14 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
    * CloudFormation plus the runtime's own, with S3 pointing at s3rver. The task root is outside
    * the repository, so a file missing from the package cannot be found in node_modules here.
    */
-  async function invoke(events: APIGatewayProxyEventV2[]): Promise<{
+  async function invoke(
+    events: APIGatewayProxyEventV2[],
+    options: { tmpDir?: string } = {},
+  ): Promise<{
     initMs: number;
     results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
-    runtime: { version: string; modules: string; napi: string; natives: string[] };
+    runtime: { version: string; modules: string; napi: string; natives: string[]; unpacked: string[] };
+    logs: string;
   }> {
     const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
     const env = {
@@ -309,6 +335,7 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.Properties.MemorySize),
       ...(fn.Properties.Environment.Variables as Record<string, string>),
       ...s3.env,
+      TMPDIR: options.tmpDir ?? sandboxTmp,
     };
     const child = spawn(node.path, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
       cwd: taskRoot,
@@ -322,7 +349,8 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     child.stdin.end(JSON.stringify(events));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`the packaged handler exited with ${code}:\n${stderr}`);
-    return JSON.parse(stdout.trim().split('\n').pop()!);
+    const lines = stdout.trim().split('\n');
+    return { ...JSON.parse(lines.pop()!), logs: `${lines.join('\n')}\n${stderr}` };
   }
 
   const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
@@ -333,24 +361,29 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       { query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } },
       { query: '{ health { ready } }' },
     ]);
-    const { initMs, results, runtime } = await invoke([
+    const { initMs, results, runtime, logs } = await invoke([
       // First: the model is already loaded, by INIT (the entry's top-level await), not by a request.
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ health { ready } }' }) }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body, base64: true }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
     ]);
+    const unpackMs = /onnxruntime library ready.*?ms: (\d+)/s.exec(logs)?.[1];
     console.log(
-      `packaged handler on Node ${runtime.version} (ABI ${runtime.modules}, N-API ${runtime.napi}; Jest runs on ${process.version}): INIT (import + model load) ${initMs.toFixed(0)} ms; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
+      `packaged handler on Node ${runtime.version} (ABI ${runtime.modules}, N-API ${runtime.napi}; Jest runs on ${process.version}): INIT (import + model load) ${initMs.toFixed(0)} ms, of which onnxruntime unpacking ${unpackMs} ms ran alongside the download; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
     );
     // The artifact really ran on the Lambda runtime's major, and its native addons loaded there from the package.
     expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
     expect(runtime.version).toBe(node.version);
-    expect(runtime.natives).toEqual([
-      'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
-      'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
-      'node_modules/tokenizers/tokenizers.linux-x64-gnu.node',
+    // onnxruntime came from the library the handler unpacked into /tmp at INIT (next to a copy of
+    // its binding), nothing of it from the package's own folder; tokenizers from the package.
+    expect(runtime.natives).toEqual(['node_modules/tokenizers/tokenizers.linux-x64-gnu.node']);
+    const version = require('onnxruntime-node/package.json').version;
+    expect(runtime.unpacked).toEqual([
+      expect.stringMatching(new RegExp(`^onnxruntime-${version.replace(/\./g, '\\.')}-linux-x64-[0-9a-f]{16}/libonnxruntime\\.so\\.1$`)),
+      expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
     ]);
+    expect(logs).toMatch(/onnxruntime library ready.*status: 'unpacked'/s);
     const [health, plain, base64, batched] = results.map((r) => r.result);
     expect(JSON.parse(health!.body!)).toEqual({ data: { health: { ready: true } } });
     expect(plain!.statusCode).toBe(200);
@@ -368,11 +401,14 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
   }, 120_000);
 
   test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {
-    const { results, runtime } = await invoke([
+    // A second INIT in the same sandbox (same /tmp): the library unpacked by the first is reused.
+    const { results, runtime, logs } = await invoke([
       httpApiEvent({ method: 'GET', path: '/graphql', headers: { accept: 'text/html' } }),
       httpApiEvent({ method: 'GET', path: '/ide/app.js', routeKey: 'GET /ide/{file}', headers: { 'accept-encoding': 'gzip, br' } }),
     ]);
     expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
+    expect(logs).toMatch(/onnxruntime library ready.*status: 'reused'/s);
+    expect(readdirSync(sandboxTmp).filter((name) => name.startsWith('onnxruntime-'))).toHaveLength(1);
     const [page, script] = results.map((r) => r.result);
     expect(page!.statusCode).toBe(200);
     expect(page!.body).toContain('ide/app.js');
@@ -381,5 +417,25 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     const served = Buffer.from(script!.body!, 'base64');
     expect(served.equals(readFileSync(path.join(ROOT, 'dist', 'ide', 'app.js.gz')))).toBe(true);
     expect(gunzipSync(served).length).toBeGreaterThan(1_000_000);
+  }, 120_000);
+
+  test('when /tmp cannot take the library, requests get MODEL_UNAVAILABLE (no crash), and the log says why', async () => {
+    // TMPDIR is a file: the unpacking cannot create its folder (as with a full or read-only /tmp).
+    const blocked = path.join(sandboxTmp, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
+    const { results, logs } = await invoke(
+      [
+        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
+        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ health { ready } }' }) }),
+      ],
+      { tmpDir: blocked },
+    );
+    const [answer, health] = results.map((r) => JSON.parse(r.result.body!));
+    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['MODEL_UNAVAILABLE']);
+    expect(JSON.stringify(answer)).not.toMatch(/not-a-directory|ENOTDIR|at .*\.m?js/);
+    expect(health).toEqual({ data: { health: { ready: false } } });
+    expect(logs).toMatch(/onnxruntime library unavailable/);
+    expect(logs).toContain(`cannot create a folder to unpack into`);
   }, 120_000);
 });

@@ -15,7 +15,8 @@ export type ModelLoadReason =
   | 'UNREACHABLE'
   | 'MISSING_FILE'
   | 'INVALID_MODEL'
-  | 'STORAGE_ERROR';
+  | 'STORAGE_ERROR'
+  | 'RUNTIME_UNAVAILABLE';
 
 /** Base class: a model source could not be read or does not hold a usable model. */
 export class ModelLoadError extends Error {
@@ -105,5 +106,17 @@ export class InvalidModelError extends ModelLoadError {
   override readonly name = 'InvalidModelError';
   constructor(object: string, detail: string, options?: { cause?: unknown }) {
     super(`Invalid model ${object}: ${detail}`, object, 'INVALID_MODEL', options);
+  }
+}
+
+/**
+ * onnxruntime itself could not be made ready: the Lambda artifact's compressed library could not
+ * be unpacked (no room in /tmp, a damaged package, a binding of another version). Not the model's
+ * fault, so it is not an InvalidModelError; like every load error it is retried after a backoff.
+ */
+export class OnnxRuntimeUnavailableError extends ModelLoadError {
+  override readonly name = 'OnnxRuntimeUnavailableError';
+  constructor(file: string, detail: string, options?: { cause?: unknown }) {
+    super(`onnxruntime unavailable (${file}): ${detail}`, file, 'RUNTIME_UNAVAILABLE', options);
   }
 }

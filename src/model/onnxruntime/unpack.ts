@@ -1,0 +1,180 @@
+/**
+ * Unpacks the Lambda artifact's compressed onnxruntime library into /tmp and makes
+ * onnxruntime-node load it from there (see compressed-library.ts for why it is compressed).
+ *
+ * How onnxruntime-node is pointed at the unpacked copy, without patching it:
+ * - its `dist/binding.js` requires `../bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node`,
+ *   and that addon finds `libonnxruntime.so.1` through its RUNPATH `$ORIGIN`, i.e. its own folder;
+ * - /var/task is read-only, so the library cannot be put back there. Instead the addon (0.4 MiB,
+ *   shipped uncompressed) is copied next to the unpacked library and loaded from /tmp, and the
+ *   loaded module is entered in `require.cache` under the packaged addon's path. Node resolves
+ *   binding.js's relative require to that path (the packaged file exists) and returns the cached
+ *   module: Node documents adding entries to `require.cache`.
+ *
+ * Unpacking writes into a fresh `*.partial-*` folder and renames it into place, so a crash midway
+ * (or two worker threads unpacking at once) never leaves a half-written library that a later INIT
+ * in the same sandbox would trust. The target folder is named after the library's version and
+ * hash, so a new deployment never reuses an older library.
+ */
+import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
+import { OnnxRuntimeUnavailableError } from '../loading/errors';
+import {
+  BINDING_FILE,
+  COMPRESSED_LIBRARY_FILE,
+  LIBRARY_FILE,
+  MANIFEST_FILE,
+  manifestProblem,
+  nativesFolderName,
+  type CompressedLibraryManifest,
+} from './compressed-library';
+
+export interface UnpackOptions {
+  /** The folder holding `<platform>-<arch>/onnxruntime.json` (the bundle's `natives/`). */
+  nativesDir: string;
+  /** Where to unpack; default os.tmpdir(), which is /tmp on Lambda (its only writable place). */
+  tmpDir?: string;
+  /** Resolves onnxruntime-node; default: a require relative to this module. */
+  resolveFrom?: string;
+}
+
+export type UnpackResult =
+  /** No compressed library for this platform: onnxruntime-node loads its own, as installed. */
+  | { status: 'not-compressed' }
+  /** Unpacked now, or found complete from an earlier INIT of the same sandbox. */
+  | { status: 'unpacked' | 'reused'; dir: string; bytes: number; ms: number };
+
+/**
+ * Makes onnxruntime-node load the compressed library of this platform, if the bundle has one.
+ * Must finish before onnxruntime-node is first required (see load.ts). Rejects with
+ * OnnxRuntimeUnavailableError naming the file at fault.
+ */
+export async function unpackCompressedOnnxRuntime(options: UnpackOptions): Promise<UnpackResult> {
+  const started = performance.now();
+  const folder = path.join(options.nativesDir, nativesFolderName(process.platform, process.arch));
+  const manifest = await readManifest(path.join(folder, MANIFEST_FILE));
+  if (!manifest) return { status: 'not-compressed' };
+
+  const requireHere = createRequire(options.resolveFrom ?? __filename);
+  const packagedBinding = packagedBindingPath(requireHere);
+  if (requireHere.cache[packagedBinding]) {
+    throw new OnnxRuntimeUnavailableError(packagedBinding, 'onnxruntime-node was loaded before its library was unpacked');
+  }
+  const version = installedVersion(requireHere);
+  if (version !== manifest.onnxruntimeVersion) {
+    throw new OnnxRuntimeUnavailableError(
+      path.join(folder, MANIFEST_FILE),
+      `the compressed library is from onnxruntime-node ${manifest.onnxruntimeVersion} but ${version} is installed; rebuild the package`,
+    );
+  }
+
+  const tmpDir = options.tmpDir ?? tmpdir();
+  const dir = path.join(tmpDir, `onnxruntime-${version}-${process.platform}-${process.arch}-${manifest.sha256.slice(0, 16)}`);
+  const reused = await isComplete(dir, manifest);
+  if (!reused) await unpackInto(dir, folder, manifest, packagedBinding);
+
+  const unpackedBinding = path.join(dir, BINDING_FILE);
+  try {
+    requireHere(unpackedBinding);
+  } catch (cause) {
+    throw new OnnxRuntimeUnavailableError(unpackedBinding, `the unpacked binding does not load: ${(cause as Error).message}`, { cause });
+  }
+  requireHere.cache[packagedBinding] = requireHere.cache[unpackedBinding];
+  return { status: reused ? 'reused' : 'unpacked', dir, bytes: manifest.bytes, ms: Math.round(performance.now() - started) };
+}
+
+/** The manifest, or null when there is none (a build without compressed natives, or local runs). */
+async function readManifest(file: string): Promise<CompressedLibraryManifest | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new OnnxRuntimeUnavailableError(file, `cannot read the manifest: ${(cause as Error).message}`, { cause });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new OnnxRuntimeUnavailableError(file, 'the manifest is not JSON', { cause });
+  }
+  const problem = manifestProblem(parsed);
+  if (problem) throw new OnnxRuntimeUnavailableError(file, `invalid manifest: ${problem}`);
+  return parsed as CompressedLibraryManifest;
+}
+
+/** The path onnxruntime-node's binding.js requires its addon by (realpath, as Node resolves it). */
+function packagedBindingPath(requireHere: NodeJS.Require): string {
+  let main: string;
+  try {
+    main = requireHere.resolve('onnxruntime-node');
+  } catch (cause) {
+    throw new OnnxRuntimeUnavailableError('onnxruntime-node', 'the package is not installed', { cause });
+  }
+  const file = path.resolve(path.dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch, BINDING_FILE);
+  try {
+    return realpathSync(file);
+  } catch (cause) {
+    throw new OnnxRuntimeUnavailableError(file, 'the onnxruntime-node binding is missing from the package', { cause });
+  }
+}
+
+function installedVersion(requireHere: NodeJS.Require): string {
+  const manifest = requireHere.resolve('onnxruntime-node/package.json');
+  return (requireHere(manifest) as { version: string }).version;
+}
+
+/** True when `dir` holds both files at their expected sizes (it only ever appears complete). */
+async function isComplete(dir: string, manifest: CompressedLibraryManifest): Promise<boolean> {
+  try {
+    const [library] = await Promise.all([stat(path.join(dir, LIBRARY_FILE)), stat(path.join(dir, BINDING_FILE))]);
+    return library.size === manifest.bytes;
+  } catch {
+    return false;
+  }
+}
+
+async function unpackInto(dir: string, folder: string, manifest: CompressedLibraryManifest, packagedBinding: string): Promise<void> {
+  const compressed = path.join(folder, COMPRESSED_LIBRARY_FILE);
+  let partial: string;
+  try {
+    await mkdir(path.dirname(dir), { recursive: true });
+    partial = await mkdtemp(`${dir}.partial-`);
+  } catch (cause) {
+    throw new OnnxRuntimeUnavailableError(dir, `cannot create a folder to unpack into: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    const library = path.join(partial, LIBRARY_FILE);
+    try {
+      // Streamed: ~44 MiB never sits in memory, and the inflation runs on libuv's thread pool while
+      // the model download proceeds on the main thread.
+      await pipeline(createReadStream(compressed), createBrotliDecompress(), createWriteStream(library, { mode: 0o755 }));
+    } catch (cause) {
+      throw new OnnxRuntimeUnavailableError(compressed, `cannot unpack into ${partial}: ${(cause as Error).message}`, { cause });
+    }
+    const { size } = await stat(library);
+    if (size !== manifest.bytes) {
+      throw new OnnxRuntimeUnavailableError(compressed, `unpacked ${size} bytes, the manifest says ${manifest.bytes}`);
+    }
+    try {
+      await copyFile(packagedBinding, path.join(partial, BINDING_FILE));
+    } catch (cause) {
+      throw new OnnxRuntimeUnavailableError(packagedBinding, `cannot copy the binding to ${partial}: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      await rename(partial, dir);
+    } catch (cause) {
+      // Another thread of this process (serverless-offline runs handlers in workers) won the race.
+      if (!(await isComplete(dir, manifest))) {
+        throw new OnnxRuntimeUnavailableError(dir, `cannot move the unpacked library into place: ${(cause as Error).message}`, { cause });
+      }
+    }
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+}
