@@ -76,7 +76,12 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOptions): Promi
   const tmpDir = options.tmpDir ?? tmpdir();
   const dir = path.join(tmpDir, `onnxruntime-${version}-${process.platform}-${process.arch}-${manifest.sha256.slice(0, 16)}`);
   const reused = await isComplete(dir, manifest);
-  if (!reused) await unpackInto(dir, folder, manifest, packagedBinding);
+  if (!reused) {
+    // A folder that is there but incomplete was damaged after the fact (a /tmp cleaner on a
+    // workstation): replace it rather than fail on every start until someone deletes it.
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await unpackInto(dir, folder, manifest, packagedBinding);
+  }
 
   const unpackedBinding = path.join(dir, BINDING_FILE);
   try {
