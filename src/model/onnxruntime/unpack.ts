@@ -34,6 +34,8 @@ import {
   type CompressedLibraryManifest,
 } from './compressed-library';
 
+const CHUNK_BYTES = 1 << 20;
+
 export interface UnpackOptions {
   /** The folder holding `<platform>-<arch>/onnxruntime.json` (the bundle's `natives/`). */
   nativesDir: string;
@@ -156,9 +158,14 @@ async function unpackInto(dir: string, folder: string, manifest: CompressedLibra
   try {
     const library = path.join(partial, LIBRARY_FILE);
     try {
-      // Streamed: ~44 MiB never sits in memory, and the inflation runs on libuv's thread pool while
-      // the model download proceeds on the main thread.
-      await pipeline(createReadStream(compressed), createBrotliDecompress(), createWriteStream(library, { mode: 0o755 }));
+      // Streamed, so ~44 MiB never sits in memory, and inflated on libuv's thread pool while the
+      // model download proceeds on the main thread. 1 MiB chunks: with the default 16 KiB ones
+      // the same unpacking took ~3× as long (measured: ~500 ms against ~170 ms on x64).
+      await pipeline(
+        createReadStream(compressed, { highWaterMark: CHUNK_BYTES }),
+        createBrotliDecompress({ chunkSize: CHUNK_BYTES }),
+        createWriteStream(library, { mode: 0o755, highWaterMark: CHUNK_BYTES }),
+      );
     } catch (cause) {
       throw new OnnxRuntimeUnavailableError(compressed, `cannot unpack into ${partial}: ${(cause as Error).message}`, { cause });
     }
