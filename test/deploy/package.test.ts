@@ -317,7 +317,7 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
    */
   async function invoke(
     events: APIGatewayProxyEventV2[],
-    options: { tmpDir?: string } = {},
+    options: { tmpDir?: string; taskRoot?: string } = {},
   ): Promise<{
     initMs: number;
     results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
@@ -325,11 +325,12 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     logs: string;
   }> {
     const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    const root = options.taskRoot ?? taskRoot;
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
       TZ: ':UTC',
-      LAMBDA_TASK_ROOT: taskRoot,
+      LAMBDA_TASK_ROOT: root,
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       AWS_LAMBDA_FUNCTION_NAME: 'serverless-qa-graphql-dev-api',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.Properties.MemorySize),
@@ -337,8 +338,8 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       ...s3.env,
       TMPDIR: options.tmpDir ?? sandboxTmp,
     };
-    const child = spawn(node.path, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
-      cwd: taskRoot,
+    const child = spawn(node.path, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), root, fn.Properties.Handler], {
+      cwd: root,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -417,6 +418,24 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     const served = Buffer.from(script!.body!, 'base64');
     expect(served.equals(readFileSync(path.join(ROOT, 'dist', 'ide', 'app.js.gz')))).toBe(true);
     expect(gunzipSync(served).length).toBeGreaterThan(1_000_000);
+  }, 120_000);
+
+  test('a package without its compressed library fails the load, and says it is onnxruntime (not the model)', async () => {
+    // What `osls package` would produce if dist/lambda/natives/ had not been built: proof that this
+    // suite notices a missing native file.
+    const stripped = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-stripped-'));
+    try {
+      get('x86_64', 'prod').zip.extractTo(stripped);
+      rmSync(path.join(stripped, 'dist', 'lambda', 'natives'), { recursive: true });
+      const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
+      const { results, logs } = await invoke([httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body })], { taskRoot: stripped });
+      const answer = JSON.parse(results[0]!.result.body!);
+      expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['MODEL_UNAVAILABLE']);
+      expect(logs).toMatch(/onnxruntime unavailable \(onnxruntime-node\): cannot load: libonnxruntime\.so\.1: cannot open shared object file/);
+      expect(logs).not.toMatch(/Invalid model/);
+    } finally {
+      rmSync(stripped, { recursive: true, force: true });
+    }
   }, 120_000);
 
   test('when /tmp cannot take the library, requests get MODEL_UNAVAILABLE (no crash), and the log says why', async () => {

@@ -55,6 +55,25 @@ describe('loadOnnxRuntime', () => {
     expect(typeof ort.InferenceSession.create).toBe('function');
     expect(step).toHaveBeenCalledTimes(2);
   });
+
+  test('an onnxruntime-node that cannot load (its library missing) is RUNTIME_UNAVAILABLE with the loader\'s message', async () => {
+    let mod: LoadModule | undefined;
+    jest.isolateModules(() => {
+      jest.doMock('onnxruntime-node', () => {
+        throw new Error('libonnxruntime.so.1: cannot open shared object file: No such file or directory');
+      });
+      mod = require('../../src/model/onnxruntime/load') as LoadModule;
+    });
+    const load = mod!.loadOnnxRuntime();
+    // By name: isolateModules gave load.ts its own copy of the errors module.
+    await expect(load).rejects.toMatchObject({
+      name: 'OnnxRuntimeUnavailableError',
+      reason: 'RUNTIME_UNAVAILABLE',
+      object: 'onnxruntime-node',
+      message: expect.stringContaining('cannot load: libonnxruntime.so.1: cannot open shared object file'),
+    });
+    jest.dontMock('onnxruntime-node');
+  });
 });
 
 describe('loadModel with an onnxruntime that cannot be made ready', () => {

@@ -9,6 +9,7 @@
  * Everywhere else (npm start, tests, the bench) nothing is registered and this is a plain require.
  */
 import type * as Ort from 'onnxruntime-node';
+import { OnnxRuntimeUnavailableError } from '../loading/errors';
 
 export type OnnxRuntime = typeof Ort;
 
@@ -44,8 +45,14 @@ export async function loadOnnxRuntime(): Promise<OnnxRuntime> {
       throw err;
     }
   }
-  // A plain require, so that the binding registered by the preparation (in require.cache) is the one
-  // onnxruntime-node gets; the Lambda bundle keeps onnxruntime-node external.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('onnxruntime-node') as OnnxRuntime;
+  try {
+    // A plain require, so that the binding registered by the preparation (in require.cache) is the
+    // one onnxruntime-node gets; the Lambda bundle keeps onnxruntime-node external.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('onnxruntime-node') as OnnxRuntime;
+  } catch (cause) {
+    // E.g. "libonnxruntime.so.1: cannot open shared object file" from a package built without its
+    // natives: a runtime problem, which the model loader must not report as a bad model.
+    throw new OnnxRuntimeUnavailableError('onnxruntime-node', `cannot load: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
 }
