@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseModelUri } from '../../src/model/loading/source-uri';
 import { InvalidModelUriError } from '../../src/model/loading/errors';
-import { isQuantizedName, onnxCandidates, pickOnnxEntry, summarizeConfig } from '../../src/model/loading/model-files';
+import { isQuantizedName, onnxCandidates, onnxRank, summarizeConfig } from '../../src/model/loading/model-files';
 import { backoffDelay, validateBackoff } from '../../src/model/loading/backoff';
 import { loadModelLoadingConfig, s3ClientConfig } from '../../src/model/loading/config';
 import { toModelLoadError } from '../../src/model/loading/s3-errors';
@@ -33,10 +33,11 @@ describe('model files', () => {
     expect(onnxCandidates(true)[0]).toBe('onnx/model_quantized.onnx');
     expect(onnxCandidates(false)[0]).toBe('onnx/model.onnx');
     const names = ['b/onnx/model.onnx', 'b/onnx/model_quantized.onnx', 'b/tokenizer.json'];
-    expect(pickOnnxEntry(names, true)).toBe('b/onnx/model_quantized.onnx');
-    expect(pickOnnxEntry(names, false)).toBe('b/onnx/model.onnx');
-    expect(pickOnnxEntry(['x/distil.onnx'], true)).toBe('x/distil.onnx');
-    expect(pickOnnxEntry(['a.onnx', 'b.onnx'], true)).toBeUndefined();
+    const best = (preferQuantized: boolean) => [...names].sort((a, b) => onnxRank(a, preferQuantized) - onnxRank(b, preferQuantized))[0];
+    expect(best(true)).toBe('b/onnx/model_quantized.onnx');
+    expect(best(false)).toBe('b/onnx/model.onnx');
+    // Any other .onnx name ranks after every candidate (a bundle's only model is still found).
+    expect(onnxRank('x/distil.onnx', true)).toBe(onnxCandidates(true).length);
     expect(isQuantizedName('onnx/model_quantized.onnx')).toBe(true);
     expect(isQuantizedName('onnx/model.onnx')).toBe(false);
   });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
 import { InvalidModelError, ModelLoadError } from './errors';
-import { CONFIG_FILE, TOKENIZER_FILE, onnxCandidates } from './model-files';
+import { CONFIG_FILE, TOKENIZER_FILE, onnxRank } from './model-files';
 
 /** Files of a model bundle, as unpacked from a tar.gz. */
 export interface UnpackedBundle {
@@ -21,12 +21,6 @@ export interface UnpackOptions {
   preferQuantized: boolean;
   maxInMemoryBytes: number;
   spillDir: string;
-}
-
-function onnxRank(name: string, preferQuantized: boolean): number {
-  const candidates = onnxCandidates(preferQuantized);
-  const i = candidates.findIndex((c) => name === c || name.endsWith(`/${c}`));
-  return i === -1 ? candidates.length : i;
 }
 
 const base = (name: string): string => name.replace(/^\.\//, '');

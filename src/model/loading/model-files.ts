@@ -25,22 +25,14 @@ export function isQuantizedName(name: string): boolean {
 }
 
 /**
- * Picks the ONNX file among archive or folder entries. Entries may sit under one top-level directory
- * (`bundle/onnx/model.onnx`), so the match is on the path suffix. Returns undefined when none.
+ * Rank of an ONNX entry name among the candidates, lower is better; names that match none rank
+ * last (`candidates.length`). Entries may sit under one top-level directory
+ * (`bundle/onnx/model.onnx`), so the match is on the path suffix.
  */
-export function pickOnnxEntry(names: readonly string[], preferQuantized: boolean): string | undefined {
-  const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
-  for (const candidate of onnxCandidates(preferQuantized)) {
-    const hit = onnx.find((n) => n === candidate || n.endsWith(`/${candidate}`));
-    if (hit) return hit;
-  }
-  // Any other single .onnx file (e.g. `distilbert.onnx`) rather than failing on a naming detail.
-  return onnx.length === 1 ? onnx[0] : undefined;
-}
-
-/** Finds `tokenizer.json` / `config.json` among entries that may sit under one top directory. */
-export function pickNamedEntry(names: readonly string[], file: string): string | undefined {
-  return names.find((n) => n === file) ?? names.find((n) => n.endsWith(`/${file}`));
+export function onnxRank(name: string, preferQuantized: boolean): number {
+  const candidates = onnxCandidates(preferQuantized);
+  const i = candidates.findIndex((c) => name === c || name.endsWith(`/${c}`));
+  return i === -1 ? candidates.length : i;
 }
 
 /** What config.json says about the model, read defensively (it is user-provided JSON). */
