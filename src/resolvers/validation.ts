@@ -39,6 +39,14 @@ export function toEngineOptions(
   return result;
 }
 
+/** A text argument must hold more than whitespace and stay within `max` UTF-16 code units. */
+function checkText(value: string, max: number, argument: string): void {
+  if (value.trim() === '') throw badUserInput(`${argument} must not be empty.`, argument);
+  if (value.length > max) {
+    throw badUserInput(`${argument} is ${value.length} characters long; the limit is ${max}.`, argument);
+  }
+}
+
 export interface RawInput {
   question: string;
   context: string;
@@ -51,24 +59,8 @@ export interface RawInput {
  * the input (`""` for top-level arguments, `inputs[3].` inside `answerMany`).
  */
 export function validateInput(raw: RawInput, limits: ApiLimits, prefix = ''): QAInput {
-  if (raw.question.trim() === '') {
-    throw badUserInput(`${prefix}question must not be empty.`, `${prefix}question`);
-  }
-  if (raw.question.length > limits.maxQuestionLength) {
-    throw badUserInput(
-      `${prefix}question is ${raw.question.length} characters long; the limit is ${limits.maxQuestionLength}.`,
-      `${prefix}question`,
-    );
-  }
-  if (raw.context.trim() === '') {
-    throw badUserInput(`${prefix}context must not be empty.`, `${prefix}context`);
-  }
-  if (raw.context.length > limits.maxContextLength) {
-    throw badUserInput(
-      `${prefix}context is ${raw.context.length} characters long; the limit is ${limits.maxContextLength}.`,
-      `${prefix}context`,
-    );
-  }
+  checkText(raw.question, limits.maxQuestionLength, `${prefix}question`);
+  checkText(raw.context, limits.maxContextLength, `${prefix}context`);
   checkRange(raw.topK, 1, limits.maxTopK, `${prefix}topK`);
   const options = toEngineOptions(raw.options, prefix);
   return { question: raw.question, context: raw.context, options: { ...options, topK: raw.topK } };

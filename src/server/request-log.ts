@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import type { GraphQLError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { isPublicCode, uncodedClientErrorCode } from './errors';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -80,7 +80,7 @@ interface TracedContext {
   trace: RequestTrace;
 }
 
-function codeOf(error: GraphQLError): string {
+function codeOf(error: Pick<GraphQLError, 'extensions'> | GraphQLFormattedError): string {
   const code = error.extensions?.code;
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
@@ -116,10 +116,7 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
         async willSendResponse(rc: GraphQLRequestContext<T>) {
           const body = rc.response.body;
           if (body?.kind === 'single') {
-            for (const error of body.singleResult.errors ?? []) {
-              const code = error.extensions?.code;
-              trace.codes.push(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
-            }
+            for (const error of body.singleResult.errors ?? []) trace.codes.push(codeOf(error));
           }
           if (options.logRequestText) {
             options.sink({
