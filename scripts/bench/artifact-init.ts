@@ -11,14 +11,13 @@
  * Prints a markdown table (docs/deploy.md quotes it). The model is the full-size random-weight
  * DistilBERT, int8 (~67 MB, like the real export's model_quantized.onnx).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBundle, packageArch, ROOT } from '../build-lambda';
+import { buildBundle, packageArch } from '../build-lambda';
 import { linuxLibraryPath } from '../compress-natives';
-import { lambdaNode } from '../../test/deploy/helpers';
+import { httpApiEvent, invokeArtifact, lambdaNode } from '../../test/deploy/helpers';
 import { Zip } from '../../test/deploy/zip';
 import { BUCKET, PREFIX, startS3WithModel } from './s3';
 import { fullModel } from './model-folder';
@@ -56,41 +55,13 @@ async function main(): Promise<void> {
   rmSync(path.join(plainRoot, 'dist', 'lambda', 'natives'), { recursive: true, force: true });
 
   const { s3 } = await startS3WithModel(model.dir);
-  const event = {
-    version: '2.0',
-    routeKey: 'POST /graphql',
-    rawPath: '/graphql',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { http: { method: 'POST', path: '/graphql', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'bench', routeKey: 'POST /graphql', stage: '$default', timeEpoch: Date.now() },
-    body: JSON.stringify({ query: '{ health { ready } }' }),
-    isBase64Encoded: false,
-  };
+  const health = httpApiEvent({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health { ready } }' }) });
 
   async function init(taskRoot: string, tmpDir: string): Promise<InitSample> {
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      TZ: ':UTC',
-      LAMBDA_TASK_ROOT: taskRoot,
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.Properties.MemorySize),
-      ...fn.Properties.Environment.Variables,
-      ...s3.env,
-      TMPDIR: tmpDir,
-    };
-    const child = spawn(node.path, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], { cwd: taskRoot, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => void (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
-    child.stdin.end(JSON.stringify([event]));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code !== 0) throw new Error(`INIT failed (${code}):\n${stderr}`);
-    const lines = stdout.trim().split('\n');
-    const report = JSON.parse(lines.pop()!);
-    if (!JSON.parse(report.results[0].result.body).data.health.ready) throw new Error(`the model did not load:\n${stdout}\n${stderr}`);
-    const unpack = /onnxruntime library ready.*?ms: (\d+)/s.exec(lines.join('\n'));
-    return { initMs: report.initMs, unpackMs: unpack ? Number(unpack[1]) : null };
+    const run = await invokeArtifact({ node: node.path, taskRoot, fn, env: s3.env, tmpDir, events: [health] });
+    if (!JSON.parse(run.results[0]!.result.body!).data.health.ready) throw new Error(`the model did not load:\n${run.logs}`);
+    const unpack = /onnxruntime library ready.*?ms: (\d+)/s.exec(run.logs);
+    return { initMs: run.initMs, unpackMs: unpack ? Number(unpack[1]) : null };
   }
 
   const samples = { plain: [] as InitSample[], compressed: [] as InitSample[], reused: [] as InitSample[] };

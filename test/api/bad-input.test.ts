@@ -4,49 +4,16 @@
  */
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig, DEFAULT_LIMITS } from '../../src/server/config';
-import { createLambdaHandler } from '../../src/server/lambda';
 import { listen, type RunningServer } from '../../src/local-server';
+import { CONTEXT, JSON_HEADERS, gql, lambdaTransport, localTransport, type Req, type Transport } from '../hardening/helpers/transports';
 import { FailingEngine, StaticProvider, UnavailableProvider, loadTinyModel, type TinyModel } from './helpers/engines';
-import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
 
-interface Req {
-  method?: 'GET' | 'POST';
-  query?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
-interface Res {
-  status: number;
-  headers: Record<string, string>;
-  json: any;
-}
-type Transport = (req: Req) => Promise<Res>;
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const CONTEXT = 'The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.';
-const gql = (query: string, variables?: Record<string, unknown>): Req => ({ headers: JSON_HEADERS, body: JSON.stringify({ query, variables }) });
 const answerQuery = (question: string, context: string, extra = '') =>
   gql(`query($q: String!, $c: String!) { answer(question: $q, context: $c${extra}) { text start end } }`, { q: question, c: context });
 
-function lambdaTransport(handler: V2Handler): Transport {
-  return async (req) => {
-    const result = await invoke(handler, { method: req.method ?? 'POST', query: req.query, headers: req.headers, body: req.body });
-    return { status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string>, json: jsonOf(result) };
-  };
-}
-
-function localTransport(server: RunningServer): Transport {
-  return async (req) => {
-    const url = req.query ? `${server.url}?${req.query}` : server.url;
-    const res = await fetch(url, { method: req.method ?? 'POST', headers: req.headers, body: req.body });
-    return { status: res.status, headers: Object.fromEntries(res.headers), json: await res.json() };
-  };
-}
-
 function buildTransports(api: Api, local: RunningServer): Array<[string, Transport]> {
-  const handler = createLambdaHandler(api.server, { limits: api.config.limits, context: () => api.createContext() }) as V2Handler;
   return [
-    ['lambda', lambdaTransport(handler)],
+    ['lambda', lambdaTransport(api)],
     ['local', localTransport(local)],
   ];
 }
@@ -253,7 +220,7 @@ describe('model and server failures', () => {
   test('MODEL_UNAVAILABLE → 503 with Retry-After; health stays cheap and answers', async () => {
     const provider = new UnavailableProvider();
     const broken = createApi({ config: apiConfig(), provider, ideAssetsDir: null });
-    const transport = lambdaTransport(createLambdaHandler(broken.server, { limits: broken.config.limits, context: () => broken.createContext() }) as V2Handler);
+    const transport = lambdaTransport(broken);
     for (const req of [answerQuery('Where?', CONTEXT), gql('{ model { name } }'), gql(`{ answerMany(inputs: [{ question: "Where?", context: "Here." }]) { answers { text } } }`)]) {
       const res = await transport(req);
       expect(res.status).toBe(503);
@@ -278,7 +245,7 @@ describe('model and server failures', () => {
     });
     // Keep the expected log line out of the test output, but check it is logged.
     const spy = jest.spyOn(console, 'error').mockImplementation((...args) => void logged.push(args));
-    const transport = lambdaTransport(createLambdaHandler(failing.server, { limits: failing.config.limits, context: () => failing.createContext() }) as V2Handler);
+    const transport = lambdaTransport(failing);
     const res = await transport(answerQuery('Where?', CONTEXT));
     spy.mockRestore();
     expect(res.status).toBe(500);

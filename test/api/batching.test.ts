@@ -5,7 +5,7 @@
  */
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { createLambdaHandler } from '../../src/server/lambda';
+import { createApiLambdaHandler } from '../../src/server/lambda';
 import { listen, type RunningServer } from '../../src/local-server';
 import { CountingEngine, StaticProvider, loadTinyModel, sampleInputs } from './helpers/engines';
 import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const tiny = await loadTinyModel();
   engine = new CountingEngine(tiny.engine);
   api = createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null });
-  handler = createLambdaHandler(api.server, { limits: api.config.limits, context: () => api.createContext() }) as V2Handler;
+  handler = createApiLambdaHandler(api) as unknown as V2Handler;
   local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null }), {
     port: 0,
     host: '127.0.0.1',

@@ -4,7 +4,7 @@
  */
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { createLambdaHandler } from '../../src/server/lambda';
+import { createApiLambdaHandler } from '../../src/server/lambda';
 import { listen, type RunningServer } from '../../src/local-server';
 import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
 import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
@@ -30,7 +30,7 @@ let local: RunningServer;
 beforeAll(async () => {
   tiny = await loadTinyModel();
   api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
-  handler = createLambdaHandler(api.server, { limits: api.config.limits, context: () => api.createContext() }) as V2Handler;
+  handler = createApiLambdaHandler(api) as unknown as V2Handler;
   local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }), {
     port: 0,
     host: '127.0.0.1',

@@ -8,7 +8,7 @@ import { accessSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, con
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as tar from 'tar';
 import { ensureTestModel } from '../../scripts/test-models';
 import type { TestS3 } from '../helpers/s3rver';
@@ -146,6 +146,61 @@ export function httpApiEvent(options: {
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: options.base64 ?? false,
   } as APIGatewayProxyEventV2;
+}
+
+/** What test/deploy/invoke-artifact.mjs reports for one run of a packaged handler. */
+export interface ArtifactRun {
+  /** Import of the handler module, top-level await (the model load) included: Lambda's INIT. */
+  initMs: number;
+  results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
+  /** The Node that ran it, and the native files it mapped from the task root and from TMPDIR. */
+  runtime: { version: string; modules: string; napi: string; natives: string[]; unpacked: string[] };
+  /** Everything the handler wrote before the report (its log lines), stderr included. */
+  logs: string;
+}
+
+/**
+ * Runs an unzipped Lambda package in a fresh `node` process, as the nodejs22.x runtime would:
+ * cwd = the task root, only Lambda's own variables plus the function's (from the generated
+ * CloudFormation) and `env`, TMPDIR = the sandbox's /tmp. Imports the handler (INIT), then
+ * invokes it once per event.
+ */
+export async function invokeArtifact(options: {
+  node: string;
+  taskRoot: string;
+  /** The function resource of the generated CloudFormation template. */
+  fn: { Properties: Record<string, any> };
+  env: Record<string, string>;
+  tmpDir: string;
+  events: APIGatewayProxyEventV2[];
+}): Promise<ArtifactRun> {
+  const { fn, taskRoot } = options;
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    LAMBDA_TASK_ROOT: taskRoot,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_LAMBDA_FUNCTION_NAME: 'serverless-qa-graphql-dev-api',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.Properties.MemorySize),
+    ...(fn.Properties.Environment.Variables as Record<string, string>),
+    ...options.env,
+    TMPDIR: options.tmpDir,
+  };
+  const child = spawn(options.node, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
+    cwd: taskRoot,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => void (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => void (stderr += c.toString()));
+  child.stdin!.end(JSON.stringify(options.events));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`the packaged handler exited with ${code}:\n${stderr}`);
+  const lines = stdout.trim().split('\n');
+  return { ...JSON.parse(lines.pop()!), logs: `${lines.join('\n')}\n${stderr}` };
 }
 
 /** A TCP port free right now on 127.0.0.1. */

