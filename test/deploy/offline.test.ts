@@ -9,7 +9,8 @@
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { buildBundle } from '../../scripts/build-lambda';
+import { buildBundle, oslsBin } from '../../scripts/build-lambda';
+import { freePort } from '../helpers/free-port';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import {
   ANSWER_QUERY,
@@ -19,7 +20,6 @@ import {
   QUESTION,
   ROOT,
   LAMBDA_NODE_MAJOR,
-  freePort,
   lambdaNode,
   pushTestModel,
   spawnGroup,
@@ -51,7 +51,7 @@ describe('serverless-offline (osls offline --stage dev)', () => {
     offline = spawnGroup(
       node.path,
       [
-        path.join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'),
+        oslsBin(),
         'offline',
         '--stage', 'dev',
         `--param=modelBucket=${MODEL_BUCKET}`,

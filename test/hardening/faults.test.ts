@@ -28,6 +28,8 @@ const BACKOFF_MS = 100;
 const checkProcess = trackProcessFailures();
 let s3: TestS3;
 let modelDir: string;
+/** The engine on the model loaded from the folder: the reference, and what FlakyEngine wraps. */
+let folderEngine: QAEngine;
 const good: Record<string, Buffer> = {};
 let reference: string;
 const apis: Api[] = [];
@@ -86,8 +88,8 @@ beforeAll(async () => {
   s3 = await startS3(['models']);
   for (const prefix of ['down', 'slow', 'reset', 'corrupt', 'tokenizer']) await pushModel(modelDir, `s3://models/${prefix}/`, { client: s3.client });
   // The reference answer, from an API on the model loaded from the folder.
-  const { engine } = await loadModel(modelDir, { preferQuantized: true, read: { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } });
-  const api = createApi({ config: apiConfig(), provider: new StaticProvider(engine), ideAssetsDir: null, logSink: () => undefined });
+  ({ engine: folderEngine } = await loadModel(modelDir, { preferQuantized: true, read: { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } }));
+  const api = createApi({ config: apiConfig(), provider: new StaticProvider(folderEngine), ideAssetsDir: null, logSink: () => undefined });
   apis.push(api);
   reference = (await lambdaTransport(api)(validRequest())).text;
   expect(JSON.parse(reference).data.answer.text).toEqual(expect.any(String));
@@ -193,8 +195,7 @@ class FlakyEngine implements QAEngine {
 
 describe('an ONNX run that throws → INTERNAL_SERVER_ERROR (500), masked, logged with the request id', () => {
   test.each(['sync', 'async'] as const)('%s failure, then recovery', async (mode) => {
-    const { engine } = await loadModel(modelDir, { preferQuantized: true, read: { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } });
-    const flaky = new FlakyEngine(engine);
+    const flaky = new FlakyEngine(folderEngine);
     const provider = new StaticProvider(flaky);
     const seen: LogEntry[] = [];
     const make = () => {

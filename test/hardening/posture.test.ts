@@ -20,10 +20,13 @@ afterAll(async () => {
   checkProcess();
 });
 
+/** The tiny model's engine, loaded once for every `both()` that does not bring its own. */
+let tinyEngine: ReturnType<typeof loadTinyModel> | undefined;
+
 /** Both transports on one configuration and provider, with their log lines captured. */
 async function both(config: ApiConfig, provider: ConstructorParameters<typeof StaticProvider>[0] | null = null): Promise<{ transports: Array<[string, Transport]>; logs: LogEntry[] }> {
   const logs: LogEntry[] = [];
-  const engine = provider ?? (await loadTinyModel()).engine;
+  const engine = provider ?? (await (tinyEngine ??= loadTinyModel())).engine;
   const make = () => {
     const api = createApi({ config, provider: new StaticProvider(engine), ideAssetsDir: config.ide ? undefined : null, logSink: (e) => void logs.push(e) });
     apis.push(api);

@@ -8,8 +8,6 @@ export interface HubRepo {
   revision: string;
   commit: string;
   files: Record<string, Buffer>;
-  /** Which files are LFS (served by a 302 to a CDN URL, ETag = sha256); default: *.onnx. */
-  isLfs?: (path: string) => boolean;
 }
 
 export interface HubServer {
@@ -82,7 +80,8 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
         return res.end('Entry not found');
       }
       const common = { 'x-repo-commit': r.commit };
-      if ((r.isLfs ?? ((p: string) => p.endsWith('.onnx')))(file)) {
+      // The .onnx files are LFS files: a 302 to a CDN URL, ETag = sha256.
+      if (file.endsWith('.onnx')) {
         const sum = sha256(data);
         res.writeHead(302, {
           ...common,

@@ -4,14 +4,13 @@
  * through the env-configured provider → answer. Also the `npm start` default resolver.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureTestModel } from '../../scripts/test-models';
 import { pushModel } from '../../scripts/model-cli/push';
+import { freePort } from '../helpers/free-port';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 import { pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
@@ -132,10 +131,7 @@ describe('the npm start default', () => {
 
   it('falls back to the generated demo model with a loud warning when the Hub is unreachable', async () => {
     // A port that was just freed: connection refused, quickly.
-    const dead = http.createServer();
-    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
-    const port = (dead.address() as AddressInfo).port;
-    await new Promise<void>((r) => dead.close(() => r()));
+    const port = await freePort();
     const warnings: string[] = [];
     const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
     const provider = createModelProvider({
@@ -156,6 +152,3 @@ describe('the npm start default', () => {
     await expect(provider.get()).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE', message: expect.stringContaining('set MODEL_URI') });
   });
 });
-
-// Keep the temp file writer referenced for type checks of unused imports in strict builds.
-void writeFile;

@@ -53,7 +53,7 @@ const opts = (over: Partial<LoadModelOptions> = {}): LoadModelOptions => ({
 });
 
 beforeAll(async () => {
-  s3 = await startS3(['models', 'other']);
+  s3 = await startS3(['models']);
   work = await mkdtemp(path.join(os.tmpdir(), 'loading-s3-'));
   dir = path.join(work, 'model');
   await mkdir(path.join(dir, 'onnx'), { recursive: true });

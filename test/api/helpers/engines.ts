@@ -47,9 +47,7 @@ export class StaticProvider implements EngineProvider {
 
 /** A provider whose model never loads (S3 down, no model configured). */
 export class UnavailableProvider implements EngineProvider {
-  gets = 0;
   async get(): Promise<QAEngine> {
-    this.gets += 1;
     throw new ModelUnavailableError('Model unavailable: s3://bucket/model/ could not be read (AccessDenied)');
   }
   info(): null {
