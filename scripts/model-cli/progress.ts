@@ -13,7 +13,8 @@ export class ProgressBar {
     if (this.stream.isTTY) {
       this.stream.write(`\r\x1b[2K${formatProgress(name, loaded, total, now - this.started)}`);
       if (done) this.stream.write('\n');
-    } else if (done || name !== this.lastName || now - this.lastDraw >= 2000) {
+    } else {
+      // Throttled above: a line per file start, every 2 s, and at the end.
       this.stream.write(`${formatProgress(name, loaded, total, now - this.started)}\n`);
     }
     this.lastName = name;
