@@ -10,9 +10,10 @@ import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { IDE_BUILD_DIR } from '../src/ide/assets';
 
 const root = path.resolve(__dirname, '..');
-const outDir = path.join(root, 'dist', 'ide');
+const outDir = path.join(root, IDE_BUILD_DIR);
 
 const workers: Record<string, string> = {
   'editor.worker': 'monaco-editor/esm/vs/editor/editor.worker.js',

@@ -15,7 +15,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBundle, packageArch } from '../build-lambda';
+import { NATIVES_DIR, ROOT, buildBundle, packageArch } from '../build-lambda';
 import { linuxLibraryPath } from '../compress-natives';
 import { httpApiEvent, invokeArtifact, lambdaNode } from '../../test/deploy/helpers';
 import { Zip } from '../../test/deploy/zip';
@@ -49,10 +49,10 @@ async function main(): Promise<void> {
   zip.extractTo(compressedRoot);
   zip.extractTo(plainRoot);
   // The layout without compression: the library where onnxruntime-node looks, no natives/.
-  const libraryTarget = path.join(plainRoot, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime.so.1');
+  const libraryTarget = linuxLibraryPath('x64', path.join(plainRoot, 'node_modules', 'onnxruntime-node'));
   mkdirSync(path.dirname(libraryTarget), { recursive: true });
   copyFileSync(linuxLibraryPath('x64'), libraryTarget);
-  rmSync(path.join(plainRoot, 'dist', 'lambda', 'natives'), { recursive: true, force: true });
+  rmSync(path.join(plainRoot, path.relative(ROOT, NATIVES_DIR)), { recursive: true, force: true });
 
   const { s3 } = await startS3WithModel(model.dir);
   const health = httpApiEvent({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health { ready } }' }) });

@@ -1,7 +1,7 @@
 /** The full-size random-weight DistilBERT the benchmark runs on, generated on first use (~1 min). */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensureTestModel } from '../test-models';
+import { MODEL_FILE, QUANTIZED_MODEL_FILE, ensureTestModel } from '../test-models';
 import { QATokenizer } from '../../src/model/tokenizer';
 import type { Precision } from './peer';
 
@@ -29,6 +29,6 @@ export async function fullModelFrom(dir: string): Promise<ModelFolder> {
     tokenizerJson,
     config,
     tokenizer: QATokenizer.fromJson(tokenizerJson),
-    onnx: (precision) => path.join(dir, 'onnx', precision === 'int8' ? 'model_quantized.onnx' : 'model.onnx'),
+    onnx: (precision) => path.join(dir, precision === 'int8' ? QUANTIZED_MODEL_FILE : MODEL_FILE),
   };
 }

@@ -3,6 +3,7 @@
  * samples taken side by side in one run (see `interleave`), never from absolute times of two runs.
  */
 import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../test-models/random';
 
 export interface Summary {
   median: number;
@@ -51,16 +52,10 @@ export interface Case {
   every?: number;
 }
 
-/** Small deterministic PRNG (mulberry32) so the interleaving order is reproducible. */
+/** Uniform in [0, 1), reproducible: the test-model generator's mulberry32, scaled. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

@@ -49,13 +49,14 @@ export async function listModelFiles(dir: string): Promise<string[]> {
  */
 export async function pushModel(dir: string, uri: string, options: PushOptions): Promise<PushedObject[]> {
   const target = parseModelUri(uri);
+  if (target.kind !== 's3-folder' && target.kind !== 's3-archive') throw new Error(`push needs an s3:// destination, got ${uri}`);
   const files = await listModelFiles(dir);
   if (files.length === 0) throw new Error(`Nothing to push: ${dir} holds no files`);
   const partSize = options.partSize ?? 8 * 1024 * 1024;
   const upload = async (key: string, body: NodeJS.ReadableStream, total: number | undefined): Promise<PushedObject> => {
     const up = new Upload({
       client: options.client,
-      params: { Bucket: bucketOf(target), Key: key, Body: body as never },
+      params: { Bucket: target.bucket, Key: key, Body: body as never },
       partSize,
       queueSize: 4,
       leavePartsOnError: false,
@@ -73,7 +74,6 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
     const tarStream = createTar({ gzip: true, cwd: dir, portable: true }, files).pipe(new PassThrough());
     return [await upload(target.key, tarStream, undefined)];
   }
-  if (target.kind !== 's3-folder') throw new Error(`push needs an s3:// destination, got ${uri}`);
   const pushed: PushedObject[] = [];
   // Sequential files, parallel parts: one big ONNX file dominates, and parts already overlap.
   for (const rel of files) {
@@ -82,9 +82,4 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
     pushed.push(await upload(target.prefix + rel, createReadStream(full), size));
   }
   return pushed;
-}
-
-function bucketOf(target: ReturnType<typeof parseModelUri>): string {
-  if (target.kind === 's3-folder' || target.kind === 's3-archive') return target.bucket;
-  throw new Error(`push needs an s3:// destination, got ${target.uri}`);
 }

@@ -14,7 +14,7 @@ import { REPO_ROOT, writeHfFiles } from './hf-files';
 import { buildPointerModel, makePointerTables } from './pointer-graph';
 import { normalizeSpec, NormalizedSpec, specKey, TestModelSpec } from './spec';
 import { buildTransformerModel } from './transformer-graph';
-import { configFor, makeWeights, TransformerConfig, TransformerWeights } from './weights';
+import { configFor, makeWeights, TransformerWeights } from './weights';
 
 export { normalizeSpec, specKey, GENERATOR_VERSION, DEFAULT_SEED } from './spec';
 export type { TestModelSpec, TestModelVariant, NormalizedSpec } from './spec';
@@ -37,12 +37,6 @@ export interface GeneratedModel {
   bytes: { fp32: number; int8: number | null };
   /** Wall time of the whole generation. */
   ms: number;
-}
-
-/** The architecture config a spec describes (the pointer model reports the tiny sizes nominally). */
-export function configForSpec(spec: TestModelSpec): TransformerConfig {
-  const n = normalizeSpec(spec);
-  return configFor(n.size, n.variant === 'bert');
 }
 
 /**

@@ -34,10 +34,6 @@ export class ProtoMessage {
   private readonly chunks: Uint8Array[] = [];
   private length = 0;
 
-  get byteLength(): number {
-    return this.length;
-  }
-
   private push(chunk: Uint8Array): void {
     this.chunks.push(chunk);
     this.length += chunk.byteLength;

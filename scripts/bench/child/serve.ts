@@ -13,7 +13,6 @@ const bootMs = performance.now();
 
 import { createModelS3Client, loadModelLoadingConfig } from '../../../src/model/loading/config';
 import { loadModel } from '../../../src/model/loading/load-model';
-import type { QuestionAnswererSource } from '../../../src/model/question-answerer';
 import { createApi } from '../../../src/server/api';
 import { apiConfig } from '../../../src/server/config';
 import { listen } from '../../../src/local-server';
@@ -47,7 +46,6 @@ function send(message: ColdReport | ServeReport | { kind: 'error'; message: stri
 
 async function main(): Promise<void> {
   const mode = process.env.BENCH_MODE;
-  const threads = Number(process.env.BENCH_THREADS ?? 0) || undefined;
   const config = loadModelLoadingConfig(process.env);
   const uri = config.modelUri;
   if (!uri) throw new Error('MODEL_URI is required');
@@ -56,12 +54,8 @@ async function main(): Promise<void> {
     s3,
     preferQuantized: config.preferQuantized,
     read: config.s3,
-    // The production factory, with the thread count under test. The import stays lazy as in
-    // load-model.ts, so onnxruntime's addon loads at the same point as in production.
-    createEngine: async (source: QuestionAnswererSource) => {
-      const { QuestionAnswerer } = await import('../../../src/model/question-answerer');
-      return QuestionAnswerer.create({ ...source, intraOpNumThreads: threads });
-    },
+    // The thread count under test comes as MODEL_THREADS, as in production.
+    threads: config.threads,
   });
   const t = loaded.info.timings;
   if (mode === 'cold') {

@@ -43,7 +43,7 @@ export async function runColdStart(
         MODEL_URI: source.uri,
         MODEL_QUANTIZED: 'true',
         BENCH_MODE: 'cold',
-        BENCH_THREADS: String(threads),
+        MODEL_THREADS: String(threads),
         BENCH_QUESTION: input.question,
         BENCH_CONTEXT: input.context,
       });

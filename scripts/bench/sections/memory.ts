@@ -33,7 +33,7 @@ export async function runMemory(
     MODEL_URI: modelDir,
     MODEL_QUANTIZED: precision === 'int8' ? 'true' : 'false',
     BENCH_MODE: 'serve',
-    BENCH_THREADS: String(threads),
+    MODEL_THREADS: String(threads),
   });
   const serve = report as ServeReport;
   try {
