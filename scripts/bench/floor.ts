@@ -4,6 +4,7 @@
  * tensors are built once up front, so a sample is nothing but native inference.
  */
 import * as ort from 'onnxruntime-node';
+import { sessionOptions, windowFeeds } from '../../src/model/onnx-model';
 import { resolveOptions } from '../../src/model/options';
 import type { QATokenizer } from '../../src/model/tokenizer';
 import { cutWindows, type Window } from '../../src/model/windows';
@@ -18,31 +19,14 @@ export async function engineWindows(tokenizer: QATokenizer, questionText: string
 export class Floor {
   private constructor(private readonly session: ort.InferenceSession) {}
 
-  /** Same options as src/model/onnx-model.ts, so the only difference from the engine is our code. */
+  /** The engine's own session options, so the only difference from the engine is our code. */
   static async create(modelPath: string, threads: number): Promise<Floor> {
-    const session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    return new Floor(session);
+    return new Floor(await ort.InferenceSession.create(modelPath, sessionOptions(threads)));
   }
 
   /** Prebuilt feeds for these windows; pass the result to `run`. */
   feeds(windows: readonly Window[]): Array<Record<string, ort.Tensor>> {
-    return windows.map((w) => {
-      const n = w.inputIds.length;
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const name of this.session.inputNames) {
-        const data = new BigInt64Array(n);
-        if (name === 'input_ids') w.inputIds.forEach((id, i) => (data[i] = BigInt(id)));
-        else if (name === 'attention_mask') data.fill(1n);
-        else if (name === 'token_type_ids') w.typeIds.forEach((id, i) => (data[i] = BigInt(id)));
-        feeds[name] = new ort.Tensor('int64', data, [1, n]);
-      }
-      return feeds;
-    });
+    return windows.map((w) => windowFeeds(ort.Tensor, this.session.inputNames, w));
   }
 
   async run(feeds: ReadonlyArray<Record<string, ort.Tensor>>): Promise<void> {

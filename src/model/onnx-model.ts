@@ -25,6 +25,30 @@ export interface WindowLogits {
   end: Float32Array;
 }
 
+/** The options of every engine session: one window at a time, on `intraOpNumThreads` threads. */
+export function sessionOptions(intraOpNumThreads: number): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+}
+
+/** The int64 input tensors of one window (batch 1, unpadded), for the inputs the model declares. */
+export function windowFeeds(
+  Tensor: OnnxRuntime['Tensor'],
+  inputNames: readonly string[],
+  window: WindowInput,
+): Record<string, ort.Tensor> {
+  const length = window.inputIds.length;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of inputNames) {
+    const data = new BigInt64Array(length);
+    if (name === 'input_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.inputIds[i]);
+    else if (name === 'attention_mask') data.fill(1n);
+    else if (name === 'token_type_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.typeIds[i]);
+    else throw new InferenceError(`The ONNX model declares an input the engine cannot feed: ${name}`);
+    feeds[name] = new Tensor('int64', data, [1, length]);
+  }
+  return feeds;
+}
+
 export class OnnxQAModel {
   /** Runs are chained: concurrent runs would only split the same cores and slow each other. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -39,21 +63,17 @@ export class OnnxQAModel {
   static async create(model: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxQAModel> {
     // Loaded here, not imported: in the Lambda artifact the native library is unpacked first (load.ts).
     const runtime = await loadOnnxRuntime();
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads:
-        options.intraOpNumThreads ??
-        defaultIntraOpThreads({
-          cores: availableParallelism(),
-          lambdaMemoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined,
-        }),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    };
+    const threads =
+      options.intraOpNumThreads ??
+      defaultIntraOpThreads({
+        cores: availableParallelism(),
+        lambdaMemoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined,
+      });
+    // Two calls, not one on a union: create's overloads take a path or bytes, not either.
     const session =
       typeof model === 'string'
-        ? await runtime.InferenceSession.create(model, sessionOptions)
-        : await runtime.InferenceSession.create(model, sessionOptions);
+        ? await runtime.InferenceSession.create(model, sessionOptions(threads))
+        : await runtime.InferenceSession.create(model, sessionOptions(threads));
     for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) {
         throw new Error(`The ONNX model has no input ${name} (it declares ${session.inputNames.join(', ')})`);
@@ -80,16 +100,7 @@ export class OnnxQAModel {
 
   private async runNow(window: WindowInput): Promise<WindowLogits> {
     const length = window.inputIds.length;
-    const dims = [1, length];
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const name of this.inputNames) {
-      const data = new BigInt64Array(length);
-      if (name === 'input_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.inputIds[i]);
-      else if (name === 'attention_mask') data.fill(1n);
-      else if (name === 'token_type_ids') for (let i = 0; i < length; i++) data[i] = BigInt(window.typeIds[i]);
-      else throw new InferenceError(`The ONNX model declares an input the engine cannot feed: ${name}`);
-      feeds[name] = new this.runtime.Tensor('int64', data, dims);
-    }
+    const feeds = windowFeeds(this.runtime.Tensor, this.inputNames, window);
     let outputs: ort.InferenceSession.ReturnType;
     try {
       outputs = await this.session.run(feeds, ['start_logits', 'end_logits']);
