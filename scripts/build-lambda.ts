@@ -2,9 +2,9 @@
  * Builds the Lambda bundle and, on request, the deployment artifacts (offline, no AWS call).
  *
  *   npx tsx scripts/build-lambda.ts                      bundle only → dist/lambda/
- *   npx tsx scripts/build-lambda.ts --package x86_64     bundle + `osls package` → .build/package/x86_64/
+ *   npx tsx scripts/build-lambda.ts --package x86_64     bundle + `osls package` → .build/package/prod-x86_64/
  *   npx tsx scripts/build-lambda.ts --package all        both architectures (x86_64, arm64)
- *   ... --stage prod                                     the stage to package (default dev)
+ *   ... --stage dev                                      the stage to package (default prod, as in serverless.yml)
  *
  * dist/lambda/ holds what the bundle itself is: `handler.mjs` (ESM, so the model loads during INIT
  * through a top-level await; see src/lambda.mts), `ide/` (the GraphiQL files, gzipped only) and
@@ -36,8 +36,14 @@ export const NATIVES_DIR = path.join(BUNDLE_DIR, 'natives');
 /** Packages that are native addons (or load one by a computed path): never bundled. */
 export const EXTERNAL_PACKAGES = ['onnxruntime-node', 'tokenizers'];
 
+/**
+ * The stage when none is given: serverless.yml's `${opt:stage, 'prod'}`, so that packaging or
+ * deploying without --stage gives the production posture (no IDE, no introspection).
+ */
+export const DEFAULT_STAGE = 'prod';
+
 /** Where `osls package` writes the artifact of one architecture and stage (and its CloudFormation). */
-export function packageDir(arch: Architecture, stage = 'dev', suffix?: string): string {
+export function packageDir(arch: Architecture, stage = DEFAULT_STAGE, suffix?: string): string {
   return path.join(ROOT, '.build', 'package', [stage, arch, suffix].filter(Boolean).join('-'));
 }
 
@@ -174,7 +180,7 @@ export interface PackageOptions {
  * call AWS fails loudly instead of quietly using someone's account.
  */
 export function packageArch(arch: Architecture, options: PackageOptions = {}): { dir: string; ms: number; output: string } {
-  const stage = options.stage ?? 'dev';
+  const stage = options.stage ?? DEFAULT_STAGE;
   const dir = packageDir(arch, stage, options.suffix);
   rmSync(dir, { recursive: true, force: true });
   const params = { arch, ...options.params };
@@ -216,7 +222,7 @@ function mb(bytes: number): string {
 async function main(argv: string[]): Promise<void> {
   const pkgIndex = argv.indexOf('--package');
   const stageIndex = argv.indexOf('--stage');
-  const stage = stageIndex >= 0 ? argv[stageIndex + 1] ?? 'dev' : 'dev';
+  const stage = stageIndex >= 0 ? argv[stageIndex + 1] ?? DEFAULT_STAGE : DEFAULT_STAGE;
   const target = pkgIndex >= 0 ? argv[pkgIndex + 1] : undefined;
   const params = Object.fromEntries(
     argv.filter((a) => a.startsWith('--param=')).map((a) => {

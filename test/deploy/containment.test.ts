@@ -1,0 +1,170 @@
+/**
+ * Containment in the deployment, asserted on the CloudFormation that `osls package` generates
+ * (offline, with every AWS credential source removed): the function's reserved concurrency and
+ * the HTTP API stage's throttling (defaults, overrides, `none`, refused values), and the posture of
+ * a package made without --stage (production: no IDE, no introspection) against `--stage dev`.
+ *
+ * Only the templates are read: they do not depend on the bundle in dist/lambda/, so no build runs
+ * here (package.test.ts checks the artifacts themselves).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { DEFAULT_STAGE, oslsBin, packagingEnv } from '../../scripts/build-lambda';
+import { MODEL_PARAMS, ROOT } from './helpers';
+
+interface CfnResource {
+  Type: string;
+  Properties: Record<string, any>;
+}
+interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+}
+
+/** The documented defaults (serverless.yml `params.default`, docs/deploy.md "Containment"). */
+const DEFAULTS = { reservedConcurrency: 10, throttleRate: 50, throttleBurst: 20 };
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'containment-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** No credentials anywhere: environment, ~/.aws (an empty HOME) and the instance metadata service. */
+const env = { ...packagingEnv(), HOME: mkdtempSync(path.join(scratch, 'home-')) };
+
+/**
+ * `osls package` with exactly these arguments (no --stage unless given: the no-stage case is
+ * what a forgotten flag does). Returns the template, or the failure's output.
+ */
+function osls(args: string[], params: Record<string, string> = {}): { template?: CfnTemplate; output: string } {
+  const dir = mkdtempSync(path.join(scratch, 'pkg-'));
+  const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params }).map(([k, v]) => `--param=${k}=${v}`);
+  const run = spawnSync(process.execPath, [oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const output = `${run.stdout}${run.stderr}`;
+  if (run.status !== 0) return { output };
+  return { template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate, output };
+}
+
+function packaged(args: string[], params: Record<string, string> = {}): CfnTemplate {
+  const { template, output } = osls(args, params);
+  if (!template) throw new Error(`osls package ${args.join(' ')} failed:\n${output}`);
+  return template;
+}
+
+const ofType = (t: CfnTemplate, type: string): CfnResource[] => Object.values(t.Resources).filter((r) => r.Type === type);
+const only = (t: CfnTemplate, type: string): CfnResource => {
+  const found = ofType(t, type);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+const fnOf = (t: CfnTemplate) => only(t, 'AWS::Lambda::Function').Properties;
+const stageOf = (t: CfnTemplate) => only(t, 'AWS::ApiGatewayV2::Stage').Properties;
+const routesOf = (t: CfnTemplate) => ofType(t, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey).sort();
+
+let noStage: CfnTemplate;
+let dev: CfnTemplate;
+
+beforeAll(() => {
+  noStage = packaged([]);
+  dev = packaged(['--stage', 'dev']);
+}, 120_000);
+
+describe('defaults', () => {
+  test.each([
+    ['no --stage', () => noStage],
+    ['--stage dev', () => dev],
+  ])('%s: reserved concurrency, and throttling on the stage that serves every route', (_name, template) => {
+    const t = template();
+    expect(fnOf(t).ReservedConcurrentExecutions).toBe(DEFAULTS.reservedConcurrency);
+    const stage = stageOf(t);
+    // The `$default` stage of this API (auto-deployed): its DefaultRouteSettings apply to every route.
+    expect(stage).toMatchObject({ ApiId: { Ref: 'HttpApi' }, StageName: '$default', AutoDeploy: true });
+    expect(stage.DefaultRouteSettings).toEqual({
+      DetailedMetricsEnabled: false,
+      ThrottlingRateLimit: DEFAULTS.throttleRate,
+      ThrottlingBurstLimit: DEFAULTS.throttleBurst,
+    });
+    expect(only(t, 'AWS::ApiGatewayV2::Api').Properties.ProtocolType).toBe('HTTP');
+    for (const route of ofType(t, 'AWS::ApiGatewayV2::Route')) expect(route.Properties.ApiId).toEqual({ Ref: 'HttpApi' });
+    // No route-level settings that would override the stage's.
+    expect(ofType(t, 'AWS::ApiGatewayV2::Stage').flatMap((s) => Object.keys(s.Properties.RouteSettings ?? {}))).toEqual([]);
+  });
+
+  test('what an attack can spend at most, from the template, is the figure docs/deploy.md gives', () => {
+    const fn = fnOf(noStage);
+    const gb = fn.MemorySize / 1024;
+    // Compute runs in at most ReservedConcurrentExecutions sandboxes, each billed for wall time.
+    const gbSecondsPerHour = fn.ReservedConcurrentExecutions * gb * 3600;
+    // One request runs at most Timeout seconds.
+    const gbSecondsPerRequest = gb * fn.Timeout;
+    const { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst } = stageOf(noStage).DefaultRouteSettings;
+    const requestsPerHour = rate * 3600 + burst;
+    const docs = readFileSync(path.join(ROOT, 'docs', 'deploy.md'), 'utf8').replace(/\s+/g, ' ');
+    const en = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    expect(docs).toContain(`${en(gbSecondsPerHour)} GB-seconds per hour`);
+    expect(docs).toContain(`${en(gbSecondsPerRequest, 1)} GB-seconds`);
+    expect(docs).toContain(`${en(requestsPerHour)} requests per hour`);
+  });
+});
+
+describe('parameters', () => {
+  test('override the defaults', () => {
+    const t = packaged(['--stage', 'prod'], { reservedConcurrency: '3', throttleRate: '12.5', throttleBurst: '7' });
+    expect(fnOf(t).ReservedConcurrentExecutions).toBe(3);
+    expect(stageOf(t).DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 12.5, ThrottlingBurstLimit: 7 });
+  }, 60_000);
+
+  test('`none` leaves each limit out of the template (not 0, which would refuse every request)', () => {
+    const t = packaged(['--stage', 'prod'], { reservedConcurrency: 'none', throttleRate: 'none', throttleBurst: 'none' });
+    const fn = fnOf(t);
+    expect(fn).not.toHaveProperty('ReservedConcurrentExecutions');
+    // Everything else of the function is still there.
+    expect(fn).toMatchObject({ MemorySize: 1769, Timeout: 29, Handler: 'dist/lambda/handler.handler' });
+    expect(stageOf(t).DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false });
+    // Only the reservation off: the throttling stays.
+    const partial = packaged(['--stage', 'prod'], { reservedConcurrency: 'none' });
+    expect(fnOf(partial)).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(stageOf(partial).DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: DEFAULTS.throttleRate, ThrottlingBurstLimit: DEFAULTS.throttleBurst });
+  }, 60_000);
+
+  test.each([
+    [{ reservedConcurrency: '0' }, /reservedConcurrency=0 would refuse every request; use reservedConcurrency=none/],
+    [{ reservedConcurrency: 'ten' }, /reservedConcurrency must be a positive integer or "none", got "ten"/],
+    [{ reservedConcurrency: '2.5' }, /reservedConcurrency must be a positive integer/],
+    [{ throttleRate: '0' }, /throttleRate=0 would refuse every request/],
+    [{ throttleRate: '-5' }, /throttleRate must be a positive number/],
+    [{ throttleBurst: '1.5' }, /throttleBurst must be a positive integer/],
+  ])('%j is refused at package time', (params, message) => {
+    const { template, output } = osls(['--stage', 'prod'], params);
+    expect(template).toBeUndefined();
+    expect(output).toMatch(message);
+  }, 60_000);
+});
+
+describe('posture', () => {
+  test(`no --stage is production: stage ${DEFAULT_STAGE}, no IDE, no introspection, no /ide route`, () => {
+    const fn = fnOf(noStage);
+    expect(fn.Environment.Variables).toMatchObject({ API_STAGE: 'prod', API_IDE: 'false', API_INTROSPECTION: 'false', API_MASK_ERRORS: 'true' });
+    expect(fn.FunctionName).toBe('serverless-qa-graphql-prod-api');
+    expect(routesOf(noStage)).toEqual(['GET /graphql', 'POST /graphql']);
+    // scripts/build-lambda.ts (npm run package:*) defaults to the same stage as serverless.yml.
+    expect(DEFAULT_STAGE).toBe(fn.Environment.Variables.API_STAGE);
+  });
+
+  test('--stage dev has the IDE and introspection', () => {
+    const fn = fnOf(dev);
+    expect(fn.Environment.Variables).toMatchObject({ API_STAGE: 'dev', API_IDE: 'true', API_INTROSPECTION: 'true' });
+    expect(routesOf(dev)).toEqual(['GET /graphql', 'GET /ide/{file}', 'POST /graphql']);
+  });
+
+  test('any other stage, even one src/server/config.ts calls development (test), has neither', () => {
+    const t = packaged(['--stage', 'test']);
+    expect(fnOf(t).Environment.Variables).toMatchObject({ API_STAGE: 'test', API_IDE: 'false', API_INTROSPECTION: 'false' });
+    expect(routesOf(t)).toEqual(['GET /graphql', 'POST /graphql']);
+  }, 60_000);
+});
