@@ -1,4 +1,20 @@
 import type { Answer, ModelDescription, QAInput } from './types';
+import type { WorkBudget } from './work-budget';
+
+/** How one `answerMany` call may spend work, and when it must stop. */
+export interface AnswerManyOptions {
+  /**
+   * The request's work budget, shared by every call for that request. Each input is charged its
+   * windows (counted by arithmetic) before any window runs; one that does not fit gets a
+   * WorkBudgetError in its slot and costs nothing.
+   */
+  budget?: WorkBudget;
+  /**
+   * Stops the call: queued windows are dropped, no further window starts, and the call rejects
+   * with `signal.reason` (the request's deadline passed, or its client went away).
+   */
+  signal?: AbortSignal;
+}
 
 /**
  * What the API layer needs from a QA engine. `QuestionAnswerer` implements it; tests wrap it
@@ -6,12 +22,14 @@ import type { Answer, ModelDescription, QAInput } from './types';
  */
 export interface QAEngine {
   readonly description: ModelDescription;
+  /** Windows run since the engine was created: the work actually done, for tests and metrics. */
+  readonly windowsRun?: number;
   /** Answers one input: at most `topK` answers, best first. Rejects with QAInputError on bad input. */
   answer(input: QAInput): Promise<Answer[]>;
   /**
    * Answers many inputs in one call, in order. A bad input yields its QAInputError in its own slot
-   * (so one bad input does not fail the others); a failure of the model itself rejects the call.
-   * The result for each input is exactly what `answer` returns for it alone.
+   * (so one bad input does not fail the others); a failure of the model itself, or an aborted
+   * signal, rejects the call. The result for each input is exactly what `answer` returns for it alone.
    */
-  answerMany(inputs: readonly QAInput[]): Promise<Array<Answer[] | Error>>;
+  answerMany(inputs: readonly QAInput[], options?: AnswerManyOptions): Promise<Array<Answer[] | Error>>;
 }

@@ -3,14 +3,15 @@
  * Each step lives in its own module; this one only sequences them and owns the loaded resources.
  */
 import { performance } from 'node:perf_hooks';
-import type { QAEngine } from './engine';
+import type { AnswerManyOptions, QAEngine } from './engine';
+import { FairScheduler } from './fair-scheduler';
 import { QAInputError } from './errors';
 import { OnnxQAModel, type WindowLogits } from './onnx-model';
 import { resolveOptions } from './options';
 import { rankAnswers, selectSpans, spanToCharRange, type ScoredRange } from './span-search';
 import { QATokenizer, type EncodedText } from './tokenizer';
 import type { Answer, ModelDescription, QAInput, QAOptions } from './types';
-import { cutWindows, type Window } from './windows';
+import { iterateWindows, planWindows, type Window, type WindowPlan } from './windows';
 
 export interface QuestionAnswererSource {
   /** The ONNX model: a file path, or its bytes. */
@@ -23,18 +24,23 @@ export interface QuestionAnswererSource {
   intraOpNumThreads?: number;
 }
 
-/** An input made ready for the model: options resolved, texts encoded, windows cut. */
+/** An input made ready for the model: options resolved, texts encoded, its windows counted. */
 interface PreparedInput {
   context: string;
   options: QAOptions;
+  questionIds: number[];
   contextTokens: EncodedText;
-  windows: Window[];
+  plan: WindowPlan;
 }
 
 /** Position embeddings of DistilBERT and BERT; used when config.json does not say. */
 const DEFAULT_MAX_POSITIONS = 512;
 
 export class QuestionAnswerer implements QAEngine {
+  private runCount = 0;
+  /** One run at a time, requests taking turns (see fair-scheduler.ts). */
+  private readonly scheduler = new FairScheduler<Window, WindowLogits>((window) => this.runWindow(window));
+
   private constructor(
     private readonly tokenizer: QATokenizer,
     private readonly model: OnnxQAModel,
@@ -66,7 +72,9 @@ export class QuestionAnswerer implements QAEngine {
     return result;
   }
 
-  async answerMany(inputs: readonly QAInput[]): Promise<Array<Answer[] | Error>> {
+  async answerMany(inputs: readonly QAInput[], options: AnswerManyOptions = {}): Promise<Array<Answer[] | Error>> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const encodings = new Map<string, Promise<EncodedText>>();
     // Many questions about one context (a common batch) tokenize that context once.
     const encode = (text: string) => {
@@ -77,26 +85,55 @@ export class QuestionAnswerer implements QAEngine {
     const prepared = await Promise.all(
       inputs.map((input) => this.prepare(input, encode).catch((error: unknown) => toInputError(error))),
     );
+    signal?.throwIfAborted();
+    // Every input is charged before any window runs, in input order: what does not fit is refused
+    // without costing anything, and the windows that do run are never more than the budget.
+    const charged = prepared.map((item) => {
+      if (item instanceof Error || !options.budget) return item;
+      try {
+        options.budget.charge(item.plan.count, item.plan.tokens);
+        return item;
+      } catch (error) {
+        return toInputError(error);
+      }
+    });
 
-    // Windows run one after another, in input order; an identical window (same question, context
-    // and geometry asked twice) runs once.
+    // Windows run one after another, in input order, taking turns with other calls (fair-scheduler.ts);
+    // an identical window (same question, context and geometry asked twice) runs once.
+    const lane = {};
     const runs = new Map<string, Promise<WindowLogits>>();
     const results: Array<Answer[] | Error> = [];
-    for (const item of prepared) {
+    for (const item of charged) {
       if (item instanceof Error) {
         results.push(item);
         continue;
       }
-      const logits: WindowLogits[] = [];
-      for (const window of item.windows) {
+      const decoded: DecodedWindow[] = [];
+      // Built one at a time and dropped once decoded: only their logits' spans are kept.
+      for (const window of iterateWindows(item.questionIds, item.contextTokens.ids, this.tokenizer.layout, item.options)) {
         const key = `${window.contextOffset}:${window.inputIds.join(',')}`;
         let run = runs.get(key);
-        if (!run) runs.set(key, (run = this.model.run(window)));
-        logits.push(await run);
+        if (!run) runs.set(key, (run = this.scheduler.submit(lane, window, signal)));
+        decoded.push(decodeWindow(item, window, await run, this.tokenizer.layout.clsId));
       }
-      results.push(decodeAnswers(item, logits, this.tokenizer.layout.clsId));
+      results.push(rankAnswers(item.context, decoded, item.options.topK, item.options.handleImpossibleAnswer));
     }
     return results;
+  }
+
+  /** Windows this engine has run since it was created (what a request's work actually cost). */
+  get windowsRun(): number {
+    return this.runCount;
+  }
+
+  /** Windows waiting for their turn, all requests together. */
+  get windowsQueued(): number {
+    return this.scheduler.queued;
+  }
+
+  private async runWindow(window: Window): Promise<WindowLogits> {
+    this.runCount += 1;
+    return this.model.run(window);
   }
 
   private async prepare(input: QAInput, encode: (text: string) => Promise<EncodedText>): Promise<PreparedInput> {
@@ -112,8 +149,8 @@ export class QuestionAnswerer implements QAEngine {
       minSeqLength: this.tokenizer.layout.addedCount + 2,
     });
     const [questionTokens, contextTokens] = await Promise.all([encode(question), encode(context)]);
-    const windows = cutWindows(questionTokens.ids, contextTokens.ids, this.tokenizer.layout, options);
-    return { context, options, contextTokens, windows };
+    const plan = planWindows(questionTokens.ids.length, contextTokens.ids.length, this.tokenizer.layout, options);
+    return { context, options, questionIds: questionTokens.ids, contextTokens, plan };
   }
 
   async dispose(): Promise<void> {
@@ -121,39 +158,38 @@ export class QuestionAnswerer implements QAEngine {
   }
 }
 
-/** Span search on each window's logits, then the reference's cross-window ranking. */
-function decodeAnswers(item: PreparedInput, logits: readonly WindowLogits[], clsId: number | null): Answer[] {
+type DecodedWindow = { ranges: ScoredRange[]; nullScore: number };
+
+/** Span search on one window's logits, as character ranges of the context (for rankAnswers). */
+function decodeWindow(item: PreparedInput, window: Window, logits: WindowLogits, clsId: number | null): DecodedWindow {
   const { options, contextTokens } = item;
-  const windows = item.windows.map((window, w) => {
-    const contextTo = window.contextOffset + (window.contextEnd - window.contextStart);
-    const pMask = new Uint8Array(window.inputIds.length);
-    for (let i = 0; i < pMask.length; i++) {
-      const inContext = i >= window.contextOffset && i < contextTo;
-      // The reference keeps every [CLS] id unmasked: its position scores "no answer".
-      pMask[i] = inContext || window.inputIds[i] === clsId ? 0 : 1;
-    }
-    const selection = selectSpans(
-      logits[w].start,
-      logits[w].end,
-      { pMask, contextFrom: window.contextOffset, contextTo },
-      options.topK,
-      options.maxAnswerLength,
+  const contextTo = window.contextOffset + (window.contextEnd - window.contextStart);
+  const pMask = new Uint8Array(window.inputIds.length);
+  for (let i = 0; i < pMask.length; i++) {
+    const inContext = i >= window.contextOffset && i < contextTo;
+    // The reference keeps every [CLS] id unmasked: its position scores "no answer".
+    pMask[i] = inContext || window.inputIds[i] === clsId ? 0 : 1;
+  }
+  const selection = selectSpans(
+    logits.start,
+    logits.end,
+    { pMask, contextFrom: window.contextOffset, contextTo },
+    options.topK,
+    options.maxAnswerLength,
+  );
+  const ranges: ScoredRange[] = selection.spans.map((span) => {
+    const toContext = window.contextStart - window.contextOffset;
+    const [start, end] = spanToCharRange(
+      contextTokens,
+      span.start + toContext,
+      span.end + toContext,
+      window.contextStart,
+      window.contextEnd,
+      options.alignToWords,
     );
-    const ranges: ScoredRange[] = selection.spans.map((span) => {
-      const toContext = window.contextStart - window.contextOffset;
-      const [start, end] = spanToCharRange(
-        contextTokens,
-        span.start + toContext,
-        span.end + toContext,
-        window.contextStart,
-        window.contextEnd,
-        options.alignToWords,
-      );
-      return { start, end, score: span.score };
-    });
-    return { ranges, nullScore: selection.nullScore };
+    return { start, end, score: span.score };
   });
-  return rankAnswers(item.context, windows, options.topK, options.handleImpossibleAnswer);
+  return { ranges, nullScore: selection.nullScore };
 }
 
 function toInputError(error: unknown): Error {

@@ -56,21 +56,61 @@ export function windowGeometry(
   return { room, step: room - docStride };
 }
 
-/** Builds the windows for one pair (at least one, even for an empty context). */
+/**
+ * What windowing one pair will cost, computed by arithmetic from the token counts alone, before
+ * any window is built: the number of model runs and the tokens they feed the model. This is what
+ * a request's work budget is charged in (work-budget.ts). `cutWindows` produces exactly `count`
+ * windows of `tokens` tokens in all (windows.test.ts checks the two against each other).
+ */
+export interface WindowPlan {
+  /** Model windows (one ONNX run each). */
+  count: number;
+  /** Tokens of all windows together, special tokens and the repeated question included. */
+  tokens: number;
+  room: number;
+  step: number;
+}
+
+export function planWindows(
+  questionLength: number,
+  contextLength: number,
+  layout: PairLayout,
+  options: WindowingOptions,
+): WindowPlan {
+  const { room, step } = windowGeometry(questionLength, contextLength, layout, options);
+  // Window k covers [k·step, min(k·step + room, n)); the last one is the first whose end reaches n.
+  const count = contextLength <= room ? 1 : 1 + Math.ceil((contextLength - room) / step);
+  const lastContext = contextLength - (count - 1) * step;
+  const contextTokens = (count - 1) * room + Math.max(lastContext, 0);
+  return { count, tokens: count * (questionLength + layout.addedCount) + contextTokens, room, step };
+}
+
+/**
+ * The windows of one pair (at least one, even for an empty context), built one at a time as they
+ * are consumed: a request's windows are never all in memory at once.
+ */
+export function* iterateWindows(
+  questionIds: readonly number[],
+  contextIds: readonly number[],
+  layout: PairLayout,
+  options: WindowingOptions,
+): Generator<Window, void, undefined> {
+  const { room, step } = windowGeometry(questionIds.length, contextIds.length, layout, options);
+  for (let start = 0; ; start += step) {
+    const end = Math.min(start + room, contextIds.length);
+    yield assemble(questionIds, contextIds, start, end, layout);
+    if (end >= contextIds.length) return;
+  }
+}
+
+/** Every window of one pair, as an array (tests and the bench's onnxruntime floor). */
 export function cutWindows(
   questionIds: readonly number[],
   contextIds: readonly number[],
   layout: PairLayout,
   options: WindowingOptions,
 ): Window[] {
-  const { room, step } = windowGeometry(questionIds.length, contextIds.length, layout, options);
-  const windows: Window[] = [];
-  for (let start = 0; ; start += step) {
-    const end = Math.min(start + room, contextIds.length);
-    windows.push(assemble(questionIds, contextIds, start, end, layout));
-    if (end >= contextIds.length) break;
-  }
-  return windows;
+  return [...iterateWindows(questionIds, contextIds, layout, options)];
 }
 
 function assemble(

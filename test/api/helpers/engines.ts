@@ -3,7 +3,7 @@
  * wrapper (to prove batching), and small fakes for the error paths the real model cannot
  * produce on demand (a model that is unavailable, or that fails).
  */
-import type { QAEngine } from '../../../src/model/engine';
+import type { AnswerManyOptions, QAEngine } from '../../../src/model/engine';
 import type { Answer, ModelDescription, QAInput } from '../../../src/model/types';
 import type { EngineProvider, EngineState, ModelInfo } from '../../../src/model/loading/types';
 import { ModelUnavailableError } from '../../../src/model/loading/types';
@@ -20,9 +20,12 @@ export class CountingEngine implements QAEngine {
   answer(input: QAInput): Promise<Answer[]> {
     return this.inner.answer(input);
   }
-  answerMany(inputs: readonly QAInput[]): Promise<Array<Answer[] | Error>> {
+  get windowsRun(): number | undefined {
+    return this.inner.windowsRun;
+  }
+  answerMany(inputs: readonly QAInput[], options?: AnswerManyOptions): Promise<Array<Answer[] | Error>> {
     this.calls.push(inputs.length);
-    return this.inner.answerMany(inputs);
+    return this.inner.answerMany(inputs, options);
   }
   reset(): void {
     this.calls.length = 0;
