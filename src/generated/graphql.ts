@@ -156,7 +156,7 @@ export type AnswerResult = {
 /** An error that concerns one input of `answerMany`. */
 export type AnswerError = {
   __typename?: 'AnswerError';
-  /** Stable machine-readable code: BAD_USER_INPUT, MODEL_UNAVAILABLE or INTERNAL_SERVER_ERROR. */
+  /** Stable machine-readable code. Today always BAD_USER_INPUT: a bad argument, or a request budget (characters or model windows) the input does not fit. Errors about the whole request (MODEL_UNAVAILABLE, DEADLINE_EXCEEDED, …) fail the `answerMany` field instead. */
   code: Scalars['String']['output'];
   /** Human-readable explanation. */
   message: Scalars['String']['output'];
@@ -169,8 +169,8 @@ export type ModelInfo = {
   __typename?: 'ModelInfo';
   /** Human name: the Hugging Face repository id, or the folder or object name. */
   name: Scalars['String']['output'];
-  /** Where it was loaded from: an `s3://` URI or a local path. */
-  source: Scalars['String']['output'];
+  /** Where it was loaded from: an `s3://` URI or a local path. Null in production, where it would name the bucket. */
+  source?: Maybe<Scalars['String']['output']>;
   /** True when the int8 dynamically quantized ONNX file is in use. */
   quantized: Scalars['Boolean']['output'];
   /** True for the generated random-weight demo model: its answers mean nothing. */
@@ -181,7 +181,7 @@ export type ModelInfo = {
   maxSequenceLength: Scalars['Int']['output'];
   /** Bytes read for the model and tokenizer files together (a whole number; Float because GraphQL Int is 32-bit). */
   sizeBytes: Scalars['Float']['output'];
-  /** ETag of the ONNX object when it came from S3. */
+  /** ETag of the ONNX object when it came from S3. Null in production, like `source`. */
   etag?: Maybe<Scalars['String']['output']>;
   /** When loading finished, as an ISO-8601 UTC timestamp. */
   loadedAt: Scalars['String']['output'];
@@ -359,7 +359,7 @@ export type AnswerErrorResolvers<ContextType = ApiContext, ParentType extends Re
 
 export type ModelInfoResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ModelInfo'] = ResolversParentTypes['ModelInfo']> = ResolversObject<{
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   quantized?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   demo?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   inputNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;

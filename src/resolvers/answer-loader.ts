@@ -4,7 +4,9 @@
  */
 import DataLoader from 'dataloader';
 import type { EngineProvider } from '../model/loading/types';
+import type { AnswerManyOptions } from '../model/engine';
 import type { Answer, QAInput } from '../model/types';
+import { untilAborted } from '../server/request-scope';
 
 /**
  * Dispatch after the current turn of the event loop rather than DataLoader's default (after
@@ -26,13 +28,18 @@ export function inputKey(input: QAInput): string {
   return JSON.stringify([input.question, input.context, sorted]);
 }
 
-export function createAnswerLoader(provider: EngineProvider): DataLoader<QAInput, Answer[], string> {
+/**
+ * `work` carries the request's budget and stop signal to every engine call: each batch is charged
+ * to the same budget, and a request that is stopped (deadline, client gone) stops waiting for the
+ * model's load and drops its queued windows.
+ */
+export function createAnswerLoader(provider: EngineProvider, work: AnswerManyOptions = {}): DataLoader<QAInput, Answer[], string> {
   return new DataLoader<QAInput, Answer[], string>(
     async (inputs) => {
       // A provider failure (ModelUnavailableError) rejects every load of the batch with it.
-      const engine = await provider.get();
-      // Error slots (QAInputError) reject only their own load: DataLoader's contract.
-      return engine.answerMany(inputs);
+      const engine = await untilAborted(provider.get(), work.signal);
+      // Error slots (QAInputError, WorkBudgetError) reject only their own load: DataLoader's contract.
+      return engine.answerMany(inputs, work);
     },
     { batchScheduleFn: afterCurrentTurn, cacheKeyFn: inputKey },
   );

@@ -1,16 +1,19 @@
 /**
  * `answerMany`: errors that concern one input are returned as that input's `error`, so one
- * bad input does not cost the client the other answers. Errors that concern the request
- * (too many inputs, the request budget, the model being unavailable) fail the field.
+ * bad input does not cost the client the other answers: its arguments, the request's text budget,
+ * and the request's work budget (an input that needs more windows than are left). Errors that
+ * concern the request (too many inputs, the model being unavailable, the request being stopped)
+ * fail the field.
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../server/context';
-import { ErrorCode, badUserInput, isEngineInputError, isModelUnavailable, toGraphQLError } from '../server/errors';
+import { ErrorCode, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../server/errors';
 import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from './parents';
-import { chargeContext, validateInput } from './validation';
+import { chargeText, validateInput } from './validation';
 import { GraphQLError } from 'graphql';
 
+/** The `error` of one input, or a rethrow when the error is not about that input. */
 function inputError(error: unknown, prefix: string): AnswerResultParent {
   if (error instanceof GraphQLError && error.extensions.code === ErrorCode.BAD_USER_INPUT) {
     return {
@@ -20,7 +23,9 @@ function inputError(error: unknown, prefix: string): AnswerResultParent {
   }
   if (isEngineInputError(error)) {
     const field = error.field ? `${prefix}${error.field}` : null;
-    return { answers: null, error: { code: ErrorCode.BAD_USER_INPUT, message: error.message, field } };
+    // "inputs[3] needs 19,493 model windows; …": the input named as the client wrote it.
+    const message = inputErrorMessage(error, prefix.replace(/\.$/, ''));
+    return { answers: null, error: { code: ErrorCode.BAD_USER_INPUT, message, field } };
   }
   throw error;
 }
@@ -29,32 +34,37 @@ async function answerOne(input: QAInput, ctx: ApiContext, prefix: string): Promi
   try {
     return { answers: await ctx.answers.load(input), error: null };
   } catch (error) {
-    if (isModelUnavailable(error)) throw error;
+    if (isModelUnavailable(error) || isRequestAborted(error)) throw error;
     return inputError(error, prefix);
   }
 }
+
+type Checked = { input: QAInput; prefix: string } | { refused: AnswerResultParent };
 
 export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
   answerMany: async (_parent, { inputs }, ctx) => {
     if (inputs.length > ctx.limits.maxInputs) {
       throw badUserInput(`inputs has ${inputs.length} items; the limit is ${ctx.limits.maxInputs}.`, 'inputs');
     }
-    // Validate and enqueue every input synchronously so they all join the same engine batch.
-    const pending = inputs.map((raw, i): Promise<AnswerResultParent> | AnswerResultParent => {
+    // Every input is validated and charged before any is queued, so a refusal can never leave
+    // loads behind that nobody awaits.
+    const checked = inputs.map((raw, i): Checked => {
       const prefix = `inputs[${i}].`;
-      let input: QAInput;
       try {
-        input = validateInput({ ...raw, topK: raw.topK ?? 1 }, ctx.limits, prefix);
+        const input = validateInput({ ...raw, topK: raw.topK ?? 1 }, ctx.limits, prefix);
+        chargeText(ctx.usage, input, ctx.limits, prefix);
+        return { input, prefix };
       } catch (error) {
-        return inputError(error, prefix);
+        return { refused: inputError(error, prefix) };
       }
-      chargeContext(ctx.usage, input, ctx.limits, `${prefix}context`);
-      return answerOne(input, ctx, prefix);
     });
-    try {
-      return await Promise.all(pending);
-    } catch (error) {
-      throw toGraphQLError(error);
-    }
+    // Queued together, synchronously, so they all join the same engine batch.
+    const pending = checked.map((item) => ('refused' in item ? item.refused : answerOne(item.input, ctx, item.prefix)));
+    // Every load settles before the field does: a request-level failure is reported once, and no
+    // rejection is left unobserved.
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw toGraphQLError(failed.reason);
+    return settled.map((s) => (s as PromiseFulfilledResult<AnswerResultParent>).value);
   },
 };

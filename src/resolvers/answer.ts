@@ -1,23 +1,27 @@
 /** `answer` and `answers`: one question, one context. */
+import type { GraphQLResolveInfo } from 'graphql';
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../server/context';
 import type { Answer } from '../model/types';
 import { toGraphQLError } from '../server/errors';
-import { chargeContext, validateInput, type RawInput } from './validation';
+import { chargeText, validateInput, type RawInput } from './validation';
 
-/** Validates synchronously, then enqueues on the request's DataLoader without awaiting first. */
-function load(raw: RawInput, ctx: ApiContext): Promise<Answer[]> {
+/**
+ * Validates and charges synchronously, then enqueues on the request's DataLoader without awaiting
+ * first. Errors about this input name it as the client did: its alias, or the field's name.
+ */
+function load(raw: RawInput, ctx: ApiContext, info: GraphQLResolveInfo): Promise<Answer[]> {
   const input = validateInput(raw, ctx.limits);
-  chargeContext(ctx.usage, input, ctx.limits, 'context');
+  chargeText(ctx.usage, input, ctx.limits, '');
   return ctx.answers.load(input).catch((error: unknown) => {
-    throw toGraphQLError(error);
+    throw toGraphQLError(error, '', String(info.path.key));
   });
 }
 
 export const answerResolvers: Pick<QueryResolvers, 'answer' | 'answers'> = {
-  answer: async (_parent, args, ctx) => {
-    const answers = await load({ ...args, topK: 1 }, ctx);
+  answer: async (_parent, args, ctx, info) => {
+    const answers = await load({ ...args, topK: 1 }, ctx, info);
     return answers[0] ?? null;
   },
-  answers: async (_parent, args, ctx) => load({ ...args, topK: args.topK ?? 3 }, ctx),
+  answers: async (_parent, args, ctx, info) => load({ ...args, topK: args.topK ?? 3 }, ctx, info),
 };

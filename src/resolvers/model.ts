@@ -20,6 +20,9 @@ export const modelQueryResolvers: Pick<QueryResolvers, 'model' | 'health'> = {
 };
 
 export const modelInfoResolvers: ModelInfoResolvers = {
+  // Both name the bucket (and the ETag identifies the object): public in development only.
+  source: (info, _args, ctx) => (ctx.exposeModelSource ? info.source : null),
+  etag: (info, _args, ctx) => (ctx.exposeModelSource ? info.etag : null),
   sizeBytes: (info) => info.bytes,
   loadTimings: (info) => info.timings,
 };

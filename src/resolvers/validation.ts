@@ -67,16 +67,20 @@ export function validateInput(raw: RawInput, limits: ApiLimits, prefix = ''): QA
 }
 
 /**
- * Counts an accepted context against the request-wide budget (all operations of an HTTP batch
- * share it), which bounds the CPU time one HTTP request can ask for.
+ * Counts an accepted input's question and context against the request-wide text budget (all
+ * operations of an HTTP batch share it), which bounds the tokenizer's work for one HTTP request.
+ * The model's work is bounded separately, in windows (src/model/work-budget.ts). Takes nothing
+ * when the input does not fit.
  */
-export function chargeContext(usage: { contextLength: number }, input: QAInput, limits: ApiLimits, argument: string): void {
-  const next = usage.contextLength + input.context.length;
-  if (next > limits.maxRequestContextLength) {
+export function chargeText(usage: { textLength: number }, input: QAInput, limits: ApiLimits, prefix: string): void {
+  const length = input.question.length + input.context.length;
+  const next = usage.textLength + length;
+  if (next > limits.maxRequestTextLength) {
     throw badUserInput(
-      `This request's contexts add up to more than ${limits.maxRequestContextLength} characters; split it into several requests.`,
-      argument,
+      `This request's questions and contexts add up to more than ${limits.maxRequestTextLength} characters ` +
+        `(${usage.textLength} before this input, which has ${length}); split it into several requests.`,
+      `${prefix}context`,
     );
   }
-  usage.contextLength = next;
+  usage.textLength = next;
 }

@@ -9,7 +9,8 @@ import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
 import { createApolloServer } from './apollo';
 import type { ApiConfig } from './config';
 import { createContext, type ApiContext } from './context';
-import { consoleSink, type LogSink, type RequestTrace } from './request-log';
+import { consoleSink, type LogSink } from './request-log';
+import type { RequestScope } from './request-scope';
 
 export interface Api {
   readonly config: ApiConfig;
@@ -17,9 +18,9 @@ export interface Api {
   readonly provider: EngineProvider;
   /**
    * A fresh per-request context (one per HTTP request, shared by the operations of a batch);
-   * `trace` carries the transport's request id.
+   * `scope` carries the transport's request id, deadline and stop signal (a fresh one when absent).
    */
-  createContext(trace?: RequestTrace): Promise<ApiContext>;
+  createContext(scope?: RequestScope): Promise<ApiContext>;
   /** Where log lines go (console unless a test or an embedder says otherwise). */
   readonly logSink: LogSink;
   /** The built IDE, or null when the IDE is off (or its bundle was not built). */
@@ -52,6 +53,7 @@ export function createApi(options: CreateApiOptions): Api {
     ideAssets,
     logSink,
     server: createApolloServer({ config, plugins: options.plugins, logSink }),
-    createContext: async (trace) => createContext({ provider, limits: config.limits, serverStartedAt, trace }),
+    createContext: async (scope) =>
+      createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production }),
   };
 }

@@ -16,8 +16,21 @@ export interface ApiLimits {
   maxQuestionLength: number;
   /** Longest `context` of one input, in UTF-16 code units. */
   maxContextLength: number;
-  /** Sum of all context lengths answered in one HTTP request (bounds its CPU time). */
-  maxRequestContextLength: number;
+  /**
+   * Characters of questions and contexts one HTTP request may send to the tokenizer, all its
+   * operations together: the tokenizer's work is in characters.
+   */
+  maxRequestTextLength: number;
+  /**
+   * Model windows one HTTP request may run, all its operations together: the model's work is in
+   * windows (src/model/work-budget.ts; the default's derivation is in docs/operations.md).
+   */
+  maxRequestWindows: number;
+  /**
+   * Milliseconds one HTTP request may run before its work is stopped (DEADLINE_EXCEEDED). On Lambda
+   * the invocation's remaining time, less a margin to answer, lowers it further.
+   */
+  requestTimeoutMs: number;
   /** Largest `topK`. */
   maxTopK: number;
   /** Most inputs of one `answerMany`. */
@@ -91,8 +104,13 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   maxQuestionLength: 1_000,
   // ~5k tokens: about 20 windows of 384 tokens, a few seconds on one Lambda vCPU.
   maxContextLength: 20_000,
-  // Keeps one request well inside API Gateway's 29 s timeout on a small Lambda.
-  maxRequestContextLength: 100_000,
+  // Tokenizing 100,000 characters takes tens of milliseconds; the model's cost is bounded below.
+  maxRequestTextLength: 100_000,
+  // 64 windows of up to 512 tokens: ~9 s at the slowest window measured for the int8 model on one
+  // Lambda-sized vCPU, within half of the 29 s timeout (docs/operations.md, "Work budget").
+  maxRequestWindows: 64,
+  // Under API Gateway's 30 s; on Lambda the invocation's own remaining time usually decides.
+  requestTimeoutMs: 28_000,
   maxTopK: 20,
   maxInputs: 32,
   maxBatchOperations: 10,
@@ -109,7 +127,9 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
 export const LIMIT_VARIABLES: Readonly<Record<keyof ApiLimits, string>> = Object.freeze({
   maxQuestionLength: 'API_MAX_QUESTION_LENGTH',
   maxContextLength: 'API_MAX_CONTEXT_LENGTH',
-  maxRequestContextLength: 'API_MAX_REQUEST_CONTEXT_LENGTH',
+  maxRequestTextLength: 'API_MAX_REQUEST_TEXT_LENGTH',
+  maxRequestWindows: 'API_MAX_REQUEST_WINDOWS',
+  requestTimeoutMs: 'API_REQUEST_TIMEOUT_MS',
   maxTopK: 'API_MAX_TOP_K',
   maxInputs: 'API_MAX_INPUTS',
   maxBatchOperations: 'API_MAX_BATCH_OPERATIONS',
@@ -147,7 +167,16 @@ function readPositiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number)
  * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (true/false); API_CORS_ORIGINS (comma-separated); and
  * the limits in LIMIT_VARIABLES (positive integers).
  */
+/** Variables that no longer exist, with what replaced them: setting one is an error, never ignored. */
+const RENAMED_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
+  API_MAX_REQUEST_CONTEXT_LENGTH:
+    'API_MAX_REQUEST_TEXT_LENGTH (questions count too) and API_MAX_REQUEST_WINDOWS (the model\'s work)',
+});
+
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  for (const [old, replacement] of Object.entries(RENAMED_VARIABLES)) {
+    if (env[old] !== undefined) throw new ConfigError(`${old} is no longer read; use ${replacement}`);
+  }
   const limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_VARIABLES) as Array<keyof ApiLimits>) {
     limits[key] = readPositiveInt(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key]);

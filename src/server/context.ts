@@ -1,46 +1,58 @@
 /**
  * The per-HTTP-request context. Apollo Server calls the context function once per HTTP request
  * and gives each operation of an HTTP batch a shallow copy of it (ApolloServer.ts
- * `executeHTTPGraphQLRequest` → `internalExecuteOperation`'s `cloneObject`), so the DataLoader
- * and the usage counter below are shared by every operation of a batch: that is what lets a
- * whole batch reach the engine as one `answerMany` call.
+ * `executeHTTPGraphQLRequest` → `internalExecuteOperation`'s `cloneObject`), so the DataLoader,
+ * the usage counter and the work budget below are shared by every operation of a batch: that is
+ * what lets a whole batch reach the engine as one `answerMany` call, charged to one budget.
  */
 import type DataLoader from 'dataloader';
 import type { EngineProvider } from '../model/loading/types';
 import type { Answer, QAInput } from '../model/types';
+import { WorkBudget } from '../model/work-budget';
 import type { ApiLimits } from './config';
 import { createAnswerLoader } from '../resolvers/answer-loader';
-import { newTrace, type RequestTrace } from './request-log';
+import { openScope, type RequestScope } from './request-scope';
 
 export interface ApiContext {
   /** Collects every answer request of this HTTP request into one engine call. */
   readonly answers: DataLoader<QAInput, Answer[], string>;
   readonly provider: EngineProvider;
   readonly limits: ApiLimits;
-  /** Context characters accepted so far in this HTTP request (all operations together). */
-  readonly usage: { contextLength: number };
+  /** Characters of questions and contexts accepted so far in this HTTP request (all operations). */
+  readonly usage: { textLength: number };
+  /** Model windows this HTTP request may still run (all operations); charged by the engine. */
+  readonly budget: WorkBudget;
+  /** The request's trace, deadline and stop signal (request-scope.ts). */
+  readonly scope: RequestScope;
   /** When this server instance started (ms since the epoch), for `health`. */
   readonly serverStartedAt: number;
-  /** The HTTP request's id and what it did, for its log line (request-log.ts). */
-  readonly trace: RequestTrace;
+  /** Whether `model { source etag }` may be shown: they name the bucket, so not in production. */
+  readonly exposeModelSource: boolean;
 }
 
 export interface ContextDependencies {
   provider: EngineProvider;
   limits: ApiLimits;
   serverStartedAt: number;
-  /** The transport's trace of this HTTP request; a fresh one (new id) when absent. */
-  trace?: RequestTrace;
+  exposeModelSource: boolean;
+  /** The transport's scope of this HTTP request; a fresh one (new id, the configured time limit) when absent. */
+  scope?: RequestScope;
 }
 
 /** A fresh context for one HTTP request (or one direct `executeOperation`). */
 export function createContext(deps: ContextDependencies): ApiContext {
+  const scope = deps.scope ?? openScope({ timeLimitMs: deps.limits.requestTimeoutMs });
+  const budget = new WorkBudget(deps.limits.maxRequestWindows);
+  // The request's log line reports the work it was charged (request-log.ts).
+  scope.trace.work = budget;
   return {
-    answers: createAnswerLoader(deps.provider),
+    answers: createAnswerLoader(deps.provider, { budget, signal: scope.signal }),
     provider: deps.provider,
     limits: deps.limits,
-    usage: { contextLength: 0 },
+    usage: { textLength: 0 },
+    budget,
+    scope,
     serverStartedAt: deps.serverStartedAt,
-    trace: deps.trace ?? newTrace(),
+    exposeModelSource: deps.exposeModelSource,
   };
 }

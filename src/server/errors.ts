@@ -12,6 +12,8 @@ export const ErrorCode = {
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   BAD_REQUEST: 'BAD_REQUEST',
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  REQUEST_CANCELLED: 'REQUEST_CANCELLED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -40,6 +42,28 @@ export function modelUnavailable(cause: Error): GraphQLError {
   });
 }
 
+/**
+ * The request ran out of time and its work was stopped (request-scope.ts). HTTP 504, as for a
+ * gateway that gave up: the same request may fit a less busy moment, a smaller one will.
+ */
+export function deadlineExceeded(cause: Error): GraphQLError {
+  return new GraphQLError(cause.message, {
+    originalError: cause,
+    extensions: { code: ErrorCode.DEADLINE_EXCEEDED, http: { status: 504 } },
+  });
+}
+
+/**
+ * The client went away and the request's work was stopped. Nobody reads this response; its status
+ * (499, nginx's "client closed request") is for the log line.
+ */
+export function requestCancelled(cause: Error): GraphQLError {
+  return new GraphQLError(cause.message, {
+    originalError: cause,
+    extensions: { code: ErrorCode.REQUEST_CANCELLED, http: { status: 499 } },
+  });
+}
+
 /** Duck-typed rather than `instanceof`: the engine and loader classes may be bundled twice. */
 function codeOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
@@ -47,6 +71,20 @@ function codeOf(error: unknown): unknown {
 
 export function isModelUnavailable(error: unknown): error is Error {
   return codeOf(error) === ErrorCode.MODEL_UNAVAILABLE;
+}
+
+/** The request's deadline passed or its client left: its work was stopped on purpose. */
+export function isRequestAborted(error: unknown): error is Error {
+  const code = codeOf(error);
+  return error instanceof Error && (code === ErrorCode.DEADLINE_EXCEEDED || code === ErrorCode.REQUEST_CANCELLED);
+}
+
+/**
+ * A message about one input, naming it as the client did: a budget refusal (WorkBudgetError) has no
+ * subject of its own, so it gets `subject` ("inputs[3]", or an alias) in front.
+ */
+export function inputErrorMessage(error: Error, subject: string): string {
+  return error.name === 'WorkBudgetError' ? `${subject} ${error.message}` : error.message;
 }
 
 export function isEngineInputError(error: unknown): error is Error & { field?: string } {
@@ -57,12 +95,15 @@ export function isEngineInputError(error: unknown): error is Error & { field?: s
  * Maps an engine or loader error to the GraphQL error the client sees. Anything unexpected
  * becomes INTERNAL_SERVER_ERROR, whose message `formatError` masks in production.
  */
-export function toGraphQLError(error: unknown, argumentPrefix = ''): GraphQLError {
+export function toGraphQLError(error: unknown, argumentPrefix = '', subject = 'input'): GraphQLError {
   if (error instanceof GraphQLError) return error;
   if (isModelUnavailable(error)) return modelUnavailable(error);
+  if (isRequestAborted(error)) {
+    return codeOf(error) === ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(error) : requestCancelled(error);
+  }
   if (isEngineInputError(error)) {
     const argument = argumentPrefix + (error.field ?? 'input');
-    return badUserInput(error.message, argument);
+    return badUserInput(inputErrorMessage(error, subject), argument);
   }
   const cause = error instanceof Error ? error : new Error(String(error));
   // HTTP 500: the server failed, not the request (Apollo would answer 200 with a field error).
@@ -81,6 +122,8 @@ const PUBLIC_CODES = new Set<string>([
   ErrorCode.BATCH_TOO_LARGE,
   ErrorCode.PAYLOAD_TOO_LARGE,
   ErrorCode.BAD_REQUEST,
+  ErrorCode.DEADLINE_EXCEEDED,
+  ErrorCode.REQUEST_CANCELLED,
   // Apollo's own request-level codes: their messages describe the query, not the server.
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',

@@ -1,23 +1,29 @@
 /**
- * The Lambda adapter: pure mappings between API Gateway HTTP API (payload v2) events and
- * Apollo's HTTP requests/responses, on top of @as-integrations/aws-lambda. It differs from the
- * integration's stock v2 handler in three ways: a malformed body gets a GraphQL-shaped error
- * with a stable code (not the raw JSON.parse message as text), the body size and HTTP batch
- * length are capped, and the IDE's static files are served (gzipped) before Apollo runs.
- * Around it all, `createLambdaHandler` answers CORS preflights, adds the CORS headers and the
- * `x-request-id` header (Lambda's awsRequestId) to every result, and logs one line per request.
+ * The Lambda adapter: API Gateway HTTP API (payload v2) events ↔ the request core
+ * (request-core.ts), which does everything else (CORS, request ids, limits, Apollo, deadline,
+ * logs) exactly as for the local server. Two pure mappings and the invocation's time limit.
+ *
+ * Why not @as-integrations/aws-lambda's `startServerAndCreateLambdaHandler`: it runs Apollo itself,
+ * between middleware and result hooks, so the request's deadline, CORS, ids and logs had to be
+ * spread over a middleware, a context function (keyed by event through a WeakMap) and a result
+ * hook, in a second copy beside the local server's. The core owns the request instead; what the
+ * integration would add here is its event mapping, whose stock v2 parser answers malformed JSON
+ * with the raw parser message.
  */
-import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest, type HTTPGraphQLResponse } from '@apollo/server';
-import { handlers, startServerAndCreateLambdaHandler, type LambdaHandler } from '@as-integrations/aws-lambda';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ErrorCode } from './errors';
-import { HttpRequestError, JSON_CONTENT_TYPE, errorResponseBody, parseBody, type BodyLimits } from './http-body';
-import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, Handler } from 'aws-lambda';
 import type { Api } from './api';
-import { corsHeaders } from './cors';
-import { REQUEST_ID_HEADER, logRequestEnd, newRequestId, newTrace, type RequestLogOptions, type RequestTrace } from './request-log';
+import { createRequestCore, type CoreRequest, type CoreResponse, type RequestCoreOptions } from './request-core';
+import type { RequestScope } from './request-scope';
 
-export type V2RequestHandler = handlers.RequestHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+export type LambdaHandler = Handler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Time kept back from the invocation's remaining time so that a request stopped at its deadline
+ * still answers before Lambda's own timeout: the core's grace for the running window
+ * (DEADLINE_GRACE_MS, 500 ms) plus the response's serialization and return.
+ */
+export const LAMBDA_RESPONSE_MARGIN_MS = 1_000;
 
 function headerMapOf(event: APIGatewayProxyEventV2): HeaderMap {
   const headers = new HeaderMap();
@@ -28,142 +34,58 @@ function headerMapOf(event: APIGatewayProxyEventV2): HeaderMap {
 }
 
 /** Decodes the event's body (API Gateway base64-encodes bodies it considers binary). */
-export function eventBodyText(event: APIGatewayProxyEventV2): string {
+export function eventBody(event: APIGatewayProxyEventV2): Buffer | string {
   if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
 }
 
-export function requestFromEvent(event: APIGatewayProxyEventV2, limits: BodyLimits): HTTPGraphQLRequest {
-  const headers = headerMapOf(event);
+/** The core's request for one invocation; `context` gives the request id and the time left. */
+export function requestFromEvent(event: APIGatewayProxyEventV2, context: Partial<Context> | undefined): CoreRequest {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   return {
-    method: event.requestContext.http.method.toUpperCase(),
-    headers,
+    method: (event.requestContext?.http?.method ?? 'GET').toUpperCase(),
+    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
     search: event.rawQueryString ?? '',
-    body: parseBody(eventBodyText(event), headers.get('content-type'), limits),
+    headers: headerMapOf(event),
+    body: eventBody(event),
+    requestId: context?.awsRequestId,
+    timeLimitMs: remaining === undefined ? undefined : Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS),
   };
 }
 
-export function resultFromResponse(response: HTTPGraphQLResponse): APIGatewayProxyStructuredResultV2 {
-  if (response.body.kind !== 'complete') {
-    // Incremental delivery (@defer) needs a streaming response, which payload v2 results are not.
-    throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', 406, ErrorCode.BAD_REQUEST);
+/** The v2 result for a core response: text as is, bytes (the IDE's gzipped files) base64-encoded. */
+export function resultFromResponse(response: CoreResponse): APIGatewayProxyStructuredResultV2 {
+  if (Buffer.isBuffer(response.body)) {
+    return { statusCode: response.status, headers: response.headers, body: response.body.toString('base64'), isBase64Encoded: true };
   }
   return {
-    statusCode: response.status ?? 200,
-    headers: { ...Object.fromEntries(response.headers), 'content-length': String(Buffer.byteLength(response.body.string)) },
-    body: response.body.string,
+    statusCode: response.status,
+    headers: { ...response.headers, 'content-length': String(Buffer.byteLength(response.body)) },
+    body: response.body,
   };
 }
 
-export function resultFromError(error: unknown): APIGatewayProxyStructuredResultV2 {
-  const known =
-    error instanceof HttpRequestError
-      ? error
-      : // Anything else is a bug in this adapter: never echo its message to the client.
-        (console.error('Unexpected error in the Lambda adapter:', error),
-        new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR));
-  return {
-    statusCode: known.status,
-    headers: { 'content-type': JSON_CONTENT_TYPE },
-    body: errorResponseBody(known),
-  };
-}
+export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCoreOptions<TContext>, 'server' | 'graphqlPath'>;
 
-export function createV2RequestHandler(limits: BodyLimits): V2RequestHandler {
-  return handlers.createRequestHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(
-    (event) => requestFromEvent(event, limits),
-    { success: resultFromResponse, error: resultFromError },
-  );
-}
-
-/** Answers GET `<...>/ide/<file>` from memory; every other request goes on to Apollo. */
-export function ideAssetsMiddleware(assets: IdeAssets | null) {
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2 | void> => {
-    if (!assets || event.requestContext.http.method !== 'GET') return;
-    const name = ideAssetName(event.rawPath ?? event.requestContext.http.path);
-    if (!name) return;
-    const headers = headerMapOf(event);
-    const response = ideAssetResponse(assets.get(name), {
-      acceptEncoding: headers.get('accept-encoding'),
-      ifNoneMatch: headers.get('if-none-match'),
-    });
-    return {
-      statusCode: response.status,
-      headers: response.headers,
-      body: response.body.toString('base64'),
-      isBase64Encoded: true,
-    };
-  };
-}
-
-export interface LambdaAdapterOptions<TContext extends BaseContext> {
-  limits: BodyLimits;
-  context: (args: { event: APIGatewayProxyEventV2; context: Context; trace: RequestTrace }) => Promise<TContext>;
-  ideAssets?: IdeAssets | null;
-  /** CORS allow-list (API_CORS_ORIGINS); none by default. */
-  corsOrigins?: readonly string[];
-  /** Request logging; off when absent. */
-  log?: RequestLogOptions;
-}
-
-/** The error codes of an error result (for the log line of requests rejected before Apollo). */
-function codesOfBody(body: string | undefined): string[] {
-  try {
-    const parsed = JSON.parse(body ?? '') as { errors?: Array<{ extensions?: { code?: unknown } }> };
-    return (parsed.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-  } catch {
-    return [];
-  }
-}
-
+/**
+ * A v2 handler for `server`. Apollo starts in the background, as on Lambda it must: the first
+ * invocation waits for it, and a failed start fails requests rather than INIT.
+ */
 export function createLambdaHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   options: LambdaAdapterOptions<TContext>,
-): LambdaHandler<V2RequestHandler> {
-  // The trace of each invocation, found again by the context function through the event object
-  // (each invocation has its own; the Lambda context object may be shared by tests).
-  const traces = new WeakMap<APIGatewayProxyEventV2, RequestTrace>();
-  const inner = startServerAndCreateLambdaHandler(server, createV2RequestHandler(options.limits), {
-    context: ({ event, context }) => options.context({ event, context, trace: traces.get(event) ?? newTrace() }),
-    middleware: [ideAssetsMiddleware(options.ideAssets ?? null)],
-  });
-  const allowed = options.corsOrigins ?? [];
-  return async (event, context, callback) => {
-    const trace = newTrace(newRequestId(context?.awsRequestId));
-    traces.set(event, trace);
-    const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
-    const cors = corsHeaders({ method, origin: event.headers?.origin }, allowed);
-    let result: APIGatewayProxyStructuredResultV2;
-    if (cors.preflight) {
-      result = { statusCode: 204, headers: {} };
-    } else {
-      try {
-        result = (await inner(event, context, callback)) as APIGatewayProxyStructuredResultV2;
-      } catch (error) {
-        // The integration catches its own errors; this is the last line before a crashed invocation.
-        result = resultFromError(error);
-      }
-    }
-    result = { ...result, headers: { ...result.headers, ...cors.headers, [REQUEST_ID_HEADER]: trace.requestId } };
-    const status = result.statusCode ?? 200;
-    if (options.log) {
-      if (trace.codes.length === 0 && status >= 400 && !result.isBase64Encoded) trace.codes.push(...codesOfBody(result.body));
-      logRequestEnd(options.log, trace, {
-        method,
-        path: event.rawPath ?? '',
-        status,
-        bodyBytes: event.body?.length ?? 0,
-      });
-    }
-    return result;
-  };
+): LambdaHandler {
+  server.startInBackgroundHandlingStartupErrorsByLoggingAndFailingAllRequests();
+  // Every path that reaches the function is GraphQL (or an IDE file): API Gateway's routes decide.
+  const core = createRequestCore({ ...options, server, graphqlPath: null });
+  return async (event, context) => resultFromResponse(await core(requestFromEvent(event, context)));
 }
 
-/** The Lambda handler of an API, with its configuration (CORS, logs) and IDE. */
-export function createApiLambdaHandler(api: Api): LambdaHandler<V2RequestHandler> {
+/** The Lambda handler of an API, with its configuration (limits, CORS, logs, IDE). */
+export function createApiLambdaHandler(api: Api): LambdaHandler {
   return createLambdaHandler(api.server, {
     limits: api.config.limits,
-    context: ({ trace }) => api.createContext(trace),
+    context: (scope: RequestScope) => api.createContext(scope),
     ideAssets: api.ideAssets,
     corsOrigins: api.config.corsOrigins,
     log: { logRequests: api.config.logRequests, logRequestText: api.config.logRequestText, sink: api.logSink },

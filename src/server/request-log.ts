@@ -34,6 +34,8 @@ export interface RequestTrace {
   /** extensions.code of every error sent, in order (duplicates kept: counts matter). */
   readonly codes: string[];
   operations: number;
+  /** The model work charged to the request (its WorkBudget), when it had an API context. */
+  work?: { readonly windows: number; readonly tokens: number };
 }
 
 /** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */
@@ -72,12 +74,14 @@ export function logRequestEnd(
     durationMs: Date.now() - trace.startedAt,
     bodyBytes: http.bodyBytes,
     operations: trace.operations,
+    windows: trace.work?.windows ?? 0,
+    tokens: trace.work?.tokens ?? 0,
     codes: trace.codes,
   });
 }
 
 interface TracedContext {
-  trace: RequestTrace;
+  scope: { trace: RequestTrace };
 }
 
 function codeOf(error: Pick<GraphQLError, 'extensions'> | GraphQLFormattedError): string {
@@ -93,7 +97,7 @@ function codeOf(error: Pick<GraphQLError, 'extensions'> | GraphQLFormattedError)
 export function requestLogPlugin<T extends TracedContext>(options: RequestLogOptions): ApolloServerPlugin<T> {
   return {
     async requestDidStart({ contextValue }) {
-      const { trace } = contextValue;
+      const { trace } = contextValue.scope;
       trace.operations += 1;
       return {
         async didEncounterErrors(rc: GraphQLRequestContext<T>) {

@@ -89,13 +89,13 @@ const CASES: Case[] = [
     message: /limit is 32/,
   },
   {
-    name: "contexts over the request's budget",
-    req: gql(`query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }`, {
-      i: Array.from({ length: 6 }, (_, k) => ({ question: 'Where?', context: `${k} ${'word '.repeat(3_900)}` })),
-    }),
+    // One token per character and a one-token step between windows: ~19,000 windows asked for.
+    name: "an input needing more model windows than the request's budget",
+    req: answerQuery('Where?', '!?'.repeat(9_500), ', options: { maxSeqLength: 512, docStride: 506 }'),
     status: 400,
     code: 'BAD_USER_INPUT',
-    message: /add up to more than 100000/,
+    argument: 'context',
+    message: /^answer needs 1[89],\d{3} model windows; this request may use 64\./,
   },
   // At 3+ tokens per alias the parser's token limit stops 1,000 aliases before validation runs.
   { name: '1,000 aliases', req: gql(aliases(1000)), status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Document contains more tha[nt] 2000 tokens/ },

@@ -94,7 +94,7 @@ test("names and nullability of the public contract", () => {
      ],
      "ModelInfo": [
        "name: String!",
-       "source: String!",
+       "source: String",
        "quantized: Boolean!",
        "demo: Boolean!",
        "inputNames: [String!]!",

@@ -1,0 +1,225 @@
+/**
+ * The request core: everything that happens to an HTTP request between a transport receiving it
+ * and the transport sending the response, written once for both transports. The Lambda adapter
+ * (lambda.ts: API Gateway v2 event ↔ core) and the local server (local-server.ts: Node request ↔
+ * core) only map their own shapes to `CoreRequest` and from `CoreResponse`.
+ *
+ * In order, for every request:
+ *   1. its scope (request-scope.ts): request id, deadline, the signal that stops its work;
+ *   2. CORS: preflights answered here, headers added to every response (cors.ts);
+ *   3. routing: the IDE's files; locally also `/` and 404s (behind API Gateway, its routes decide);
+ *   4. the body: size and batch limits, parsing, coded errors (http-body.ts);
+ *   5. Apollo, with a context built from the scope; past the deadline (plus a grace for the window
+ *      that is running) the core answers DEADLINE_EXCEEDED itself, whatever Apollo is waiting for;
+ *   6. errors of the core itself: masked as INTERNAL_SERVER_ERROR and logged with the request id;
+ *   7. the scope is closed (whatever work is left for the request stops), the `x-request-id`
+ *      header is set, and one log line is written (request-log.ts).
+ */
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
+import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
+import { corsHeaders } from './cors';
+import { ErrorCode, isRequestAborted } from './errors';
+import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
+import { REQUEST_ID_HEADER, consoleSink, logRequestEnd, type LogSink, type RequestLogOptions, type RequestTrace } from './request-log';
+import { openScope, type RequestScope } from './request-scope';
+
+/** One HTTP request, as every transport can describe it. */
+export interface CoreRequest {
+  /** Upper case. */
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  /** The query string, without `?`. */
+  search: string;
+  headers: HeaderMap;
+  /** The body as received (already base64-decoded by the Lambda adapter). */
+  body: Buffer | string;
+  /**
+   * Set when the transport refused to read the body because it is over the size limit: its size
+   * in bytes (declared, or read so far). The core answers 413 PAYLOAD_TOO_LARGE.
+   */
+  oversizedBodyBytes?: number;
+  /** An id for the request: Lambda's awsRequestId, or the client's `x-request-id` locally. */
+  requestId?: string;
+  /** The most time the transport allows, in ms (on Lambda: the remaining time less a margin). */
+  timeLimitMs?: number;
+  /** Aborts when the client disconnects (where the transport can tell). */
+  signal?: AbortSignal;
+}
+
+export interface CoreResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** A string (GraphQL responses, errors) or bytes (the IDE's gzipped files). */
+  body: string | Buffer;
+}
+
+export interface RequestCoreOptions<TContext extends BaseContext> {
+  server: ApolloServer<TContext>;
+  /** The Apollo context of one HTTP request, built from its scope. */
+  context: (scope: RequestScope) => Promise<TContext>;
+  limits: BodyLimits & { requestTimeoutMs: number };
+  /**
+   * The GraphQL endpoint's path: other paths get 404, and GET `/` redirects to it. Null: every path
+   * that is not an IDE file is GraphQL (behind API Gateway, whose routes choose what reaches us).
+   */
+  graphqlPath?: string | null;
+  /** The IDE's files, served on GET `<...>/ide/<file>`; none when null. */
+  ideAssets?: IdeAssets | null;
+  /** CORS allow-list (API_CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
+  /** One line per request when `logRequests`; internal errors are always logged to `sink`. */
+  log?: RequestLogOptions;
+}
+
+export type RequestCore = (request: CoreRequest) => Promise<CoreResponse>;
+
+/**
+ * How long after the deadline the core waits for Apollo before answering DEADLINE_EXCEEDED itself.
+ * The engine stops between windows, so Apollo normally answers within one window of the deadline
+ * (70–130 ms for the int8 model); this covers a slow window without letting a stuck wait (a model
+ * load that never ends) hold the response.
+ */
+export const DEADLINE_GRACE_MS = 500;
+
+/** HTTP status logged for a request whose client left before its response (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+export function createRequestCore<TContext extends BaseContext>(options: RequestCoreOptions<TContext>): RequestCore {
+  const allowed = options.corsOrigins ?? [];
+  const sink = options.log?.sink ?? consoleSink;
+  return async (request) => {
+    const scope = openScope({
+      requestId: request.requestId,
+      timeLimitMs: Math.min(options.limits.requestTimeoutMs, request.timeLimitMs ?? Infinity),
+      transportSignal: request.signal,
+    });
+    const cors = corsHeaders({ method: request.method, origin: request.headers.get('origin') }, allowed);
+    let response: CoreResponse;
+    try {
+      response = cors.preflight ? { status: 204, headers: {}, body: '' } : await route(options, request, scope);
+    } catch (error) {
+      response = errorResponse(error, scope.trace, sink);
+    } finally {
+      scope.close();
+    }
+    response = { ...response, headers: withHeaders(response.headers, { ...cors.headers, [REQUEST_ID_HEADER]: scope.trace.requestId }) };
+    if (options.log) {
+      if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
+        scope.trace.codes.push(...codesOfBody(response.body));
+      }
+      logRequestEnd(options.log, scope.trace, {
+        method: request.method,
+        path: request.path,
+        status: request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status,
+        bodyBytes: Buffer.byteLength(request.body),
+      });
+    }
+    return response;
+  };
+}
+
+async function route<TContext extends BaseContext>(
+  options: RequestCoreOptions<TContext>,
+  request: CoreRequest,
+  scope: RequestScope,
+): Promise<CoreResponse> {
+  if (request.oversizedBodyBytes !== undefined) checkBodySize(request.oversizedBodyBytes, options.limits);
+  const asset = request.method === 'GET' && options.ideAssets ? ideAssetName(request.path) : null;
+  if (asset && options.ideAssets) {
+    return ideAssetResponse(options.ideAssets.get(asset), {
+      acceptEncoding: request.headers.get('accept-encoding'),
+      ifNoneMatch: request.headers.get('if-none-match'),
+    });
+  }
+  const graphqlPath = options.graphqlPath ?? null;
+  if (graphqlPath !== null && request.path !== graphqlPath) {
+    if (request.path === '/' && request.method === 'GET') return { status: 302, headers: { location: graphqlPath }, body: '' };
+    return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `Not found. The GraphQL endpoint is ${graphqlPath}.\n` };
+  }
+  const text = typeof request.body === 'string' ? request.body : request.body.toString('utf8');
+  const httpGraphQLRequest: HTTPGraphQLRequest = {
+    method: request.method,
+    headers: request.headers,
+    search: request.search,
+    body: parseBody(text, request.headers.get('content-type'), options.limits),
+  };
+  const execution = options.server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(scope) });
+  const backstop = afterStopped(scope.signal, DEADLINE_GRACE_MS);
+  let response;
+  try {
+    response = await Promise.race([execution, backstop.promise]);
+  } finally {
+    backstop.cancel();
+  }
+  if (response.body.kind !== 'complete') {
+    // Incremental delivery (@defer) needs a streamed response, which payload v2 results are not,
+    // and both transports answer alike. Stop the stream's work.
+    void response.body.asyncIterator.return?.();
+    throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', 406, ErrorCode.BAD_REQUEST);
+  }
+  return { status: response.status ?? 200, headers: Object.fromEntries(response.headers), body: response.body.string };
+}
+
+/** Rejects with the signal's reason `graceMs` after it aborts; never, if cancelled first. */
+function afterStopped(signal: AbortSignal, graceMs: number): { promise: Promise<never>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return {
+    promise,
+    cancel() {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** The response for an error raised outside Apollo's own error handling. */
+function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): CoreResponse {
+  let known: HttpRequestError;
+  if (error instanceof HttpRequestError) known = error;
+  else if (isRequestAborted(error)) {
+    const deadline = (error as { code?: string }).code === ErrorCode.DEADLINE_EXCEEDED;
+    known = new HttpRequestError(error.message, deadline ? 504 : CLIENT_CLOSED_STATUS, deadline ? ErrorCode.DEADLINE_EXCEEDED : ErrorCode.REQUEST_CANCELLED);
+  } else {
+    // Anything else is a bug here: logged with the request id, never echoed to the client.
+    sink({
+      level: 'error',
+      msg: 'internal error in the request core',
+      requestId: trace.requestId,
+      error: (error as Error)?.name,
+      message: (error as Error)?.message ?? String(error),
+      stack: (error as Error)?.stack,
+    });
+    known = new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR);
+  }
+  trace.codes.push(known.code);
+  return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };
+}
+
+/** Adds headers; `vary` values are combined rather than replaced (the IDE's and CORS's). */
+function withHeaders(base: Record<string, string>, extra: Record<string, string>): Record<string, string> {
+  const merged = { ...base };
+  for (const [name, value] of Object.entries(extra)) {
+    const key = name.toLowerCase();
+    merged[key] = key === 'vary' && merged[key] ? `${merged[key]}, ${value}` : value;
+  }
+  return merged;
+}
+
+/** The error codes of an error body (for the log line of requests answered before Apollo). */
+function codesOfBody(body: string): string[] {
+  try {
+    const parsed = JSON.parse(body) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+    return (parsed.errors ?? []).map((e) => String(e.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
+  } catch {
+    return [];
+  }
+}

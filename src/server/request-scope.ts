@@ -1,0 +1,103 @@
+/**
+ * The life of one HTTP request: its trace (id, log fields), its deadline, and the signal that stops
+ * its work. Every transport creates one per request through the request core (request-core.ts), and
+ * the engine checks the signal between window runs (fair-scheduler.ts), so that work stops when
+ * nobody waits for it any more:
+ *   - the deadline passes: the request's time limit (API_REQUEST_TIMEOUT_MS), or on Lambda the
+ *     invocation's remaining time less a margin, whichever comes first: the client gets a coded
+ *     DEADLINE_EXCEEDED (504) instead of an invocation that runs into Lambda's timeout, which
+ *     resets the sandbox and makes the next request pay a cold start;
+ *   - the client disconnects (local server): REQUEST_CANCELLED, logged with status 499;
+ *   - the response has been sent: whatever is left is dropped, so no work for a request continues
+ *     after its response.
+ */
+import { newRequestId, newTrace, type RequestTrace } from './request-log';
+
+/** The abort reason when a request's deadline passes (DEADLINE_EXCEEDED, HTTP 504). */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError';
+  readonly code = 'DEADLINE_EXCEEDED' as const;
+  constructor(readonly timeLimitMs: number) {
+    super(
+      `The request did not finish within its time limit of ${timeLimitMs} ms and was stopped. ` +
+        'Send fewer or shorter inputs per request.',
+    );
+  }
+}
+
+/** The abort reason when the client went away before its response (REQUEST_CANCELLED). */
+export class RequestCancelledError extends Error {
+  override readonly name = 'RequestCancelledError';
+  readonly code = 'REQUEST_CANCELLED' as const;
+  constructor() {
+    super('The client closed the connection before the response; the request was stopped.');
+  }
+}
+
+export interface RequestScope {
+  readonly trace: RequestTrace;
+  /** Aborts (with a DeadlineExceededError or RequestCancelledError) when the work must stop. */
+  readonly signal: AbortSignal;
+  /** When the deadline passes, in ms since the epoch. */
+  readonly deadline: number;
+  /** The time limit this request got, in ms. */
+  readonly timeLimitMs: number;
+}
+
+export interface OpenScope extends RequestScope {
+  /** Ends the scope: stops what is left of the request's work and clears its timer. */
+  close(): void;
+}
+
+/**
+ * Opens the scope of one request. `timeLimitMs` is the time it may take; `transportSignal`, when
+ * given, aborts when the client disconnects.
+ */
+export function openScope(options: { requestId?: string; timeLimitMs: number; transportSignal?: AbortSignal }): OpenScope {
+  // A client's or the platform's id is kept when it is a harmless token; otherwise a fresh UUID.
+  const trace = newTrace(newRequestId(options.requestId));
+  const controller = new AbortController();
+  const timeLimitMs = Math.max(0, Math.floor(options.timeLimitMs));
+  const timer = setTimeout(() => controller.abort(new DeadlineExceededError(timeLimitMs)), timeLimitMs);
+  // A pending deadline must not keep a process (a test, a CLI) alive.
+  timer.unref?.();
+  const onClientGone = () => controller.abort(new RequestCancelledError());
+  options.transportSignal?.addEventListener('abort', onClientGone, { once: true });
+  if (options.transportSignal?.aborted) onClientGone();
+  return {
+    trace,
+    signal: controller.signal,
+    deadline: trace.startedAt + timeLimitMs,
+    timeLimitMs,
+    close() {
+      clearTimeout(timer);
+      options.transportSignal?.removeEventListener('abort', onClientGone);
+      // Anything still queued for this request is dropped; the reason is only seen by work that
+      // outlived the response, which nobody reads.
+      if (!controller.signal.aborted) controller.abort(new RequestCancelledError());
+    },
+  };
+}
+
+/**
+ * Resolves or rejects as `promise` does, or rejects with the signal's reason as soon as it aborts
+ * (for waits that cannot be cancelled themselves, such as a model load shared by many requests).
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
