@@ -2,7 +2,7 @@
  * Runs jobs one at a time, taking turns between lanes (round-robin), so that one request with
  * many windows cannot make a cheap request wait for all of them: a request's lane gets one run,
  * then every other lane with work waiting gets one, and so on. A cheap request that arrives while
- * an expensive one runs waits for at most one run per other busy lane.
+ * an expensive one runs waits for the run in progress, then takes its turn.
  *
  * A job whose signal aborts while queued leaves the queue at once and rejects with the signal's
  * reason; a job already running finishes (onnxruntime cannot stop a run half-way), and its lane's
@@ -20,6 +20,8 @@ export class FairScheduler<J, R> {
   /** Lanes with queued jobs; Map order is the turn order (a served lane moves to the back). */
   private readonly lanes = new Map<object, Array<Pending<J, R>>>();
   private running = false;
+  /** The lane whose job ran last: a lane that arrives while it runs goes next, not after it. */
+  private lastServed: object | undefined;
 
   constructor(private readonly execute: (job: J) => Promise<R>) {}
 
@@ -61,14 +63,20 @@ export class FairScheduler<J, R> {
   }
 
   private pump(): void {
-    if (this.running) return;
-    const next = this.lanes.entries().next();
-    if (next.done) return;
-    const [lane, queue] = next.value;
+    if (this.running || this.lanes.size === 0) return;
+    let lane = this.lastServed;
+    for (const candidate of this.lanes.keys()) {
+      if (candidate !== this.lastServed) {
+        lane = candidate;
+        break;
+      }
+    }
+    const queue = this.lanes.get(lane!)!;
     const pending = queue.shift()!;
+    this.lastServed = lane;
     // Its turn is used: the lane goes to the back of the line (or leaves it, when empty).
-    this.lanes.delete(lane);
-    if (queue.length > 0) this.lanes.set(lane, queue);
+    this.lanes.delete(lane!);
+    if (queue.length > 0) this.lanes.set(lane!, queue);
     if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
     this.running = true;
     Promise.resolve()

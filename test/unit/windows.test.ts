@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QAInputError } from '../../src/model/errors';
 import { pairLayoutFromTokenizerJson } from '../../src/model/special-tokens';
-import { cutWindows, windowGeometry } from '../../src/model/windows';
+import { cutWindows, iterateWindows, planWindows, windowGeometry } from '../../src/model/windows';
 
 const tokenizerJson = JSON.parse(
   readFileSync(join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json'), 'utf8'),
@@ -94,5 +94,55 @@ describe('cutWindows', () => {
     expect(() => windowGeometry(400, 100, layout, { maxSeqLength: 384, docStride: 128 })).toThrow(
       /question is 400 tokens long, which leaves no room for the context/,
     );
+  });
+});
+
+describe('planWindows: the cost of a pair, by arithmetic, before any window is built', () => {
+  // The plan is what a request is charged; cutWindows is what runs. They must agree exactly, or the
+  // budget would charge for work that differs from the work done.
+  it('counts exactly the windows and tokens cutWindows builds, over 2,000 random geometries', () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let checked = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const maxSeqLength = 8 + rand(505);
+      const docStride = rand(maxSeqLength);
+      const question = range(1 + rand(Math.min(60, maxSeqLength)), 5000);
+      const context = range(rand(3) === 0 ? rand(20) : rand(3_000));
+      const options = { maxSeqLength, docStride };
+      let windows: ReturnType<typeof cutWindows>;
+      try {
+        windows = cutWindows(question, context, layout, options);
+      } catch (error) {
+        // Whatever cutting refuses, planning refuses the same way.
+        expect(() => planWindows(question.length, context.length, layout, options)).toThrow((error as Error).message);
+        continue;
+      }
+      const plan = planWindows(question.length, context.length, layout, options);
+      expect(plan.count).toBe(windows.length);
+      expect(plan.tokens).toBe(windows.reduce((sum, w) => sum + w.inputIds.length, 0));
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(1_000);
+  });
+
+  it('prices the attack from the issue: a one-token step over 19,000 context tokens', () => {
+    // maxSeqLength 512, 2 question tokens, 3 special tokens: room 507; docStride 506: step 1.
+    const plan = planWindows(2, 19_000, layout, { maxSeqLength: 512, docStride: 506 });
+    expect(plan).toMatchObject({ room: 507, step: 1, count: 19_000 - 507 + 1 });
+    expect(plan.tokens).toBe(plan.count * 512);
+  });
+
+  it('iterateWindows yields the same windows as cutWindows, one at a time', () => {
+    const question = range(9, 5000);
+    const context = range(1_234);
+    const options = { maxSeqLength: 128, docStride: 32 };
+    const lazy = iterateWindows(question, context, layout, options);
+    const first = lazy.next();
+    expect(first.done).toBe(false);
+    expect([first.value, ...lazy]).toEqual(cutWindows(question, context, layout, options));
   });
 });
