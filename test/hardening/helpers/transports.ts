@@ -36,7 +36,11 @@ function parse(text: string): unknown {
 
 let invocation = 0;
 
-export function lambdaTransport(api: Api): Transport {
+/**
+ * `remainingMs`: what the invocation's `getRemainingTimeInMillis()` answers when it starts (Lambda's
+ * timeout less the time already spent), counting down as real time passes; none by default.
+ */
+export function lambdaTransport(api: Api, options: { remainingMs?: number } = {}): Transport {
   const handler = createApiLambdaHandler(api) as unknown as V2Handler;
   return async (req) => {
     const raw = Buffer.isBuffer(req.body);
@@ -49,6 +53,10 @@ export function lambdaTransport(api: Api): Transport {
     if (raw) event.isBase64Encoded = true;
     // Each invocation has its own awsRequestId, as on Lambda.
     const context = { ...lambdaContext, awsRequestId: `lambda-${++invocation}` };
+    if (options.remainingMs !== undefined) {
+      const end = Date.now() + options.remainingMs;
+      context.getRemainingTimeInMillis = () => Math.max(0, end - Date.now());
+    }
     const result = await handler(event, context, () => undefined);
     if (!result) throw new Error('the handler returned nothing');
     const text = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString('utf8') : (result.body ?? '');
@@ -57,10 +65,11 @@ export function lambdaTransport(api: Api): Transport {
   };
 }
 
-export function localTransport(server: RunningServer): Transport {
-  return async (req) => {
+/** `signal` aborts the request (the client disconnects). */
+export function localTransport(server: RunningServer): Transport & ((req: Req, signal?: AbortSignal) => Promise<Res>) {
+  return async (req: Req, signal?: AbortSignal) => {
     const url = req.query !== undefined ? `${server.url}?${req.query}` : server.url;
-    const res = await fetch(url, { method: req.method ?? 'POST', headers: req.headers, body: req.body });
+    const res = await fetch(url, { method: req.method ?? 'POST', headers: req.headers, body: req.body, signal });
     const text = await res.text();
     return { status: res.status, headers: Object.fromEntries(res.headers), text, json: parse(text) };
   };
