@@ -46,7 +46,10 @@ async function handle(core: RequestCore, maxBodyBytes: number, req: IncomingMess
     ...splitUrl(req.url),
     headers: headerMapOf(req),
     body: body.kind === 'body' ? body.body : '',
-    oversizedBodyBytes: body.kind === 'too-large' ? (body.declaredBytes ?? body.seenBytes) : undefined,
+    oversizedBody:
+      body.kind === 'too-large'
+        ? { bytes: body.declaredBytes ?? body.seenBytes, atLeast: body.declaredBytes === null }
+        : undefined,
     // A client's own id is kept when it is a harmless token (to correlate its logs with ours).
     requestId: typeof header === 'string' ? header : undefined,
     signal: clientGone.signal,

@@ -22,10 +22,11 @@ export interface BodyLimits {
   maxBatchOperations: number;
 }
 
-export function checkBodySize(bytes: number, limits: BodyLimits): void {
+/** `atLeast`: only a lower bound of the size is known (a chunked body refused part-way). */
+export function checkBodySize(bytes: number, limits: BodyLimits, atLeast = false): void {
   if (bytes > limits.maxBodyBytes) {
     throw new HttpRequestError(
-      `The request body is ${bytes} bytes; the limit is ${limits.maxBodyBytes}.`,
+      `The request body is ${atLeast ? 'at least ' : ''}${bytes} bytes; the limit is ${limits.maxBodyBytes}.`,
       413,
       ErrorCode.PAYLOAD_TOO_LARGE,
     );

@@ -35,10 +35,11 @@ export interface CoreRequest {
   /** The body as received (already base64-decoded by the Lambda adapter). */
   body: Buffer | string;
   /**
-   * Set when the transport refused to read the body because it is over the size limit: its size
-   * in bytes (declared, or read so far). The core answers 413 PAYLOAD_TOO_LARGE.
+   * Set when the transport refused to read the body because it is over the size limit: its size in
+   * bytes, declared (Content-Length) or, for a chunked body, a lower bound (`atLeast`). The core
+   * answers 413 PAYLOAD_TOO_LARGE.
    */
-  oversizedBodyBytes?: number;
+  oversizedBody?: { bytes: number; atLeast: boolean };
   /** An id for the request: Lambda's awsRequestId, or the client's `x-request-id` locally. */
   requestId?: string;
   /** The most time the transport allows, in ms (on Lambda: the remaining time less a margin). */
@@ -124,7 +125,7 @@ async function route<TContext extends BaseContext>(
   request: CoreRequest,
   scope: RequestScope,
 ): Promise<CoreResponse> {
-  if (request.oversizedBodyBytes !== undefined) checkBodySize(request.oversizedBodyBytes, options.limits);
+  if (request.oversizedBody) checkBodySize(request.oversizedBody.bytes, options.limits, request.oversizedBody.atLeast);
   const asset = request.method === 'GET' && options.ideAssets ? ideAssetName(request.path) : null;
   if (asset && options.ideAssets) {
     return ideAssetResponse(options.ideAssets.get(asset), {

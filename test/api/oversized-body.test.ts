@@ -1,7 +1,7 @@
 /**
  * Issue #19: an oversized request always gets its 413, never a reset connection. The cases in
  * helpers/oversized-body.ts run against a minimal node:http server that uses src/server/node-body.ts
- * exactly as a transport does; the local server can run the same cases once it does too.
+ * exactly as a transport does, and against the local server itself.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import * as net from 'node:net';
@@ -17,6 +17,10 @@ import {
   type ReadBodyResult,
 } from '../../src/server/node-body';
 import { graphqlBody, oversizedBodyCases, rawPost, type OversizedBodyServer } from './helpers/oversized-body';
+import { UnavailableProvider } from './helpers/engines';
+import { createApi } from '../../src/server/api';
+import { apiConfig } from '../../src/server/config';
+import { listen } from '../../src/local-server';
 
 const LIMIT = 1_048_576;
 
@@ -179,4 +183,15 @@ describe('readBody and sendWhileDraining details', () => {
     console.log(`naive close: ${resets}/10 raw uploads reset (${errors.join(', ')})`);
     expect(resets).toBeGreaterThan(0);
   });
+});
+
+describe('oversized bodies against the local server (src/local-server.ts through the request core)', () => {
+  oversizedBodyCases(
+    async () => {
+      // No model is needed to refuse a body; a body within the limit is an ordinary GraphQL request.
+      const api = createApi({ config: apiConfig({ limits: { maxBodyBytes: LIMIT } }), provider: new UnavailableProvider(), ideAssetsDir: null, logSink: () => undefined });
+      return listen(api, { port: 0, host: '127.0.0.1' });
+    },
+    { limitBytes: LIMIT, maxDrainBytes: DEFAULT_MAX_DRAIN_BYTES, maxDrainMs: DEFAULT_MAX_DRAIN_MS },
+  );
 });
