@@ -58,11 +58,7 @@ export function resultFromResponse(response: CoreResponse): APIGatewayProxyStruc
   if (Buffer.isBuffer(response.body)) {
     return { statusCode: response.status, headers: response.headers, body: response.body.toString('base64'), isBase64Encoded: true };
   }
-  return {
-    statusCode: response.status,
-    headers: { ...response.headers, 'content-length': String(Buffer.byteLength(response.body)) },
-    body: response.body,
-  };
+  return { statusCode: response.status, headers: response.headers, body: response.body };
 }
 
 export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCoreOptions<TContext>, 'server' | 'graphqlPath'>;

@@ -12,8 +12,8 @@
  *   5. Apollo, with a context built from the scope; past the deadline (plus a grace for the window
  *      that is running) the core answers DEADLINE_EXCEEDED itself, whatever Apollo is waiting for;
  *   6. errors of the core itself: masked as INTERNAL_SERVER_ERROR and logged with the request id;
- *   7. the scope is closed (whatever work is left for the request stops), the `x-request-id`
- *      header is set, and one log line is written (request-log.ts).
+ *   7. the scope is closed (whatever work is left for the request stops), the `x-request-id` and
+ *      `content-length` headers are set, and one log line is written (request-log.ts).
  */
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
@@ -104,7 +104,11 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
     } finally {
       scope.close();
     }
-    response = { ...response, headers: withHeaders(response.headers, { ...cors.headers, [REQUEST_ID_HEADER]: scope.trace.requestId }) };
+    const length = response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
+    response = {
+      ...response,
+      headers: withHeaders(response.headers, { ...cors.headers, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
+    };
     if (options.log) {
       if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
         scope.trace.codes.push(...codesOfBody(response.body));

@@ -1,8 +1,9 @@
 /**
- * Apollo's own integration test suite against the Lambda adapter (src/server/lambda.ts), through
- * a loopback HTTP server that turns requests into API Gateway v2 events — as the
- * @as-integrations/aws-lambda repository tests its handlers — with plain and base64 bodies.
- * The suite builds its own ApolloServer and schema; what it tests is our adapter.
+ * Apollo's own integration test suite against both transports of the request core: the Lambda
+ * adapter (src/server/lambda.ts), through a loopback HTTP server that turns requests into API
+ * Gateway v2 events — as the @as-integrations/aws-lambda repository tests its handlers — with plain
+ * and base64 bodies; and the local server's node:http listener (src/local-server.ts). The suite
+ * builds its own ApolloServer and schema; what it tests is our transports and core.
  *
  * Apollo version: the suite is published up to 5.5.0 and pins @apollo/server 5.5.0 exactly (its
  * own nested copy), and its first test checks `server instanceof` that copy. The product runs
@@ -14,6 +15,8 @@
  * batch to check operations run concurrently; production caps batches at
  * API_MAX_BATCH_OPERATIONS (10), which test/api/bad-input.test.ts covers.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ApolloServerOptions, BaseContext } from '@apollo/server';
 import {
@@ -21,6 +24,7 @@ import {
   type CreateServerForIntegrationTestsOptions,
 } from '@apollo/server-integration-testsuite';
 import { createLambdaHandler } from '../../src/server/lambda';
+import { createNodeListener } from '../../src/local-server';
 import { DEFAULT_LIMITS } from '../../src/server/config';
 import { loopbackServer, type V2Handler } from './helpers/lambda-events';
 
@@ -46,5 +50,35 @@ describe.each([false, true])('Lambda adapter, base64 bodies: %s', (base64) => {
       // API Gateway payload v2 results are not streamed: no @defer/@stream (multipart) responses.
       noIncrementalDelivery: true,
     },
+  );
+});
+
+describe('local server (node:http)', () => {
+  defineIntegrationTestSuite(
+    async (serverOptions: unknown, testOptions?: CreateServerForIntegrationTestsOptions) => {
+      const server = new ApolloServer({ ...(serverOptions as ApolloServerOptions<BaseContext>) });
+      await server.start();
+      const httpServer = http.createServer(
+        createNodeListener(server, {
+          // The suite requests paths under its URL's root, as for the Lambda loopback.
+          graphqlPath: null,
+          limits: { ...DEFAULT_LIMITS, maxBatchOperations: 100 },
+          context: testOptions?.context ?? (async () => ({})),
+        }),
+      );
+      await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+      const { port } = httpServer.address() as AddressInfo;
+      return {
+        server: server as never,
+        url: `http://127.0.0.1:${port}/`,
+        extraCleanup: () =>
+          new Promise<void>((resolve) => {
+            httpServer.close(() => resolve());
+            httpServer.closeAllConnections();
+          }),
+      };
+    },
+    // Both transports answer through the core, which sends complete responses only (no @defer).
+    { noIncrementalDelivery: true },
   );
 });
