@@ -104,7 +104,8 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
     } finally {
       scope.close();
     }
-    const length = response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
+    const length: Record<string, string> =
+      response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
     response = {
       ...response,
       headers: withHeaders(response.headers, { ...cors.headers, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
