@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DEFAULT_STAGE, oslsBin, packagingEnv } from '../../scripts/build-lambda';
 import { MODEL_PARAMS, ROOT } from './helpers';
+import { DEFAULT_LIMITS, loadApiConfig } from '../../src/server/config';
 
 interface CfnResource {
   Type: string;
@@ -109,6 +110,22 @@ describe('defaults', () => {
     expect(docs).toContain(`${en(gbSecondsPerHour)} GB-seconds per hour`);
     expect(docs).toContain(`${en(gbSecondsPerRequest, 1)} GB-seconds`);
     expect(docs).toContain(`${en(requestsPerHour)} requests per hour`);
+  });
+});
+
+describe('the work budget', () => {
+  test("defaults to the API's own defaults, and the function reads it from its environment", () => {
+    const environment = fnOf(noStage).Environment.Variables;
+    const config = loadApiConfig(environment);
+    expect(config.limits.maxRequestWindows).toBe(DEFAULT_LIMITS.maxRequestWindows);
+    expect(config.limits.maxRequestTextLength).toBe(DEFAULT_LIMITS.maxRequestTextLength);
+    expect(environment).toMatchObject({ API_MAX_REQUEST_WINDOWS: '64', API_MAX_REQUEST_TEXT_LENGTH: '100000' });
+  });
+
+  test('parameters change it', () => {
+    const t = packaged([], { maxRequestWindows: '24', maxRequestTextLength: '50000' });
+    const config = loadApiConfig(fnOf(t).Environment.Variables);
+    expect([config.limits.maxRequestWindows, config.limits.maxRequestTextLength]).toEqual([24, 50_000]);
   });
 });
 
