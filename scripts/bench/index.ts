@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --sections latency,batch,cold,memory] [-- --no-write] [-- --analysis-only]`
+ * `npm run bench [-- --quick] [-- --sections latency,batch,cold,memory,budget] [-- --no-write] [-- --analysis-only]`
  *
  * How close the API is to raw onnxruntime and how it compares with transformers.js, on the
  * full-size random-weight DistilBERT (generated on first use). Prints markdown and writes
@@ -22,12 +22,13 @@ import { runLatency, SIZES } from './sections/latency';
 import { runMemory, type MemoryRow } from './sections/memory';
 import { runOverhead, type OverheadResult } from './sections/overhead';
 import { runContention } from './sections/contention';
+import { budgetTables, runBudget } from './sections/budget';
 import { startS3WithModel } from './s3';
 import { ratio, type Summary } from './stats';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const DOC = path.join(REPO, 'docs', 'benchmarks.md');
-const ALL_SECTIONS = ['latency', 'batch', 'cold', 'memory'] as const;
+const ALL_SECTIONS = ['latency', 'batch', 'cold', 'memory', 'budget'] as const;
 const THREADS = [1, 2];
 const ANALYSIS_MARKER = '<!-- analysis: scripts/bench/analysis.md -->';
 
@@ -64,6 +65,13 @@ async function main(): Promise<void> {
   }
   const sections = new Set(values.sections.split(',').map((s) => s.trim()));
   for (const s of sections) if (!(ALL_SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s}`);
+  if (sections.size === 1 && sections.has('budget')) {
+    // The budget section needs nothing from the others: measured alone, printed, not written.
+    const model = await fullModel(log);
+    process.stdout.write(`${budgetTables(await runBudget(model, benchSettings(values.quick), log))}\n`);
+    closeClient();
+    return;
+  }
   // Latency feeds the others (their thread count and servers), so it always runs.
   sections.add('latency');
   const settings: Settings = benchSettings(values.quick);
@@ -107,6 +115,13 @@ async function main(): Promise<void> {
   for (const floor of latency.floors.values()) await floor.release();
   for (const peer of latency.peers.values()) await peer.dispose();
   closeClient();
+
+  let budget = '(not run)';
+  if (sections.has('budget')) {
+    log('budget: window cost at the worst geometry; a cheap request beside a maximal one');
+    budget = budgetTables(await runBudget(model, settings, log));
+    closeClient();
+  }
 
   let coldRows: ColdRow[] = [];
   let memoryRows: MemoryRow[] = [];
@@ -155,6 +170,7 @@ async function main(): Promise<void> {
     batch: batchRows.length ? latencyTable(batchRows) : '(not run)',
     cold: coldRows.length ? coldTable(coldRows) : '(not run)',
     memory: memoryRows.length ? memoryTable(memoryRows) : '(not run)',
+    budget,
     targets: targetsTable(targets(latency.summaries, batchRows, coldRows, memoryRows)),
     minutes: (performance.now() - started) / 60_000,
   });
@@ -265,7 +281,7 @@ function targets(s: Map<string, Summary>, batch: readonly Row[], cold: readonly 
   return out;
 }
 
-function render(parts: Record<'machine' | 'latency' | 'threadsAndPrecision' | 'overhead' | 'contention' | 'batch' | 'cold' | 'memory' | 'targets', string> & { chosenThreads: number; minutes: number }): string {
+function render(parts: Record<'machine' | 'latency' | 'threadsAndPrecision' | 'overhead' | 'contention' | 'batch' | 'cold' | 'memory' | 'budget' | 'targets', string> & { chosenThreads: number; minutes: number }): string {
   return `# Benchmarks
 
 Written by \`npm run bench\` (scripts/bench/); do not edit by hand — the prose at the end comes from
@@ -351,6 +367,15 @@ A fresh process loads the model from the local folder and serves 200 GraphQL \`a
 four at a time, of mixed lengths (short, ~150, ~380, and a ~2,000-token context in one of 20).
 
 ${parts.memory}
+
+## Work budget and fair turns
+
+What one window costs at the worst geometry a request may ask for (512 tokens; one thread, as on a
+1,769 MB Lambda), which is how the default budget (\`API_MAX_REQUEST_WINDOWS\`) is derived
+(docs/operations.md, "Work budget"); then a cheap request sent while a maximal one (the whole budget,
+every window 512 tokens) runs on the same server, against each alone.
+
+${parts.budget}
 
 ## Targets
 
