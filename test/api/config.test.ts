@@ -24,7 +24,10 @@ test('explicit switches and limits', () => {
     API_MASK_ERRORS: 'FALSE',
     API_MAX_CONTEXT_LENGTH: '50_000',
     API_MAX_BATCH_OPERATIONS: '3',
+    API_MAX_REQUEST_WINDOWS: '24',
+    API_REQUEST_TIMEOUT_MS: '5000',
   });
+  expect(config.limits).toMatchObject({ maxRequestWindows: 24, requestTimeoutMs: 5_000 });
   expect(config).toMatchObject({ introspection: false, ide: false, maskErrors: false });
   expect(config.limits.maxContextLength).toBe(50_000);
   expect(config.limits.maxBatchOperations).toBe(3);
@@ -34,6 +37,9 @@ test.each([
   [{ API_IDE: 'yes please' }, /API_IDE must be true or false/],
   [{ API_MAX_TOP_K: '0' }, /API_MAX_TOP_K must be a positive integer, got "0"/],
   [{ API_MAX_INPUTS: '3.5' }, /API_MAX_INPUTS must be a positive integer/],
+  [{ API_MAX_REQUEST_WINDOWS: '-64' }, /API_MAX_REQUEST_WINDOWS must be a positive integer/],
+  // Renamed: an old deployment's setting must not be silently ignored (its budget would change).
+  [{ API_MAX_REQUEST_CONTEXT_LENGTH: '50000' }, /API_MAX_REQUEST_CONTEXT_LENGTH is no longer read; use API_MAX_REQUEST_TEXT_LENGTH/],
 ])('malformed %j is a ConfigError', (env, message) => {
   expect(() => loadApiConfig(env)).toThrow(ConfigError);
   expect(() => loadApiConfig(env)).toThrow(message);

@@ -89,6 +89,23 @@ describe('production: introspection and the IDE are off', () => {
   });
 });
 
+test("model { source etag } name the bucket: null in production, shown in development", async () => {
+  const tiny = await (tinyEngine ??= loadTinyModel());
+  const info = { ...tiny.info, source: 's3://private-models-bucket/squad/', etag: '"5d41402abc4b2a76b9719d911017c592"' };
+  const query = gql('{ model { name source etag quantized } }');
+  for (const [production, expected] of [
+    [true, { source: null, etag: null }],
+    [false, { source: info.source, etag: info.etag }],
+  ] as const) {
+    const api = createApi({ config: apiConfig({ production, ide: false }), provider: new StaticProvider(tiny.engine, info), ideAssetsDir: null });
+    apis.push(api);
+    const res = await lambdaTransport(api)(query);
+    expect(res.status).toBe(200);
+    expect(res.json.data.model).toEqual({ name: info.name, quantized: info.quantized, ...expected });
+    if (production) expect(res.text).not.toContain('private-models-bucket');
+  }
+});
+
 test('internal errors are masked: no message, stack trace or file path', async () => {
   const { transports, logs } = await both(loadApiConfig({ API_STAGE: 'prod' }), new FailingEngine());
   for (const [, transport] of transports) {
