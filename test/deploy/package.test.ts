@@ -231,6 +231,9 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
       API_CORS_ORIGINS: '',
       API_LOG_REQUESTS: 'true',
       API_LOG_REQUEST_TEXT: 'false',
+      // The work budget's defaults (containment.test.ts checks the function reads them as such).
+      API_MAX_REQUEST_WINDOWS: '64',
+      API_MAX_REQUEST_TEXT_LENGTH: '100000',
     });
     // Security defaults: no CORS (same-origin only), no authorizer (public API).
     expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toBeUndefined();
