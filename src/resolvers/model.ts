@@ -1,12 +1,14 @@
 /** `model` and `health`: information about the model and this server instance. */
 import type { HealthResolvers, ModelInfoResolvers, QueryResolvers } from '../generated/graphql';
 import { toGraphQLError } from '../server/errors';
+import { untilAborted } from '../server/request-scope';
 
 export const modelQueryResolvers: Pick<QueryResolvers, 'model' | 'health'> = {
   model: async (_parent, _args, ctx) => {
     try {
-      // Loads on first use, so clients (and deploy scripts) can warm an instance with it.
-      await ctx.provider.get();
+      // Loads on first use, so clients (and deploy scripts) can warm an instance with it; a
+      // request past its deadline stops waiting (the load itself goes on for the next request).
+      await untilAborted(ctx.provider.get(), ctx.scope.signal);
     } catch (error) {
       throw toGraphQLError(error);
     }
