@@ -63,19 +63,25 @@ async function main(): Promise<void> {
     log(`updated the analysis in ${path.relative(process.cwd(), DOC)}`);
     return;
   }
+  const started = performance.now();
   const sections = new Set(values.sections.split(',').map((s) => s.trim()));
   for (const s of sections) if (!(ALL_SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s}`);
   if (sections.size === 1 && sections.has('budget')) {
-    // The budget section needs nothing from the others: measured alone, printed, not written.
+    // The budget section needs nothing from the others: measured alone, and written into the
+    // existing docs/benchmarks.md in place of its previous version (the other sections keep theirs).
     const model = await fullModel(log);
-    process.stdout.write(`${budgetTables(await runBudget(model, benchSettings(values.quick), log))}\n`);
+    const section = budgetSection(budgetTables(await runBudget(model, benchSettings(values.quick), log)), (performance.now() - started) / 60_000);
+    process.stdout.write(section);
     closeClient();
+    if (!values['no-write'] && existsSync(DOC)) {
+      writeFileSync(DOC, spliceSection(readFileSync(DOC, 'utf8'), BUDGET_HEADING, section, '## Targets'));
+      log(`updated the budget section of ${path.relative(process.cwd(), DOC)}`);
+    }
     return;
   }
   // Latency feeds the others (their thread count and servers), so it always runs.
   sections.add('latency');
   const settings: Settings = benchSettings(values.quick);
-  const started = performance.now();
   const machine = describeMachine();
   const model = await fullModel(log);
 
@@ -116,10 +122,10 @@ async function main(): Promise<void> {
   for (const peer of latency.peers.values()) await peer.dispose();
   closeClient();
 
-  let budget = '(not run)';
+  let budget = budgetSection('(not run)');
   if (sections.has('budget')) {
     log('budget: window cost at the worst geometry; a cheap request beside a maximal one');
-    budget = budgetTables(await runBudget(model, settings, log));
+    budget = budgetSection(budgetTables(await runBudget(model, settings, log)));
     closeClient();
   }
 
@@ -179,6 +185,34 @@ async function main(): Promise<void> {
     writeFileSync(DOC, doc);
     log(`wrote ${path.relative(process.cwd(), DOC)}`);
   }
+}
+
+const BUDGET_HEADING = '## Work budget and fair turns';
+
+/** The budget section; `minutes` when it was measured in a run of its own (`--sections budget`). */
+function budgetSection(tables: string, minutes?: number): string {
+  const own = minutes === undefined ? '' : ` This section was measured in a run of its own (\`--sections budget\`, ${minutes.toFixed(1)} minutes, ${new Date().toISOString().slice(0, 10)}).`;
+  return `${BUDGET_HEADING}
+
+What one window costs at the worst geometry a request may ask for (512 tokens; one thread, as on a
+1,769 MB Lambda), which is how the default budget (\`API_MAX_REQUEST_WINDOWS\`) is derived
+(docs/operations.md, "Work budget"); then a cheap request sent while a maximal one (the whole budget,
+every window 512 tokens) runs on the same server, against each alone.${own}
+
+${tables}
+
+`;
+}
+
+/** `doc` with the section that starts at `heading` replaced by `section` (or inserted before `before`). */
+function spliceSection(doc: string, heading: string, section: string, before: string): string {
+  const start = doc.indexOf(`${heading}\n`);
+  if (start >= 0) {
+    const end = doc.indexOf('\n## ', start + heading.length);
+    return doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
+  }
+  const at = doc.indexOf(`${before}\n`);
+  return at >= 0 ? doc.slice(0, at) + section + doc.slice(at) : `${doc}\n${section}`;
 }
 
 /** 20 requests' worth of inputs, cycled: mostly short and medium, one long context. */
@@ -367,13 +401,6 @@ A fresh process loads the model from the local folder and serves 200 GraphQL \`a
 four at a time, of mixed lengths (short, ~150, ~380, and a ~2,000-token context in one of 20).
 
 ${parts.memory}
-
-## Work budget and fair turns
-
-What one window costs at the worst geometry a request may ask for (512 tokens; one thread, as on a
-1,769 MB Lambda), which is how the default budget (\`API_MAX_REQUEST_WINDOWS\`) is derived
-(docs/operations.md, "Work budget"); then a cheap request sent while a maximal one (the whole budget,
-every window 512 tokens) runs on the same server, against each alone.
 
 ${parts.budget}
 
