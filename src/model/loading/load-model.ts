@@ -80,7 +80,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     );
   } finally {
     // onnxruntime has read the spilled file by now (or failed); /tmp is small on Lambda.
-    await Promise.all(files.tempFiles.map((f) => rm(f, { force: true })));
+    if (files.tempDir) await rm(files.tempDir, { recursive: true, force: true });
   }
   const createMs = performance.now() - createStarted;
   const sessionCreateMs = engine.loadTimings?.sessionCreateMs ?? createMs;
@@ -95,6 +95,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     maxSequenceLength: Math.min(DEFAULT_MAX_SEQ, maxPositions),
     bytes: files.bytes,
     etag: files.etag,
+    version: files.version,
     loadedAt: new Date().toISOString(),
     timings: {
       downloadMs: round(files.downloadMs),
