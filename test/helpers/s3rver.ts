@@ -44,6 +44,23 @@ export function sendS3Error(res: http.ServerResponse, status: number, code: stri
   res.end(body);
 }
 
+/**
+ * An S3 client for s3rver at `endpoint` (or a proxy in front of it), configured as DESIGN.md says
+ * for emulators.
+ */
+export function emulatorClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Fail fast when "down": the default 3 attempts with backoff would only slow the tests.
+    maxAttempts: 2,
+  });
+}
+
 /** Starts s3rver in a temp directory with the given buckets. */
 export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
@@ -61,16 +78,7 @@ export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    // Fail fast when "down": the default 3 attempts with backoff would only slow the tests.
-    maxAttempts: 2,
-  });
+  const client = emulatorClient(endpoint);
   let listening = true;
   return {
     endpoint,

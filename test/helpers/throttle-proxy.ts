@@ -104,6 +104,10 @@ export async function startThrottleProxy(upstream: string, settings: Partial<Thr
           if (piece.length > 0) await send(piece);
           if (fault.kind === 'reset') {
             up.destroy();
+            // Let the bytes sent so far reach the client first: an RST makes the receiver drop
+            // what it has not read yet, and the fault is meant to land mid-body.
+            await new Promise<void>((resolve) => res.write('', () => resolve()));
+            await sleep(20);
             // An RST, as a dropped connection looks to the client, rather than a clean FIN.
             res.socket?.resetAndDestroy();
             return;

@@ -124,6 +124,11 @@ class RetryablePartError extends Error {
   }
 }
 
+function isReset(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || /socket hang up|ECONNRESET/i.test(e?.message ?? '');
+}
+
 const defaultOpenFile = (file: string): Promise<WritableFile> => open(file, 'w', 0o600);
 
 /** `bytes a-b/total` → total, or undefined. */
@@ -381,7 +386,12 @@ class ObjectReader {
         clearTimeout(idle);
         return this.open({ index: 0, start: 0, end: Infinity }, true);
       }
-      throw toModelLoadError(err, this.uri, this.bucket, this.options.totalTimeoutMs);
+      const mapped = toModelLoadError(err, this.uri, this.bucket, this.options.totalTimeoutMs);
+      // A connection reset while waiting for the headers is as transient as one mid-body (the SDK
+      // has retried already, but a part is cheap to ask again). Refused or unresolvable is not:
+      // the store is down, and the load's backoff handles that.
+      if (!this.all.signal.aborted && isReset(err)) throw new RetryablePartError(mapped);
+      throw mapped;
     } finally {
       clearTimeout(idle);
     }
