@@ -7,7 +7,7 @@ import { InvalidModelError, MissingModelFileError, ModelLoadError, ModelLocalSto
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import { CONFIG_FILE, TOKENIZER_FILE, isQuantizedName, onnxCandidates } from './model-files';
-import { readS3Object, type TargetChoice } from './s3-object';
+import { readS3Object, type ReadDependencies, type TargetChoice } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
 import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from './tmp-folders';
 
@@ -41,6 +41,8 @@ export interface FetchOptions {
   s3?: S3Client;
   preferQuantized: boolean;
   read: S3ReadOptions;
+  /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
+  openFile?: ReadDependencies['openFile'];
 }
 
 /**
@@ -64,6 +66,7 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         const client = requireClient(options, source.uri);
         const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key), undefined, {
           signal: controller.signal,
+          openFile: options.openFile,
         });
         const chunks = typeof read.data === 'string' ? createReadStream(read.data, { highWaterMark: 1 << 20 }) : slices(read.data);
         const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
@@ -178,7 +181,7 @@ async function fetchManifestFolder(
   const onnxFile = listed.get(onnxName)!;
   const configFile = listed.get(CONFIG_FILE);
   const read = (file: ManifestFile, target: TargetChoice) =>
-    readS3Object(client, bucket, root + file.path, options.read, target, { bytes: file.bytes, sha256: file.sha256 }, { signal });
+    readS3Object(client, bucket, root + file.path, options.read, target, { bytes: file.bytes, sha256: file.sha256 }, { signal, openFile: options.openFile });
   const [tok, cfg, onnx] = await settleAll(stop, [
     read(tokenizerFile, { kind: 'buffer' }),
     configFile ? read(configFile, { kind: 'buffer' }) : Promise.resolve(undefined),
@@ -227,7 +230,8 @@ async function fetchHubLayoutFolder(
   signal: AbortSignal,
 ): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
   const { bucket, prefix } = source;
-  const read = (key: string, target: TargetChoice) => readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal });
+  const read = (key: string, target: TargetChoice) =>
+    readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal, openFile: options.openFile });
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
   const tokenizer = read(TOKENIZER_FILE, { kind: 'buffer' }).catch((err: unknown) => {

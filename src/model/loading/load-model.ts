@@ -5,7 +5,7 @@ import type { QAEngine } from '../engine';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { InvalidModelError, ModelLoadError } from './errors';
-import { fetchModelFiles, type ModelFiles } from './fetch-model-files';
+import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
 import { parseModelUri, type ModelSource } from './source-uri';
 import type { ModelInfo } from './types';
@@ -33,6 +33,8 @@ export interface LoadModelOptions {
   demo?: boolean;
   /** Overrides the name taken from config.json / the URI. */
   name?: string;
+  /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
+  openFile?: FetchOptions['openFile'];
 }
 
 /** The engine window cap used when config.json does not say; DistilBERT's positions. */
