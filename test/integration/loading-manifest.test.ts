@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { emulatorClient, startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy';
 import { pushModel } from '../../scripts/model-cli/push';
@@ -122,6 +122,10 @@ describe('model push writes a version, then its manifest', () => {
     const manifest = await getManifest('m/');
     expect(seen).toEqual([{ onnx: 'VARIANT-A:', tokenizer: 'VARIANT-A:', config: 'VARIANT-A:' }]);
     expect(info).toMatchObject({ version: manifest.version, quantized: true, name: 'variant-A', bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) });
+    // The ONNX object's ETag, as S3 reports it.
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'models', Key: `m/${manifest.folder}onnx/model_quantized.onnx` }));
+    expect(info.etag).toBe(head.ETag);
+    expect(info.etag).toMatch(/^"[0-9a-f]{32}(-\d+)?"$/);
     const paths = new Set(proxy.log.slice(mark).filter((e) => e.method === 'GET').map((e) => e.path));
     const root = `/models/m/versions/${manifest.version}/`;
     expect([...paths].sort()).toEqual(['/models/m/model-manifest.json', `${root}config.json`, `${root}onnx/model_quantized.onnx`, `${root}tokenizer.json`].sort());

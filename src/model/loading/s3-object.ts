@@ -172,6 +172,7 @@ class ObjectReader {
   private requests = 0;
   private retries = 0;
   private etag: string | null = null;
+  private etagFixed = false;
   private total = -1;
   private buffer: Buffer | undefined;
   private file: WritableFile | undefined;
@@ -232,7 +233,6 @@ class ObjectReader {
       first = await this.withRetries(() => this.open(probe, true));
       const ranged = first.status === 206 ? totalFromContentRange(first.contentRange) : undefined;
       this.total = ranged ?? first.contentLength;
-      this.etag = first.etag;
       parts = ranged === undefined ? planParts(this.total, Infinity) : planParts(this.total, partBytes);
     }
     await this.prepareTarget();
@@ -398,7 +398,12 @@ class ObjectReader {
     const body = out.Body as Readable | undefined;
     if (!body) throw new TruncatedModelObjectError(this.uri, 0, out.ContentLength ?? -1);
     const etag = out.ETag ?? null;
-    if (this.etag !== null && etag !== this.etag) {
+    // The first response fixes the ETag (the probe's, or with a known size whichever part answers
+    // first); every other part must carry the same.
+    if (!this.etagFixed) {
+      this.etagFixed = true;
+      this.etag = etag;
+    } else if (etag !== this.etag) {
       body.destroy();
       throw new ModelObjectChangedError(this.uri, `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`);
     }
