@@ -34,6 +34,8 @@ export interface ColdRow {
   loaderExtra: Summary;
   /** Fork to the child's clock start, plus the IPC message back: wall − the child's own clock. */
   forkAndIpc: Summary;
+  /** Evaluating the API's modules (during the download, or before it for `apiFirst`). */
+  apiImport: Summary;
   /** wall / parts, per run. */
   ratio: Summary;
   /** Peak bytes under the child's TMPDIR, sampled every 10 ms, in MB. */
@@ -117,6 +119,7 @@ export async function runColdStart(
       parts: pick(parts),
       loaderExtra: pick((x) => x.r.loadTotalMs - x.r.downloadMs - x.r.sessionCreateMs - x.r.tokenizerMs),
       forkAndIpc: pick((x) => x.wall - x.r.doneMs),
+      apiImport: pick((x) => x.r.apiImportMs),
       ratio: pick((x) => x.wall / parts(x)),
       peakTmpMb: pick((x) => x.peakTmp / 1e6),
     };
@@ -130,6 +133,7 @@ export const COLD_SOURCES = {
   ranged: 'S3 via proxy, ranged',
   spilled: 'S3 via proxy, ranged, spilled to /tmp',
   ceiling: 'S3 via unthrottled proxy, ranged (the rig\'s ceiling)',
+  apiFirst: 'S3 via proxy, ranged, API evaluated before the load',
 } as const;
 
 export interface ColdSection {
@@ -172,6 +176,8 @@ export async function runColdSection(
         { name: COLD_SOURCES.ranged, uri, env: viaProxy },
         // A quarter of a 64 MiB function's memory: the ONNX body goes to /tmp (what a small function does).
         { name: COLD_SOURCES.spilled, uri, env: { ...viaProxy, MODEL_MAX_IN_MEMORY_BYTES: String(16 * 2 ** 20) } },
+        // The order before src/lambda-model.ts: Apollo & co. evaluated, then the download started.
+        { name: COLD_SOURCES.apiFirst, uri, env: { ...viaProxy, BENCH_API_FIRST: '1' } },
         // The same two HTTP hops with no throttle: how fast this machine can move the bytes at all.
         { name: COLD_SOURCES.ceiling, uri, env: { ...s3.env, AWS_ENDPOINT_URL_S3: unthrottled.endpoint } },
       ],

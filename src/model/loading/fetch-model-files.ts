@@ -43,6 +43,8 @@ export interface FetchOptions {
   read: S3ReadOptions;
   /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
   openFile?: ReadDependencies['openFile'];
+  /** Called once the model file's (or bundle's) GETs are in flight; see ReadDependencies.onRequested. */
+  onModelRequested?: () => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key), undefined, {
           signal: controller.signal,
           openFile: options.openFile,
+          onRequested: options.onModelRequested,
         });
         const chunks = typeof read.data === 'string' ? createReadStream(read.data, { highWaterMark: 1 << 20 }) : slices(read.data);
         const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
@@ -180,12 +183,12 @@ async function fetchManifestFolder(
   }
   const onnxFile = listed.get(onnxName)!;
   const configFile = listed.get(CONFIG_FILE);
-  const read = (file: ManifestFile, target: TargetChoice) =>
-    readS3Object(client, bucket, root + file.path, options.read, target, { bytes: file.bytes, sha256: file.sha256 }, { signal, openFile: options.openFile });
+  const read = (file: ManifestFile, target: TargetChoice, onRequested?: () => void) =>
+    readS3Object(client, bucket, root + file.path, options.read, target, { bytes: file.bytes, sha256: file.sha256 }, { signal, openFile: options.openFile, onRequested });
   const [tok, cfg, onnx] = await settleAll(stop, [
     read(tokenizerFile, { kind: 'buffer' }),
     configFile ? read(configFile, { kind: 'buffer' }) : Promise.resolve(undefined),
-    read(onnxFile, targetFor(options, spill, onnxName)),
+    read(onnxFile, targetFor(options, spill, onnxName), options.onModelRequested),
   ] as const);
   return {
     source: source.uri,
@@ -230,8 +233,8 @@ async function fetchHubLayoutFolder(
   signal: AbortSignal,
 ): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
   const { bucket, prefix } = source;
-  const read = (key: string, target: TargetChoice) =>
-    readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal, openFile: options.openFile });
+  const read = (key: string, target: TargetChoice, onRequested?: () => void) =>
+    readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal, openFile: options.openFile, onRequested });
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
   const tokenizer = read(TOKENIZER_FILE, { kind: 'buffer' }).catch((err: unknown) => {
@@ -248,7 +251,7 @@ async function fetchHubLayoutFolder(
     const tried: string[] = [];
     for (const candidate of onnxCandidates(options.preferQuantized)) {
       try {
-        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate)) };
+        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate), options.onModelRequested) };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
         if (!(err instanceof ModelObjectNotFoundError)) throw err;

@@ -35,6 +35,8 @@ export interface LoadModelOptions {
   name?: string;
   /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
   openFile?: FetchOptions['openFile'];
+  /** Called once the model file's GETs are in flight (S3 sources only). */
+  onModelRequested?: () => void;
 }
 
 /** The engine window cap used when config.json does not say; DistilBERT's positions. */

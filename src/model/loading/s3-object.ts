@@ -85,6 +85,12 @@ export interface ReadDependencies {
   openFile?: (path: string) => Promise<WritableFile>;
   /** Stops the read (e.g. a sibling file of the same model failed). */
   signal?: AbortSignal;
+  /**
+   * Called once, when the GETs of the first wave of parts have been handed to the client (all of
+   * them up to `concurrency`): from then on the bytes come without the caller's help for a while,
+   * so a Lambda entry can spend that time evaluating its other modules.
+   */
+  onRequested?: () => void;
 }
 
 /** What was read. */
@@ -172,6 +178,9 @@ class ObjectReader {
   private requests = 0;
   private retries = 0;
   private etag: string | null = null;
+  /** Requests of the first wave of parts still to be sent before `onRequested`. */
+  private firstWave = Infinity;
+  private announced = false;
   private etagFixed = false;
   private total = -1;
   private buffer: Buffer | undefined;
@@ -237,6 +246,8 @@ class ObjectReader {
     }
     await this.prepareTarget();
     if (parts.length === 0 && first) first.body.destroy();
+    this.firstWave = Math.min(this.options.concurrency, parts.length);
+    if (this.firstWave <= 1) this.announce();
     // part 0 (with the probe's open response, if any) plus up to concurrency-1 other workers.
     let next = 1;
     const worker = async (): Promise<void> => {
@@ -270,6 +281,12 @@ class ObjectReader {
       data = this.buffer!;
     }
     return { uri: this.uri, bytes: this.total, etag: this.etag, data, sha256, requests: this.requests, retries: this.retries };
+  }
+
+  private announce(): void {
+    if (this.announced) return;
+    this.announced = true;
+    this.deps.onRequested?.();
   }
 
   private fail(err: unknown): void {
@@ -364,6 +381,8 @@ class ObjectReader {
     // No Range only for a read of unknown size as one stream (partBytes Infinity, or an empty object).
     const range = Number.isFinite(part.end) ? `bytes=${part.start}-${part.end}` : undefined;
     this.requests += 1;
+    // The probe counts as part 0's request; parts 1.. follow at once.
+    if (this.requests >= this.firstWave) this.announce();
     let out;
     try {
       out = await this.client.send(
