@@ -78,6 +78,20 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
     expect(since(mark).every((e) => e.status === 206)).toBe(true);
   });
 
+  it('onRequested fires once, when the first wave of parts has been requested and before the body is in', async () => {
+    const mark = proxy.log.length;
+    const calls: Array<{ settled: boolean; partsLogged: number }> = [];
+    let settled = false;
+    await readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' }, undefined, {
+      onRequested: () => calls.push({ settled, partsLogged: since(mark).filter((e) => e.range !== rangeOf(0)).length }),
+    }).then(() => (settled = true));
+    // Once, while the read was still going, and before parts 1.. had reached the server: it
+    // comes when their GETs are handed to the client, right after the probe's answer.
+    expect(calls).toEqual([{ settled: false, partsLogged: 0 }]);
+    // Probe (part 0) plus parts 1-3: concurrency 4; parts 4 and 5 follow as those finish.
+    expect(since(mark).slice(0, 4).map((e) => e.range).sort()).toEqual([0, 1, 2, 3].map((i) => rangeOf(i)).sort());
+  });
+
   it('a small object is one GET', async () => {
     const mark = proxy.log.length;
     const read = await readS3Object(client, 'models', 'ranged/small.json', opts(), { kind: 'buffer' });
