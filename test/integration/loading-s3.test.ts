@@ -99,6 +99,22 @@ describe('S3 folder', () => {
     expect(info.timings.totalMs).toBeGreaterThanOrEqual(info.timings.downloadMs);
   });
 
+  it('without s3:ListBucket a missing manifest is a 403: the folder is still read the Hugging Face way', async () => {
+    s3.intercept((req, res) => {
+      if (!req.url?.startsWith('/models/synthetic/model-manifest.json')) return false;
+      sendS3Error(res, 403, 'AccessDenied', 'Access Denied', '/models/synthetic/model-manifest.json');
+      return true;
+    });
+    try {
+      seen.length = 0;
+      const { info } = await loadModel('s3://models/synthetic/', opts());
+      expect(sha(seen[0]!.model as Uint8Array)).toBe(sha(quantized));
+      expect(info.version).toBeNull();
+    } finally {
+      s3.intercept(undefined);
+    }
+  });
+
   it('takes onnx/model.onnx when quantized is not preferred', async () => {
     seen.length = 0;
     const { info } = await loadModel('s3://models/synthetic', opts({ preferQuantized: false }));

@@ -3,7 +3,14 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ReadOptions } from './config';
-import { InvalidModelError, MissingModelFileError, ModelLoadError, ModelLocalStorageError, ModelObjectNotFoundError } from './errors';
+import {
+  InvalidModelError,
+  MissingModelFileError,
+  ModelAccessDeniedError,
+  ModelLoadError,
+  ModelLocalStorageError,
+  ModelObjectNotFoundError,
+} from './errors';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import { CONFIG_FILE, TOKENIZER_FILE, isQuantizedName, onnxCandidates } from './model-files';
@@ -142,8 +149,10 @@ async function fetchS3Folder(
     const read = await readS3Object(client, bucket, prefix + MODEL_MANIFEST, options.read, { kind: 'buffer' }, undefined, { signal });
     manifest = parseManifest((read.data as Buffer).toString('utf8'), manifestObject);
   } catch (err) {
-    // No manifest: a folder uploaded by other means, read the Hugging Face way below.
-    if (!(err instanceof ModelObjectNotFoundError)) throw err;
+    // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
+    // s3:ListBucket S3 answers a missing key with 403, not 404: that folder layout never needed
+    // the permission, so a 403 here falls back too (a real denial then shows on its files).
+    if (!(err instanceof ModelObjectNotFoundError) && !(err instanceof ModelAccessDeniedError)) throw err;
   }
   return manifest
     ? fetchManifestFolder(source, client, options, spill, stop, signal, manifest, manifestObject)
