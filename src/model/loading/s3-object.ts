@@ -242,6 +242,10 @@ class ObjectReader {
       first = await this.withRetries(() => this.open(probe, true));
       const ranged = first.status === 206 ? totalFromContentRange(first.contentRange) : undefined;
       this.total = ranged ?? first.contentLength;
+      if (this.total < 0) {
+        first.body.destroy();
+        throw new ModelLoadError(`Error reading ${this.uri}: the response has no Content-Length`, this.uri);
+      }
       parts = ranged === undefined ? planParts(this.total, Infinity) : planParts(this.total, partBytes);
     }
     await this.prepareTarget();
