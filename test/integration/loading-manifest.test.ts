@@ -131,6 +131,26 @@ describe('model push writes a version, then its manifest', () => {
     expect([...paths].sort()).toEqual(['/models/m/model-manifest.json', `${root}config.json`, `${root}onnx/model_quantized.onnx`, `${root}tokenizer.json`].sort());
   });
 
+  it('a part reset mid-body during a cold load is fetched again alone, and the model is byte-identical', async () => {
+    const manifest = await getManifest('m/');
+    const onnxPath = `/models/m/${manifest.folder}onnx/model_quantized.onnx`;
+    const secondPart = `bytes=${8 * MiB}-${onnxBytes.A.length - 1}`;
+    let resets = 0;
+    proxy.faults((req) => (req.path === onnxPath && req.range === secondPart && resets++ === 0 ? { kind: 'reset', afterBytes: 100_000 } : undefined));
+    const mark = proxy.log.length;
+    let model: Buffer | undefined;
+    try {
+      await loadModel('s3://models/m/', opts([], { createEngine: async (src) => ((model = Buffer.from(src.model as Uint8Array)), variantEngine([])(src)) }));
+    } finally {
+      proxy.faults(undefined);
+    }
+    expect(model!.equals(onnxBytes.A)).toBe(true);
+    const gets = proxy.log.slice(mark).filter((e) => e.path === onnxPath);
+    expect(gets.map((e) => `${e.range} ${e.fault ?? 'ok'}`).sort()).toEqual(
+      [`bytes=0-${8 * MiB - 1} ok`, `${secondPart} ok`, `${secondPart} reset`].sort(),
+    );
+  });
+
   it('an fp32-only push over an int8 one loads the fp32 export with its own tokenizer (the old int8 file is not listed)', async () => {
     await pushModel(folders.B, 's3://models/m/', { client: s3.client });
     const seen: Seen[] = [];

@@ -248,7 +248,13 @@ class ObjectReader {
       }
       parts = ranged === undefined ? planParts(this.total, Infinity) : planParts(this.total, partBytes);
     }
-    await this.prepareTarget();
+    try {
+      await this.prepareTarget();
+    } catch (err) {
+      // The probe's body is still open: release its connection.
+      first?.body.destroy();
+      throw err;
+    }
     if (parts.length === 0 && first) first.body.destroy();
     this.firstWave = Math.min(this.options.concurrency, parts.length);
     if (this.firstWave <= 1) this.announce();
