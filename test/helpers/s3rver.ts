@@ -69,10 +69,29 @@ export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
   const app = s3rver.callback();
   const requests = new Map<string, number>();
   let interceptor: Interceptor | undefined;
+  // s3rver rewrites an object's file in place, so a GET while the same key is being written can
+  // read a mix of old and new bytes, which S3 never serves (a PUT or a completed multipart upload
+  // replaces the object atomically). Reads of a key therefore wait for the writes to it in
+  // progress, as if they had arrived just after: the new object, whole.
+  const writing = new Map<string, Set<Promise<void>>>();
   const server = http.createServer((req, res) => {
-    const key = `${req.method} ${decodeURIComponent((req.url ?? '').split('?')[0]!)}`;
+    const objectPath = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    const key = `${req.method} ${objectPath}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
     if (interceptor?.(req, res)) return;
+    if (req.method === 'PUT' || req.method === 'POST' || req.method === 'DELETE') {
+      const done = new Promise<void>((resolve) => res.once('close', resolve));
+      const set = writing.get(objectPath) ?? new Set<Promise<void>>();
+      set.add(done);
+      writing.set(objectPath, set);
+      void done.then(() => {
+        set.delete(done);
+        if (set.size === 0) writing.delete(objectPath);
+      });
+    } else if (writing.has(objectPath)) {
+      void Promise.all(writing.get(objectPath)!).then(() => app(req, res));
+      return;
+    }
     app(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -15,7 +15,8 @@
  * - A part that fails mid-body (reset, short read) or stalls (no bytes for `idleTimeoutMs`, before
  *   or after the headers) is fetched again alone, up to `partAttempts` times; the other parts go on.
  * - Every part after the first carries `If-Match: <ETag of the first>` and its ETag is compared
- *   too, so parts of two different uploads are never stitched together.
+ *   too, so parts of two different uploads are never stitched together; an object replaced during
+ *   the read is read again once from the start (unless its content was given in advance).
  * - A deadline (`totalTimeoutMs`) covers the whole object; byte counts are checked per part and
  *   for the whole, and with an expected SHA-256 the bytes are hashed in order as parts complete.
  */
@@ -167,7 +168,16 @@ export async function readS3Object(
   expected?: ExpectedContent,
   deps: ReadDependencies = {},
 ): Promise<ObjectRead> {
-  return new ObjectReader(client, bucket, key, resolveReadOptions(options), target, expected, deps).run();
+  const resolved = resolveReadOptions(options);
+  try {
+    return await new ObjectReader(client, bucket, key, resolved, target, expected, deps).run();
+  } catch (err) {
+    // Replaced while we read it (e.g. a manifest rewritten by a push): read it again once, from the
+    // start, so every byte comes from the new upload. Not when the content was fixed in advance
+    // (a manifest's file): that one must not change, and failing says so.
+    if (!(err instanceof ModelObjectChangedError) || expected || deps.signal?.aborted) throw err;
+    return new ObjectReader(client, bucket, key, resolved, target, expected, deps).run();
+  }
 }
 
 class ObjectReader {
