@@ -2,8 +2,9 @@
  * Model tools: `npm run model -- <command>`.
  *
  *   pull [<hf-repo-id>] [--revision R] [--quantized] <dir>   download from the Hub (HF_ENDPOINT), resumable, verified
- *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload (multipart) a folder or a bundle
- *   info <uri>                                               list what a URI holds
+ *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload a folder as a new version (files, then
+ *                                                            model-manifest.json), or a bundle
+ *   info <uri>                                               list what a URI holds (and its version)
  *
  * S3 settings follow the SDK's environment (AWS_REGION, AWS_ENDPOINT_URL_S3, credentials chain)
  * plus S3_FORCE_PATH_STYLE=true for local emulators.
@@ -19,7 +20,7 @@ import { describeUri } from './model-cli/info';
 const USAGE = `usage: npm run model -- <command>
   pull [<hf-repo-id>] [--revision R] [--quantized] [<dir>]   (default repo ${DEFAULT_HUB_REPO};
        without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
-  push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>
+  push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>   (a folder: a new version, manifest last)
   info <uri>`;
 
 /** Runs one command; returns the exit code. Exported for tests. */

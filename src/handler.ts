@@ -10,11 +10,12 @@
  */
 import { loadApiConfig } from './server/config';
 import { createApi } from './server/api';
-import { createEngineProvider } from './server/engine-provider';
 import { createApiLambdaHandler } from './server/lambda';
+// The provider (and the model load) starts in its own module, so the Lambda entry can start it
+// before this module's imports are evaluated (src/lambda.mts, src/lambda-model.ts).
+import { provider, ready as modelReady } from './lambda-model';
 
 const config = loadApiConfig();
-const provider = createEngineProvider({ logger: console });
 const api = createApi({ config, provider });
 
 export const handler = createApiLambdaHandler(api);
@@ -25,5 +26,5 @@ export const handler = createApiLambdaHandler(api);
  */
 export const warmUp = (): Promise<boolean> => provider.warmUp();
 
-/** Starts loading at import time; `await ready` in the ESM entry to finish it during INIT. */
-export const ready: Promise<boolean> = warmUp();
+/** The load started at import time; `await ready` in the ESM entry to finish it during INIT. */
+export const ready: Promise<boolean> = modelReady;

@@ -1,11 +1,20 @@
 /**
  * The Lambda entry (ESM): `await ready` at top level makes the model load during INIT.
- * The first import starts unpacking onnxruntime's library, in parallel with the model download the
- * second one starts (order matters: see lambda-onnxruntime.ts).
+ *
+ * Order matters, and each step says why:
+ * 1. './lambda-onnxruntime' starts unpacking onnxruntime's library (see that file);
+ * 2. './lambda-model' starts the model download, having evaluated only the loader and the S3 client;
+ * 3. the entry yields until the model's GETs are in flight (or 250 ms at most, should S3 be slow
+ *    to answer the manifest): the download then proceeds on its own while
+ * 4. the API (Apollo, graphql, the resolvers) is evaluated, through a dynamic import that esbuild
+ *    keeps lazy inside the one-file bundle;
+ * 5. INIT waits for the model.
  */
 import './lambda-onnxruntime';
-import { handler, ready } from './handler';
+import { modelRequested, ready } from './lambda-model';
 
+await Promise.race([modelRequested, new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+const { handler } = await import('./handler');
 await ready;
 
 export { handler };

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { create as createTar } from 'tar';
 import { parseModelUri } from '../../src/model/loading/source-uri';
+import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
+import { MODEL_MANIFEST, VERSIONS_FOLDER, versionId, type ManifestFile, type ModelManifest } from '../../src/model/loading/manifest';
 
 /** Progress of one upload: bytes sent so far out of total (undefined when streaming an archive). */
 export interface TransferProgress {
@@ -19,12 +22,25 @@ export interface PushOptions {
   onProgress?: (p: TransferProgress) => void;
   /** Multipart part size (S3 minimum 5 MiB). */
   partSize?: number;
+  /**
+   * Folder destinations only. `versioned` (default): files under `<prefix>versions/<version>/`, then
+   * `<prefix>model-manifest.json` last (see src/model/loading/manifest.ts). `flat`: one object per
+   * file directly under the prefix and no manifest, as before manifests; for tests that need fixed
+   * keys, and for older loaders.
+   */
+  layout?: 'versioned' | 'flat';
+  /** Versioned layout: how many versions to keep, the new one included (default 2). Older ones are deleted. */
+  keepVersions?: number;
+  /** Clock for the version id; injectable for tests. */
+  now?: () => Date;
 }
 
 export interface PushedObject {
   key: string;
   bytes: number;
   etag: string | undefined;
+  /** On the manifest (the last object of a versioned push): the version id it publishes. */
+  version?: string;
 }
 
 /** Model files under `dir`, relative, posix separators; skips partial downloads and dotfiles. */
@@ -43,9 +59,10 @@ export async function listModelFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * Uploads a model folder to `s3://bucket/prefix/` (one object per file), or packs it as one
- * `s3://bucket/key.tar.gz` bundle, streaming. Uses lib-storage's Upload: multipart above
- * `partSize`, parts in parallel, a single PutObject below.
+ * Uploads a model folder to `s3://bucket/prefix/` as a new version (files, then the manifest, then
+ * versions beyond `keepVersions` deleted), or packs it as one `s3://bucket/key.tar.gz` bundle,
+ * streaming. Uses lib-storage's Upload: multipart above `partSize`, parts in parallel, a single
+ * PutObject below.
  */
 export async function pushModel(dir: string, uri: string, options: PushOptions): Promise<PushedObject[]> {
   const target = parseModelUri(uri);
@@ -75,11 +92,88 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
     return [await upload(target.key, tarStream, undefined)];
   }
   const pushed: PushedObject[] = [];
-  // Sequential files, parallel parts: one big ONNX file dominates, and parts already overlap.
-  for (const rel of files) {
-    const full = path.join(dir, rel);
-    const size = (await stat(full)).size;
-    pushed.push(await upload(target.prefix + rel, createReadStream(full), size));
+  if (options.layout === 'flat') {
+    // Sequential files, parallel parts: one big ONNX file dominates, and parts already overlap.
+    for (const rel of files) {
+      const full = path.join(dir, rel);
+      pushed.push(await upload(target.prefix + rel, createReadStream(full), (await stat(full)).size));
+    }
+    return pushed;
   }
+  const manifest = await buildManifest(dir, files, (options.now ?? (() => new Date()))());
+  const root = target.prefix + manifest.folder;
+  for (const file of manifest.files) {
+    pushed.push(await upload(root + file.path, createReadStream(path.join(dir, file.path)), file.bytes));
+  }
+  // Last, and in one PUT: until this lands, readers see the previous manifest and its files.
+  const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const put = await options.client.send(
+    new PutObjectCommand({ Bucket: target.bucket, Key: target.prefix + MODEL_MANIFEST, Body: body, ContentType: 'application/json' }),
+  );
+  pushed.push({ key: target.prefix + MODEL_MANIFEST, bytes: body.length, etag: put.ETag, version: manifest.version });
+  await pruneVersions(options.client, target.bucket, target.prefix, manifest.version, options.keepVersions ?? 2);
   return pushed;
+}
+
+/** sha256 and size of each file, streamed (a model file is not read into memory). */
+async function hashFile(file: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Where the folder came from: `<repo>@<commit>` if `model pull` fetched it, else its absolute path. */
+async function describeSource(dir: string): Promise<string> {
+  try {
+    const pulled = JSON.parse(await readFile(path.join(dir, PULL_MANIFEST), 'utf8')) as { repo?: string; commit?: string; revision?: string };
+    if (pulled.repo) return `${pulled.repo}@${pulled.commit ?? pulled.revision ?? 'unknown'}`;
+  } catch {
+    // Not pulled from the Hub by this tool.
+  }
+  return path.resolve(dir);
+}
+
+/** The manifest of `files` under `dir` (hashes computed now, from the bytes that will be uploaded). */
+export async function buildManifest(dir: string, files: string[], at: Date): Promise<ModelManifest> {
+  const listed: ManifestFile[] = [];
+  for (const rel of files) listed.push({ path: rel, ...(await hashFile(path.join(dir, rel))) });
+  const version = versionId(listed, at, (text) => createHash('sha256').update(text).digest('hex'));
+  return { format: 1, version, folder: `${VERSIONS_FOLDER}${version}/`, source: await describeSource(dir), createdAt: at.toISOString(), files: listed };
+}
+
+/**
+ * Deletes `versions/*` folders other than the newest `keep` (by version id, which sorts by time).
+ * The previous one is kept by default: a cold start that read the old manifest just before the
+ * switch may still be downloading its files.
+ */
+async function pruneVersions(client: S3Client, bucket: string, prefix: string, current: string, keep: number): Promise<void> {
+  const base = prefix + VERSIONS_FOLDER;
+  const versions = new Set<string>();
+  const keys: string[] = [];
+  let token: string | undefined;
+  // Bounded by the listing: each page advances the continuation token or ends the loop.
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const key = o.Key ?? '';
+      const version = key.slice(base.length).split('/')[0];
+      if (!version) continue;
+      versions.add(version);
+      keys.push(key);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  versions.add(current);
+  const kept = new Set([...versions].sort().reverse().slice(0, Math.max(1, keep)));
+  kept.add(current);
+  const doomed = keys.filter((k) => !kept.has(k.slice(base.length).split('/')[0]!));
+  for (let i = 0; i < doomed.length; i += 1000) {
+    await client.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: doomed.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
+    );
+  }
 }

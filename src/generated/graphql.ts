@@ -183,6 +183,8 @@ export type ModelInfo = {
   sizeBytes: Scalars['Float']['output'];
   /** ETag of the ONNX object when it came from S3. Null in production, like `source`. */
   etag?: Maybe<Scalars['String']['output']>;
+  /** Version id from the S3 folder's model manifest, written by `model push` (null for a folder without one, a bundle or a local path). */
+  version?: Maybe<Scalars['String']['output']>;
   /** When loading finished, as an ISO-8601 UTC timestamp. */
   loadedAt: Scalars['String']['output'];
   /** How long each step of loading took. */
@@ -366,6 +368,7 @@ export type ModelInfoResolvers<ContextType = ApiContext, ParentType extends Reso
   maxSequenceLength?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sizeBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   etag?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   loadedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   loadTimings?: Resolver<ResolversTypes['ModelLoadTimings'], ParentType, ContextType>;
 }>;

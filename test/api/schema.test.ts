@@ -101,6 +101,7 @@ test("names and nullability of the public contract", () => {
        "maxSequenceLength: Int!",
        "sizeBytes: Float!",
        "etag: String",
+       "version: String",
        "loadedAt: String!",
        "loadTimings: ModelLoadTimings!",
      ],

@@ -103,7 +103,7 @@ describe('serverless-offline (osls offline --stage dev)', () => {
     const answer = res.json.data.answer;
     expect(answer).toEqual({ text: expect.any(String), score: expect.any(Number), start: expect.any(Number), end: expect.any(Number) });
     expect(CONTEXT.slice(answer.start, answer.end)).toBe(answer.text);
-    expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}tokenizer.json`)).toBeGreaterThanOrEqual(1);
+    expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBeGreaterThanOrEqual(1);
     // The process that answered is the Node 22 binary, and it has the native addons mapped.
     expect(node.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
     expect(readlinkSync(`/proc/${offline!.pid}/exe`)).toBe(realpathSync(node.path));

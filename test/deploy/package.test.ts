@@ -364,8 +364,8 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     expect(members).toHaveLength(2);
     expect(members[0].data.answer).toEqual(answer);
     expect(members[1].data.health).toEqual({ ready: true });
-    // The model was read once, during INIT, from the configured prefix.
-    expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}tokenizer.json`)).toBe(1);
+    // The model was read once, during INIT, from the configured prefix (`model push` wrote a version: its manifest first).
+    expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBe(1);
   }, 120_000);
 
   test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {

@@ -86,7 +86,7 @@ beforeAll(async () => {
   modelDir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
   for (const f of ['tokenizer.json', 'onnx/model_quantized.onnx']) good[f] = await readFile(path.join(modelDir, f));
   s3 = await startS3(['models']);
-  for (const prefix of ['down', 'slow', 'reset', 'corrupt', 'tokenizer']) await pushModel(modelDir, `s3://models/${prefix}/`, { client: s3.client });
+  for (const prefix of ['down', 'slow', 'reset', 'corrupt', 'tokenizer']) await pushModel(modelDir, `s3://models/${prefix}/`, { client: s3.client, layout: 'flat' });
   // The reference answer, from an API on the model loaded from the folder.
   ({ engine: folderEngine } = await loadModel(modelDir, { preferQuantized: true, read: { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } }));
   const api = createApi({ config: apiConfig(), provider: new StaticProvider(folderEngine), ideAssetsDir: null, logSink: () => undefined });

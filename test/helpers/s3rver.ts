@@ -44,24 +44,12 @@ export function sendS3Error(res: http.ServerResponse, status: number, code: stri
   res.end(body);
 }
 
-/** Starts s3rver in a temp directory with the given buckets. */
-export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
-  const s3rver = new S3rver({ directory, silent: true, configureBuckets: buckets.map((name) => ({ name })), vhostBuckets: false });
-  await s3rver.configureBuckets();
-  const app = s3rver.callback();
-  const requests = new Map<string, number>();
-  let interceptor: Interceptor | undefined;
-  const server = http.createServer((req, res) => {
-    const key = `${req.method} ${decodeURIComponent((req.url ?? '').split('?')[0]!)}`;
-    requests.set(key, (requests.get(key) ?? 0) + 1);
-    if (interceptor?.(req, res)) return;
-    app(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
+/**
+ * An S3 client for s3rver at `endpoint` (or a proxy in front of it), configured as DESIGN.md says
+ * for emulators.
+ */
+export function emulatorClient(endpoint: string): S3Client {
+  return new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
@@ -71,6 +59,45 @@ export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
     // Fail fast when "down": the default 3 attempts with backoff would only slow the tests.
     maxAttempts: 2,
   });
+}
+
+/** Starts s3rver in a temp directory with the given buckets. */
+export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
+  const s3rver = new S3rver({ directory, silent: true, configureBuckets: buckets.map((name) => ({ name })), vhostBuckets: false });
+  await s3rver.configureBuckets();
+  const app = s3rver.callback();
+  const requests = new Map<string, number>();
+  let interceptor: Interceptor | undefined;
+  // s3rver rewrites an object's file in place, so a GET while the same key is being written can
+  // read a mix of old and new bytes, which S3 never serves (a PUT or a completed multipart upload
+  // replaces the object atomically). Reads of a key therefore wait for the writes to it in
+  // progress, as if they had arrived just after: the new object, whole.
+  const writing = new Map<string, Set<Promise<void>>>();
+  const server = http.createServer((req, res) => {
+    const objectPath = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    const key = `${req.method} ${objectPath}`;
+    requests.set(key, (requests.get(key) ?? 0) + 1);
+    if (interceptor?.(req, res)) return;
+    if (req.method === 'PUT' || req.method === 'POST' || req.method === 'DELETE') {
+      const done = new Promise<void>((resolve) => res.once('close', resolve));
+      const set = writing.get(objectPath) ?? new Set<Promise<void>>();
+      set.add(done);
+      writing.set(objectPath, set);
+      void done.then(() => {
+        set.delete(done);
+        if (set.size === 0) writing.delete(objectPath);
+      });
+    } else if (writing.has(objectPath)) {
+      void Promise.all(writing.get(objectPath)!).then(() => app(req, res));
+      return;
+    }
+    app(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = emulatorClient(endpoint);
   let listening = true;
   return {
     endpoint,

@@ -1,5 +1,6 @@
 /** `npm run model -- pull|push|info` through its entry point, against the local Hub and s3rver. */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -44,11 +45,18 @@ describe('model CLI', () => {
       expect(await main(['pull', '--revision', 'v1', '--quantized', dir])).toBe(0);
       expect(await readFile(path.join(dir, 'onnx/model_quantized.onnx'))).toEqual(onnx);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('onnx/model_quantized.onnx');
+      out.mockClear();
       expect(await main(['push', dir, 's3://models/cli/'])).toBe(0);
+      const pushed = JSON.parse(String(out.mock.calls[0]![0]));
+      expect(pushed.at(-1)).toMatchObject({ key: 'cli/model-manifest.json', version: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/) });
       out.mockClear();
       expect(await main(['info', 's3://models/cli/'])).toBe(0);
       const info = JSON.parse(String(out.mock.calls[0]![0]));
       expect(info.files.map((f: { path: string }) => f.path).sort()).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+      // The version, where it came from (the Hub repo at the pulled commit), and each file's SHA-256.
+      expect(info).toMatchObject({ version: pushed.at(-1).version, versions: [pushed.at(-1).version] });
+      expect(info.manifest.source).toMatch(/^Xenova\/distilbert-base-cased-distilled-squad@/);
+      expect(info.files.find((f: { path: string }) => f.path === 'onnx/model_quantized.onnx').sha256).toBe(createHash('sha256').update(onnx).digest('hex'));
       expect(await main(['frobnicate'])).toBe(2);
     } finally {
       out.mockRestore();

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createApi } from '../../src/server/api';
+import { apiConfig } from '../../src/server/config';
 import { ensureTestModel } from '../../scripts/test-models';
 import { pushModel } from '../../scripts/model-cli/push';
 import { freePort } from '../helpers/free-port';
@@ -63,7 +65,13 @@ describe('pull → push → cold load → answer', () => {
     expect(pulled.commit).toBe('c0ffee0000000000000000000000000000000000');
     expect((await readdir(path.join(dir, 'onnx'))).sort()).toEqual(['model_quantized.onnx']);
 
-    await pushModel(dir, 's3://models/distilbert/', { client: s3.client });
+    const pushed = await pushModel(dir, 's3://models/distilbert/', { client: s3.client });
+    const manifest = JSON.parse(
+      await (await s3.client.send(new GetObjectCommand({ Bucket: 'models', Key: 'distilbert/model-manifest.json' }))).Body!.transformToString(),
+    );
+    // The manifest records where the pushed folder came from: the Hub repo at the pulled commit.
+    expect(manifest.source).toBe(`${REPO}@c0ffee0000000000000000000000000000000000`);
+    expect(pushed.at(-1)).toMatchObject({ key: 'distilbert/model-manifest.json', version: manifest.version });
     const provider = createModelProvider({
       env: { ...s3.env, MODEL_URI: 's3://models/distilbert/' },
       logger: quietLogger,
@@ -79,6 +87,11 @@ describe('pull → push → cold load → answer', () => {
     expect(info.inputNames).toEqual(expect.arrayContaining(['input_ids', 'attention_mask']));
     expect(info.etag).toMatch(/^"[0-9a-f]+/);
     expect(info.bytes).toBeGreaterThan(files['onnx/model_quantized.onnx']!.length);
+    expect(info.version).toBe(manifest.version);
+    // And through the API: `model { version }`.
+    const api = createApi({ config: apiConfig(), provider, ideAssetsDir: null, logSink: () => undefined });
+    const res = await api.server.executeOperation({ query: '{ model { version sizeBytes } }' }, { contextValue: await api.createContext() });
+    expect(res.body.kind === 'single' && res.body.singleResult.data).toEqual({ model: { version: manifest.version, sizeBytes: info.bytes } });
     for (const k of ['downloadMs', 'sessionCreateMs', 'tokenizerMs', 'totalMs'] as const) expect(info.timings[k]).toBeGreaterThan(0);
     // Measured figures, for the report.
     console.log('cold load from s3rver (tiny int8 model):', JSON.stringify(info.timings), `${info.bytes} bytes`);

@@ -4,8 +4,9 @@
  * Lambda runtime has them, outside Jest's module registry), with the library actually used for a
  * run and checked in /proc/self/maps.
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { compressOnnxRuntimeLibrary, linuxLibraryPath } from '../../scripts/compress-natives';
 import { MODEL_FILE, ensureTestModel } from '../../scripts/test-models';
 import { COMPRESSED_LIBRARY_FILE, LIBRARY_FILE, MANIFEST_FILE, nativesFolderName } from '../../src/model/onnxruntime/compressed-library';
+import { PROCESS_STARTED_MS } from '../../src/model/loading/tmp-folders';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(__dirname, 'unpack-onnxruntime.child.ts');
@@ -119,6 +121,39 @@ describe('unpacking and loading (child processes)', () => {
     expect(readdirSync(sandbox())).toEqual([path.basename(unpackedDir)]);
   });
 
+  test('an unpacked library of the right size but other bytes is replaced (its SHA-256 is checked before loading)', async () => {
+    const file = path.join(unpackedDir, LIBRARY_FILE);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const out = await runChild(natives, sandbox());
+    expect(out.result).toMatchObject({ status: 'unpacked', dir: unpackedDir });
+    expect(readFileSync(file).equals(readFileSync(installedLibrary))).toBe(true);
+    expect(out.start).toEqual(plainLogits);
+  });
+
+  test('a folder others can write to is not trusted: replaced by a private one', async () => {
+    chmodSync(unpackedDir, 0o777);
+    const out = await runChild(natives, sandbox());
+    expect(out.result).toMatchObject({ status: 'unpacked', dir: unpackedDir });
+    expect(statSync(unpackedDir).mode & 0o777).toBe(0o700);
+  });
+
+  test('partial folders of a killed process are removed at start; a live process’s are kept', async () => {
+    const base = `${path.basename(unpackedDir)}.partial`;
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const stale = path.join(sandbox(), `${base}-${dead}-${Date.now()}-abc123`);
+    const live = path.join(sandbox(), `${base}-${process.pid}-${PROCESS_STARTED_MS}-def456`);
+    for (const d of [stale, live]) {
+      mkdirSync(d);
+      writeFileSync(path.join(d, LIBRARY_FILE), 'half');
+    }
+    const out = await runChild(natives, sandbox());
+    expect(out.result).toMatchObject({ status: 'reused' });
+    expect(readdirSync(sandbox()).sort()).toEqual([path.basename(unpackedDir), path.basename(live)].sort());
+    rmSync(live, { recursive: true });
+  });
+
   test('two processes starting at once both load, from one complete folder', async () => {
     const tmp = freshDir('tmp-race');
     const outs = await Promise.all([runChild(natives, tmp), runChild(natives, tmp)]);
@@ -146,6 +181,19 @@ describe('unpacking and loading (child processes)', () => {
     const tmp = freshDir('tmp-size');
     const out = await runChild(path.dirname(folder), tmp);
     expect(out.error!.message).toMatch(new RegExp(`unpacked ${manifest.bytes} bytes, the manifest says ${manifest.bytes + 1}`));
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test('a manifest whose SHA-256 does not match the unpacked bytes is refused, nothing left in TMPDIR', async () => {
+    const folder = nativesCopy('natives-sha');
+    const manifestPath = path.join(folder, MANIFEST_FILE);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const wrong = createHash('sha256').update('another library').digest('hex');
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, sha256: wrong }));
+    const tmp = freshDir('tmp-sha');
+    const out = await runChild(path.dirname(folder), tmp);
+    expect(out.error).toMatchObject({ reason: 'RUNTIME_UNAVAILABLE', object: path.join(folder, COMPRESSED_LIBRARY_FILE) });
+    expect(out.error!.message).toContain(`the unpacked library's SHA-256 is ${manifest.sha256}, the manifest says ${wrong}`);
     expect(readdirSync(tmp)).toEqual([]);
   });
 

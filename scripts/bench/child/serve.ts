@@ -11,12 +11,21 @@ import { performance } from 'node:perf_hooks';
 // Taken before anything else in the bundle's main runs: node start-up plus evaluating the bundle.
 const bootMs = performance.now();
 
+// Only the loader is imported up front; the API's modules are imported once the model's GETs are
+// in flight, as the Lambda entry does (src/lambda.mts). BENCH_API_FIRST=1 imports them first
+// instead (the order before), for the comparison.
 import { createModelS3Client, loadModelLoadingConfig } from '../../../src/model/loading/config';
 import { loadModel } from '../../../src/model/loading/load-model';
-import { createApi } from '../../../src/server/api';
-import { apiConfig } from '../../../src/server/config';
-import { listen } from '../../../src/local-server';
-import { fixedProvider } from '../server';
+
+async function importApi() {
+  const [{ createApi }, { apiConfig }, { listen }, { fixedProvider }] = await Promise.all([
+    import('../../../src/server/api'),
+    import('../../../src/server/config'),
+    import('../../../src/local-server'),
+    import('../server'),
+  ]);
+  return { createApi, apiConfig, listen, fixedProvider };
+}
 
 export interface ColdReport {
   kind: 'cold';
@@ -29,6 +38,8 @@ export interface ColdReport {
   firstRunMs: number;
   /** performance.now() when the first answer was ready: ms since this process started. */
   doneMs: number;
+  /** Evaluating the API's modules (Apollo, graphql, resolvers): overlapped with the download unless BENCH_API_FIRST. */
+  apiImportMs: number;
   quantized: boolean;
   rssMb: number;
 }
@@ -50,13 +61,31 @@ async function main(): Promise<void> {
   const uri = config.modelUri;
   if (!uri) throw new Error('MODEL_URI is required');
   const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
-  const loaded = await loadModel(uri, {
+  const apiFirst = process.env.BENCH_API_FIRST === '1';
+  const timeApi = async () => {
+    const t0 = performance.now();
+    const api = await importApi();
+    return { api, ms: performance.now() - t0 };
+  };
+  const before = apiFirst ? await timeApi() : undefined;
+  let markRequested: () => void = () => undefined;
+  const requested = new Promise<void>((resolve) => (markRequested = resolve));
+  const loading = loadModel(uri, {
     s3,
     preferQuantized: config.preferQuantized,
     read: config.s3,
     // The thread count under test comes as MODEL_THREADS, as in production.
     threads: config.threads,
+    onModelRequested: () => markRequested(),
   });
+  loading.then(markRequested, markRequested);
+  let imported = before;
+  if (!imported) {
+    await Promise.race([requested, new Promise((resolve) => setTimeout(resolve, 250))]);
+    imported = await timeApi();
+  }
+  const { createApi, apiConfig, listen, fixedProvider } = imported.api;
+  const loaded = await loading;
   const t = loaded.info.timings;
   if (mode === 'cold') {
     const r0 = performance.now();
@@ -71,6 +100,7 @@ async function main(): Promise<void> {
       loadTotalMs: t.totalMs,
       firstRunMs: doneMs - r0,
       doneMs,
+      apiImportMs: imported.ms,
       quantized: loaded.info.quantized,
       rssMb: process.memoryUsage.rss() / 2 ** 20,
     });

@@ -1,8 +1,9 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
-import { InvalidModelError, ModelLoadError } from './errors';
+import { InvalidModelError, ModelLoadError, ModelLocalStorageError } from './errors';
 import { CONFIG_FILE, TOKENIZER_FILE, onnxRank } from './model-files';
 
 /** Files of a model bundle, as unpacked from a tar.gz. */
@@ -20,6 +21,7 @@ export interface UnpackedBundle {
 export interface UnpackOptions {
   preferQuantized: boolean;
   maxInMemoryBytes: number;
+  /** An existing folder for entries larger than maxInMemoryBytes (the load's private spill folder). */
   spillDir: string;
 }
 
@@ -54,13 +56,18 @@ export async function unpackModelBundle(
         bestRank = onnxRank(name, options.preferQuantized);
         const size = entry.size ?? 0;
         const job =
-          size > options.maxInMemoryBytes ? spillEntry(entry, options.spillDir, name) : readEntry(entry);
+          size > options.maxInMemoryBytes ? spillEntry(entry, options.spillDir, name, object) : readEntry(entry);
         pending.push(
-          job.then((data) => {
-            // A better-ranked entry may have been chosen while this one was read.
+          job.then(async (data) => {
+            // A better-ranked entry may have been chosen while this one was read: then this one is
+            // dropped, and a spilled loser must not stay in /tmp until the end of the load.
             if (onnxRank(name, options.preferQuantized) === bestRank) {
+              const replaced = result.onnx;
               result.onnxName = name;
               result.onnx = data;
+              if (typeof replaced === 'string') await rm(replaced, { force: true });
+            } else if (typeof data === 'string') {
+              await rm(data, { force: true });
             }
           }),
         );
@@ -105,15 +112,19 @@ function readEntry(entry: ReadEntry): Promise<Buffer> {
   });
 }
 
-function spillEntry(entry: ReadEntry, dir: string, name: string): Promise<string> {
-  // Synchronous on purpose: the entry starts flowing as soon as onReadEntry returns.
-  mkdirSync(dir, { recursive: true });
+function spillEntry(entry: ReadEntry, dir: string, name: string, object: string): Promise<string> {
+  // Synchronous on purpose: the entry starts flowing as soon as onReadEntry returns. `dir` is the
+  // load's own spill folder, which exists already (fetch-model-files.ts).
   const file = path.join(dir, `${randomUUID()}-${path.basename(name)}`);
   return new Promise((resolve, reject) => {
-    const out = createWriteStream(file);
+    const out = createWriteStream(file, { mode: 0o600 });
     entry.pipe(out);
     out.on('finish', () => resolve(file));
-    out.on('error', reject);
+    // A full /tmp (ENOSPC) arrives here: a coded error naming the entry, never an unhandled 'error'.
+    out.on('error', (err) => {
+      entry.resume();
+      reject(new ModelLocalStorageError(`${object}!/${name}`, file, err));
+    });
     entry.on('error', reject);
   });
 }

@@ -54,7 +54,21 @@ export interface S3ReadOptions {
   maxInMemoryBytes: number;
   /** Where large bodies go (`MODEL_SPILL_DIR`, default the OS temp dir, i.e. /tmp on Lambda). */
   spillDir: string;
+  /**
+   * `MODEL_S3_PART_BYTES` (default 8 MiB): bytes per ranged GET; objects up to this size are one GET.
+   * 0 reads every object as one stream (what the loader did before ranged reads).
+   */
+  partBytes?: number;
+  /** `MODEL_S3_CONCURRENCY` (default 8): ranged GETs in flight per object. */
+  concurrency?: number;
+  /** `MODEL_S3_PART_ATTEMPTS` (default 3): attempts per part before the load fails. */
+  partAttempts?: number;
 }
+
+/** Ranged-read defaults, chosen from the bench's cold-start section (docs/model-loading.md). */
+export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_PART_ATTEMPTS = 3;
 
 export const DEFAULT_HUB_REPO = 'Xenova/distilbert-base-cased-distilled-squad';
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -66,6 +80,12 @@ function int(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new RangeError(`${name} must be a number >= 0, got "${raw}"`);
+  return n;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const n = int(env, name, fallback);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`${name} must be an integer from 1 to 64, got "${env[name]}"`);
   return n;
 }
 
@@ -113,6 +133,9 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
       totalTimeoutMs: int(env, 'MODEL_S3_TOTAL_TIMEOUT_MS', 120_000),
       maxInMemoryBytes: int(env, 'MODEL_MAX_IN_MEMORY_BYTES', defaultMaxInMemoryBytes(env)),
       spillDir: env.MODEL_SPILL_DIR?.trim() || os.tmpdir(),
+      partBytes: int(env, 'MODEL_S3_PART_BYTES', DEFAULT_PART_BYTES) || Infinity,
+      concurrency: positiveInt(env, 'MODEL_S3_CONCURRENCY', DEFAULT_CONCURRENCY),
+      partAttempts: positiveInt(env, 'MODEL_S3_PART_ATTEMPTS', DEFAULT_PART_ATTEMPTS),
     },
     retry,
     cacheDir: path.resolve(cwd, env.MODEL_CACHE_DIR?.trim() || '.cache/models'),

@@ -23,6 +23,8 @@ export interface CreateModelProviderOptions {
   s3?: S3Client;
   createEngine?: EngineFactory;
   resolve?: ResolveDefaultOptions;
+  /** Called once per load when the model file's GETs are in flight (see src/lambda-model.ts). */
+  onModelRequested?: () => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
         createEngine: options.createEngine,
         demo: resolved.demo || undefined,
         name: resolved.name,
+        onModelRequested: options.onModelRequested,
       });
     },
     { logger, describe: config.modelUri ?? 'default model', backoff: config.retry },

@@ -16,7 +16,10 @@ export type ModelLoadReason =
   | 'MISSING_FILE'
   | 'INVALID_MODEL'
   | 'STORAGE_ERROR'
-  | 'RUNTIME_UNAVAILABLE';
+  | 'RUNTIME_UNAVAILABLE'
+  | 'CHANGED'
+  | 'CHECKSUM_MISMATCH'
+  | 'LOCAL_STORAGE';
 
 /** Base class: a model source could not be read or does not hold a usable model. */
 export class ModelLoadError extends Error {
@@ -67,9 +70,9 @@ export class ModelAccessDeniedError extends ModelLoadError {
 /** The body ended before ContentLength bytes arrived (or carried more than announced). */
 export class TruncatedModelObjectError extends ModelLoadError {
   override readonly name = 'TruncatedModelObjectError';
-  constructor(object: string, received: number, expected: number, options?: { cause?: unknown }) {
+  constructor(object: string, received: number, expected: number, options?: { cause?: unknown; part?: string }) {
     super(
-      `Truncated read of ${object}: received ${received} of ${expected} bytes`,
+      `Truncated read of ${object}${options?.part ? ` (${options.part})` : ''}: received ${received} of ${expected} bytes`,
       object,
       'TRUNCATED',
       options,
@@ -118,5 +121,40 @@ export class OnnxRuntimeUnavailableError extends ModelLoadError {
   override readonly name = 'OnnxRuntimeUnavailableError';
   constructor(file: string, detail: string, options?: { cause?: unknown }) {
     super(`onnxruntime unavailable (${file}): ${detail}`, file, 'RUNTIME_UNAVAILABLE', options);
+  }
+}
+
+/**
+ * The object changed while it was being read in parts (another ETag on a later part, or S3's 412
+ * for `If-Match`): its parts would come from two uploads. Not retried part by part; the next load
+ * starts over.
+ */
+export class ModelObjectChangedError extends ModelLoadError {
+  override readonly name = 'ModelObjectChangedError';
+  constructor(object: string, detail: string, options?: { cause?: unknown }) {
+    super(`Model object changed while reading ${object}: ${detail}`, object, 'CHANGED', options);
+  }
+}
+
+/** The bytes read do not match the size or SHA-256 the model manifest lists for them. */
+export class ModelChecksumError extends ModelLoadError {
+  override readonly name = 'ModelChecksumError';
+  constructor(object: string, detail: string, options?: { cause?: unknown }) {
+    super(`Checksum mismatch for ${object}: ${detail}`, object, 'CHECKSUM_MISMATCH', options);
+  }
+}
+
+/**
+ * A local file could not be written or created while loading (a full /tmp is ENOSPC). `object`
+ * is the model object being stored; the message names the local path and the system error.
+ */
+export class ModelLocalStorageError extends ModelLoadError {
+  override readonly name = 'ModelLocalStorageError';
+  readonly code: string | undefined;
+  constructor(object: string, file: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    const why = code === 'ENOSPC' ? 'no space left on the device' : ((cause as Error)?.message ?? String(cause));
+    super(`Cannot write ${file} while loading ${object}: ${why}${code ? ` (${code})` : ''}`, object, 'LOCAL_STORAGE', { cause });
+    this.code = code;
   }
 }

@@ -1,13 +1,22 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ReadOptions } from './config';
-import { InvalidModelError, MissingModelFileError, ModelLoadError, ModelObjectNotFoundError } from './errors';
+import {
+  InvalidModelError,
+  MissingModelFileError,
+  ModelAccessDeniedError,
+  ModelLoadError,
+  ModelLocalStorageError,
+  ModelObjectNotFoundError,
+} from './errors';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
+import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import { CONFIG_FILE, TOKENIZER_FILE, isQuantizedName, onnxCandidates } from './model-files';
-import { collectToBuffer, collectToFile, openS3Object, type OpenedObject } from './s3-object';
+import { readS3Object, type ReadDependencies, type TargetChoice } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
+import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from './tmp-folders';
 
 /** Everything needed to create an engine, plus where it came from and what reading it cost. */
 export interface ModelFiles {
@@ -24,9 +33,14 @@ export interface ModelFiles {
   bytes: number;
   /** ETag of the ONNX object (or of the archive), when from S3. */
   etag: string | null;
+  /** The manifest's version id, for an S3 folder pushed with a manifest; otherwise null. */
+  version: string | null;
   downloadMs: number;
-  /** Temporary files to delete once the session has been created. */
-  tempFiles: string[];
+  /**
+   * The load's private spill folder, if anything was written to disk: remove it once the session
+   * has been created (the ONNX path may point into it).
+   */
+  tempDir: string | undefined;
 }
 
 /** What fetching needs; the S3 client is injected (one per process, configured by the caller). */
@@ -34,34 +48,64 @@ export interface FetchOptions {
   s3?: S3Client;
   preferQuantized: boolean;
   read: S3ReadOptions;
+  /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
+  openFile?: ReadDependencies['openFile'];
+  /** Called once the model file's (or bundle's) GETs are in flight; see ReadDependencies.onRequested. */
+  onModelRequested?: () => void;
 }
 
-/** Reads a model's files from any supported source. */
+/**
+ * Reads a model's files from any supported source. Bodies that go to disk go to one private
+ * folder per call (under `read.spillDir`), removed here on any failure; on success the caller
+ * removes `tempDir`. Folders left by a killed process are removed first.
+ */
 export async function fetchModelFiles(source: ModelSource, options: FetchOptions): Promise<ModelFiles> {
   const started = performance.now();
-  let files: Omit<ModelFiles, 'downloadMs'>;
-  switch (source.kind) {
-    case 's3-folder':
-      files = await fetchS3Folder(source, requireClient(options, source.uri), options);
-      break;
-    case 's3-archive': {
-      const client = requireClient(options, source.uri);
-      const obj = await openS3Object(client, source.bucket, source.key, options.read);
-      const bundle = await unpackModelBundle(obj.chunks, source.uri, unpackOptions(options));
-      files = fromBundle(source.uri, bundle, obj.contentLength, obj.etag);
-      break;
+  await removeStaleFolders(options.read.spillDir, SPILL_FOLDER_BASE);
+  const spill = new SpillFolder(options.read.spillDir);
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  try {
+    let files: Omit<ModelFiles, 'downloadMs' | 'tempDir'>;
+    switch (source.kind) {
+      case 's3-folder':
+        files = await fetchS3Folder(source, requireClient(options, source.uri), options, spill, stop, controller.signal);
+        break;
+      case 's3-archive': {
+        const client = requireClient(options, source.uri);
+        const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key), undefined, {
+          signal: controller.signal,
+          openFile: options.openFile,
+          onRequested: options.onModelRequested,
+        });
+        const chunks = typeof read.data === 'string' ? createReadStream(read.data, { highWaterMark: 1 << 20 }) : slices(read.data);
+        const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
+        // The archive itself is no longer needed: free /tmp before the session is created.
+        if (typeof read.data === 'string') await rm(read.data, { force: true });
+        files = fromBundle(source.uri, bundle, read.bytes, read.etag);
+        break;
+      }
+      case 'local-archive': {
+        const size = (await statOrMissing(source.path)).size;
+        const bundle = await unpackModelBundle(createReadStream(source.path), source.uri, await unpackOptions(options, spill, source.uri));
+        files = fromBundle(source.uri, bundle, size, null);
+        break;
+      }
+      case 'local-folder':
+        files = await fetchLocalFolder(source.path, options.preferQuantized);
+        break;
     }
-    case 'local-archive': {
-      const size = (await statOrMissing(source.path)).size;
-      const bundle = await unpackModelBundle(createReadStream(source.path), source.uri, unpackOptions(options));
-      files = fromBundle(source.uri, bundle, size, null);
-      break;
-    }
-    case 'local-folder':
-      files = await fetchLocalFolder(source.path, options.preferQuantized);
-      break;
+    return { ...files, downloadMs: performance.now() - started, tempDir: await spill.path() };
+  } catch (err) {
+    stop();
+    await spill.remove();
+    throw err;
   }
-  return { ...files, downloadMs: performance.now() - started };
+}
+
+/** A buffer as 1 MiB chunks, for the tar parser. */
+async function* slices(buffer: Buffer): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buffer.length; i += 1 << 20) yield buffer.subarray(i, i + (1 << 20));
 }
 
 function requireClient(options: FetchOptions, uri: string): S3Client {
@@ -69,12 +113,15 @@ function requireClient(options: FetchOptions, uri: string): S3Client {
   return options.s3;
 }
 
-function unpackOptions(options: FetchOptions) {
-  return {
-    preferQuantized: options.preferQuantized,
-    maxInMemoryBytes: options.read.maxInMemoryBytes,
-    spillDir: options.read.spillDir,
-  };
+/** The bundle's large entries go to this load's spill folder (created now: the tar parser cannot wait). */
+async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: string) {
+  let spillDir: string;
+  try {
+    spillDir = await spill.ensure();
+  } catch (err) {
+    throw new ModelLocalStorageError(object, options.read.spillDir, err);
+  }
+  return { preferQuantized: options.preferQuantized, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
 }
 
 function parseJson(text: string, object: string): Record<string, unknown> {
@@ -91,74 +138,153 @@ async function fetchS3Folder(
   source: Extract<ModelSource, { kind: 's3-folder' }>,
   client: S3Client,
   options: FetchOptions,
-): Promise<Omit<ModelFiles, 'downloadMs'>> {
+  spill: SpillFolder,
+  stop: () => void,
+  signal: AbortSignal,
+): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
   const { bucket, prefix } = source;
-  const opened: OpenedObject[] = [];
-  const open = async (key: string): Promise<OpenedObject> => {
-    const obj = await openS3Object(client, bucket, prefix + key, options.read);
-    opened.push(obj);
-    return obj;
+  const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
+  let manifest: ModelManifest | undefined;
+  try {
+    const read = await readS3Object(client, bucket, prefix + MODEL_MANIFEST, options.read, { kind: 'buffer' }, undefined, { signal });
+    manifest = parseManifest((read.data as Buffer).toString('utf8'), manifestObject);
+  } catch (err) {
+    // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
+    // s3:ListBucket S3 answers a missing key with 403, not 404: that folder layout never needed
+    // the permission, so a 403 here falls back too (a real denial then shows on its files).
+    if (!(err instanceof ModelObjectNotFoundError) && !(err instanceof ModelAccessDeniedError)) throw err;
+  }
+  return manifest
+    ? fetchManifestFolder(source, client, options, spill, stop, signal, manifest, manifestObject)
+    : fetchHubLayoutFolder(source, client, options, spill, stop, signal);
+}
+
+/** Where a body goes: memory, or the load's spill folder when larger than maxInMemoryBytes. */
+function targetFor(options: FetchOptions, spill: SpillFolder, name: string): TargetChoice {
+  return async (bytes) => (bytes > options.read.maxInMemoryBytes ? { kind: 'file', path: await spill.file(name) } : { kind: 'buffer' });
+}
+
+/** Exactly the files the manifest lists for its version, each checked against its size and SHA-256. */
+async function fetchManifestFolder(
+  source: Extract<ModelSource, { kind: 's3-folder' }>,
+  client: S3Client,
+  options: FetchOptions,
+  spill: SpillFolder,
+  stop: () => void,
+  signal: AbortSignal,
+  manifest: ModelManifest,
+  manifestObject: string,
+): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
+  const { bucket } = source;
+  const root = source.prefix + manifest.folder;
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  const tokenizerObject = s3Uri(bucket, root + TOKENIZER_FILE);
+  const tokenizerFile = listed.get(TOKENIZER_FILE);
+  if (!tokenizerFile) {
+    throw new MissingModelFileError(tokenizerObject, `${manifestObject} (version ${manifest.version}) lists no ${TOKENIZER_FILE}`);
+  }
+  const onnxName = onnxCandidates(options.preferQuantized).find((c) => listed.has(c));
+  if (!onnxName) {
+    throw new MissingModelFileError(
+      s3Uri(bucket, root + onnxCandidates(options.preferQuantized)[0]!),
+      `${manifestObject} (version ${manifest.version}) lists no ONNX model; files: ${[...listed.keys()].join(', ')}`,
+    );
+  }
+  const onnxFile = listed.get(onnxName)!;
+  const configFile = listed.get(CONFIG_FILE);
+  const read = (file: ManifestFile, target: TargetChoice, onRequested?: () => void) =>
+    readS3Object(client, bucket, root + file.path, options.read, target, { bytes: file.bytes, sha256: file.sha256 }, { signal, openFile: options.openFile, onRequested });
+  const [tok, cfg, onnx] = await settleAll(stop, [
+    read(tokenizerFile, { kind: 'buffer' }),
+    configFile ? read(configFile, { kind: 'buffer' }) : Promise.resolve(undefined),
+    read(onnxFile, targetFor(options, spill, onnxName), options.onModelRequested),
+  ] as const);
+  return {
+    source: source.uri,
+    modelObject: onnx.uri,
+    tokenizerObject,
+    model: onnx.data,
+    tokenizerJson: (tok.data as Buffer).toString('utf8'),
+    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
+    quantized: isQuantizedName(onnxName),
+    bytes: onnx.bytes + tok.bytes + (cfg?.bytes ?? 0),
+    etag: onnx.etag,
+    version: manifest.version,
   };
+}
+
+/**
+ * Waits for all reads. The first failure stops the others at once (`stop` aborts the signal they
+ * share: finishing them would be for nothing) and is the answer, given once they have all settled,
+ * so that no read is still writing into the spill folder when it is removed.
+ */
+async function settleAll<T extends readonly unknown[]>(stop: () => void, reads: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  // The first failure in time, not in array order: the others may only say they were stopped.
+  let first: { reason: unknown } | undefined;
+  for (const r of reads as readonly Promise<unknown>[]) {
+    r.catch((reason: unknown) => {
+      first ??= { reason };
+      stop();
+    });
+  }
+  const results = await Promise.allSettled(reads as readonly Promise<unknown>[]);
+  if (first) throw first.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** A Hugging Face layout without manifest: names tried in order with GetObject (no ListBucket needed). */
+async function fetchHubLayoutFolder(
+  source: Extract<ModelSource, { kind: 's3-folder' }>,
+  client: S3Client,
+  options: FetchOptions,
+  spill: SpillFolder,
+  stop: () => void,
+  signal: AbortSignal,
+): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
+  const { bucket, prefix } = source;
+  const read = (key: string, target: TargetChoice, onRequested?: () => void) =>
+    readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal, openFile: options.openFile, onRequested });
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
-  const tokenizer = open(TOKENIZER_FILE)
-    .then(collectToBuffer)
-    .catch((err: unknown) => {
-      throw err instanceof ModelObjectNotFoundError
-        ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
-        : err;
-    });
+  const tokenizer = read(TOKENIZER_FILE, { kind: 'buffer' }).catch((err: unknown) => {
+    throw err instanceof ModelObjectNotFoundError
+      ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
+      : err;
+  });
   // config.json is optional: absent means defaults (512 positions, not a demo).
-  const config = open(CONFIG_FILE)
-    .then(collectToBuffer)
-    .catch((err: unknown) => {
-      if (err instanceof ModelObjectNotFoundError) return undefined;
-      throw err;
-    });
+  const config = read(CONFIG_FILE, { kind: 'buffer' }).catch((err: unknown) => {
+    if (err instanceof ModelObjectNotFoundError) return undefined;
+    throw err;
+  });
   const model = (async () => {
     const tried: string[] = [];
     for (const candidate of onnxCandidates(options.preferQuantized)) {
-      let obj: OpenedObject;
       try {
-        obj = await open(candidate);
+        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate), options.onModelRequested) };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
-        if (err instanceof ModelObjectNotFoundError) {
-          tried.push(candidate);
-          continue;
-        }
-        throw err;
+        if (!(err instanceof ModelObjectNotFoundError)) throw err;
+        tried.push(candidate);
       }
-      const data =
-        obj.contentLength > options.read.maxInMemoryBytes
-          ? await collectToFile(obj, options.read.spillDir, candidate)
-          : await collectToBuffer(obj);
-      return { name: candidate, obj, data };
     }
-    throw new MissingModelFileError(s3Uri(bucket, prefix + onnxCandidates(options.preferQuantized)[0]!), `no ONNX model under ${source.uri}; tried ${tried.join(', ')}`);
+    throw new MissingModelFileError(
+      s3Uri(bucket, prefix + onnxCandidates(options.preferQuantized)[0]!),
+      `no ONNX model under ${source.uri}; tried ${tried.join(', ')}`,
+    );
   })();
-
-  try {
-    const [tok, cfg, onnx] = await Promise.all([tokenizer, config, model]);
-    const modelObject = s3Uri(bucket, prefix + onnx.name);
-    return {
-      source: source.uri,
-      modelObject,
-      tokenizerObject,
-      model: onnx.data,
-      tokenizerJson: tok.toString('utf8'),
-      config: cfg ? parseJson(cfg.toString('utf8'), s3Uri(bucket, prefix + CONFIG_FILE)) : undefined,
-      quantized: isQuantizedName(onnx.name),
-      bytes: Math.max(onnx.obj.contentLength, 0) + tok.length + (cfg?.length ?? 0),
-      etag: onnx.obj.etag,
-      tempFiles: typeof onnx.data === 'string' ? [onnx.data] : [],
-    };
-  } catch (err) {
-    // One failure is the answer: stop the other downloads instead of finishing them for nothing.
-    for (const o of opened) o.abort();
-    await Promise.allSettled([tokenizer, config, model]);
-    throw err;
-  }
+  const [tok, cfg, onnx] = await settleAll(stop, [tokenizer, config, model] as const);
+  return {
+    source: source.uri,
+    modelObject: onnx.read.uri,
+    tokenizerObject,
+    model: onnx.read.data,
+    tokenizerJson: (tok.data as Buffer).toString('utf8'),
+    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
+    quantized: isQuantizedName(onnx.name),
+    bytes: onnx.read.bytes + tok.bytes + (cfg?.bytes ?? 0),
+    etag: onnx.read.etag,
+    version: null,
+  };
 }
 
 function fromBundle(
@@ -166,7 +292,7 @@ function fromBundle(
   bundle: UnpackedBundle,
   bytes: number,
   etag: string | null,
-): Omit<ModelFiles, 'downloadMs'> {
+): Omit<ModelFiles, 'downloadMs' | 'tempDir'> {
   const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
   if (!bundle.tokenizer) throw new MissingModelFileError(`${uri}!/${TOKENIZER_FILE}`, listing);
   if (!bundle.onnx || !bundle.onnxName) throw new MissingModelFileError(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
@@ -180,7 +306,7 @@ function fromBundle(
     quantized: isQuantizedName(bundle.onnxName),
     bytes,
     etag,
-    tempFiles: typeof bundle.onnx === 'string' ? [bundle.onnx] : [],
+    version: null,
   };
 }
 
@@ -192,7 +318,7 @@ async function statOrMissing(file: string) {
   }
 }
 
-async function fetchLocalFolder(dir: string, preferQuantized: boolean): Promise<Omit<ModelFiles, 'downloadMs'>> {
+async function fetchLocalFolder(dir: string, preferQuantized: boolean): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
   const dirStat = await statOrMissing(dir);
   if (!dirStat.isDirectory()) throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
   const tokenizerObject = path.join(dir, TOKENIZER_FILE);
@@ -216,7 +342,7 @@ async function fetchLocalFolder(dir: string, preferQuantized: boolean): Promise<
       quantized: isQuantizedName(candidate),
       bytes: s.size + tokenizer.length + (config?.length ?? 0),
       etag: null,
-      tempFiles: [],
+      version: null,
     };
   }
   throw new MissingModelFileError(path.join(dir, onnxCandidates(preferQuantized)[0]!), `no ONNX model in ${dir}`);

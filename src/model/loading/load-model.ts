@@ -5,7 +5,7 @@ import type { QAEngine } from '../engine';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { InvalidModelError, ModelLoadError } from './errors';
-import { fetchModelFiles, type ModelFiles } from './fetch-model-files';
+import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
 import { parseModelUri, type ModelSource } from './source-uri';
 import type { ModelInfo } from './types';
@@ -33,6 +33,10 @@ export interface LoadModelOptions {
   demo?: boolean;
   /** Overrides the name taken from config.json / the URI. */
   name?: string;
+  /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
+  openFile?: FetchOptions['openFile'];
+  /** Called once the model file's GETs are in flight (S3 sources only). */
+  onModelRequested?: () => void;
 }
 
 /** The engine window cap used when config.json does not say; DistilBERT's positions. */
@@ -80,7 +84,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     );
   } finally {
     // onnxruntime has read the spilled file by now (or failed); /tmp is small on Lambda.
-    await Promise.all(files.tempFiles.map((f) => rm(f, { force: true })));
+    if (files.tempDir) await rm(files.tempDir, { recursive: true, force: true });
   }
   const createMs = performance.now() - createStarted;
   const sessionCreateMs = engine.loadTimings?.sessionCreateMs ?? createMs;
@@ -95,6 +99,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     maxSequenceLength: Math.min(DEFAULT_MAX_SEQ, maxPositions),
     bytes: files.bytes,
     etag: files.etag,
+    version: files.version,
     loadedAt: new Date().toISOString(),
     timings: {
       downloadMs: round(files.downloadMs),

@@ -18,6 +18,8 @@ export interface ModelInfo {
   bytes: number;
   /** ETag of the ONNX object when it came from S3. */
   etag: string | null;
+  /** Version id from the S3 folder's model manifest (`model push`); null without a manifest. */
+  version: string | null;
   /** ISO-8601 time the load finished. */
   loadedAt: string;
   timings: {

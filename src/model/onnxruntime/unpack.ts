@@ -11,19 +11,24 @@
  *   binding.js's relative require to that path (the packaged file exists) and returns the cached
  *   module: Node documents adding entries to `require.cache`.
  *
- * Unpacking writes into a fresh `*.partial-*` folder and renames it into place, so a crash midway
- * (or two worker threads unpacking at once) never leaves a half-written library that a later INIT
- * in the same sandbox would trust. The target folder is named after the library's version and
- * hash, so a new deployment never reuses an older library.
+ * Unpacking writes into a fresh private `*.partial-<pid>-<start>-*` folder, checks the library's
+ * size and SHA-256 against the manifest, and renames the folder into place, so a crash midway (or
+ * two worker threads unpacking at once) never leaves a half-written library that a later INIT in
+ * the same sandbox would trust; partial folders of a killed process are removed at the next start.
+ * The target folder is named after the library's version and hash, so a new deployment never
+ * reuses an older library, and a folder found there is loaded only if it is ours, not writable by
+ * others, and its library's SHA-256 matches.
  */
 import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
 import { OnnxRuntimeUnavailableError } from '../loading/errors';
+import { createOwnedTempFolder, removeStaleFolders } from '../loading/tmp-folders';
 import {
   BINDING_FILE,
   COMPRESSED_LIBRARY_FILE,
@@ -77,6 +82,8 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOpti
 
   const tmpDir = options.tmpDir ?? tmpdir();
   const dir = path.join(tmpDir, `onnxruntime-${version}-${process.platform}-${process.arch}-${manifest.sha256.slice(0, 16)}`);
+  // Partial folders of a process killed mid-unpack (only ever ours: the name carries the owner).
+  await removeStaleFolders(tmpDir, partialBase(dir));
   const reused = await isComplete(dir, manifest);
   if (!reused) {
     // A folder that is there but incomplete was damaged after the fact (a /tmp cleaner on a
@@ -136,27 +143,46 @@ function installedVersion(requireHere: NodeJS.Require): string {
   return (requireHere(manifest) as { version: string }).version;
 }
 
-/** True when `dir` holds both files at their expected sizes (it only ever appears complete). */
+/** `<dir>.partial`: the base name of the owned temporary folders unpacking into `dir`. */
+function partialBase(dir: string): string {
+  return `${path.basename(dir)}.partial`;
+}
+
+/**
+ * True when `dir` can be loaded from: ours and not writable by others (its path is predictable,
+ * so someone else could have made it), both files there, and the library's size and SHA-256 those
+ * of the manifest. Hashing 44 MiB costs ~30 ms here, only on a later INIT in the same sandbox.
+ */
 async function isComplete(dir: string, manifest: CompressedLibraryManifest): Promise<boolean> {
   try {
-    const [library] = await Promise.all([stat(path.join(dir, LIBRARY_FILE)), stat(path.join(dir, BINDING_FILE))]);
-    return library.size === manifest.bytes;
+    const [folder, library] = await Promise.all([stat(dir), stat(path.join(dir, LIBRARY_FILE)), stat(path.join(dir, BINDING_FILE))]);
+    if (typeof process.getuid === 'function' && folder.uid !== process.getuid()) return false;
+    if ((folder.mode & 0o022) !== 0) return false;
+    if (library.size !== manifest.bytes) return false;
+    return (await sha256Of(path.join(dir, LIBRARY_FILE))) === manifest.sha256;
   } catch {
     return false;
   }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 async function unpackInto(dir: string, folder: string, manifest: CompressedLibraryManifest, packagedBinding: string): Promise<void> {
   const compressed = path.join(folder, COMPRESSED_LIBRARY_FILE);
   let partial: string;
   try {
-    await mkdir(path.dirname(dir), { recursive: true });
-    partial = await mkdtemp(`${dir}.partial-`);
+    // Fresh, private (0700) and named after this process, so a later start can tell it is stale.
+    partial = await createOwnedTempFolder(path.dirname(dir), partialBase(dir));
   } catch (cause) {
     throw new OnnxRuntimeUnavailableError(dir, `cannot create a folder to unpack into: ${(cause as Error).message}`, { cause });
   }
   try {
     const library = path.join(partial, LIBRARY_FILE);
+    const hash = createHash('sha256');
     try {
       // Streamed, so ~44 MiB never sits in memory, and inflated on libuv's thread pool while the
       // model download proceeds on the main thread. 1 MiB chunks: with the default 16 KiB ones
@@ -164,6 +190,13 @@ async function unpackInto(dir: string, folder: string, manifest: CompressedLibra
       await pipeline(
         createReadStream(compressed, { highWaterMark: CHUNK_BYTES }),
         createBrotliDecompress({ chunkSize: CHUNK_BYTES }),
+        // Hashed on the way to disk: the check costs no second read.
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
         createWriteStream(library, { mode: 0o755, highWaterMark: CHUNK_BYTES }),
       );
     } catch (cause) {
@@ -172,6 +205,10 @@ async function unpackInto(dir: string, folder: string, manifest: CompressedLibra
     const { size } = await stat(library);
     if (size !== manifest.bytes) {
       throw new OnnxRuntimeUnavailableError(compressed, `unpacked ${size} bytes, the manifest says ${manifest.bytes}`);
+    }
+    const sha256 = hash.digest('hex');
+    if (sha256 !== manifest.sha256) {
+      throw new OnnxRuntimeUnavailableError(compressed, `the unpacked library's SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`);
     }
     try {
       await copyFile(packagedBinding, path.join(partial, BINDING_FILE));

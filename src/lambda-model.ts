@@ -1,0 +1,26 @@
+/**
+ * The container's model provider, created and started as early as the Lambda entry can: its
+ * second import (src/lambda.mts), after the onnxruntime unpacking and before Apollo, graphql and
+ * the API's modules are evaluated. Importing this module evaluates only the loader and the S3
+ * client it needs.
+ *
+ * Why: a cold start is Node's start, the bundle's evaluation, the model download, the session and
+ * the first answer. The download is mostly waiting on the network, the evaluation is CPU: started
+ * first, the download's time to first byte and the bytes the kernel buffers overlap the rest.
+ * `modelRequested` says when the model's GETs are in flight, so the entry evaluates the API then.
+ *
+ * src/handler.ts uses this provider, so there is one per container whichever entry imports it.
+ */
+import { createModelProvider } from './model/loading/create-provider';
+
+let markRequested: () => void = () => undefined;
+
+/** Resolves once the model file's GETs are in flight, or the load has ended (whichever first). */
+export const modelRequested = new Promise<void>((resolve) => (markRequested = resolve));
+
+/** The model singleton (MODEL_URI; a missing one is reported as MODEL_UNAVAILABLE, as on Lambda it is a deployment error). */
+export const provider = createModelProvider({ env: process.env, logger: console, onModelRequested: () => markRequested() });
+
+/** The first load, started now; true when the model is ready, false when it failed (never rejects). */
+export const ready: Promise<boolean> = provider.warmUp();
+void ready.then(() => markRequested());
