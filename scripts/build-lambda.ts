@@ -18,7 +18,7 @@
  * two builds running at once (two jest workers) never expose a half-written bundle.
  */
 import { build, type Metafile } from 'esbuild';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LIBRARY_FILE } from '../src/model/onnxruntime/compressed-library';
@@ -186,16 +186,57 @@ export function packageArch(arch: Architecture, options: PackageOptions = {}): {
   const params = { arch, ...options.params };
   const args = [oslsBin(), 'package', '--stage', stage, '--package', dir, ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`)];
   const started = Date.now();
-  const run = spawnSync(process.execPath, args, {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: packagingEnv(options.env),
-    timeout: 180_000,
-  });
+  const run = runOslsPackage(args, packagingEnv(options.env));
   if (run.status !== 0) {
     throw new Error(`osls package (${stage}, ${arch}) failed with ${run.status ?? run.signal}:\n${run.stdout}\n${run.stderr}`);
   }
   return { dir, ms: Date.now() - started, output: `${run.stdout}${run.stderr}` };
+}
+
+/**
+ * Runs `osls` (`args` start with oslsBin()) in the repository, one at a time across processes.
+ * `osls package` zips into `<repo>/.serverless/` before moving the zip to `--package`, so two
+ * packagings at once (parallel test workers) delete each other's zip ("Could not calculate hash
+ * for …/.serverless/serverless-qa-graphql.zip"). A lock folder serializes them; a lock whose owner
+ * process is gone is taken over.
+ */
+export function runOslsPackage(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000): SpawnSyncReturns<string> {
+  const lock = path.join(ROOT, '.cache', 'osls-package.lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!lockOwnerAlive(lock) || Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    return spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env, timeout: timeoutMs });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function lockOwnerAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    // Just created, its pid not written yet: treat as alive.
+    return true;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The environment for `osls package`: no AWS credentials of any kind, no telemetry. */

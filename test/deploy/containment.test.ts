@@ -10,9 +10,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DEFAULT_STAGE, oslsBin, packagingEnv } from '../../scripts/build-lambda';
+import { DEFAULT_STAGE, oslsBin, packagingEnv, runOslsPackage } from '../../scripts/build-lambda';
 import { MODEL_PARAMS, ROOT } from './helpers';
 import { DEFAULT_LIMITS, loadApiConfig } from '../../src/server/config';
 
@@ -40,12 +39,7 @@ const env = { ...packagingEnv(), HOME: mkdtempSync(path.join(scratch, 'home-')) 
 function osls(args: string[], params: Record<string, string> = {}): { template?: CfnTemplate; output: string } {
   const dir = mkdtempSync(path.join(scratch, 'pkg-'));
   const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params }).map(([k, v]) => `--param=${k}=${v}`);
-  const run = spawnSync(process.execPath, [oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], {
-    cwd: ROOT,
-    env,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const run = runOslsPackage([oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], env, 120_000);
   const output = `${run.stdout}${run.stderr}`;
   if (run.status !== 0) return { output };
   return { template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate, output };
