@@ -26,7 +26,7 @@ export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 /**
  * qemu's `-cpu` models used here, with what a real Linux prints for them. `neoverse-n1` is the core of
  * Graviton2, the default for the tests; `cortex-a72` (Graviton1's core) has no dot-product (SDOT/UDOT)
- * instructions; `max` is everything qemu implements (dot product, i8mm, SVE...), MIDR 0x000f0510.
+ * instructions; `max` is everything qemu 7.2 implements (dot product, i8mm, SVE2, SME), MIDR 0x000f0510.
  */
 export const QEMU_CPUS = {
   'cortex-a72': { implementer: 0x41, variant: 0x0, part: 0xd08, revision: 3, features: 'fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid' },
@@ -76,7 +76,7 @@ export function arm64Unavailable(): string | null {
  * a private mount namespace (as root; otherwise a user namespace) with the fake /proc/cpuinfo
  * bind-mounted, then qemu with the given `-cpu` model and the arm64 sysroot.
  */
-export function arm64Launcher(cpu: QemuCpu = 'neoverse-n1'): string[] {
+export function arm64Launcher(cpu: QemuCpu = 'neoverse-n1', properties = ''): string[] {
   if (process.arch === 'arm64') return [];
   const dir = path.join(os.tmpdir(), 'qa-arm64-cpuinfo');
   mkdirSync(dir, { recursive: true });
@@ -84,5 +84,6 @@ export function arm64Launcher(cpu: QemuCpu = 'neoverse-n1'): string[] {
   writeFileSync(file, armCpuinfo(cpu));
   const namespace = process.getuid?.() === 0 ? ['unshare', '--mount', '--propagation', 'private'] : ['unshare', '--user', '--map-root-user', '--mount'];
   // sh's "$0" is the file to mount; "$@" the command, so no argument is ever parsed by the shell.
-  return [...namespace, 'sh', '-c', 'mount --bind "$0" /proc/cpuinfo && exec "$@"', file, QEMU, '-cpu', cpu, '-L', ARM64_SYSROOT];
+  // `properties` switch single features of the model off, e.g. ',sme=off'.
+  return [...namespace, 'sh', '-c', 'mount --bind "$0" /proc/cpuinfo && exec "$@"', file, QEMU, '-cpu', `${cpu}${properties}`, '-L', ARM64_SYSROOT];
 }
