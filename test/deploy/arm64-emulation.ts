@@ -3,19 +3,20 @@
  * machine, with Debian's user-mode emulator `qemu-aarch64-static` (scripts/ensure-qemu-arm64.sh
  * installs it and the arm64 C/C++ runtimes under /usr/aarch64-linux-gnu).
  *
- * Why the fake /proc/cpuinfo: qemu-user 7.2 (Debian 12) passes the host's /proc/cpuinfo through
- * unchanged to an aarch64 guest (it emulates that file only for a few other targets). ONNX
- * Runtime's CPU detection (the pytorch `cpuinfo` library, run when libonnxruntime is loaded) parses
- * it as an ARM one, finds none of the ARM fields in an x86 listing, and dereferences NULL while
- * reading the cache topology: `require('onnxruntime-node')` dies with SIGSEGV under every `-cpu`
- * model (measured; docs/deploy.md has the commands). So each run gets its own mount namespace in
- * which an ARM-format /proc/cpuinfo for the emulated model is bind-mounted over the host's. The
- * instruction-set features ONNX Runtime uses come from the auxiliary vector (AT_HWCAP), which qemu
- * sets from `-cpu`; the file supplies the core's identity (MIDR), which MLAS uses to pick kernel
- * variants, so it is kept consistent with the model.
+ * Why not simply `qemu-aarch64-static -L /usr/aarch64-linux-gnu`: qemu-user 7.2 (Debian 12) passes
+ * the host's /proc/cpuinfo through unchanged to an aarch64 guest (it emulates that file only for a
+ * few other targets). ONNX Runtime's CPU detection (the pytorch `cpuinfo` library, run when
+ * libonnxruntime loads) parses it as an ARM one, finds none of the ARM fields in an x86 listing, and
+ * dereferences NULL while reading the cache topology: `require('onnxruntime-node')` dies with
+ * SIGSEGV under every `-cpu` model (measured; docs/deploy.md has the commands). qemu's `-L` prefix
+ * is tried first for every absolute path the guest opens, so the prefix used here is a small folder
+ * holding `lib` (a link to the arm64 runtimes) and an ARM-format `proc/cpuinfo` for the emulated
+ * model: no privileges, no mount namespace. The instruction-set features ONNX Runtime picks kernels
+ * by come from the auxiliary vector (AT_HWCAP), which qemu sets from `-cpu`; the file supplies the
+ * core's identity (MIDR), which MLAS uses for some kernel variants, so it matches the model.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -65,25 +66,45 @@ export function arm64Unavailable(): string | null {
   if (process.platform !== 'linux') return `linux only (this is ${process.platform})`;
   if (process.arch === 'arm64') return null;
   if (process.arch !== 'x64') return `needs an x64 or arm64 machine (this is ${process.arch})`;
-  const missing = [QEMU, 'unshare'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
-  if (!existsSync(path.join(ARM64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) missing.push(`${ARM64_SYSROOT} (libc6-arm64-cross)`);
+  const missing: string[] = [];
+  if (spawnSync('sh', ['-c', `command -v ${QEMU}`]).status !== 0) missing.push(`${QEMU} (qemu-user-static)`);
+  if (!existsSync(path.join(ARM64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) missing.push(`${ARM64_SYSROOT}/lib (libc6-arm64-cross)`);
+  if (!existsSync(path.join(ARM64_SYSROOT, 'lib', 'libstdc++.so.6'))) missing.push('libstdc++6-arm64-cross');
   if (missing.length > 0) return `missing ${missing.join(', ')}: run scripts/ensure-qemu-arm64.sh as root (npm test's pretest does)`;
   return null;
 }
 
 /**
+ * The `-L` prefix for a CPU model: `lib` → the arm64 runtimes, `proc/cpuinfo` for that model.
+ * Built once per model and core count, by rename, so parallel Jest workers never see half of one.
+ */
+function sysroot(cpu: QemuCpu): string {
+  const cpuinfo = armCpuinfo(cpu);
+  const dir = path.join(os.tmpdir(), 'qa-arm64-sysroot', `${cpu}-${os.cpus().length}`);
+  const file = path.join(dir, 'proc', 'cpuinfo');
+  if (existsSync(file) && readFileSync(file, 'utf8') === cpuinfo && existsSync(path.join(dir, 'lib', 'ld-linux-aarch64.so.1'))) return dir;
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const scratch = mkdtempSync(`${dir}.tmp-`);
+  mkdirSync(path.join(scratch, 'proc'));
+  writeFileSync(path.join(scratch, 'proc', 'cpuinfo'), cpuinfo);
+  symlinkSync(path.join(ARM64_SYSROOT, 'lib'), path.join(scratch, 'lib'));
+  // Only a folder of an older version of this file is replaced; a missing one is simply created.
+  if (existsSync(file)) rmSync(dir, { recursive: true, force: true });
+  try {
+    renameSync(scratch, dir);
+  } catch (error) {
+    // Another worker won the race: its folder is identical.
+    rmSync(scratch, { recursive: true, force: true });
+    if (!existsSync(file)) throw error;
+  }
+  return dir;
+}
+
+/**
  * The command prefix that runs an arm64 executable here: nothing on an arm64 machine; on x86_64,
- * a private mount namespace (as root; otherwise a user namespace) with the fake /proc/cpuinfo
- * bind-mounted, then qemu with the given `-cpu` model and the arm64 sysroot.
+ * qemu with the given `-cpu` model (plus `properties`, e.g. ',sme=off') and the prefix above.
  */
 export function arm64Launcher(cpu: QemuCpu = 'neoverse-n1', properties = ''): string[] {
   if (process.arch === 'arm64') return [];
-  const dir = path.join(os.tmpdir(), 'qa-arm64-cpuinfo');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${cpu}-${process.pid}`);
-  writeFileSync(file, armCpuinfo(cpu));
-  const namespace = process.getuid?.() === 0 ? ['unshare', '--mount', '--propagation', 'private'] : ['unshare', '--user', '--map-root-user', '--mount'];
-  // sh's "$0" is the file to mount; "$@" the command, so no argument is ever parsed by the shell.
-  // `properties` switch single features of the model off, e.g. ',sme=off'.
-  return [...namespace, 'sh', '-c', 'mount --bind "$0" /proc/cpuinfo && exec "$@"', file, QEMU, '-cpu', `${cpu}${properties}`, '-L', ARM64_SYSROOT];
+  return [QEMU, '-cpu', `${cpu}${properties}`, '-L', sysroot(cpu)];
 }
