@@ -16,7 +16,7 @@
  * core's identity (MIDR), which MLAS uses for some kernel variants, so it matches the model.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -85,6 +85,8 @@ function sysroot(cpu: QemuCpu): string {
   if (existsSync(file) && readFileSync(file, 'utf8') === cpuinfo && existsSync(path.join(dir, 'lib', 'ld-linux-aarch64.so.1'))) return dir;
   mkdirSync(path.dirname(dir), { recursive: true });
   const scratch = mkdtempSync(`${dir}.tmp-`);
+  // mkdtemp makes it private; other users of this machine may run the tests too.
+  chmodSync(scratch, 0o755);
   mkdirSync(path.join(scratch, 'proc'));
   writeFileSync(path.join(scratch, 'proc', 'cpuinfo'), cpuinfo);
   symlinkSync(path.join(ARM64_SYSROOT, 'lib'), path.join(scratch, 'lib'));
