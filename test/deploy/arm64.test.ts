@@ -81,7 +81,7 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
   });
 
   function invoke(events: APIGatewayProxyEventV2[], env: Record<string, string> = {}): Promise<ArtifactRun> {
-    return invokeArtifact({ node: node.path, launcher, taskRoot, fn, env: { ...s3.env, ...env }, tmpDir: sandboxTmp, events, timeoutMs: 150_000 });
+    return invokeArtifact({ node: node.path, launcher, taskRoot, fn, env: { ...s3.env, ...env }, tmpDir: sandboxTmp, events, timeoutMs: 210_000 });
   }
 
   test('INIT loads the fp32 model; an answer, an HTTP batch, a bad input and the reference cases as transformers answers them', async () => {
@@ -142,7 +142,7 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
       .map((c, i) => [c.id, got[i]!.error ? `error ${JSON.stringify(got[i]!.error)}` : compareAnswers(expected.get(c.id)!.answers, got[i]!.answers!)] as const)
       .filter(([, d]) => d !== null);
     expect(differences).toEqual([]);
-  }, 200_000);
+  }, 240_000);
 
   test('int8 (the default model file): the reference int8 answers on a CPU without SME, as on x86_64', async () => {
     // neoverse-n1 (Graviton2) takes onnxruntime's standard int8 kernels, which agree with x86_64's to
@@ -162,5 +162,5 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
       .map((c, i) => [c.id, got[i]!.error ? `error ${JSON.stringify(got[i]!.error)}` : compareAnswers(expected.get(c.id)!.answers, got[i]!.answers!)] as const)
       .filter(([, d]) => d !== null);
     expect(differences).toEqual([]);
-  }, 200_000);
+  }, 240_000);
 });
