@@ -1,19 +1,21 @@
 /**
  * `npx tsx scripts/arm64-parity.ts [answers] [nodes] [kernels] [full] [--windows N] [--full-windows N]`
  *
- * Why the arm64 package's int8 answers differ from x86_64's, measured once (docs/deploy.md quotes
- * the output; too slow for `npm test`). On an x86_64 machine the arm64 side runs under qemu-user
- * with an ARM /proc/cpuinfo (test/deploy/arm64-emulation.ts), for three `-cpu` models that make
- * onnxruntime pick different kernels: cortex-a72 (no dot product), neoverse-n1 (Graviton2's core,
- * dot product), max (also i8mm and SVE).
+ * Why the arm64 package's int8 answers differed from x86_64's, measured once (~15 minutes here;
+ * docs/deploy.md quotes the output; too slow for `npm test`). On an x86_64 machine the arm64 side
+ * runs under qemu-user with an ARM /proc/cpuinfo (test/deploy/arm64-emulation.ts), for `-cpu`
+ * models that make onnxruntime pick different kernels: cortex-a72 (no dot product), neoverse-n1
+ * (Graviton2's core, dot product), max (qemu's default: also i8mm, SVE2 and SME), and `max` without
+ * SME or with onnxruntime's KleidiAI kernels switched off (the session option
+ * `mlas.disable_kleidiai`; graph runs only, the packaged engine does not pass it).
  *
  * - answers: the packaged handlers (x86_64 on Node 22 x64; arm64 on Node 22 arm64 per -cpu) answer
  *   the 120 reference cases in fp32 and int8; matches against transformers v4.53's answers
  *   (test/fixtures/reference-qa), compared as its README says.
- * - nodes: the reference int8 graph with every node output made a graph output, optimizations off
- *   (each ONNX node is its own kernel), on the first window of some cases: the first node, in graph
- *   order, whose outputs differ between x86_64 and arm64, and by how much; then the final logits
- *   with optimizations on (what the engine runs).
+ * - nodes: the reference int8 graph, as exported and as onnxruntime optimizes it, with every node
+ *   output made a graph output, optimizations off (each node its own kernel), on the first window
+ *   of some cases: the first node, in graph order, whose outputs differ between x86_64 and arm64
+ *   at all and by more than 1% of its range, and the logits.
  * - kernels: each computing node of the optimized graph cut out alone and fed x86_64's values of
  *   its inputs, so that a difference is that kernel's own, not one carried from earlier nodes.
  * - full: the project's full-size random-weight DistilBERT (generated, same graph pattern as a

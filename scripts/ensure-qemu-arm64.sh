@@ -6,7 +6,7 @@
 # happens when everything is present; `apt-get update` runs once, only when something is missing.
 set -euo pipefail
 PACKAGES=(qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
-# Not `uname -m` = aarch64 only: on an arm64 machine the test runs the artifact natively instead.
+# Only x86_64 machines need the emulator: on arm64 the test runs the artifact natively.
 if [ "$(uname -m)" != "x86_64" ]; then exit 0; fi
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,7 +4,7 @@
  * s3rver. INIT, a GraphQL answer, an HTTP batch, a bad input, and reference cases in fp32 whose
  * expected answers come from transformers v4.53's pipeline (test/fixtures/reference-qa), not from
  * this project: all 120 in fp32 (the tiny model makes that cheap even emulated), and the 100 short
- * ones in int8; the whole file takes about a minute here. scripts/arm64-parity.ts compares int8
+ * ones in int8; the whole file takes one to two minutes here. scripts/arm64-parity.ts compares int8
  * node by node and across qemu's CPU models; docs/deploy.md has its results.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { Zip } from './zip';
 /** The files the loader reads, pushed under the function's MODEL_URI. */
 const MODEL_FILES = ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx'];
 
+/** Above the longest reference context (25,268 characters); the API's default limit is 20,000. */
 const LONGEST_CONTEXT = 30_000;
 
 /** Cases per request within the API's limits: answerMany inputs, and context characters per request. */
