@@ -41,7 +41,7 @@ import { cutWindows } from '../src/model/windows';
 import { DEFAULT_LIMITS, LIMIT_VARIABLES } from '../src/server/config';
 import { arm64Launcher, type QemuCpu } from '../test/deploy/arm64-emulation';
 import { MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, httpApiEvent, invokeArtifact, lambdaNode } from '../test/deploy/helpers';
-import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, type Precision, type ReferenceAnswer, type ReferenceCase } from '../test/deploy/reference-qa';
+import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, requestsWithinLimits, type Precision, type ReferenceAnswer, type ReferenceCase } from '../test/helpers/reference-qa';
 import { startS3 } from '../test/helpers/s3rver';
 import { Zip } from '../test/deploy/zip';
 
@@ -198,18 +198,7 @@ async function answers(): Promise<void> {
   log('answers: packaging both architectures');
   await buildBundle({ quiet: true });
   const cases = referenceCases();
-  const chunks: ReferenceCase[][] = [];
-  let chars = Infinity;
-  for (const c of cases) {
-    const last = chunks[chunks.length - 1];
-    if (!last || last.length === DEFAULT_LIMITS.maxInputs || chars + c.context.length > DEFAULT_LIMITS.maxRequestContextLength) {
-      chunks.push([c]);
-      chars = c.context.length;
-    } else {
-      last.push(c);
-      chars += c.context.length;
-    }
-  }
+  const chunks = await requestsWithinLimits(cases, DEFAULT_LIMITS);
   const events = chunks.map((chunk) =>
     httpApiEvent({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ANSWER_MANY_QUERY, variables: { inputs: chunk.map(answerInput) } }) }),
   );

@@ -18,7 +18,7 @@ import { DEFAULT_LIMITS, LIMIT_VARIABLES } from '../../src/server/config';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { arm64Launcher, arm64Unavailable } from './arm64-emulation';
 import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, httpApiEvent, invokeArtifact, lambdaNode, type ArtifactRun } from './helpers';
-import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, type ReferenceAnswer } from './reference-qa';
+import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, requestsWithinLimits, type ReferenceAnswer } from '../helpers/reference-qa';
 import { Zip } from './zip';
 
 /** The files the loader reads, pushed under the function's MODEL_URI. */
@@ -26,23 +26,6 @@ const MODEL_FILES = ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/m
 
 /** Above the longest reference context (25,268 characters); the API's default limit is 20,000. */
 const LONGEST_CONTEXT = 30_000;
-
-/** Cases per request within the API's limits: answerMany inputs, and context characters per request. */
-function requestsOf<T extends { context: string }>(cases: T[]): T[][] {
-  const chunks: T[][] = [];
-  let chars = Infinity;
-  for (const c of cases) {
-    const last = chunks[chunks.length - 1];
-    if (!last || last.length === DEFAULT_LIMITS.maxInputs || chars + c.context.length > DEFAULT_LIMITS.maxRequestContextLength) {
-      chunks.push([c]);
-      chars = c.context.length;
-    } else {
-      last.push(c);
-      chars += c.context.length;
-    }
-  }
-  return chunks;
-}
 
 const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
 const post = (body: unknown): APIGatewayProxyEventV2 => httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify(body) });
@@ -88,7 +71,7 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
   test('INIT loads the fp32 model; an answer, an HTTP batch, a bad input and the reference cases as transformers answers them', async () => {
     const cases = referenceCases();
     expect(cases).toHaveLength(120);
-    const chunks = requestsOf(cases);
+    const chunks = await requestsWithinLimits(cases, DEFAULT_LIMITS);
     const body = { query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } };
     const { initMs, results, runtime, logs } = await invoke(
       [
@@ -151,7 +134,7 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
     // then matches none of the 120 (docs/deploy.md, "arm64"). The long cases are left out for time:
     // scripts/arm64-parity.ts runs all 120.
     const cases = referenceCases().filter((c) => !c.id.startsWith('pub-long'));
-    const chunks = requestsOf(cases);
+    const chunks = await requestsWithinLimits(cases, DEFAULT_LIMITS);
     const { results, logs } = await invoke([post({ query: '{ model { quantized } }' }), ...chunks.map((chunk) => post({ query: ANSWER_MANY_QUERY, variables: { inputs: chunk.map(answerInput) } }))]);
     const [info, ...many] = results.map((r) => r.result);
     expect(JSON.parse(info!.body!)).toEqual({ data: { model: { quantized: true } } });

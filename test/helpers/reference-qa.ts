@@ -6,6 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { resolveOptions } from '../../src/model/options';
+import { QATokenizer } from '../../src/model/tokenizer';
+import type { QAOptions } from '../../src/model/types';
+import { planWindows } from '../../src/model/windows';
+import type { ApiLimits } from '../../src/server/config';
 
 export const REFERENCE_DIR = path.resolve(__dirname, '..', 'fixtures', 'reference-qa');
 /** The model folder in the Hugging Face layout (tokenizer.json is a link to bert-base-uncased's, the same file). */
@@ -86,4 +91,34 @@ export function compareAnswers(expected: ReferenceAnswer[], actual: ReferenceAns
     used.add(j);
   }
   return null;
+}
+
+/**
+ * The cases grouped into as few `answerMany` requests as the API's limits allow: inputs per
+ * request, characters of questions and contexts per request, and model windows per request (the
+ * work budget; windows counted with the fixture's tokenizer and the engine's own arithmetic, and
+ * the options' defaults as the engine resolves them for a 512-position model).
+ */
+export async function requestsWithinLimits<T extends ReferenceCase>(cases: readonly T[], limits: Pick<ApiLimits, 'maxInputs' | 'maxRequestTextLength' | 'maxRequestWindows'>): Promise<T[][]> {
+  const tokenizer = QATokenizer.fromJson(readFileSync(path.join(REFERENCE_MODEL_DIR, 'tokenizer.json'), 'utf8'));
+  const chunks: T[][] = [];
+  let chars = 0;
+  let windows = 0;
+  for (const c of cases) {
+    const options = resolveOptions(answerInput(c).options as Partial<QAOptions> | undefined, { maxPositions: 512, minSeqLength: tokenizer.layout.addedCount + 2 });
+    const [q, x] = await Promise.all([tokenizer.encode(c.question), tokenizer.encode(c.context)]);
+    const need = planWindows(q.ids.length, x.ids.length, tokenizer.layout, options).count;
+    const size = c.question.length + c.context.length;
+    const last = chunks[chunks.length - 1];
+    if (!last || last.length === limits.maxInputs || chars + size > limits.maxRequestTextLength || windows + need > limits.maxRequestWindows) {
+      chunks.push([c]);
+      chars = size;
+      windows = need;
+    } else {
+      last.push(c);
+      chars += size;
+      windows += need;
+    }
+  }
+  return chunks;
 }
