@@ -164,7 +164,13 @@ async function route<TContext extends BaseContext>(
     void response.body.asyncIterator.return?.();
     throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', 406, ErrorCode.BAD_REQUEST);
   }
-  return { status: response.status ?? 200, headers: Object.fromEntries(response.headers), body: response.body.string };
+  const headers = Object.fromEntries(response.headers);
+  // A revalidation (a CDN's or browser's If-None-Match) of a response whose model version has not
+  // changed: the answers are the same, so send none (src/server/cache/etag-plugin.ts).
+  if ((response.status ?? 200) === 200 && headers.etag && request.headers.get('if-none-match')?.split(/\s*,\s*/).includes(headers.etag)) {
+    return { status: 304, headers, body: '' };
+  }
+  return { status: response.status ?? 200, headers, body: response.body.string };
 }
 
 /** Rejects with the signal's reason `graceMs` after it aborts; never, if cancelled first. */
