@@ -213,7 +213,8 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
     known = new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR);
   }
   trace.codes.push(known.code);
-  return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };
+  // Errors are never cached (a CDN with a default TTL would otherwise keep a 504 for everyone).
+  return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' }, body: errorResponseBody(known) };
 }
 
 /** Adds headers; `vary` values are combined rather than replaced (the IDE's and CORS's). */

@@ -107,6 +107,13 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     }
   });
 
+  test('errors answered by the request core itself are no-store too', async () => {
+    const { send } = await transport(kind);
+    const res = await send({ headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
   test('GET without the CSRF header is refused before any work', async () => {
     const { send } = await transport(kind);
     const [input] = sampleInputs(1);
