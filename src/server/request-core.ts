@@ -106,6 +106,11 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
     }
     const length: Record<string, string> =
       response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
+    // Errors are never cached, whoever answered them (this core, or Apollo before execution, e.g.
+    // its CSRF refusal): a CDN with a default TTL would otherwise keep a 504 for everyone.
+    if (response.status >= 400 && !Object.keys(response.headers).some((h) => h.toLowerCase() === 'cache-control')) {
+      response = { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } };
+    }
     response = {
       ...response,
       headers: withHeaders(response.headers, { ...cors.headers, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
@@ -213,8 +218,7 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
     known = new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR);
   }
   trace.codes.push(known.code);
-  // Errors are never cached (a CDN with a default TTL would otherwise keep a 504 for everyone).
-  return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' }, body: errorResponseBody(known) };
+  return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };
 }
 
 /** Adds headers; `vary` values are combined rather than replaced (the IDE's and CORS's). */

@@ -107,11 +107,14 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     }
   });
 
-  test('errors answered by the request core itself are no-store too', async () => {
+  test('errors answered before execution (by the request core, or Apollo) are no-store too', async () => {
     const { send } = await transport(kind);
-    const res = await send({ headers: { 'content-type': 'application/json' }, body: '{"query": ' });
-    expect(res.status).toBe(400);
-    expect(res.headers['cache-control']).toBe('no-store');
+    const malformed = await send({ headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['cache-control']).toBe('no-store');
+    const csrf = await send(getReq('{ health { ready } }', undefined, {}));
+    expect(csrf.status).toBe(400);
+    expect(csrf.headers['cache-control']).toBe('no-store');
   });
 
   test('GET without the CSRF header is refused before any work', async () => {
