@@ -1,13 +1,14 @@
 /**
- * Bundles the self-hosted GraphiQL IDE (src/ide/app.tsx) with esbuild into dist/ide/, plus the
- * Monaco web workers it needs, each with a precompressed .gz beside it (the API serves them
+ * Bundles the self-hosted GraphiQL IDE (src/ide/app.tsx) and the demo page (src/demo/: demo.html
+ * and demo.js, with the typed client of src/client/) with esbuild into dist/ide/, plus the
+ * Monaco web workers the IDE needs, each with a precompressed .gz beside it (the API serves them
  * gzipped: the Lambda response limit is 6 MB).
  *
  *   npx tsx scripts/build-ide.ts            build
  *   npx tsx scripts/build-ide.ts --if-stale build only when a source is newer than the output
  */
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { IDE_BUILD_DIR } from '../src/ide/assets';
@@ -23,7 +24,9 @@ const workers: Record<string, string> = {
 
 function newestSourceMtime(): number {
   const files = [
-    ...readdirSync(path.join(root, 'src', 'ide')).map((f) => path.join(root, 'src', 'ide', f)),
+    ...['ide', 'demo', 'client', path.join('client', 'generated')].flatMap((dir) =>
+      readdirSync(path.join(root, 'src', dir)).map((f) => path.join(root, 'src', dir, f)),
+    ),
     __filename,
     path.join(root, 'package-lock.json'),
   ];
@@ -52,7 +55,7 @@ export async function buildIde(): Promise<{ outDir: string; files: Array<{ name:
   await Promise.all([
     build({
       ...common,
-      entryPoints: { app: path.join(root, 'src', 'ide', 'app.tsx') },
+      entryPoints: { app: path.join(root, 'src', 'ide', 'app.tsx'), demo: path.join(root, 'src', 'demo', 'demo.ts') },
       outdir: outDir,
       format: 'esm',
       jsx: 'automatic',
@@ -67,6 +70,7 @@ export async function buildIde(): Promise<{ outDir: string; files: Array<{ name:
       platform: 'browser',
     }),
   ]);
+  copyFileSync(path.join(root, 'src', 'demo', 'demo.html'), path.join(outDir, 'demo.html'));
   const files = readdirSync(outDir).map((name) => {
     const data = readFileSync(path.join(outDir, name));
     const gz = gzipSync(data, { level: 9 });

@@ -45,7 +45,7 @@ export type Query = {
    * is not loaded yet; null with a MODEL_UNAVAILABLE error when it cannot be loaded.
    */
   model?: Maybe<ModelInfo>;
-  /** Cheap liveness and readiness information. Never loads the model. */
+  /** Cheap liveness and readiness information. Never loads the model. Never cached. */
   health: Health;
 };
 
@@ -89,6 +89,13 @@ export type QueryAnswersArgs = {
 export type QueryAnswerManyArgs = {
   inputs: Array<AnswerInput>;
 };
+
+/** Who may cache a response: any cache (PUBLIC) or only the user's own client (PRIVATE). */
+export type CacheControlScope =
+  /** Shared caches (a CDN) may keep the response. */
+  | 'PUBLIC'
+  /** Only the client that asked may keep the response. */
+  | 'PRIVATE';
 
 /** One extracted answer. */
 export type Answer = {
@@ -213,6 +220,23 @@ export type Health = {
   modelState: ModelState;
   /** Seconds since this server instance started. */
   uptimeSeconds: Scalars['Float']['output'];
+  /** This instance's response cache (API_RESPONSE_CACHE_BYTES); null when it is off. */
+  responseCache?: Maybe<ResponseCacheStats>;
+};
+
+/**
+ * Counts of the per-instance response cache since this instance started. Only cacheable
+ * operations are counted (queries of `answer`, `answers` or `answerMany` without errors, once the
+ * model is loaded).
+ */
+export type ResponseCacheStats = {
+  __typename?: 'ResponseCacheStats';
+  /** Operations answered from the cache, without the model. */
+  hits: Scalars['Int']['output'];
+  /** Cacheable operations the cache did not have: answered by the model, then stored. */
+  misses: Scalars['Int']['output'];
+  /** The cache's size limit, in bytes. */
+  maxBytes: Scalars['Float']['output'];
 };
 
 /** Where the model load stands in this server instance. */
@@ -302,36 +326,47 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  CacheControlScope: CacheControlScope;
   Answer: ResolverTypeWrapper<EngineAnswer>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   AnswerOptions: AnswerOptions;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AnswerInput: AnswerInput;
   AnswerResult: ResolverTypeWrapper<AnswerResultParent>;
   AnswerError: ResolverTypeWrapper<AnswerErrorParent>;
   ModelInfo: ResolverTypeWrapper<LoadedModelInfo>;
   ModelLoadTimings: ResolverTypeWrapper<ModelLoadTimings>;
   Health: ResolverTypeWrapper<HealthParent>;
+  ResponseCacheStats: ResolverTypeWrapper<ResponseCacheStats>;
   ModelState: ModelState;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
   Answer: EngineAnswer;
   Float: Scalars['Float']['output'];
   AnswerOptions: AnswerOptions;
-  Boolean: Scalars['Boolean']['output'];
   AnswerInput: AnswerInput;
   AnswerResult: AnswerResultParent;
   AnswerError: AnswerErrorParent;
   ModelInfo: LoadedModelInfo;
   ModelLoadTimings: ModelLoadTimings;
   Health: HealthParent;
+  ResponseCacheStats: ResponseCacheStats;
+  Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = ApiContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   answer?: Resolver<Maybe<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryAnswerArgs, 'question' | 'context'>>;
@@ -384,6 +419,13 @@ export type HealthResolvers<ContextType = ApiContext, ParentType extends Resolve
   ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   modelState?: Resolver<ResolversTypes['ModelState'], ParentType, ContextType>;
   uptimeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  responseCache?: Resolver<Maybe<ResolversTypes['ResponseCacheStats']>, ParentType, ContextType>;
+}>;
+
+export type ResponseCacheStatsResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ResponseCacheStats'] = ResolversParentTypes['ResponseCacheStats']> = ResolversObject<{
+  hits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  misses?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = ApiContext> = ResolversObject<{
@@ -394,5 +436,9 @@ export type Resolvers<ContextType = ApiContext> = ResolversObject<{
   ModelInfo?: ModelInfoResolvers<ContextType>;
   ModelLoadTimings?: ModelLoadTimingsResolvers<ContextType>;
   Health?: HealthResolvers<ContextType>;
+  ResponseCacheStats?: ResponseCacheStatsResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = ApiContext> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

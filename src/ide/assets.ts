@@ -19,6 +19,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff': 'font/woff',
   '.woff2': 'font/woff2',
   '.svg': 'image/svg+xml',
+  // The demo page (src/demo/demo.html).
+  '.html': 'text/html; charset=utf-8',
 };
 
 /** The output folder of scripts/build-ide.ts, relative to the repository root. */

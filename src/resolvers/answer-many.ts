@@ -12,6 +12,7 @@ import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from './parents';
 import { chargeText, validateInput } from './validation';
 import { GraphQLError } from 'graphql';
+import { cacheControlFromInfo } from '@apollo/cache-control-types';
 
 /** The `error` of one input, or a rethrow when the error is not about that input. */
 function inputError(error: unknown, prefix: string): AnswerResultParent {
@@ -42,7 +43,7 @@ async function answerOne(input: QAInput, ctx: ApiContext, prefix: string): Promi
 type Checked = { input: QAInput; prefix: string } | { refused: AnswerResultParent };
 
 export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
-  answerMany: async (_parent, { inputs }, ctx) => {
+  answerMany: async (_parent, { inputs }, ctx, info) => {
     if (inputs.length > ctx.limits.maxInputs) {
       throw badUserInput(`inputs has ${inputs.length} items; the limit is ${ctx.limits.maxInputs}.`, 'inputs');
     }
@@ -65,6 +66,9 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
     const settled = await Promise.allSettled(pending);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw toGraphQLError(failed.reason);
-    return settled.map((s) => (s as PromiseFulfilledResult<AnswerResultParent>).value);
+    const results = settled.map((s) => (s as PromiseFulfilledResult<AnswerResultParent>).value);
+    // A per-input error is an error: the response must not be cached (by a CDN or the response cache).
+    if (results.some((r) => r.error)) cacheControlFromInfo(info).setCacheHint({ maxAge: 0 });
+    return results;
   },
 };

@@ -18,6 +18,8 @@ export const modelQueryResolvers: Pick<QueryResolvers, 'model' | 'health'> = {
   health: (_parent, _args, ctx) => ({
     state: ctx.provider.state(),
     uptimeSeconds: (Date.now() - ctx.serverStartedAt) / 1000,
+    // A snapshot: the counters go on changing after this request.
+    responseCache: ctx.responseCache ? { ...ctx.responseCache } : null,
   }),
 };
 
@@ -33,4 +35,5 @@ export const healthResolvers: HealthResolvers = {
   ready: (health) => health.state === 'ready',
   modelState: (health) => health.state.toUpperCase() as 'IDLE' | 'LOADING' | 'READY' | 'FAILED',
   uptimeSeconds: (health) => health.uptimeSeconds,
+  responseCache: (health) => health.responseCache,
 };

@@ -4,6 +4,7 @@
  */
 import type { Answer } from '../model/types';
 import type { EngineState } from '../model/loading/types';
+import type { ResponseCacheStats } from '../server/cache/response-cache';
 
 /** An error about one input of `answerMany`, already safe to show to the client. */
 export interface AnswerErrorParent {
@@ -20,4 +21,5 @@ export type AnswerResultParent =
 export interface HealthParent {
   state: EngineState;
   uptimeSeconds: number;
+  responseCache: ResponseCacheStats | null;
 }

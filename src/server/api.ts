@@ -11,6 +11,7 @@ import type { ApiConfig } from './config';
 import { createContext, type ApiContext } from './context';
 import { consoleSink, type LogSink } from './request-log';
 import type { RequestScope } from './request-scope';
+import type { ResponseCacheStats } from './cache/response-cache';
 
 export interface Api {
   readonly config: ApiConfig;
@@ -47,13 +48,14 @@ export function createApi(options: CreateApiOptions): Api {
     else if (dir === undefined || options.ideAssetsDir === undefined) console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
   }
   const logSink = options.logSink ?? consoleSink;
+  const responseCache: ResponseCacheStats | null = config.responseCacheBytes > 0 ? { maxBytes: config.responseCacheBytes, hits: 0, misses: 0 } : null;
   return {
     config,
     provider,
     ideAssets,
     logSink,
-    server: createApolloServer({ config, plugins: options.plugins, logSink }),
+    server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache }),
     createContext: async (scope) =>
-      createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production }),
+      createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache }),
   };
 }

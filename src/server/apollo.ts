@@ -13,6 +13,8 @@ import { ideLandingPagePlugin } from '../ide/landing-page';
 import { consoleSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
+import { responseCachePlugins, type ResponseCacheStats } from './cache/response-cache';
+import { modelEtagPlugin } from './cache/etag-plugin';
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -20,6 +22,8 @@ export interface ApiServerOptions {
   plugins?: ApolloServerPlugin<ApiContext>[];
   /** Where log lines go (request-log.ts); console by default. */
   logSink?: LogSink;
+  /** The response cache's counters when it is on (config.responseCacheBytes > 0); null or absent: off. */
+  responseCache?: ResponseCacheStats | null;
 }
 
 export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiContext> {
@@ -66,6 +70,10 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
       }),
       partialSuccessPlugin<ApiContext>(),
       config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),
+      // Cacheable responses (schema @cacheControl) carry the model version as their ETag, and
+      // optionally are kept in memory (src/server/cache/).
+      modelEtagPlugin<ApiContext>(),
+      ...(options.responseCache ? responseCachePlugins<ApiContext>(options.responseCache) : []),
       ...(options.plugins ?? []),
     ],
   });

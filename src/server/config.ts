@@ -73,6 +73,12 @@ export interface ApiConfig {
    * contexts. Off by default everywhere.
    */
   logRequestText: boolean;
+  /**
+   * Bytes of memory for the per-instance response cache (src/server/cache/response-cache.ts);
+   * 0 turns it off. Default 16 MiB in production, off elsewhere (so tests and local runs always
+   * exercise the model unless they ask for the cache).
+   */
+  responseCacheBytes: number;
   limits: ApiLimits;
 }
 
@@ -162,9 +168,23 @@ function readPositiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number)
   return value;
 }
 
+function readNonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`${name} must be a whole number of bytes (0 turns it off), got "${raw}"`);
+  }
+  return value;
+}
+
+/** The response cache's size in production unless API_RESPONSE_CACHE_BYTES says otherwise. */
+export const DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024;
+
 /**
  * Reads the configuration. Variables: API_STAGE; API_INTROSPECTION, API_IDE, API_MASK_ERRORS,
- * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (true/false); API_CORS_ORIGINS (comma-separated); and
+ * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (true/false); API_CORS_ORIGINS (comma-separated);
+ * API_RESPONSE_CACHE_BYTES (0 or more); and
  * the limits in LIMIT_VARIABLES (positive integers).
  */
 /** Variables that no longer exist, with what replaced them: setting one is an error, never ignored. */
@@ -191,6 +211,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     corsOrigins: readOrigins(env, 'API_CORS_ORIGINS'),
     logRequests: readBoolean(env, 'API_LOG_REQUESTS', production),
     logRequestText: readBoolean(env, 'API_LOG_REQUEST_TEXT', false),
+    responseCacheBytes: readNonNegativeInt(env, 'API_RESPONSE_CACHE_BYTES', production ? DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES : 0),
     limits,
   };
 }

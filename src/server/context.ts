@@ -10,6 +10,7 @@ import type { EngineProvider } from '../model/loading/types';
 import type { Answer, QAInput } from '../model/types';
 import { WorkBudget } from '../model/work-budget';
 import type { ApiLimits } from './config';
+import type { ResponseCacheStats } from './cache/response-cache';
 import { createAnswerLoader } from '../resolvers/answer-loader';
 import { openScope, type RequestScope } from './request-scope';
 
@@ -28,6 +29,8 @@ export interface ApiContext {
   readonly serverStartedAt: number;
   /** Whether `model { source etag }` may be shown: they name the bucket, so not in production. */
   readonly exposeModelSource: boolean;
+  /** This instance's response-cache counts (for `health`), or null when the cache is off. */
+  readonly responseCache: ResponseCacheStats | null;
 }
 
 export interface ContextDependencies {
@@ -35,6 +38,7 @@ export interface ContextDependencies {
   limits: ApiLimits;
   serverStartedAt: number;
   exposeModelSource: boolean;
+  responseCache?: ResponseCacheStats | null;
   /** The transport's scope of this HTTP request; a fresh one (new id, the configured time limit) when absent. */
   scope?: RequestScope;
 }
@@ -54,5 +58,6 @@ export function createContext(deps: ContextDependencies): ApiContext {
     scope,
     serverStartedAt: deps.serverStartedAt,
     exposeModelSource: deps.exposeModelSource,
+    responseCache: deps.responseCache ?? null,
   };
 }

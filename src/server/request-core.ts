@@ -106,6 +106,11 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
     }
     const length: Record<string, string> =
       response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
+    // Errors are never cached, whoever answered them (this core, or Apollo before execution, e.g.
+    // its CSRF refusal): a CDN with a default TTL would otherwise keep a 504 for everyone.
+    if (response.status >= 400 && !Object.keys(response.headers).some((h) => h.toLowerCase() === 'cache-control')) {
+      response = { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } };
+    }
     response = {
       ...response,
       headers: withHeaders(response.headers, { ...cors.headers, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
@@ -164,7 +169,13 @@ async function route<TContext extends BaseContext>(
     void response.body.asyncIterator.return?.();
     throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', 406, ErrorCode.BAD_REQUEST);
   }
-  return { status: response.status ?? 200, headers: Object.fromEntries(response.headers), body: response.body.string };
+  const headers = Object.fromEntries(response.headers);
+  // A revalidation (a CDN's or browser's If-None-Match) of a response whose model version has not
+  // changed: the answers are the same, so send none (src/server/cache/etag-plugin.ts).
+  if ((response.status ?? 200) === 200 && headers.etag && request.headers.get('if-none-match')?.split(/\s*,\s*/).includes(headers.etag)) {
+    return { status: 304, headers, body: '' };
+  }
+  return { status: response.status ?? 200, headers, body: response.body.string };
 }
 
 /** Rejects with the signal's reason `graceMs` after it aborts; never, if cancelled first. */

@@ -36,6 +36,8 @@ export interface RequestTrace {
   operations: number;
   /** The model work charged to the request (its WorkBudget), when it had an API context. */
   work?: { readonly windows: number; readonly tokens: number };
+  /** Operations answered from the response cache, and those looked up in vain (when it is on). */
+  responseCache?: { hits: number; misses: number };
 }
 
 /** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */
@@ -77,6 +79,7 @@ export function logRequestEnd(
     windows: trace.work?.windows ?? 0,
     tokens: trace.work?.tokens ?? 0,
     codes: trace.codes,
+    ...(trace.responseCache ? { responseCache: trace.responseCache } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ test('defaults off Lambda without API_STAGE (local development): introspection a
       corsOrigins: [],
       logRequests: false,
       logRequestText: false,
+      responseCacheBytes: 0,
       limits: DEFAULT_LIMITS,
     });
   }
@@ -33,7 +34,15 @@ test('explicit switches and limits', () => {
   expect(config.limits.maxBatchOperations).toBe(3);
 });
 
+test('the response cache: 16 MiB in production unless set, off in development, 0 turns it off', () => {
+  expect(loadApiConfig({ API_STAGE: 'prod' }).responseCacheBytes).toBe(16 * 1024 * 1024);
+  expect(loadApiConfig({ API_STAGE: 'prod', API_RESPONSE_CACHE_BYTES: '0' }).responseCacheBytes).toBe(0);
+  expect(loadApiConfig({ API_STAGE: 'dev' }).responseCacheBytes).toBe(0);
+  expect(loadApiConfig({ API_STAGE: 'dev', API_RESPONSE_CACHE_BYTES: '1_000_000' }).responseCacheBytes).toBe(1_000_000);
+});
+
 test.each([
+  [{ API_RESPONSE_CACHE_BYTES: '-1' }, /API_RESPONSE_CACHE_BYTES must be a whole number of bytes \(0 turns it off\), got "-1"/],
   [{ API_IDE: 'yes please' }, /API_IDE must be true or false/],
   [{ API_MAX_TOP_K: '0' }, /API_MAX_TOP_K must be a positive integer, got "0"/],
   [{ API_MAX_INPUTS: '3.5' }, /API_MAX_INPUTS must be a positive integer/],

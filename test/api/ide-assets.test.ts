@@ -29,3 +29,20 @@ test('asset names come only from a path ending in /ide/<file>', () => {
   expect(ideAssetName('/ide/../secret')).toBeNull();
   expect(ideAssetName('/graphql')).toBeNull();
 });
+
+test('the demo page is served as HTML beside the IDE, gzipped, by the Lambda handler (stage prefix included)', async () => {
+  const { createApi } = await import('../../src/server/api');
+  const { apiConfig } = await import('../../src/server/config');
+  const { createApiLambdaHandler } = await import('../../src/server/lambda');
+  const { invoke } = await import('./helpers/lambda-events');
+  const { UnavailableProvider } = await import('./helpers/engines');
+  // The built bundle (npm test builds it first, pretest).
+  const api = createApi({ config: apiConfig(), provider: new UnavailableProvider() });
+  const handler = createApiLambdaHandler(api) as unknown as Parameters<typeof invoke>[0];
+  const page = await invoke(handler, { method: 'GET', path: '/dev/ide/demo.html', headers: { 'accept-encoding': 'gzip' } });
+  expect(page.statusCode).toBe(200);
+  expect(page.headers?.['content-type']).toBe('text/html; charset=utf-8');
+  expect(page.isBase64Encoded).toBe(true);
+  const html = gunzipSync(Buffer.from(page.body ?? '', 'base64')).toString();
+  expect(html).toContain('<script type="module" src="demo.js"></script>');
+});

@@ -87,10 +87,15 @@ test("names and nullability of the public contract", () => {
        "answers: [Answer!]",
        "error: AnswerError",
      ],
+     "CacheControlScope": [
+       "PUBLIC",
+       "PRIVATE",
+     ],
      "Health": [
        "ready: Boolean!",
        "modelState: ModelState!",
        "uptimeSeconds: Float!",
+       "responseCache: ResponseCacheStats",
      ],
      "ModelInfo": [
        "name: String!",
@@ -123,6 +128,11 @@ test("names and nullability of the public contract", () => {
        "answerMany(inputs: [AnswerInput!]!): [AnswerResult!]",
        "model: ModelInfo",
        "health: Health!",
+     ],
+     "ResponseCacheStats": [
+       "hits: Int!",
+       "misses: Int!",
+       "maxBytes: Float!",
      ],
    }
   `);

@@ -1,0 +1,85 @@
+/**
+ * The optional per-instance response cache: Apollo's own response-cache plugin over an in-memory
+ * LRU bounded in bytes (API_RESPONSE_CACHE_BYTES). A repeated cacheable query (the same document,
+ * variables and operation name) is answered from memory without reaching the model.
+ *
+ * What may be cached is decided by the cache hints alone (schema `@cacheControl`): `answer`,
+ * `answers` and `answerMany` are; `model` and `health` are not, and neither is any response with
+ * an error (the plugin never stores one) or an `answerMany` result with a per-input error (its
+ * hint is lowered to 0).
+ *
+ * The model version is part of the key. A key made before the model is loaded has no version, so
+ * such an operation is neither looked up nor stored: a cached answer always names the model that
+ * computed it.
+ *
+ * Hits and misses are counted per instance (`health { responseCache }`) and per request (the
+ * request's log line).
+ */
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import responseCachePlugin from '@apollo/server-plugin-response-cache';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { EngineProvider } from '../../model/loading/types';
+import type { RequestTrace } from '../request-log';
+import { modelVersion } from './model-version';
+
+/** This instance's counts since it started. */
+export interface ResponseCacheStats {
+  readonly maxBytes: number;
+  hits: number;
+  misses: number;
+}
+
+interface CacheContext {
+  readonly provider: EngineProvider;
+  readonly scope: { readonly trace: RequestTrace };
+}
+
+function currentVersion(provider: EngineProvider): string | null {
+  const info = provider.info();
+  return info ? modelVersion(info) : null;
+}
+
+/**
+ * The two plugins of the response cache (Apollo's, then the one that counts), sharing `stats`.
+ * Bounded by `maxBytes`: the LRU's size of an entry is its serialized length.
+ */
+export function responseCachePlugins<T extends CacheContext>(stats: ResponseCacheStats): ApolloServerPlugin<T>[] {
+  // Which operations were looked up, and the model version their key was made with.
+  const keyVersion = new WeakMap<GraphQLRequestContext<T>, string | null>();
+  const apollo = responseCachePlugin<T>({
+    cache: new InMemoryLRUCache<string>({ maxSize: stats.maxBytes }),
+    extraCacheKeyData: async (rc) => {
+      const version = currentVersion(rc.contextValue.provider);
+      keyVersion.set(rc, version);
+      return { modelVersion: version };
+    },
+    shouldReadFromCache: async (rc) => keyVersion.get(rc) != null,
+    // The model may have been (re)loaded while the operation ran: store only under the version
+    // that computed the answer.
+    shouldWriteToCache: async (rc) => {
+      const version = keyVersion.get(rc);
+      return version != null && version === currentVersion(rc.contextValue.provider);
+    },
+  });
+  const counter: ApolloServerPlugin<T> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse(rc) {
+          if (keyVersion.get(rc) == null) return; // not looked up
+          const hit = rc.metrics.responseCacheHit === true;
+          // A miss is a cacheable response the cache did not have: `health`, or an error, looked up
+          // in vain, is not one (it could never have been there).
+          const cacheable = rc.response.body.kind === 'single' && !rc.response.body.singleResult.errors && rc.overallCachePolicy.policyIfCacheable() !== null;
+          if (!hit && !cacheable) return;
+          if (hit) stats.hits += 1;
+          else stats.misses += 1;
+          const trace = rc.contextValue.scope.trace;
+          const counts = (trace.responseCache ??= { hits: 0, misses: 0 });
+          if (hit) counts.hits += 1;
+          else counts.misses += 1;
+        },
+      };
+    },
+  };
+  return [apollo, counter];
+}
