@@ -12,10 +12,16 @@ import { loadApiConfig } from './server/config';
 import { createApi } from './server/api';
 import { createEngineProvider } from './server/engine-provider';
 import { createApiLambdaHandler } from './server/lambda';
+import { createLogger, loadLogger } from './server/logger';
+import { ApiMetrics } from './server/metrics';
 
 const config = loadApiConfig();
-const provider = createEngineProvider({ logger: console });
-const api = createApi({ config, provider });
+// One Logger and one metrics recorder for the container: the model's load lines and metrics (at
+// INIT) and every request's go through the same ones.
+const logger = createLogger();
+const metrics = new ApiMetrics({ stage: config.stage });
+const provider = createEngineProvider({ logger: loadLogger(logger), metrics });
+const api = createApi({ config, provider, logger, metrics });
 
 export const handler = createApiLambdaHandler(api);
 
