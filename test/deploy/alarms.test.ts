@@ -5,13 +5,14 @@
  * emits: `service` and `stage`), the SNS topic parameter, `none` per alarm, the dashboard switch,
  * refused values, and the Powertools settings in the function's environment.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { oslsBin, packagingEnv } from '../../scripts/build-lambda';
-import { MODEL_PARAMS, ROOT } from './helpers';
+import { MODEL_PARAMS } from './helpers';
+import { serviceCopy } from './service-copy';
 
 interface CfnResource {
   Type: string;
@@ -31,16 +32,8 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'alarms-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const env = { ...packagingEnv(), HOME: mkdtempSync(path.join(scratch, 'home-')) };
 
-/**
- * A copy of the service (serverless.yml and its scripts; node_modules linked) to package from:
- * osls stages every package in `<service>/.serverless/`, so packaging in the repository itself
- * would race with the other deployment tests that run at the same time.
- */
-const service = path.join(scratch, 'service');
-cpSync(path.join(ROOT, 'serverless.yml'), path.join(service, 'serverless.yml'));
-cpSync(path.join(ROOT, 'package.json'), path.join(service, 'package.json'));
-cpSync(path.join(ROOT, 'scripts', 'serverless'), path.join(service, 'scripts', 'serverless'), { recursive: true });
-symlinkSync(path.join(ROOT, 'node_modules'), path.join(service, 'node_modules'));
+/** Packaged from a copy of the service: the other deployment tests package in the repository at the same time. */
+const service = serviceCopy(scratch);
 
 function osls(args: string[], params: Record<string, string> = {}): { template?: CfnTemplate; output: string } {
   const dir = mkdtempSync(path.join(scratch, 'pkg-'));

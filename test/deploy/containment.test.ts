@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DEFAULT_STAGE, oslsBin, packagingEnv } from '../../scripts/build-lambda';
 import { MODEL_PARAMS, ROOT } from './helpers';
+import { serviceCopy } from './service-copy';
 import { DEFAULT_LIMITS, loadApiConfig } from '../../src/server/config';
 
 interface CfnResource {
@@ -32,6 +33,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** No credentials anywhere: environment, ~/.aws (an empty HOME) and the instance metadata service. */
 const env = { ...packagingEnv(), HOME: mkdtempSync(path.join(scratch, 'home-')) };
+/** Packaged from a copy of the service: package.test.ts packages in the repository at the same time. */
+const service = serviceCopy(scratch);
 
 /**
  * `osls package` with exactly these arguments (no --stage unless given: the no-stage case is
@@ -41,7 +44,7 @@ function osls(args: string[], params: Record<string, string> = {}): { template?:
   const dir = mkdtempSync(path.join(scratch, 'pkg-'));
   const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params }).map(([k, v]) => `--param=${k}=${v}`);
   const run = spawnSync(process.execPath, [oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], {
-    cwd: ROOT,
+    cwd: service,
     env,
     encoding: 'utf8',
     timeout: 120_000,
