@@ -231,6 +231,13 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
       API_CORS_ORIGINS: '',
       API_LOG_REQUESTS: 'true',
       API_LOG_REQUEST_TEXT: 'false',
+      API_MAX_REQUEST_WINDOWS: '64',
+      API_MAX_REQUEST_TEXT_LENGTH: '100000',
+      // Powertools: the service and namespace the alarms name (test/deploy/alarms.test.ts).
+      POWERTOOLS_SERVICE_NAME: 'serverless-qa-graphql',
+      POWERTOOLS_METRICS_NAMESPACE: 'ServerlessQaGraphql',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
     });
     // Security defaults: no CORS (same-origin only), no authorizer (public API).
     expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toBeUndefined();
