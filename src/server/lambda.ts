@@ -85,7 +85,7 @@ export function createLambdaHandler<TContext extends BaseContext>(
       // request's: cold_start, function_request_id and the function's name come from the context,
       // correlation_id is API Gateway's request id (its access logs carry it), and the debug
       // sampling (POWERTOOLS_LOGGER_SAMPLE_RATE) is drawn again for each invocation.
-      logger.addContext(context as Context);
+      if (context) logger.addContext(context);
       logger.setCorrelationId(event.requestContext?.requestId);
       logger.refreshSampleRateCalculation();
     }
