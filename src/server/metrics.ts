@@ -12,7 +12,8 @@
  * Never request ids, error messages or users' text.
  *
  * Per request (one EMF line): Latency (ms), Requests, Inputs, Windows, Tokens, Errors (codes sent),
- * BudgetRejections (inputs refused by the window or the text budget). Per error code: Errors.
+ * BudgetRejections (inputs refused by the window or the text budget), and ResponseCacheHits (0 or 1)
+ * where a response cache sets `trace.cacheHit`. Per error code: Errors.
  * Per model load attempt: ModelLoads, ModelLoadMs, ModelDownloadMs, ModelSessionCreateMs,
  * ModelTokenizerMs, ModelBytes (with `modelVersion`), or ModelLoadFailures.
  *
@@ -45,6 +46,8 @@ export interface RequestRecord {
   /** extensions.code of each error sent (duplicates kept). */
   codes: readonly string[];
   budgetRejections: number;
+  /** Whether a response cache answered the request; undefined where there is no cache. */
+  cacheHit?: boolean;
 }
 
 /** Where the request core and the model loader report; ApiMetrics writes EMF. */
@@ -94,6 +97,7 @@ export class ApiMetrics implements MetricsRecorder {
     m.addMetric('Tokens', MetricUnit.Count, record.tokens);
     m.addMetric('Errors', MetricUnit.Count, record.codes.length);
     m.addMetric('BudgetRejections', MetricUnit.Count, record.budgetRejections);
+    if (record.cacheHit !== undefined) m.addMetric('ResponseCacheHits', MetricUnit.Count, record.cacheHit ? 1 : 0);
     m.publishStoredMetrics();
     const byCode = new Map<string, number>();
     for (const code of record.codes) {

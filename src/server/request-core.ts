@@ -130,6 +130,7 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
       tokens: trace.work?.tokens ?? 0,
       codes: trace.codes,
       budgetRejections: budgetRejections(trace),
+      cacheHit: trace.cacheHit,
     });
     return response;
   };

@@ -44,6 +44,11 @@ export interface RequestTrace {
   work?: { readonly windows: number; readonly tokens: number; readonly refusals?: number };
   /** The inputs it sent for answering, and those the text budget refused (its API context). */
   usage?: { readonly inputs: number; readonly refusals: number };
+  /**
+   * Whether a response cache answered it, where one is in front of the engine (set by that cache;
+   * left undefined without one, so that no ResponseCacheHits metric is written).
+   */
+  cacheHit?: boolean;
 }
 
 /** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */

@@ -16,7 +16,7 @@ import { ensureTestModel } from '../../scripts/test-models';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen } from '../../src/local-server';
-import { modelVersion, METRICS_NAMESPACE } from '../../src/server/metrics';
+import { ApiMetrics, modelVersion, METRICS_NAMESPACE } from '../../src/server/metrics';
 import type { ModelInfo } from '../../src/model/loading/types';
 import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
 import { v2Event } from '../api/helpers/lambda-events';
@@ -253,6 +253,21 @@ describe('the local server', () => {
       await server.close();
     }
   }, 120_000);
+});
+
+describe('ApiMetrics', () => {
+  test('ResponseCacheHits only where a response cache reported (trace.cacheHit)', async () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new ApiMetrics({ stage: 'unit' });
+    const record = { status: 200, durationMs: 5, inputs: 1, windows: 0, tokens: 0, codes: [], budgetRejections: 0 };
+    const { lines } = await captureStdout(async () => {
+      metrics.request(record);
+      metrics.request({ ...record, cacheHit: true });
+      metrics.request({ ...record, cacheHit: false });
+    });
+    expect(emf(lines).map((l) => l.ResponseCacheHits)).toEqual([undefined, 1, 0]);
+    expect(emf(lines).map((l) => metricNames(l).includes('ResponseCacheHits'))).toEqual([false, true, true]);
+  });
 });
 
 describe('modelVersion', () => {
