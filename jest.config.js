@@ -4,6 +4,7 @@ module.exports = {
   testEnvironment: '<rootDir>/scripts/test-models/jest-ort-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.js'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Model generation and ONNX sessions are CPU-bound; two workers match the machines' two cores.
   maxWorkers: 2,

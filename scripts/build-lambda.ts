@@ -21,6 +21,7 @@ import { build, type Metafile } from 'esbuild';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { LIBRARY_FILE } from '../src/model/onnxruntime/compressed-library';
 import { compressOnnxRuntimeLibrary } from './compress-natives';
 
@@ -260,17 +261,34 @@ function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(2)} MB`;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const pkgIndex = argv.indexOf('--package');
-  const stageIndex = argv.indexOf('--stage');
-  const stage = stageIndex >= 0 ? argv[stageIndex + 1] ?? DEFAULT_STAGE : DEFAULT_STAGE;
-  const target = pkgIndex >= 0 ? argv[pkgIndex + 1] : undefined;
+/**
+ * The command line, parsed by node:util's parseArgs: unknown options and missing values are errors
+ * (a mistyped `--stgae dev` must not package prod silently). `--param=name=value` may repeat.
+ */
+export function parseBuildArgs(argv: string[]): { target?: string; stage: string; params: Record<string, string>; verbose: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      package: { type: 'string' },
+      stage: { type: 'string', default: DEFAULT_STAGE },
+      param: { type: 'string', multiple: true, default: [] },
+      verbose: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   const params = Object.fromEntries(
-    argv.filter((a) => a.startsWith('--param=')).map((a) => {
-      const [name, ...value] = a.slice('--param='.length).split('=');
-      return [name!, value.join('=')];
+    values.param.map((entry) => {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new Error(`--param needs name=value, got "${entry}"`);
+      return [entry.slice(0, at), entry.slice(at + 1)];
     }),
   );
+  return { target: values.package, stage: values.stage, params, verbose: values.verbose };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { target, stage, params, verbose } = parseBuildArgs(argv);
   const bundle = await buildBundle();
   console.log(`Bundle built in ${bundle.ms} ms → ${path.relative(ROOT, bundle.dir)}/ (handler.mjs ${mb(bundle.handlerBytes)}, ide ${mb(bundle.ideBytes)} gzipped)`);
   for (const n of bundle.natives) {
@@ -279,7 +297,7 @@ async function main(argv: string[]): Promise<void> {
         (n.reused ? ' (unchanged, kept)' : ` (${n.ms} ms)`),
     );
   }
-  if (argv.includes('--verbose')) {
+  if (verbose) {
     for (const [pkg, bytes] of bundle.inputs.slice(0, 15)) console.log(`  ${mb(bytes).padStart(9)}  ${pkg}`);
   }
   if (target === undefined) return;

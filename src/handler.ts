@@ -11,12 +11,13 @@
 import { loadApiConfig } from './server/config';
 import { createApi } from './server/api';
 import { createApiLambdaHandler } from './server/lambda';
-// The provider (and the model load) starts in its own module, so the Lambda entry can start it
-// before this module's imports are evaluated (src/lambda.mts, src/lambda-model.ts).
-import { provider, ready as modelReady } from './lambda-model';
+// The provider (and the model load), the Logger and the metrics start in their own module, so the
+// Lambda entry can start the load before this module's imports are evaluated (src/lambda.mts,
+// src/lambda-model.ts); the model's load lines and metrics and every request's use the same ones.
+import { logger, metrics, provider, ready as modelReady } from './lambda-model';
 
 const config = loadApiConfig();
-const api = createApi({ config, provider });
+const api = createApi({ config, provider, logger, metrics });
 
 export const handler = createApiLambdaHandler(api);
 

@@ -2,7 +2,7 @@
  * The container's model provider, created and started as early as the Lambda entry can: its
  * second import (src/lambda.mts), after the onnxruntime unpacking and before Apollo, graphql and
  * the API's modules are evaluated. Importing this module evaluates only the loader and the S3
- * client it needs.
+ * client it needs, and Powertools' Logger and Metrics (the load's log lines and metrics).
  *
  * Why: a cold start is Node's start, the bundle's evaluation, the model download, the session and
  * the first answer. The download is mostly waiting on the network, the evaluation is CPU: started
@@ -12,14 +12,27 @@
  * src/handler.ts uses this provider, so there is one per container whichever entry imports it.
  */
 import { createModelProvider } from './model/loading/create-provider';
+import type { ModelProvider } from './model/loading/provider';
+import { observeLoads } from './server/engine-provider';
+import { createLogger, loadLogger } from './server/logger';
+import { ApiMetrics } from './server/metrics';
 
 let markRequested: () => void = () => undefined;
 
 /** Resolves once the model file's GETs are in flight, or the load has ended (whichever first). */
 export const modelRequested = new Promise<void>((resolve) => (markRequested = resolve));
 
+/** The container's Logger: the model's load lines and every request's (src/server/logger.ts). */
+export const logger = createLogger();
+/** The container's metrics: each load attempt's here, each request's through the API (src/server/metrics.ts). */
+export const metrics = new ApiMetrics({ stage: process.env.API_STAGE?.trim() ?? '' });
+
 /** The model singleton (MODEL_URI; a missing one is reported as MODEL_UNAVAILABLE, as on Lambda it is a deployment error). */
-export const provider = createModelProvider({ env: process.env, logger: console, onModelRequested: () => markRequested() });
+export const provider: ModelProvider = createModelProvider({
+  env: process.env,
+  logger: observeLoads(loadLogger(logger), metrics, () => provider.info()),
+  onModelRequested: () => markRequested(),
+});
 
 /** The first load, started now; true when the model is ready, false when it failed (never rejects). */
 export const ready: Promise<boolean> = provider.warmUp();

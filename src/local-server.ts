@@ -91,6 +91,7 @@ export function createRequestListener(api: Api): (req: IncomingMessage, res: Ser
     corsOrigins: api.config.corsOrigins,
     // Users' text is never logged by the local server's request lines.
     log: { logRequests: api.config.logRequests, logRequestText: false, sink: api.logSink },
+    metrics: api.metrics,
   });
 }
 

@@ -17,6 +17,7 @@ import { WorkBudgetError } from './errors';
 export class WorkBudget {
   private used = 0;
   private usedTokens = 0;
+  private refused = 0;
 
   constructor(
     /** Windows the whole request may run. */
@@ -35,13 +36,21 @@ export class WorkBudget {
     return this.usedTokens;
   }
 
+  /** Inputs refused because they did not fit (for the BudgetRejections metric). */
+  get refusals(): number {
+    return this.refused;
+  }
+
   get remaining(): number {
     return this.limit - this.used;
   }
 
   /** Takes `windows` from the budget, or throws WorkBudgetError and takes nothing. */
   charge(windows: number, tokens = 0): void {
-    if (windows > this.remaining) throw new WorkBudgetError(windows, this.remaining, this.limit);
+    if (windows > this.remaining) {
+      this.refused += 1;
+      throw new WorkBudgetError(windows, this.remaining, this.limit);
+    }
     this.used += windows;
     this.usedTokens += tokens;
   }

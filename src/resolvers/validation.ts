@@ -66,16 +66,28 @@ export function validateInput(raw: RawInput, limits: ApiLimits, prefix = ''): QA
   return { question: raw.question, context: raw.context, options: { ...options, topK: raw.topK } };
 }
 
+/** What one HTTP request sent for answering (all operations); counts feed the request's metrics. */
+export interface TextUsage {
+  /** Characters of the accepted inputs' questions and contexts. */
+  textLength: number;
+  /** Valid inputs that reached the text budget, accepted or not. */
+  inputs: number;
+  /** Inputs refused by the text budget. */
+  refusals: number;
+}
+
 /**
  * Counts an accepted input's question and context against the request-wide text budget (all
  * operations of an HTTP batch share it), which bounds the tokenizer's work for one HTTP request.
  * The model's work is bounded separately, in windows (src/model/work-budget.ts). Takes nothing
  * when the input does not fit.
  */
-export function chargeText(usage: { textLength: number }, input: QAInput, limits: ApiLimits, prefix: string): void {
+export function chargeText(usage: TextUsage, input: QAInput, limits: ApiLimits, prefix: string): void {
   const length = input.question.length + input.context.length;
   const next = usage.textLength + length;
+  usage.inputs += 1;
   if (next > limits.maxRequestTextLength) {
+    usage.refusals += 1;
     throw badUserInput(
       `This request's questions and contexts add up to more than ${limits.maxRequestTextLength} characters ` +
         `(${usage.textLength} before this input, which has ${length}); split it into several requests.`,

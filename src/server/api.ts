@@ -9,7 +9,10 @@ import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
 import { createApolloServer } from './apollo';
 import type { ApiConfig } from './config';
 import { createContext, type ApiContext } from './context';
-import { consoleSink, type LogSink } from './request-log';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createLogger, loggerSink } from './logger';
+import { ApiMetrics, type MetricsRecorder } from './metrics';
+import type { LogSink } from './request-log';
 import type { RequestScope } from './request-scope';
 import type { ResponseCacheStats } from './cache/response-cache';
 
@@ -22,8 +25,12 @@ export interface Api {
    * `scope` carries the transport's request id, deadline and stop signal (a fresh one when absent).
    */
   createContext(scope?: RequestScope): Promise<ApiContext>;
-  /** Where log lines go (console unless a test or an embedder says otherwise). */
+  /** The Powertools Logger both transports write through (the Lambda adapter adds its context). */
+  readonly logger: Logger;
+  /** Where log lines go (`logger` unless a test or an embedder says otherwise). */
   readonly logSink: LogSink;
+  /** Where each request's metrics go (EMF on stdout), or null for none. */
+  readonly metrics: MetricsRecorder | null;
   /** The built IDE, or null when the IDE is off (or its bundle was not built). */
   readonly ideAssets: IdeAssets | null;
 }
@@ -34,8 +41,12 @@ export interface CreateApiOptions {
   plugins?: ApolloServerPlugin<ApiContext>[];
   /** Override where the IDE bundle is read from (default: findIdeAssetsDir()). */
   ideAssetsDir?: string | null;
-  /** Where log lines go; console by default. */
+  /** The Powertools Logger; a new one (POWERTOOLS_* settings) by default. */
+  logger?: Logger;
+  /** Where log lines go; through `logger` by default. */
   logSink?: LogSink;
+  /** Request metrics; EMF for the config's stage by default, none when null. */
+  metrics?: MetricsRecorder | null;
 }
 
 export function createApi(options: CreateApiOptions): Api {
@@ -47,13 +58,16 @@ export function createApi(options: CreateApiOptions): Api {
     if (dir) ideAssets = IdeAssets.load(dir);
     else if (dir === undefined || options.ideAssetsDir === undefined) console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
   }
-  const logSink = options.logSink ?? consoleSink;
+  const logger = options.logger ?? createLogger();
+  const logSink = options.logSink ?? loggerSink(logger);
   const responseCache: ResponseCacheStats | null = config.responseCacheBytes > 0 ? { maxBytes: config.responseCacheBytes, hits: 0, misses: 0 } : null;
   return {
     config,
     provider,
     ideAssets,
+    logger,
     logSink,
+    metrics: options.metrics === undefined ? new ApiMetrics({ stage: config.stage }) : options.metrics,
     server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache }),
     createContext: async (scope) =>
       createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache }),

@@ -10,7 +10,7 @@ import type { ApiConfig } from './config';
 import type { ApiContext } from './context';
 import { createFormatError } from './errors';
 import { ideLandingPagePlugin } from '../ide/landing-page';
-import { consoleSink, requestLogPlugin, type LogSink } from './request-log';
+import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
 import { responseCachePlugins, type ResponseCacheStats } from './cache/response-cache';
@@ -66,7 +66,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
       requestLogPlugin<ApiContext>({
         logRequests: config.logRequests,
         logRequestText: config.logRequestText,
-        sink: options.logSink ?? consoleSink,
+        sink: options.logSink ?? defaultSink,
       }),
       partialSuccessPlugin<ApiContext>(),
       config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),

@@ -11,6 +11,7 @@ import type { Answer, QAInput } from '../model/types';
 import { WorkBudget } from '../model/work-budget';
 import type { ApiLimits } from './config';
 import type { ResponseCacheStats } from './cache/response-cache';
+import type { TextUsage } from '../resolvers/validation';
 import { createAnswerLoader } from '../resolvers/answer-loader';
 import { openScope, type RequestScope } from './request-scope';
 
@@ -19,8 +20,8 @@ export interface ApiContext {
   readonly answers: DataLoader<QAInput, Answer[], string>;
   readonly provider: EngineProvider;
   readonly limits: ApiLimits;
-  /** Characters of questions and contexts accepted so far in this HTTP request (all operations). */
-  readonly usage: { textLength: number };
+  /** Inputs and characters of questions and contexts so far in this HTTP request (all operations). */
+  readonly usage: TextUsage;
   /** Model windows this HTTP request may still run (all operations); charged by the engine. */
   readonly budget: WorkBudget;
   /** The request's trace, deadline and stop signal (request-scope.ts). */
@@ -47,13 +48,15 @@ export interface ContextDependencies {
 export function createContext(deps: ContextDependencies): ApiContext {
   const scope = deps.scope ?? openScope({ timeLimitMs: deps.limits.requestTimeoutMs });
   const budget = new WorkBudget(deps.limits.maxRequestWindows);
-  // The request's log line reports the work it was charged (request-log.ts).
+  const usage: TextUsage = { textLength: 0, inputs: 0, refusals: 0 };
+  // The request's log line and metrics report the work it was charged and what it sent.
   scope.trace.work = budget;
+  scope.trace.usage = usage;
   return {
     answers: createAnswerLoader(deps.provider, { budget, signal: scope.signal }),
     provider: deps.provider,
     limits: deps.limits,
-    usage: { textLength: 0 },
+    usage,
     budget,
     scope,
     serverStartedAt: deps.serverStartedAt,

@@ -8,6 +8,8 @@
  */
 import { createModelProvider } from '../model/loading/create-provider';
 import type { LoadLogger, ModelProvider } from '../model/loading/provider';
+import type { ModelInfo } from '../model/loading/types';
+import type { MetricsRecorder } from './metrics';
 
 /** What `npm start` prints when no model could be loaded. */
 export const NO_MODEL_HELP = [
@@ -26,12 +28,43 @@ export interface EngineProviderOptions {
   logger?: LoadLogger;
   /** Fall back to the default model without MODEL_URI (local server only). */
   useDefaultModel?: boolean;
+  /** Where each load attempt's metrics go (timings and model version, or a failure). */
+  metrics?: MetricsRecorder | null;
 }
 
 export function createEngineProvider(options: EngineProviderOptions = {}): ModelProvider {
-  return createModelProvider({
+  let provider: ModelProvider | null = null;
+  const logger = options.metrics ? observeLoads(options.logger, options.metrics, () => provider?.info() ?? null) : options.logger;
+  provider = createModelProvider({
     env: options.env ?? process.env,
-    logger: options.logger,
+    logger,
     useDefaultModel: options.useDefaultModel ?? false,
   });
+  return provider;
+}
+
+/** The messages ModelProvider logs when a load attempt ends (src/model/loading/provider.ts). */
+export const MODEL_LOADED_MESSAGE = 'model loaded';
+export const MODEL_LOAD_FAILED_MESSAGE = 'model load failed';
+
+/**
+ * A LoadLogger that also records each load attempt's metrics. The provider logs exactly once per
+ * attempt, when it ends, so its log calls are where the attempt's outcome is known; the timings and
+ * version are read from `info()` (set before the provider logs success).
+ */
+export function observeLoads(logger: LoadLogger | undefined, metrics: MetricsRecorder, info: () => ModelInfo | null): LoadLogger {
+  return {
+    info(message, extra) {
+      logger?.info(message, extra);
+      const loaded = message === MODEL_LOADED_MESSAGE ? info() : null;
+      if (loaded) metrics.modelLoaded(loaded);
+    },
+    warn(message, extra) {
+      logger?.warn(message, extra);
+    },
+    error(message, extra) {
+      logger?.error(message, extra);
+      if (message === MODEL_LOAD_FAILED_MESSAGE) metrics.modelLoadFailed();
+    },
+  };
 }

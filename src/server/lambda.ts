@@ -11,6 +11,7 @@
  * with the raw parser message.
  */
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, Handler } from 'aws-lambda';
 import type { Api } from './api';
 import { createRequestCore, type CoreRequest, type CoreResponse, type RequestCoreOptions } from './request-core';
@@ -61,7 +62,10 @@ export function resultFromResponse(response: CoreResponse): APIGatewayProxyStruc
   return { statusCode: response.status, headers: response.headers, body: response.body };
 }
 
-export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCoreOptions<TContext>, 'server' | 'graphqlPath'>;
+export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCoreOptions<TContext>, 'server' | 'graphqlPath'> & {
+  /** The Powertools Logger the core's lines go through: given the invocation's context. */
+  logger?: Logger;
+};
 
 /**
  * A v2 handler for `server`. Apollo starts in the background, as on Lambda it must: the first
@@ -74,7 +78,19 @@ export function createLambdaHandler<TContext extends BaseContext>(
   server.startInBackgroundHandlingStartupErrorsByLoggingAndFailingAllRequests();
   // Every path that reaches the function is GraphQL (or an IDE file): API Gateway's routes decide.
   const core = createRequestCore({ ...options, server, graphqlPath: null });
-  return async (event, context) => resultFromResponse(await core(requestFromEvent(event, context)));
+  const { logger } = options;
+  return async (event, context) => {
+    if (logger) {
+      // A sandbox runs one invocation at a time, so the Logger's per-invocation state is this
+      // request's: cold_start, function_request_id and the function's name come from the context,
+      // correlation_id is API Gateway's request id (its access logs carry it), and the debug
+      // sampling (POWERTOOLS_LOGGER_SAMPLE_RATE) is drawn again for each invocation.
+      if (context) logger.addContext(context);
+      logger.setCorrelationId(event.requestContext?.requestId);
+      logger.refreshSampleRateCalculation();
+    }
+    return resultFromResponse(await core(requestFromEvent(event, context)));
+  };
 }
 
 /** The Lambda handler of an API, with its configuration (limits, CORS, logs, IDE). */
@@ -85,5 +101,7 @@ export function createApiLambdaHandler(api: Api): LambdaHandler {
     ideAssets: api.ideAssets,
     corsOrigins: api.config.corsOrigins,
     log: { logRequests: api.config.logRequests, logRequestText: api.config.logRequestText, sink: api.logSink },
+    logger: api.logger,
+    metrics: api.metrics,
   });
 }

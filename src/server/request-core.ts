@@ -13,14 +13,16 @@
  *      that is running) the core answers DEADLINE_EXCEEDED itself, whatever Apollo is waiting for;
  *   6. errors of the core itself: masked as INTERNAL_SERVER_ERROR and logged with the request id;
  *   7. the scope is closed (whatever work is left for the request stops), the `x-request-id` and
- *      `content-length` headers are set, and one log line is written (request-log.ts).
+ *      `content-length` headers are set, one log line is written (request-log.ts) and the request's
+ *      metrics are recorded (metrics.ts).
  */
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
 import { corsHeaders } from './cors';
 import { ErrorCode, isRequestAborted } from './errors';
 import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
-import { REQUEST_ID_HEADER, consoleSink, logRequestEnd, type LogSink, type RequestLogOptions, type RequestTrace } from './request-log';
+import type { MetricsRecorder } from './metrics';
+import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions, type RequestTrace } from './request-log';
 import { openScope, type RequestScope } from './request-scope';
 
 /** One HTTP request, as every transport can describe it. */
@@ -71,6 +73,8 @@ export interface RequestCoreOptions<TContext extends BaseContext> {
   corsOrigins?: readonly string[];
   /** One line per request when `logRequests`; internal errors are always logged to `sink`. */
   log?: RequestLogOptions;
+  /** Each request's metrics (latency, inputs, windows, tokens, error codes, budget rejections). */
+  metrics?: MetricsRecorder | null;
 }
 
 export type RequestCore = (request: CoreRequest) => Promise<CoreResponse>;
@@ -88,7 +92,7 @@ export const CLIENT_CLOSED_STATUS = 499;
 
 export function createRequestCore<TContext extends BaseContext>(options: RequestCoreOptions<TContext>): RequestCore {
   const allowed = options.corsOrigins ?? [];
-  const sink = options.log?.sink ?? consoleSink;
+  const sink = options.log?.sink ?? defaultSink;
   return async (request) => {
     const scope = openScope({
       requestId: request.requestId,
@@ -115,17 +119,24 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
       ...response,
       headers: withHeaders(response.headers, { ...cors.headers, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
     };
-    if (options.log) {
-      if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
-        scope.trace.codes.push(...codesOfBody(response.body));
-      }
-      logRequestEnd(options.log, scope.trace, {
-        method: request.method,
-        path: request.path,
-        status: request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status,
-        bodyBytes: Buffer.byteLength(request.body),
-      });
+    if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
+      scope.trace.codes.push(...codesOfBody(response.body));
     }
+    const status = request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status;
+    if (options.log) {
+      logRequestEnd(options.log, scope.trace, { method: request.method, path: request.path, status, bodyBytes: Buffer.byteLength(request.body) });
+    }
+    const { trace } = scope;
+    options.metrics?.request({
+      status,
+      durationMs: Date.now() - trace.startedAt,
+      inputs: trace.usage?.inputs ?? 0,
+      windows: trace.work?.windows ?? 0,
+      tokens: trace.work?.tokens ?? 0,
+      codes: trace.codes,
+      budgetRejections: budgetRejections(trace),
+      responseCache: trace.responseCache,
+    });
     return response;
   };
 }

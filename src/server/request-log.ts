@@ -1,9 +1,12 @@
 /**
- * Request ids and structured logs.
+ * Request ids and structured logs: what is logged about a request, and what never is. The lines
+ * are written by Powertools' Logger (logger.ts), which adds the Lambda fields (`cold_start`,
+ * `function_request_id`, `correlation_id`) and sampling of debug lines.
  *
- * Every HTTP request gets an id (Lambda's awsRequestId, else a random UUID) that is returned as
- * the `x-request-id` header and is on every log line about the request, so a user's report can be
- * matched with the logs. Log lines are single JSON objects (CloudWatch Logs Insights parses them).
+ * Every HTTP request gets an id (Lambda's awsRequestId, else the client's harmless `x-request-id`,
+ * else a random UUID) that is returned as the `x-request-id` header and is on every log line about
+ * the request (`requestId`), so a user's report can be matched with the logs. One line per request
+ * (`request`), with its status, error codes and the work it was charged.
  *
  * What is never logged unless API_LOG_REQUEST_TEXT is on: the query document and the variables.
  * Both carry users' questions and contexts (inline literals or variables), which may be personal
@@ -14,17 +17,20 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { isPublicCode, uncodedClientErrorCode } from './errors';
+import { createLogger, loggerSink } from './logger';
 
-export type LogLevel = 'info' | 'warn' | 'error';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogEntry = { level: LogLevel; msg: string; requestId?: string } & Record<string, unknown>;
 
-/** Where log lines go; console by default (Lambda sends stdout/stderr to CloudWatch). */
+/** Where log lines go: Powertools' Logger by default (tests and embedders may pass their own). */
 export type LogSink = (entry: LogEntry) => void;
 
-export const consoleSink: LogSink = (entry) => {
-  const line = JSON.stringify(entry);
-  if (entry.level === 'error') console.error(line);
-  else console.log(line);
+let shared: LogSink | null = null;
+
+/** The process's default sink: one Powertools Logger on stdout (Lambda sends it to CloudWatch). */
+export const defaultSink: LogSink = (entry) => {
+  shared ??= loggerSink(createLogger());
+  shared(entry);
 };
 
 /** What one HTTP request did, filled in while it runs and logged once when it ends. */
@@ -35,7 +41,9 @@ export interface RequestTrace {
   readonly codes: string[];
   operations: number;
   /** The model work charged to the request (its WorkBudget), when it had an API context. */
-  work?: { readonly windows: number; readonly tokens: number };
+  work?: { readonly windows: number; readonly tokens: number; readonly refusals?: number };
+  /** The inputs it sent for answering, and those the text budget refused (its API context). */
+  usage?: { readonly inputs: number; readonly refusals: number };
   /** Operations answered from the response cache, and those looked up in vain (when it is on). */
   responseCache?: { hits: number; misses: number };
 }
@@ -76,11 +84,18 @@ export function logRequestEnd(
     durationMs: Date.now() - trace.startedAt,
     bodyBytes: http.bodyBytes,
     operations: trace.operations,
+    inputs: trace.usage?.inputs ?? 0,
     windows: trace.work?.windows ?? 0,
     tokens: trace.work?.tokens ?? 0,
+    budgetRejections: budgetRejections(trace),
     codes: trace.codes,
     ...(trace.responseCache ? { responseCache: trace.responseCache } : {}),
   });
+}
+
+/** Inputs refused by the request's budgets: windows (WorkBudget) or characters (the text budget). */
+export function budgetRejections(trace: RequestTrace): number {
+  return (trace.work?.refusals ?? 0) + (trace.usage?.refusals ?? 0);
 }
 
 interface TracedContext {
@@ -122,9 +137,11 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
         },
         async willSendResponse(rc: GraphQLRequestContext<T>) {
           const body = rc.response.body;
-          if (body?.kind === 'single') {
-            for (const error of body.singleResult.errors ?? []) trace.codes.push(codeOf(error));
-          }
+          const codes = body?.kind === 'single' ? (body.singleResult.errors ?? []).map(codeOf) : [];
+          trace.codes.push(...codes);
+          // Written only when the level is DEBUG, e.g. for the invocations that
+          // POWERTOOLS_LOGGER_SAMPLE_RATE samples; names and codes only, never users' text.
+          options.sink({ level: 'debug', msg: 'operation', requestId: trace.requestId, operationName: rc.operationName ?? null, codes });
           if (options.logRequestText) {
             options.sink({
               level: 'info',

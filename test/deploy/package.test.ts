@@ -234,6 +234,11 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
       // The work budget's defaults (containment.test.ts checks the function reads them as such).
       API_MAX_REQUEST_WINDOWS: '64',
       API_MAX_REQUEST_TEXT_LENGTH: '100000',
+      // Powertools: the service and namespace the alarms name (test/deploy/alarms.test.ts).
+      POWERTOOLS_SERVICE_NAME: 'serverless-qa-graphql',
+      POWERTOOLS_METRICS_NAMESPACE: 'ServerlessQaGraphql',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
     });
     // Security defaults: no CORS (same-origin only), no authorizer (public API).
     expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toBeUndefined();

@@ -10,7 +10,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { EngineProvider } from '../../model/loading/types';
-import { modelEtag, modelVersion } from './model-version';
+import { cacheVersion, modelEtag } from './model-version';
 
 export function modelEtagPlugin<T extends { readonly provider: EngineProvider }>(): ApolloServerPlugin<T> {
   return {
@@ -21,7 +21,7 @@ export function modelEtagPlugin<T extends { readonly provider: EngineProvider }>
           if (overallCachePolicy.policyIfCacheable()?.scope !== 'PUBLIC') return;
           const info = contextValue.provider.info();
           // Cacheable answers exist only once the model is loaded; without a version, no tag.
-          if (info) response.http.headers.set('etag', modelEtag(modelVersion(info)));
+          if (info) response.http.headers.set('etag', modelEtag(cacheVersion(info)));
         },
       };
     },

@@ -2,20 +2,19 @@
  * The version of the loaded model, as far as caches are concerned: answers are deterministic for
  * one model version and one input, so a cached answer is valid exactly while the version is the
  * same. Everything that keys or validates a cached answer (the response cache's key, the ETag of
- * GET responses) goes through `modelVersion`, so switching its source is a change here only.
+ * GET responses) goes through `cacheVersion`, so switching its source is a change here only.
  */
 import { createHash } from 'node:crypto';
+import { modelVersion } from '../../model/loading/model-version';
 import type { ModelInfo } from '../../model/loading/types';
 
 /**
- * The manifest's `version` when the model has one (added by the model loader), else the ETag of
- * the ONNX object in S3, else a hash of the name and load time (a local folder: every load counts
- * as a new version, which is safe, only less cacheable).
+ * The model's version (model-version.ts: the manifest's, else the ONNX ETag), or for a model
+ * without one, a hash of its name and load time (a local folder: every load counts as a new
+ * version, which is safe, only less cacheable).
  */
-export function modelVersion(info: ModelInfo & { version?: string | null }): string {
-  if (info.version) return `v:${info.version}`;
-  if (info.etag) return `etag:${info.etag}`;
-  return `load:${sha256(`${info.name}\n${info.loadedAt}`).slice(0, 16)}`;
+export function cacheVersion(info: ModelInfo): string {
+  return modelVersion(info) ?? `load:${sha256(`${info.name}\n${info.loadedAt}`).slice(0, 16)}`;
 }
 
 /**

@@ -20,7 +20,7 @@ import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { EngineProvider } from '../../model/loading/types';
 import type { RequestTrace } from '../request-log';
-import { modelVersion } from './model-version';
+import { cacheVersion } from './model-version';
 
 /** This instance's counts since it started. */
 export interface ResponseCacheStats {
@@ -36,7 +36,7 @@ interface CacheContext {
 
 function currentVersion(provider: EngineProvider): string | null {
   const info = provider.info();
-  return info ? modelVersion(info) : null;
+  return info ? cacheVersion(info) : null;
 }
 
 /**

@@ -1,0 +1,131 @@
+/**
+ * The API's metrics: Powertools for AWS Lambda's Metrics, in CloudWatch's embedded metric format
+ * (EMF): JSON lines on stdout that CloudWatch Logs turns into metrics, with no API call and no
+ * agent. Both transports emit them (the local server's go to its stdout, where nothing reads them;
+ * POWERTOOLS_METRICS_DISABLED=true turns them off).
+ *
+ * One namespace (POWERTOOLS_METRICS_NAMESPACE, default below) and dimensions of bounded
+ * cardinality only, so that a dashboard and the alarms (serverless.yml) can name them exactly:
+ *   - every metric: `service` (Powertools' default) and `stage` (API_STAGE);
+ *   - model loads: also `modelVersion` (a few values per deployment);
+ *   - `Errors` by code: also `code`, one of a fixed list (anything else counts as OTHER).
+ * Never request ids, error messages or users' text.
+ *
+ * Per request (one EMF line): Latency (ms), Requests, Inputs, Windows, Tokens, Errors (codes sent),
+ * BudgetRejections (inputs refused by the window or the text budget), and where the response cache
+ * is on, ResponseCacheHits and ResponseCacheMisses (operations, from `trace.responseCache`). Per
+ * error code: Errors.
+ * Per model load attempt: ModelLoads, ModelLoadMs, ModelDownloadMs, ModelSessionCreateMs,
+ * ModelTokenizerMs, ModelBytes (with `modelVersion`), or ModelLoadFailures.
+ *
+ * Each request gets its own Metrics instance: the local server runs requests concurrently, and a
+ * shared instance would publish one request's metrics with another's.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { modelVersion } from '../model/loading/model-version';
+import type { ModelInfo } from '../model/loading/types';
+import { ErrorCode } from './errors';
+import { SERVICE_NAME } from './logger';
+
+/** The CloudWatch namespace, unless POWERTOOLS_METRICS_NAMESPACE says otherwise. */
+export const METRICS_NAMESPACE = 'ServerlessQaGraphql';
+
+/** The `code` dimension's values: the API's codes and Apollo's; any other code is OTHER. */
+export const METRIC_ERROR_CODES: ReadonlySet<string> = new Set([
+  ...Object.values(ErrorCode),
+  ...Object.values(ApolloServerErrorCode),
+  'INTROSPECTION_DISABLED',
+]);
+
+/** What one request did, as the request core knows it when the response is ready. */
+export interface RequestRecord {
+  status: number;
+  durationMs: number;
+  inputs: number;
+  windows: number;
+  tokens: number;
+  /** extensions.code of each error sent (duplicates kept). */
+  codes: readonly string[];
+  budgetRejections: number;
+  /** Operations the response cache answered, and those it missed; undefined where there is no cache. */
+  responseCache?: { hits: number; misses: number };
+}
+
+/** Where the request core and the model loader report; ApiMetrics writes EMF. */
+export interface MetricsRecorder {
+  request(record: RequestRecord): void;
+  modelLoaded(info: ModelInfo): void;
+  modelLoadFailed(): void;
+}
+
+/** The `modelVersion` dimension: model-version.ts's, or 'unversioned' (a local folder). */
+export function versionDimension(info: ModelInfo): string {
+  return modelVersion(info) ?? 'unversioned';
+}
+
+export class ApiMetrics implements MetricsRecorder {
+  private readonly namespace: string;
+  private readonly serviceName: string;
+  private readonly stage: string;
+
+  constructor(options: { stage: string }) {
+    this.namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE;
+    this.serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
+    // Locally API_STAGE is often unset: a named value keeps the dimension present on every line.
+    this.stage = options.stage || 'local';
+  }
+
+  private open(dimensions: Record<string, string> = {}): Metrics {
+    return new Metrics({
+      namespace: this.namespace,
+      serviceName: this.serviceName,
+      defaultDimensions: { stage: this.stage, ...dimensions },
+    });
+  }
+
+  request(record: RequestRecord): void {
+    const m = this.open();
+    m.addMetric('Requests', MetricUnit.Count, 1);
+    m.addMetric('Latency', MetricUnit.Milliseconds, record.durationMs);
+    m.addMetric('Inputs', MetricUnit.Count, record.inputs);
+    m.addMetric('Windows', MetricUnit.Count, record.windows);
+    m.addMetric('Tokens', MetricUnit.Count, record.tokens);
+    m.addMetric('Errors', MetricUnit.Count, record.codes.length);
+    m.addMetric('BudgetRejections', MetricUnit.Count, record.budgetRejections);
+    if (record.responseCache) {
+      m.addMetric('ResponseCacheHits', MetricUnit.Count, record.responseCache.hits);
+      m.addMetric('ResponseCacheMisses', MetricUnit.Count, record.responseCache.misses);
+    }
+    m.publishStoredMetrics();
+    const byCode = new Map<string, number>();
+    for (const code of record.codes) {
+      const key = METRIC_ERROR_CODES.has(code) ? code : 'OTHER';
+      byCode.set(key, (byCode.get(key) ?? 0) + 1);
+    }
+    for (const [code, count] of byCode) {
+      const c = this.open({ code });
+      c.addMetric('Errors', MetricUnit.Count, count);
+      c.publishStoredMetrics();
+    }
+  }
+
+  modelLoaded(info: ModelInfo): void {
+    const m = this.open({ modelVersion: versionDimension(info) });
+    m.addMetric('ModelLoads', MetricUnit.Count, 1);
+    m.addMetric('ModelLoadMs', MetricUnit.Milliseconds, info.timings.totalMs);
+    m.addMetric('ModelDownloadMs', MetricUnit.Milliseconds, info.timings.downloadMs);
+    m.addMetric('ModelSessionCreateMs', MetricUnit.Milliseconds, info.timings.sessionCreateMs);
+    m.addMetric('ModelTokenizerMs', MetricUnit.Milliseconds, info.timings.tokenizerMs);
+    m.addMetric('ModelBytes', MetricUnit.Bytes, info.bytes);
+    // Metadata is in the log line, not a dimension: searchable, and no new metric series.
+    m.addMetadata('modelName', info.name);
+    m.publishStoredMetrics();
+  }
+
+  modelLoadFailed(): void {
+    const m = this.open();
+    m.addMetric('ModelLoadFailures', MetricUnit.Count, 1);
+    m.publishStoredMetrics();
+  }
+}
