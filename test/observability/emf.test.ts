@@ -116,8 +116,9 @@ describe('the Lambda handler (src/handler.ts) with the model loaded', () => {
 
   beforeAll(async () => {
     // A budget of 2 windows: the third input of the second request is refused (a budget rejection).
+    // The response cache (on in production) is off here: its metrics are checked under ApiMetrics.
     const captured = await captureStdout(async () => {
-      const { mod, ready } = await coldStart({ MODEL_URI: modelDir, API_STAGE: 'emftest', API_MAX_REQUEST_WINDOWS: '2', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' });
+      const { mod, ready } = await coldStart({ MODEL_URI: modelDir, API_STAGE: 'emftest', API_MAX_REQUEST_WINDOWS: '2', API_RESPONSE_CACHE_BYTES: '0', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' });
       expect(ready).toBe(true);
       const out: APIGatewayProxyStructuredResultV2[] = [];
       for (const [id, inputs] of [['inv-1', INPUTS.slice(0, 2)], ['inv-2', INPUTS]] as const) {
