@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DEFAULT_STAGE, oslsBin, packagingEnv, runOslsPackage } from '../../scripts/build-lambda';
 import { MODEL_PARAMS, ROOT } from './helpers';
-import { DEFAULT_LIMITS, loadApiConfig } from '../../src/server/config';
+import { DEFAULT_LIMITS, DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES, loadApiConfig } from '../../src/server/config';
 
 interface CfnResource {
   Type: string;
@@ -114,12 +114,14 @@ describe('the work budget', () => {
     expect(config.limits.maxRequestWindows).toBe(DEFAULT_LIMITS.maxRequestWindows);
     expect(config.limits.maxRequestTextLength).toBe(DEFAULT_LIMITS.maxRequestTextLength);
     expect(environment).toMatchObject({ API_MAX_REQUEST_WINDOWS: '64', API_MAX_REQUEST_TEXT_LENGTH: '100000' });
+    // The response cache's size: the production default, stated once in the template.
+    expect(config.responseCacheBytes).toBe(DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES);
   });
 
   test('parameters change it', () => {
-    const t = packaged([], { maxRequestWindows: '24', maxRequestTextLength: '50000' });
+    const t = packaged([], { maxRequestWindows: '24', maxRequestTextLength: '50000', responseCacheBytes: '0' });
     const config = loadApiConfig(fnOf(t).Environment.Variables);
-    expect([config.limits.maxRequestWindows, config.limits.maxRequestTextLength]).toEqual([24, 50_000]);
+    expect([config.limits.maxRequestWindows, config.limits.maxRequestTextLength, config.responseCacheBytes]).toEqual([24, 50_000, 0]);
   });
 });
 

@@ -234,6 +234,7 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
       // The work budget's defaults (containment.test.ts checks the function reads them as such).
       API_MAX_REQUEST_WINDOWS: '64',
       API_MAX_REQUEST_TEXT_LENGTH: '100000',
+      API_RESPONSE_CACHE_BYTES: '16777216',
       // Powertools: the service and namespace the alarms name (test/deploy/alarms.test.ts).
       POWERTOOLS_SERVICE_NAME: 'serverless-qa-graphql',
       POWERTOOLS_METRICS_NAMESPACE: 'ServerlessQaGraphql',
