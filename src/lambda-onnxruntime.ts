@@ -9,13 +9,19 @@
  * platform (serverless-offline on a Mac, or a build without it) onnxruntime-node loads as installed.
  */
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { recordInitTiming } from './init-timings';
 import { prepareOnnxRuntime } from './model/onnxruntime/load';
 import { unpackCompressedOnnxRuntime } from './model/onnxruntime/unpack';
 
 prepareOnnxRuntime(async () => {
+  const started = performance.now();
   try {
     const result = await unpackCompressedOnnxRuntime({ nativesDir: path.join(__dirname, 'natives') });
-    if (result.status !== 'not-compressed') console.info('onnxruntime library ready', result);
+    if (result.status !== 'not-compressed') {
+      recordInitTiming('runtimeUnpackMs', performance.now() - started);
+      console.info('onnxruntime library ready', result);
+    }
   } catch (err) {
     console.error('onnxruntime library unavailable', { reason: (err as Error).message });
     throw err;

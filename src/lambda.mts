@@ -11,10 +11,14 @@
  * 5. INIT waits for the model.
  */
 import './lambda-onnxruntime';
+import { performance } from 'node:perf_hooks';
+import { recordInitTiming } from './init-timings';
 import { modelRequested, ready } from './lambda-model';
 
 await Promise.race([modelRequested, new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+const evaluating = performance.now();
 const { handler } = await import('./handler');
+recordInitTiming('apiEvaluationMs', performance.now() - evaluating);
 await ready;
 
 export { handler };

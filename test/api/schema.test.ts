@@ -115,6 +115,8 @@ test("names and nullability of the public contract", () => {
        "sessionCreateMs: Float!",
        "tokenizerMs: Float!",
        "totalMs: Float!",
+       "runtimeUnpackMs: Float",
+       "apiEvaluationMs: Float",
      ],
      "ModelState": [
        "IDLE",

@@ -341,6 +341,7 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body, base64: true }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
+      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ model { loadTimings { totalMs runtimeUnpackMs apiEvaluationMs } } }' }) }),
     ]);
     const unpackMs = /onnxruntime library ready.*?ms: (\d+)/s.exec(logs)?.[1];
     console.log(
@@ -370,6 +371,12 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     expect(members).toHaveLength(2);
     expect(members[0].data.answer).toEqual(answer);
     expect(members[1].data.health).toEqual({ ready: true });
+    // INIT's own parts beside the load's: the unpacking (which the log line times from inside) and
+    // the API's evaluation, both measured by the entry's modules.
+    const timings = JSON.parse(results[4]!.result!.body!).data.model.loadTimings;
+    expect(timings.runtimeUnpackMs).toBeGreaterThanOrEqual(Number(unpackMs));
+    expect(timings.apiEvaluationMs).toBeGreaterThan(0);
+    expect(timings.totalMs).toBeGreaterThan(0);
     // The model was read once, during INIT, from the configured prefix (`model push` wrote a version: its manifest first).
     expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBe(1);
   }, 120_000);
