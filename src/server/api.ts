@@ -45,8 +45,21 @@ export interface CreateApiOptions {
   logger?: Logger;
   /** Where log lines go; through `logger` by default. */
   logSink?: LogSink;
-  /** Request metrics; EMF for the config's stage by default, none when null. */
+  /**
+   * Request metrics; by default EMF for the config's stage on Lambda (or wherever
+   * POWERTOOLS_METRICS_DISABLED=false asks for them), none elsewhere; none when null.
+   */
   metrics?: MetricsRecorder | null;
+}
+
+/**
+ * EMF lines are for CloudWatch, which reads them from a Lambda function's stdout. Elsewhere (`npm
+ * start`, the bench) they would be one JSON line per request in the terminal and a write per
+ * request on the hot path, so they are off unless asked for.
+ */
+function defaultMetrics(stage: string, env: NodeJS.ProcessEnv = process.env): MetricsRecorder | null {
+  const wanted = Boolean(env.AWS_LAMBDA_FUNCTION_NAME) || env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase() === 'false';
+  return wanted ? new ApiMetrics({ stage }) : null;
 }
 
 export function createApi(options: CreateApiOptions): Api {
@@ -67,7 +80,7 @@ export function createApi(options: CreateApiOptions): Api {
     ideAssets,
     logger,
     logSink,
-    metrics: options.metrics === undefined ? new ApiMetrics({ stage: config.stage }) : options.metrics,
+    metrics: options.metrics === undefined ? defaultMetrics(config.stage) : options.metrics,
     server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache }),
     createContext: async (scope) =>
       createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache }),
