@@ -108,37 +108,49 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
     } finally {
       scope.close();
     }
-    const length: Record<string, string> =
-      response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
-    // Errors are never cached, whoever answered them (this core, or Apollo before execution, e.g.
-    // its CSRF refusal): a CDN with a default TTL would otherwise keep a 504 for everyone.
-    if (response.status >= 400 && !Object.keys(response.headers).some((h) => h.toLowerCase() === 'cache-control')) {
-      response = { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } };
-    }
-    response = {
-      ...response,
-      headers: withHeaders(response.headers, { ...cors.headers, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
-    };
-    if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
-      scope.trace.codes.push(...codesOfBody(response.body));
-    }
-    const status = request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status;
-    if (options.log) {
-      logRequestEnd(options.log, scope.trace, { method: request.method, path: request.path, status, bodyBytes: Buffer.byteLength(request.body) });
-    }
-    const { trace } = scope;
-    options.metrics?.request({
-      status,
-      durationMs: Date.now() - trace.startedAt,
-      inputs: trace.usage?.inputs ?? 0,
-      windows: trace.work?.windows ?? 0,
-      tokens: trace.work?.tokens ?? 0,
-      codes: trace.codes,
-      budgetRejections: budgetRejections(trace),
-      responseCache: trace.responseCache,
-    });
-    return response;
+    return finish(options, request, scope, cors.headers, response);
   };
+}
+
+/** Step 7: the headers every response gets, then the request's log line and metrics. */
+function finish<TContext extends BaseContext>(
+  options: RequestCoreOptions<TContext>,
+  request: CoreRequest,
+  scope: RequestScope,
+  corsHeaders: Record<string, string>,
+  answered: CoreResponse,
+): CoreResponse {
+  let response = answered;
+  const length: Record<string, string> =
+    response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
+  // Errors are never cached, whoever answered them (this core, or Apollo before execution, e.g.
+  // its CSRF refusal): a CDN with a default TTL would otherwise keep a 504 for everyone.
+  if (response.status >= 400 && !Object.keys(response.headers).some((h) => h.toLowerCase() === 'cache-control')) {
+    response = { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } };
+  }
+  response = {
+    ...response,
+    headers: withHeaders(response.headers, { ...corsHeaders, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
+  };
+  if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
+    scope.trace.codes.push(...codesOfBody(response.body));
+  }
+  const status = request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status;
+  if (options.log) {
+    logRequestEnd(options.log, scope.trace, { method: request.method, path: request.path, status, bodyBytes: Buffer.byteLength(request.body) });
+  }
+  const { trace } = scope;
+  options.metrics?.request({
+    status,
+    durationMs: Date.now() - trace.startedAt,
+    inputs: trace.usage?.inputs ?? 0,
+    windows: trace.work?.windows ?? 0,
+    tokens: trace.work?.tokens ?? 0,
+    codes: trace.codes,
+    budgetRejections: budgetRejections(trace),
+    responseCache: trace.responseCache,
+  });
+  return response;
 }
 
 async function route<TContext extends BaseContext>(
