@@ -9,16 +9,16 @@
  *   - with "no answer" allowed, the empty answer is listed as such.
  * Screenshots go to .cache/screenshots/ (gitignored); docs/images/demo-page.png is one of them.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import { DEMO_CONTEXT, DEMO_QUESTIONS } from '../../src/demo/example';
 import { CountingEngine, StaticProvider, loadTinyModel } from './helpers/engines';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', '.cache', 'screenshots');
 
 let engine: CountingEngine;
@@ -27,17 +27,13 @@ let browser: Browser;
 let origin: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
   const tiny = await loadTinyModel();
   engine = new CountingEngine(tiny.engine);
   const api = createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info) });
   if (!api.ideAssets?.get('demo.html')) throw new Error('The demo page is not built: run `npm run build:ide`');
   local = await listen(api, { port: 0, host: '127.0.0.1' });
   origin = new URL(local.url).origin;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

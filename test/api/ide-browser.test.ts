@@ -4,16 +4,16 @@
  * opens on the example `answer` query, runs it, and shows the engine's answer. A screenshot is
  * saved to .cache/screenshots/ (gitignored).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import { EXAMPLE_QUERY } from '../../src/ide/example';
 import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', '.cache', 'screenshots');
 
 let tiny: TinyModel;
@@ -21,16 +21,12 @@ let local: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
   tiny = await loadTinyModel();
   // ideAssetsDir left to the default: the bundle `npm test` builds first (pretest).
   const api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info) });
   if (!api.ideAssets) throw new Error('The IDE bundle is missing: run `npm run build:ide`');
   local = await listen(api, { port: 0, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -5,22 +5,11 @@
  * emits: `service` and `stage`), the SNS topic parameter, `none` per alarm, the dashboard switch,
  * refused values, and the Powertools settings in the function's environment.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { oslsBin, packagingEnv } from '../../scripts/build-lambda';
-import { MODEL_PARAMS } from './helpers';
-import { serviceCopy } from './service-copy';
-
-interface CfnResource {
-  Type: string;
-  Properties: Record<string, any>;
-}
-interface CfnTemplate {
-  Resources: Record<string, CfnResource>;
-}
+import { templatePackager, type CfnTemplate } from './templates';
 
 /** The documented defaults (serverless.yml `params.default`; docs/operations.md, "Alarms"). */
 const DEFAULTS = { alarm5xxPercent: 5, alarmDurationPercent: 80, timeoutS: 29, alarmThrottles: 1, alarmModelLoadFailures: 1, alarmBudgetRejections: 50 };
@@ -30,24 +19,7 @@ const ALARMS = ['Api5xxRateAlarm', 'ApiDurationP99Alarm', 'ApiThrottlesAlarm', '
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'alarms-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-const env = { ...packagingEnv(), HOME: mkdtempSync(path.join(scratch, 'home-')) };
-
-/** Packaged from a copy of the service: the other deployment tests package in the repository at the same time. */
-const service = serviceCopy(scratch);
-
-function osls(args: string[], params: Record<string, string> = {}): { template?: CfnTemplate; output: string } {
-  const dir = mkdtempSync(path.join(scratch, 'pkg-'));
-  const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params }).map(([k, v]) => `--param=${k}=${v}`);
-  const run = spawnSync(process.execPath, [oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], { cwd: service, env, encoding: 'utf8', timeout: 120_000 });
-  const output = `${run.stdout}${run.stderr}`;
-  if (run.status !== 0) return { output };
-  return { template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate, output };
-}
-function packaged(args: string[], params: Record<string, string> = {}): CfnTemplate {
-  const { template, output } = osls(args, params);
-  if (!template) throw new Error(`osls package ${args.join(' ')} failed:\n${output}`);
-  return template;
-}
+const { osls, packaged } = templatePackager(scratch);
 const alarmsOf = (t: CfnTemplate) =>
   Object.fromEntries(Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([k, r]) => [k, r.Properties]));
 const dashboardsOf = (t: CfnTemplate) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');

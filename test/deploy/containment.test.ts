@@ -11,17 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DEFAULT_STAGE, oslsBin, packagingEnv, runOslsPackage } from '../../scripts/build-lambda';
-import { MODEL_PARAMS, ROOT } from './helpers';
+import { DEFAULT_STAGE } from '../../scripts/build-lambda';
+import { ROOT } from './helpers';
+import { templatePackager, type CfnResource, type CfnTemplate } from './templates';
 import { DEFAULT_LIMITS, DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES, loadApiConfig } from '../../src/server/config';
-
-interface CfnResource {
-  Type: string;
-  Properties: Record<string, any>;
-}
-interface CfnTemplate {
-  Resources: Record<string, CfnResource>;
-}
 
 /** The documented defaults (serverless.yml `params.default`, docs/deploy.md "Containment"). */
 const DEFAULTS = { reservedConcurrency: 10, throttleRate: 50, throttleBurst: 20 };
@@ -30,26 +23,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'containment-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** No credentials anywhere: environment, ~/.aws (an empty HOME) and the instance metadata service. */
-const env = { ...packagingEnv(), HOME: mkdtempSync(path.join(scratch, 'home-')) };
-
-/**
- * `osls package` with exactly these arguments (no --stage unless given: the no-stage case is
- * what a forgotten flag does). Returns the template, or the failure's output.
- */
-function osls(args: string[], params: Record<string, string> = {}): { template?: CfnTemplate; output: string } {
-  const dir = mkdtempSync(path.join(scratch, 'pkg-'));
-  const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params }).map(([k, v]) => `--param=${k}=${v}`);
-  const run = runOslsPackage([oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], env, 120_000);
-  const output = `${run.stdout}${run.stderr}`;
-  if (run.status !== 0) return { output };
-  return { template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate, output };
-}
-
-function packaged(args: string[], params: Record<string, string> = {}): CfnTemplate {
-  const { template, output } = osls(args, params);
-  if (!template) throw new Error(`osls package ${args.join(' ')} failed:\n${output}`);
-  return template;
-}
+const { osls, packaged } = templatePackager(scratch);
 
 const ofType = (t: CfnTemplate, type: string): CfnResource[] => Object.values(t.Resources).filter((r) => r.Type === type);
 const only = (t: CfnTemplate, type: string): CfnResource => {
