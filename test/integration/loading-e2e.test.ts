@@ -55,7 +55,7 @@ describe('pull → push → cold load → answer', () => {
   it('resumes a cut download, verifies it, uploads it, and a cold provider loads and answers', async () => {
     const dir = path.join(work, 'pulled');
     hub.cutNext('onnx/model_quantized.onnx', 300_000);
-    const pulled = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint, retries: 2 });
+    const pulled = await pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint, retries: 2 });
     const onnx = pulled.files.find((f) => f.path === 'onnx/model_quantized.onnx')!;
     // What arrived before the cut (≤ 300,000 bytes; the client may see less under load) is kept and resumed.
     expect(onnx.resumedFrom).toBeGreaterThan(0);
@@ -100,7 +100,7 @@ describe('pull → push → cold load → answer', () => {
   it('a second pull finds the files in place and downloads nothing', async () => {
     const dir = path.join(work, 'pulled');
     const before = hub.log.filter((r) => r.method === 'GET').length;
-    const again = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint });
+    const again = await pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint });
     expect(again.files.every((f) => f.cached)).toBe(true);
     expect(hub.log.filter((r) => r.method === 'GET').length).toBe(before);
   });
@@ -108,7 +108,7 @@ describe('pull → push → cold load → answer', () => {
   it('rejects a download whose sha256 does not match the Hub and leaves no file', async () => {
     const dir = path.join(work, 'corrupt');
     hub.corrupt('onnx/model.onnx');
-    await expect(pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint })).rejects.toThrow(/Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/);
+    await expect(pullFromHub({ repo: REPO, onnx: 'fp32', dir, endpoint: hub.endpoint })).rejects.toThrow(/Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/);
     await expect(readFile(path.join(dir, 'onnx/model.onnx'))).rejects.toThrow();
   });
 

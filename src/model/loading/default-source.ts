@@ -64,7 +64,7 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
     await (options.pull ?? pullFromHub)({
       repo: name,
       revision: config.hub.revision,
-      quantized: config.preferQuantized,
+      onnx: config.preferQuantized ? 'int8' : 'fp32',
       dir,
       endpoint: config.hub.endpoint,
       token: process.env.HF_TOKEN,

@@ -38,8 +38,11 @@ export interface PullProgress {
 export interface PullOptions {
   repo: string;
   revision?: string;
-  /** Download onnx/model_quantized.onnx instead of onnx/model.onnx. */
-  quantized?: boolean;
+  /**
+   * Which ONNX export to download: `int8` (default) onnx/model_quantized.onnx, what the loader
+   * prefers (MODEL_QUANTIZED); `fp32` onnx/model.onnx; `all` both.
+   */
+  onnx?: OnnxVariant;
   dir: string;
   /** Hub base URL (`HF_ENDPOINT`), default https://huggingface.co. */
   endpoint?: string;
@@ -75,10 +78,20 @@ export interface PullResult {
 /** Manifest written last: its presence means the folder is complete and verified. */
 export const PULL_MANIFEST = '.hub-pull.json';
 
+/** The ONNX exports `pull` can fetch: the int8 one, the fp32 one, or both. */
+export type OnnxVariant = 'int8' | 'fp32' | 'all';
+
+/** The ONNX files of each variant, in download order. */
+export const ONNX_FILES: Record<OnnxVariant, readonly string[]> = {
+  int8: [QUANTIZED_ONNX],
+  fp32: [FULL_ONNX],
+  all: [QUANTIZED_ONNX, FULL_ONNX],
+};
+
 /** Files a QA model needs from the repo; the optional ones are skipped when the repo lacks them. */
-export function hubFileList(quantized: boolean): { required: string[]; optional: string[] } {
+export function hubFileList(onnx: OnnxVariant = 'int8'): { required: string[]; optional: string[] } {
   return {
-    required: [CONFIG_FILE, TOKENIZER_FILE, quantized ? QUANTIZED_ONNX : FULL_ONNX],
+    required: [CONFIG_FILE, TOKENIZER_FILE, ...ONNX_FILES[onnx]],
     optional: ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'],
   };
 }
@@ -148,7 +161,7 @@ export async function pullFromHub(options: PullOptions): Promise<PullResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const headers: Record<string, string> = { 'user-agent': 'serverless-qa-graphql/model-cli' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const { required, optional } = hubFileList(options.quantized ?? false);
+  const { required, optional } = hubFileList(options.onnx ?? 'int8');
   await mkdir(options.dir, { recursive: true });
   const files: PulledFile[] = [];
   let commit: string | undefined;
