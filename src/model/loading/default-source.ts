@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
-import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
+import { HubDownloadError, PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
 
 /** The model `npm start` will load, and how it was chosen. */
@@ -31,6 +31,27 @@ export const DEMO_WARNING =
   'model with RANDOM WEIGHTS is loaded. Its answers are MEANINGLESS. Set MODEL_URI, or run ' +
   '`npm run model -- pull` when online. ***';
 
+/**
+ * The default model could not be pulled for a reason other than an unreachable Hub (no such
+ * repository or revision, refused, a checksum mismatch, …): a configuration or data problem that
+ * the demo model would only hide. Names the repository, revision and endpoint.
+ */
+export class HubPullError extends Error {
+  override readonly name = 'HubPullError';
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    endpoint: string,
+    cause: unknown,
+  ) {
+    super(
+      `Cannot pull the model ${repo}@${revision} from ${endpoint}: ${(cause as Error)?.message ?? String(cause)}. ` +
+        'Check MODEL_HUB_REPO and MODEL_HUB_REVISION (HF_TOKEN for a gated repository), or set MODEL_URI.',
+      { cause },
+    );
+  }
+}
+
 /** Where the Hub model is cached: `<cacheDir>/<org>/<name>/<revision>`. */
 export function hubCacheDir(config: Pick<ModelLoadingConfig, 'cacheDir' | 'hub'>): string {
   return path.join(config.cacheDir, ...config.hub.repo.split('/'), config.hub.revision.replace(/[\\/]/g, '_'));
@@ -50,7 +71,9 @@ async function generatedDemoModel(): Promise<string> {
 /**
  * Chooses the model for `npm start`: `MODEL_URI` if set; otherwise the default Hub model
  * (`MODEL_HUB_REPO`, quantized) from the local cache, pulled on first run; if the Hub cannot be
- * reached within `MODEL_HUB_TIMEOUT_MS`, the generated demo model, with a loud warning.
+ * reached within `MODEL_HUB_TIMEOUT_MS` (refused, DNS, timeout), the generated demo model, with a
+ * loud warning. Any other pull failure (a 404 or 401 for a mistyped repository, a checksum
+ * mismatch, …) rejects with a HubPullError naming the repository: no demo model.
  */
 export async function resolveDefaultModelSource(options: ResolveDefaultOptions = {}): Promise<ResolvedModelSource> {
   const config = options.config ?? loadModelLoadingConfig();
@@ -73,6 +96,10 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
     });
     return { uri: dir, origin: 'hub', demo: false, name };
   } catch (err) {
+    // Only "no answer at all" (refused, DNS, timeout) means offline; any answer is a real error.
+    if (!(err instanceof HubDownloadError && err.kind === 'UNREACHABLE')) {
+      throw new HubPullError(name, config.hub.revision, config.hub.endpoint, err);
+    }
     const demoDir = await (options.demoModel ?? generatedDemoModel)();
     logger.warn(DEMO_WARNING, { reason: (err as Error).message, demoModel: demoDir });
     return { uri: demoDir, origin: 'demo', demo: true };
