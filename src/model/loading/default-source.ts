@@ -4,6 +4,7 @@ import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
 import { HubDownloadError, PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
+import { jsonLineLogger } from '../../json-log';
 
 /** The model `npm start` will load, and how it was chosen. */
 export interface ResolvedModelSource {
@@ -77,7 +78,7 @@ async function generatedDemoModel(): Promise<string> {
  */
 export async function resolveDefaultModelSource(options: ResolveDefaultOptions = {}): Promise<ResolvedModelSource> {
   const config = options.config ?? loadModelLoadingConfig();
-  const logger = options.logger ?? console;
+  const logger = options.logger ?? jsonLineLogger;
   if (config.modelUri) return { uri: config.modelUri, origin: 'configured', demo: false };
   const dir = hubCacheDir(config);
   const name = config.hub.repo;
