@@ -10,7 +10,7 @@ export const SERVICE_NAME = 'serverless-qa-graphql';
 
 export type JsonLogLevel = 'info' | 'warn' | 'error';
 
-/** Writes `{ level, message, timestamp, service, ...fields }` and a newline (errors to stderr, like Logger). */
+/** Writes `{ level, message, timestamp, service, ...fields }` and a newline (WARN and ERROR to stderr, like Logger). */
 export function writeJsonLine(level: JsonLogLevel, message: string, fields: Record<string, unknown> = {}): void {
   const line = JSON.stringify({
     level: level.toUpperCase(),
@@ -19,7 +19,7 @@ export function writeJsonLine(level: JsonLogLevel, message: string, fields: Reco
     service: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME,
     ...fields,
   });
-  (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
+  (level === 'info' ? process.stdout : process.stderr).write(`${line}\n`);
 }
 
 /** A LoadLogger (model/loading/provider.ts) writing JSON lines. */
