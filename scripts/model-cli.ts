@@ -1,7 +1,9 @@
 /**
  * Model tools: `npm run model -- <command>`.
  *
- *   pull [<hf-repo-id>] [--revision R] [--quantized] <dir>   download from the Hub (HF_ENDPOINT), resumable, verified
+ *   pull [<hf-repo-id>] [--revision R] [--fp32 | --all] [<dir>]   download from the Hub (HF_ENDPOINT), resumable, verified:
+ *                                                            the int8 ONNX file (what the loader prefers), or with
+ *                                                            --fp32 only onnx/model.onnx, with --all both
  *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload a folder as a new version (files, then
  *                                                            model-manifest.json), or a bundle
  *   info <uri>                                               list what a URI holds (and its version)
@@ -18,18 +20,36 @@ import { pushModel } from './model-cli/push';
 import { describeUri } from './model-cli/info';
 
 const USAGE = `usage: npm run model -- <command>
-  pull [<hf-repo-id>] [--revision R] [--quantized] [<dir>]   (default repo ${DEFAULT_HUB_REPO};
+  pull [<hf-repo-id>] [--revision R] [--fp32 | --all] [<dir>]   (default repo ${DEFAULT_HUB_REPO};
+       the int8 onnx/model_quantized.onnx, --fp32: only onnx/model.onnx, --all: both;
        without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
   push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>   (a folder: a new version, manifest last)
   info <uri>`;
 
-/** Runs one command; returns the exit code. Exported for tests. */
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { revision: { type: 'string' }, quantized: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      revision: { type: 'string' },
+      fp32: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
+}
+
+/** Runs one command; returns the exit code. Exported for tests. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    // An unknown option (the old `--quantized`, now the default) or a missing value: usage, not a stack.
+    process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     process.stderr.write(`${USAGE}\n`);
@@ -40,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'pull': {
       if (rest.length > 2) break;
+      if (values.fp32 && values.all) {
+        process.stderr.write('error: --fp32 and --all exclude each other (--all pulls both ONNX files)\n');
+        return 2;
+      }
       // No folder: the cache `npm start` looks in when MODEL_URI is unset (MODEL_HUB_REPO, MODEL_CACHE_DIR).
       const revision = values.revision ?? config.hub.revision;
       const cache = () => hubCacheDir({ cacheDir: config.cacheDir, hub: { ...config.hub, revision } });
@@ -48,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       const result = await pullFromHub({
         repo,
         revision,
-        quantized: values.quantized,
+        onnx: values.all ? 'all' : values.fp32 ? 'fp32' : 'int8',
         dir,
         endpoint: config.hub.endpoint,
         token: process.env.HF_TOKEN,

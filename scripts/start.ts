@@ -7,28 +7,30 @@ import { loadApiConfig } from '../src/server/config';
 import { createApi } from '../src/server/api';
 import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
 import { listen } from '../src/local-server';
+import { createLogger, loadLogger } from '../src/server/logger';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
-  const provider = createEngineProvider({
-    useDefaultModel: true,
-    logger: { info: () => undefined, warn: (m) => console.warn(m), error: () => undefined },
-  });
-  const api = createApi({ config, provider });
+  // The loader's lines (pull, load started / loaded / failed, the demo-model warning) go through
+  // the same Powertools Logger as the request lines: one JSON object each, as on Lambda. The plain
+  // lines below are the start-up summary, each on a line of its own between them.
+  const logger = createLogger();
+  const provider = createEngineProvider({ useDefaultModel: true, logger: loadLogger(logger) });
+  const api = createApi({ config, provider, logger });
   const port = Number(process.env.PORT ?? 4000);
   const host = process.env.HOST ?? 'localhost';
   const running = await listen(api, { port, host });
   console.log(`GraphQL endpoint: ${running.url}`);
   if (api.ideAssets) console.log(`GraphiQL IDE:     ${running.url}  (open it in a browser)`);
 
-  process.stdout.write('Loading the model… ');
+  console.log('Loading the model…');
   if (await provider.warmUp()) {
     const info = provider.info()!;
-    console.log(`ready: ${info.name} from ${info.source} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
+    console.log(`Model ready: ${info.name} from ${info.source} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
     if (info.demo) console.log('Note: this is the random-weight demo model; its answers mean nothing.');
   } else {
     const reason = provider.error()?.message ?? 'unknown error';
-    console.log('failed.');
+    console.log('Model load failed:');
     console.log(`\n${reason}\n`);
     console.log(`${NO_MODEL_HELP}\n`);
     console.log('The server keeps running: answer requests return MODEL_UNAVAILABLE (HTTP 503) and retry the load.');

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { recordInitTiming } from './init-timings';
+import { writeJsonLine } from './json-log';
 import { prepareOnnxRuntime } from './model/onnxruntime/load';
 import { unpackCompressedOnnxRuntime } from './model/onnxruntime/unpack';
 
@@ -20,10 +21,11 @@ prepareOnnxRuntime(async () => {
     const result = await unpackCompressedOnnxRuntime({ nativesDir: path.join(__dirname, 'natives') });
     if (result.status !== 'not-compressed') {
       recordInitTiming('runtimeUnpackMs', performance.now() - started);
-      console.info('onnxruntime library ready', result);
+      // JSON like every other line (json-log.ts: no Powertools Logger in this first module).
+      writeJsonLine('info', 'onnxruntime library ready', { ...result });
     }
   } catch (err) {
-    console.error('onnxruntime library unavailable', { reason: (err as Error).message });
+    writeJsonLine('error', 'onnxruntime library unavailable', { reason: (err as Error).message });
     throw err;
   }
 });

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NATIVES_DIR, ROOT, buildBundle, packageArch } from '../build-lambda';
 import { linuxLibraryPath } from '../compress-natives';
-import { httpApiEvent, invokeArtifact, lambdaNode } from '../../test/deploy/helpers';
+import { httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode } from '../../test/deploy/helpers';
 import { Zip } from '../../test/deploy/zip';
 import { BUCKET, PREFIX, startS3WithModel } from './s3';
 import { fullModel } from './model-folder';
@@ -60,8 +60,8 @@ async function main(): Promise<void> {
   async function init(taskRoot: string, tmpDir: string): Promise<InitSample> {
     const run = await invokeArtifact({ node: node.path, taskRoot, fn, env: s3.env, tmpDir, events: [health] });
     if (!JSON.parse(run.results[0]!.result.body!).data.health.ready) throw new Error(`the model did not load:\n${run.logs}`);
-    const unpack = /onnxruntime library ready.*?ms: (\d+)/s.exec(run.logs);
-    return { initMs: run.initMs, unpackMs: unpack ? Number(unpack[1]) : null };
+    const unpack = jsonLogLines(run.logs, 'onnxruntime library ready')[0]?.ms;
+    return { initMs: run.initMs, unpackMs: typeof unpack === 'number' ? unpack : null };
   }
 
   const samples = { plain: [] as InitSample[], compressed: [] as InitSample[], reused: [] as InitSample[] };

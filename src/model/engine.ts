@@ -28,8 +28,9 @@ export interface QAEngine {
   answer(input: QAInput): Promise<Answer[]>;
   /**
    * Answers many inputs in one call, in order. A bad input yields its QAInputError in its own slot
-   * (so one bad input does not fail the others); a failure of the model itself, or an aborted
-   * signal, rejects the call. The result for each input is exactly what `answer` returns for it alone.
+   * (so one bad input does not fail the others), and so does an InferenceError when onnxruntime fails
+   * on one of that input's windows; an aborted signal rejects the call. The result for each input
+   * is exactly what `answer` returns for it alone.
    */
   answerMany(inputs: readonly QAInput[], options?: AnswerManyOptions): Promise<Array<Answer[] | Error>>;
 }

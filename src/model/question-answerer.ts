@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AnswerManyOptions, QAEngine } from './engine';
 import { FairScheduler } from './fair-scheduler';
-import { QAInputError } from './errors';
+import { InferenceError, QAInputError } from './errors';
 import { OnnxQAModel, type WindowLogits } from './onnx-model';
 import { resolveOptions } from './options';
 import { rankAnswers, selectSpans, spanToCharRange, type ScoredRange } from './span-search';
@@ -109,12 +109,23 @@ export class QuestionAnswerer implements QAEngine {
         continue;
       }
       const decoded: DecodedWindow[] = [];
-      // Built one at a time and dropped once decoded: only their logits' spans are kept.
-      for (const window of iterateWindows(item.questionIds, item.contextTokens.ids, this.tokenizer.layout, item.options)) {
-        const key = `${window.contextOffset}:${window.inputIds.join(',')}`;
-        let run = runs.get(key);
-        if (!run) runs.set(key, (run = this.scheduler.submit(lane, window, signal)));
-        decoded.push(decodeWindow(item, window, await run, this.tokenizer.layout.clsId));
+      try {
+        // Built one at a time and dropped once decoded: only their logits' spans are kept.
+        for (const window of iterateWindows(item.questionIds, item.contextTokens.ids, this.tokenizer.layout, item.options)) {
+          const key = `${window.contextOffset}:${window.inputIds.join(',')}`;
+          let run = runs.get(key);
+          if (!run) runs.set(key, (run = this.scheduler.submit(lane, window, signal)));
+          decoded.push(decodeWindow(item, window, await run, this.tokenizer.layout.clsId));
+        }
+      } catch (error) {
+        // A stopped call rejects as a whole (its queued windows are dropped); onnxruntime failing
+        // on one of this input's windows fails this input only: the others are still answered.
+        signal?.throwIfAborted();
+        if (error instanceof InferenceError) {
+          results.push(error);
+          continue;
+        }
+        throw error;
       }
       results.push(rankAnswers(item.context, decoded, item.options.topK, item.options.handleImpossibleAnswer));
     }

@@ -38,7 +38,8 @@ export function createAnswerLoader(provider: EngineProvider, work: AnswerManyOpt
     async (inputs) => {
       // A provider failure (ModelUnavailableError) rejects every load of the batch with it.
       const engine = await untilAborted(provider.get(), work.signal);
-      // Error slots (QAInputError, WorkBudgetError) reject only their own load: DataLoader's contract.
+      // Error slots (QAInputError, WorkBudgetError, an InferenceError on one of that input's windows)
+      // reject only their own load: DataLoader's contract.
       return engine.answerMany(inputs, work);
     },
     { batchScheduleFn: afterCurrentTurn, cacheKeyFn: inputKey },

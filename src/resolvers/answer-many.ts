@@ -4,15 +4,28 @@
  * and the request's work budget (an input that needs more windows than are left). Errors that
  * concern the request (too many inputs, the model being unavailable, the request being stopped)
  * fail the field.
+ *
+ * onnxruntime failing on one of an input's windows (the engine's InferenceError, in that input's
+ * slot) is also that input's `error`: INTERNAL_SERVER_ERROR with the masked message, logged here
+ * with its stack and the request id. Failing the field instead would throw away the other inputs'
+ * answers, which the engine computed, for a fault that concerns one input (the issue's "one
+ * failing window fails its own input, not the whole request"); and since the field does not fail,
+ * the request-log plugin never sees the error, so this resolver logs it (same line as the plugin's
+ * `internal error`). Any other unexpected error still fails the field, and the plugin logs it.
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../server/context';
-import { ErrorCode, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../server/errors';
+import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../server/errors';
 import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from './parents';
 import { chargeText, validateInput } from './validation';
-import { GraphQLError } from 'graphql';
 import { cacheControlFromInfo } from '@apollo/cache-control-types';
+import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
+
+/** The field's response path (`["m"]` for an alias), as GraphQL errors report it. */
+function responsePath(path: GraphQLResolveInfo['path']): ReadonlyArray<string | number> {
+  return responsePathAsArray(path);
+}
 
 /** The `error` of one input, or a rethrow when the error is not about that input. */
 function inputError(error: unknown, prefix: string): AnswerResultParent {
@@ -31,13 +44,34 @@ function inputError(error: unknown, prefix: string): AnswerResultParent {
   throw error;
 }
 
-async function answerOne(input: QAInput, ctx: ApiContext, prefix: string): Promise<AnswerResultParent> {
+async function answerOne(input: QAInput, ctx: ApiContext, prefix: string, path: ReadonlyArray<string | number>): Promise<AnswerResultParent> {
   try {
     return { answers: await ctx.answers.load(input), error: null };
   } catch (error) {
     if (isModelUnavailable(error) || isRequestAborted(error)) throw error;
+    if (isInferenceError(error)) return internalInputError(error, ctx, path);
     return inputError(error, prefix);
   }
+}
+
+/** The engine's InferenceError (duck-typed, like the other codes: the engine may be bundled twice). */
+function isInferenceError(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === 'INFERENCE_FAILED';
+}
+
+/** `error` of an input the model failed on; the details go to the log, never to the client. */
+function internalInputError(error: Error, ctx: ApiContext, path: ReadonlyArray<string | number>): AnswerResultParent {
+  ctx.log({
+    level: 'error',
+    msg: 'internal error',
+    requestId: ctx.scope.trace.requestId,
+    path,
+    error: error.name,
+    message: error.message,
+    stack: error.stack,
+    cause: (error.cause as Error | undefined)?.message ?? null,
+  });
+  return { answers: null, error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: INTERNAL_ERROR_MESSAGE, field: null } };
 }
 
 type Checked = { input: QAInput; prefix: string } | { refused: AnswerResultParent };
@@ -60,7 +94,10 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
       }
     });
     // Queued together, synchronously, so they all join the same engine batch.
-    const pending = checked.map((item) => ('refused' in item ? item.refused : answerOne(item.input, ctx, item.prefix)));
+    const fieldPath = responsePath(info.path);
+    const pending = checked.map((item, i) =>
+      'refused' in item ? item.refused : answerOne(item.input, ctx, item.prefix, [...fieldPath, i]),
+    );
     // Every load settles before the field does: a request-level failure is reported once, and no
     // rejection is left unobserved.
     const settled = await Promise.allSettled(pending);

@@ -83,6 +83,6 @@ export function createApi(options: CreateApiOptions): Api {
     metrics: options.metrics === undefined ? defaultMetrics(config.stage) : options.metrics,
     server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache }),
     createContext: async (scope) =>
-      createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache }),
+      createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache, log: logSink }),
   };
 }

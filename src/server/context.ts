@@ -14,6 +14,7 @@ import type { ResponseCacheStats } from './cache/response-cache';
 import type { TextUsage } from '../resolvers/validation';
 import { createAnswerLoader } from '../resolvers/answer-loader';
 import { openScope, type RequestScope } from './request-scope';
+import { defaultSink, type LogSink } from './request-log';
 
 export interface ApiContext {
   /** Collects every answer request of this HTTP request into one engine call. */
@@ -32,6 +33,8 @@ export interface ApiContext {
   readonly exposeModelSource: boolean;
   /** This instance's response-cache counts (for `health`), or null when the cache is off. */
   readonly responseCache: ResponseCacheStats | null;
+  /** The API's log (the request-log plugin's sink), for errors a resolver reports without failing its field. */
+  readonly log: LogSink;
 }
 
 export interface ContextDependencies {
@@ -42,6 +45,8 @@ export interface ContextDependencies {
   responseCache?: ResponseCacheStats | null;
   /** The transport's scope of this HTTP request; a fresh one (new id, the configured time limit) when absent. */
   scope?: RequestScope;
+  /** Where resolvers log (the API's sink); the process's Logger when absent. */
+  log?: LogSink;
 }
 
 /** A fresh context for one HTTP request (or one direct `executeOperation`). */
@@ -62,5 +67,6 @@ export function createContext(deps: ContextDependencies): ApiContext {
     serverStartedAt: deps.serverStartedAt,
     exposeModelSource: deps.exposeModelSource,
     responseCache: deps.responseCache ?? null,
+    log: deps.log ?? defaultSink,
   };
 }

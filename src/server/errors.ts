@@ -113,7 +113,9 @@ export function toGraphQLError(error: unknown, argumentPrefix = '', subject = 'i
   });
 }
 
-const MASKED_MESSAGE = 'Internal server error';
+/** What a client sees of an internal error (the log has the rest). */
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+const MASKED_MESSAGE = INTERNAL_ERROR_MESSAGE;
 
 /** Codes whose messages are written for clients; everything else is masked in production. */
 const PUBLIC_CODES = new Set<string>([

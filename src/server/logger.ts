@@ -17,8 +17,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LoadLogger } from '../model/loading/provider';
 import type { LogSink } from './request-log';
 
+import { SERVICE_NAME } from '../json-log';
+
 /** The service name on every log line and metric, unless POWERTOOLS_SERVICE_NAME says otherwise. */
-export const SERVICE_NAME = 'serverless-qa-graphql';
+export { SERVICE_NAME };
 
 export function createLogger(): Logger {
   // Powertools reads POWERTOOLS_LOG_LEVEL and POWERTOOLS_LOGGER_SAMPLE_RATE itself; an explicit

@@ -17,7 +17,7 @@ import { buildBundle, packageArch } from '../../scripts/build-lambda';
 import { DEFAULT_LIMITS, LIMIT_VARIABLES } from '../../src/server/config';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { arm64Launcher, arm64Unavailable } from './arm64-emulation';
-import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, httpApiEvent, invokeArtifact, lambdaNode, type ArtifactRun } from './helpers';
+import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, type ArtifactRun } from './helpers';
 import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, requestsWithinLimits, type ReferenceAnswer } from '../helpers/reference-qa';
 import { Zip } from './zip';
 
@@ -97,7 +97,7 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
       expect.stringMatching(/^onnxruntime-[\d.]+-linux-arm64-[0-9a-f]{16}\/libonnxruntime\.so\.1$/),
       expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
     ]);
-    expect(logs).toMatch(/onnxruntime library ready.*status: 'unpacked'/s);
+    expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([expect.objectContaining({ level: 'INFO', status: 'unpacked' })]);
     const [health, plain, batch, bad, ...many] = results.map((r) => r.result);
 
     // Loaded during INIT, before any request, and it is the fp32 file.
@@ -139,7 +139,7 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
     const [info, ...many] = results.map((r) => r.result);
     expect(JSON.parse(info!.body!)).toEqual({ data: { model: { quantized: true } } });
     // A second INIT in the same sandbox: the library unpacked by the first is reused.
-    expect(logs).toMatch(/onnxruntime library ready.*status: 'reused'/s);
+    expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([expect.objectContaining({ level: 'INFO', status: 'reused' })]);
     const got = many.flatMap((r) => JSON.parse(r.body!).data.answerMany as Array<{ answers: ReferenceAnswer[] | null; error: unknown }>);
     const expected = referenceExpected('int8');
     const differences = cases

@@ -256,3 +256,23 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, des
   }
   throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
 }
+
+/**
+ * The JSON log lines of `output` (one object per line, as the Logger and src/json-log.ts write them;
+ * anything before a line's first `{`, such as a runtime's prefix, is skipped), whose `message` is
+ * `message`. Lines that are not JSON objects are ignored.
+ */
+export function jsonLogLines(output: string, message: string): Array<Record<string, unknown>> {
+  const found: Array<Record<string, unknown>> = [];
+  for (const line of output.split('\n')) {
+    const start = line.indexOf('{');
+    if (start < 0) continue;
+    try {
+      const parsed = JSON.parse(line.slice(start)) as unknown;
+      if (parsed && typeof parsed === 'object' && (parsed as { message?: unknown }).message === message) found.push(parsed as Record<string, unknown>);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return found;
+}

@@ -20,6 +20,7 @@ import {
   QUESTION,
   ROOT,
   LAMBDA_NODE_MAJOR,
+  jsonLogLines,
   lambdaNode,
   pushTestModel,
   spawnGroup,
@@ -111,7 +112,7 @@ describe('serverless-offline (osls offline --stage dev)', () => {
     for (const file of ['onnxruntime_binding.node', 'libonnxruntime.so.1', 'tokenizers.linux-x64-gnu.node']) expect(maps).toContain(file);
     // As on Lambda, the bundle's compressed onnxruntime library was unpacked (or found unpacked) in
     // the worker thread, and the library mapped is that copy, not node_modules' own.
-    expect(offline!.output()).toMatch(/onnxruntime library ready.*status: '(unpacked|reused)'/s);
+    expect(jsonLogLines(offline!.output(), 'onnxruntime library ready')).toEqual([expect.objectContaining({ level: 'INFO', status: expect.stringMatching(/^(unpacked|reused)$/) })]);
     const library = maps.split('\n').map((line) => line.slice(line.indexOf('/'))).find((file) => file.endsWith('/libonnxruntime.so.1'));
     expect(library).toMatch(/\/onnxruntime-[\d.]+-linux-x64-[0-9a-f]{16}\/libonnxruntime\.so\.1$/);
   }, 120_000);

@@ -14,7 +14,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ARCHITECTURES, NODE_ARCH, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
 import type { CompressedLibraryManifest } from '../../src/model/onnxruntime/compressed-library';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, invokeArtifact, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
+import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
 import { Zip, elfMachine } from './zip';
 
 const MiB = 1024 * 1024;
@@ -343,7 +343,8 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
       httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ model { loadTimings { totalMs runtimeUnpackMs apiEvaluationMs } } }' }) }),
     ]);
-    const unpackMs = /onnxruntime library ready.*?ms: (\d+)/s.exec(logs)?.[1];
+    const [ready, ...more] = jsonLogLines(logs, 'onnxruntime library ready');
+    const unpackMs = ready?.ms;
     console.log(
       `packaged handler on Node ${runtime.version} (ABI ${runtime.modules}, N-API ${runtime.napi}; Jest runs on ${process.version}): INIT (import + model load) ${initMs.toFixed(0)} ms, of which onnxruntime unpacking ${unpackMs} ms ran alongside the download; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
     );
@@ -358,7 +359,9 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       expect.stringMatching(new RegExp(`^onnxruntime-${version.replace(/\./g, '\\.')}-linux-x64-[0-9a-f]{16}/libonnxruntime\\.so\\.1$`)),
       expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
     ]);
-    expect(logs).toMatch(/onnxruntime library ready.*status: 'unpacked'/s);
+    // One JSON line, like every other (src/json-log.ts), with what the unpacking did.
+    expect(more).toEqual([]);
+    expect(ready).toMatchObject({ level: 'INFO', service: 'serverless-qa-graphql', status: 'unpacked', ms: expect.any(Number), bytes: expect.any(Number) });
     const [health, plain, base64, batched] = results.map((r) => r.result);
     expect(JSON.parse(health!.body!)).toEqual({ data: { health: { ready: true } } });
     expect(plain!.statusCode).toBe(200);
@@ -388,7 +391,7 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
       httpApiEvent({ method: 'GET', path: '/ide/app.js', routeKey: 'GET /ide/{file}', headers: { 'accept-encoding': 'gzip, br' } }),
     ]);
     expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
-    expect(logs).toMatch(/onnxruntime library ready.*status: 'reused'/s);
+    expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([expect.objectContaining({ level: 'INFO', status: 'reused' })]);
     expect(readdirSync(sandboxTmp).filter((name) => name.startsWith('onnxruntime-'))).toHaveLength(1);
     const [page, script] = results.map((r) => r.result);
     expect(page!.statusCode).toBe(200);
@@ -434,7 +437,7 @@ describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lam
     expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['MODEL_UNAVAILABLE']);
     expect(JSON.stringify(answer)).not.toMatch(/not-a-directory|ENOTDIR|at .*\.m?js/);
     expect(health).toEqual({ data: { health: { ready: false } } });
-    expect(logs).toMatch(/onnxruntime library unavailable/);
+    expect(jsonLogLines(logs, 'onnxruntime library unavailable')).toEqual([expect.objectContaining({ level: 'ERROR', reason: expect.stringContaining('cannot create a folder to unpack into') })]);
     expect(logs).toContain(`cannot create a folder to unpack into`);
   }, 120_000);
 });

@@ -18,6 +18,8 @@ export interface HubServer {
   cutNext(file: string, afterBytes: number): void;
   /** Serve wrong bytes for `file` (same size), to test checksum verification. */
   corrupt(file: string): void;
+  /** Answer 401 for every path of `repo`, as huggingface.co does for an unknown or private repo without a token. */
+  refuse(repo: string): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
   const log: HubServer['log'] = [];
   const cuts = new Map<string, number>();
   const corrupted = new Set<string>();
+  const refused = new Set<string>();
   const blobs = new Map<string, { data: Buffer; file: string }>();
   for (const r of repos) {
     for (const [file, data] of Object.entries(r.files)) blobs.set(sha256(data), { data, file });
@@ -70,6 +73,11 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
       if (!blob) return void res.writeHead(404).end();
       return serveBytes(req, res, blob.data, blob.file, { etag: `"${cdn[1]}"`, 'content-type': 'application/octet-stream' });
     }
+    for (const repo of refused) {
+      if (!url.pathname.startsWith(`/${repo}/`)) continue;
+      res.writeHead(401, { 'x-error-code': 'RepoNotFound', 'x-error-message': 'Invalid username or password.' });
+      return res.end('Repository not found');
+    }
     for (const r of repos) {
       const prefix = `/${r.repo}/resolve/${r.revision}/`;
       if (!url.pathname.startsWith(prefix)) continue;
@@ -105,6 +113,7 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
     log,
     cutNext: (file, afterBytes) => void cuts.set(file, afterBytes),
     corrupt: (file) => void corrupted.add(file),
+    refuse: (repo) => void refused.add(repo),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -1,7 +1,7 @@
 /** `npm run model -- pull|push|info` through its entry point, against the local Hub and s3rver. */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
@@ -17,12 +17,27 @@ let hub: HubServer;
 let work: string;
 const saved = { ...process.env };
 const onnx = Buffer.alloc(200_000, 3);
+const fp32 = Buffer.alloc(300_000, 5);
+
+/** The files a pull left in `dir` (posix paths, sorted), the pull manifest aside. */
+async function pulledFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name !== '.hub-pull.json')
+    .map((e) => path.relative(dir, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(path.sep).join('/'))
+    .sort();
+}
 
 beforeAll(async () => {
   s3 = await startS3(['models']);
   hub = await startHubServer([{
     repo: 'Xenova/distilbert-base-cased-distilled-squad', revision: 'v1', commit: 'abc',
-    files: { 'config.json': Buffer.from('{"model_type":"distilbert"}'), 'tokenizer.json': Buffer.from('{}'), 'onnx/model_quantized.onnx': onnx },
+    files: {
+      'config.json': Buffer.from('{"model_type":"distilbert"}'),
+      'tokenizer.json': Buffer.from('{}'),
+      'onnx/model_quantized.onnx': onnx,
+      'onnx/model.onnx': fp32,
+    },
   }]);
   work = await mkdtemp(path.join(os.tmpdir(), 'loading-cli-'));
   Object.assign(process.env, s3.env, { HF_ENDPOINT: hub.endpoint });
@@ -42,8 +57,9 @@ describe('model CLI', () => {
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const dir = path.join(work, 'm');
-      expect(await main(['pull', '--revision', 'v1', '--quantized', dir])).toBe(0);
+      expect(await main(['pull', '--revision', 'v1', dir])).toBe(0);
       expect(await readFile(path.join(dir, 'onnx/model_quantized.onnx'))).toEqual(onnx);
+      expect(await pulledFiles(dir)).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('onnx/model_quantized.onnx');
       out.mockClear();
       expect(await main(['push', dir, 's3://models/cli/'])).toBe(0);
@@ -64,19 +80,51 @@ describe('model CLI', () => {
     }
   });
 
-  it('pull without a folder fills the cache `npm start` uses when MODEL_URI is unset', async () => {
+  it('the documented `npm run model -- pull` (no flag, no folder) fills the cache `npm start` uses with exactly the int8 files', async () => {
     const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const cacheDir = path.join(work, 'cache');
     Object.assign(process.env, { MODEL_CACHE_DIR: cacheDir, MODEL_HUB_REVISION: 'v1' });
     try {
-      expect(await main(['pull', '--quantized'])).toBe(0);
+      const before = hub.log.length;
+      expect(await main(['pull'])).toBe(0);
       const expected = hubCacheDir(loadModelLoadingConfig());
       expect(expected).toBe(path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'v1'));
       expect(await readFile(path.join(expected, 'onnx/model_quantized.onnx'))).toEqual(onnx);
+      expect(await pulledFiles(expected)).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+      // The fp32 export (265 MB for the real model) is not even asked for.
+      expect(hub.log.slice(before).some((r) => r.url.includes('model.onnx'))).toBe(false);
+      expect(hub.log.slice(before).some((r) => r.url.endsWith('/onnx/model_quantized.onnx'))).toBe(true);
     } finally {
       delete process.env.MODEL_CACHE_DIR;
       delete process.env.MODEL_HUB_REVISION;
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+
+  it('pull --fp32 fetches only onnx/model.onnx, --all both; --fp32 with --all and the old --quantized are usage errors', async () => {
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const only32 = path.join(work, 'fp32');
+      expect(await main(['pull', '--revision', 'v1', '--fp32', only32])).toBe(0);
+      expect(await pulledFiles(only32)).toEqual(['config.json', 'onnx/model.onnx', 'tokenizer.json']);
+      expect(await readFile(path.join(only32, 'onnx/model.onnx'))).toEqual(fp32);
+      const both = path.join(work, 'all');
+      expect(await main(['pull', '--revision', 'v1', '--all', both])).toBe(0);
+      expect(await pulledFiles(both)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+      expect(await readFile(path.join(both, 'onnx/model.onnx'))).toEqual(fp32);
+      expect(await readFile(path.join(both, 'onnx/model_quantized.onnx'))).toEqual(onnx);
+      err.mockClear();
+      expect(await main(['pull', '--fp32', '--all', path.join(work, 'neither')])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('--fp32 and --all exclude each other');
+      err.mockClear();
+      expect(await main(['pull', '--quantized', path.join(work, 'old')])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/Unknown option '--quantized'[\s\S]*usage: npm run model/);
+      await expect(readdir(path.join(work, 'neither'))).rejects.toThrow(/ENOENT/);
+      await expect(readdir(path.join(work, 'old'))).rejects.toThrow(/ENOENT/);
+    } finally {
       out.mockRestore();
       err.mockRestore();
     }

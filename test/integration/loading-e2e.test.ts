@@ -15,9 +15,11 @@ import { pushModel } from '../../scripts/model-cli/push';
 import { freePort } from '../helpers/free-port';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
-import { pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
+import { HubDownloadError, pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
 import { createModelProvider } from '../../src/model/loading/create-provider';
-import { resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/default-source';
+import { resolveDefaultModelSource, DEMO_WARNING, HubPullError } from '../../src/model/loading/default-source';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { loadModel } from '../../src/model/loading/load-model';
 
@@ -55,7 +57,7 @@ describe('pull → push → cold load → answer', () => {
   it('resumes a cut download, verifies it, uploads it, and a cold provider loads and answers', async () => {
     const dir = path.join(work, 'pulled');
     hub.cutNext('onnx/model_quantized.onnx', 300_000);
-    const pulled = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint, retries: 2 });
+    const pulled = await pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint, retries: 2 });
     const onnx = pulled.files.find((f) => f.path === 'onnx/model_quantized.onnx')!;
     // What arrived before the cut (≤ 300,000 bytes; the client may see less under load) is kept and resumed.
     expect(onnx.resumedFrom).toBeGreaterThan(0);
@@ -100,7 +102,7 @@ describe('pull → push → cold load → answer', () => {
   it('a second pull finds the files in place and downloads nothing', async () => {
     const dir = path.join(work, 'pulled');
     const before = hub.log.filter((r) => r.method === 'GET').length;
-    const again = await pullFromHub({ repo: REPO, quantized: true, dir, endpoint: hub.endpoint });
+    const again = await pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint });
     expect(again.files.every((f) => f.cached)).toBe(true);
     expect(hub.log.filter((r) => r.method === 'GET').length).toBe(before);
   });
@@ -108,7 +110,7 @@ describe('pull → push → cold load → answer', () => {
   it('rejects a download whose sha256 does not match the Hub and leaves no file', async () => {
     const dir = path.join(work, 'corrupt');
     hub.corrupt('onnx/model.onnx');
-    await expect(pullFromHub({ repo: REPO, dir, endpoint: hub.endpoint })).rejects.toThrow(/Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/);
+    await expect(pullFromHub({ repo: REPO, onnx: 'fp32', dir, endpoint: hub.endpoint })).rejects.toThrow(/Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/);
     await expect(readFile(path.join(dir, 'onnx/model.onnx'))).rejects.toThrow();
   });
 
@@ -158,6 +160,95 @@ describe('the npm start default', () => {
     expect(warnings).toContain(DEMO_WARNING);
     expect(provider.info()).toMatchObject({ demo: true });
     await expect(engine.answer({ question: 'Where?', context: CONTEXT })).resolves.toHaveLength(1);
+  });
+
+  describe('a pull failure other than an unreachable Hub is an error naming the repository, never the demo model', () => {
+    /** Resolves with `env`, counting demo-model generations and warnings. */
+    async function resolveWith(env: Record<string, string>) {
+      const warnings: string[] = [];
+      let demos = 0;
+      const config = loadModelLoadingConfig({ HF_ENDPOINT: hub.endpoint, MODEL_HUB_TIMEOUT_MS: '2000', ...env });
+      const result = await resolveDefaultModelSource({
+        config,
+        logger: { ...quietLogger, warn: (m: string) => void warnings.push(m) },
+        demoModel: async () => {
+          demos += 1;
+          return generated;
+        },
+      }).catch((e: unknown) => e);
+      return { result, warnings, demos };
+    }
+
+    it('a mistyped repository (the Hub answers 404)', async () => {
+      const { result, warnings, demos } = await resolveWith({ MODEL_HUB_REPO: 'Xenova/distilbert-base-cased-distilled-squd', MODEL_CACHE_DIR: path.join(work, 'c404') });
+      expect(result).toBeInstanceOf(HubPullError);
+      expect((result as Error).message).toMatch(/^Cannot pull the model Xenova\/distilbert-base-cased-distilled-squd@main from http:\/\/127\.0\.0\.1:\d+: config\.json not found in Xenova\/distilbert-base-cased-distilled-squd@main/);
+      expect((result as Error).message).toContain('MODEL_HUB_REPO');
+      expect(((result as Error).cause as HubDownloadError).kind).toBe('NOT_FOUND');
+      expect(demos).toBe(0);
+      expect(warnings).toEqual([]);
+    });
+
+    it('a repository the Hub refuses (401, as huggingface.co answers an unknown or private repo)', async () => {
+      hub.refuse('acme/private-qa');
+      const { result, warnings, demos } = await resolveWith({ MODEL_HUB_REPO: 'acme/private-qa', MODEL_CACHE_DIR: path.join(work, 'c401') });
+      expect(result).toBeInstanceOf(HubPullError);
+      expect((result as Error).message).toMatch(/^Cannot pull the model acme\/private-qa@main from .*HTTP 401.*HF_TOKEN/);
+      expect(((result as Error).cause as HubDownloadError).kind).toBe('REFUSED');
+      expect([demos, warnings.length]).toEqual([0, 0]);
+    });
+
+    it('a checksum mismatch', async () => {
+      const bad = await startHubServer([{ repo: REPO, revision: 'main', commit: 'c0ffee0000000000000000000000000000000000', files }]);
+      try {
+        bad.corrupt('onnx/model_quantized.onnx');
+        const { result, warnings, demos } = await resolveWith({ HF_ENDPOINT: bad.endpoint, MODEL_CACHE_DIR: path.join(work, 'csum') });
+        expect(result).toBeInstanceOf(HubPullError);
+        expect((result as Error).message).toMatch(/^Cannot pull the model Xenova\/distilbert-base-cased-distilled-squad@main .*Checksum mismatch for .*onnx\/model_quantized\.onnx/);
+        expect(((result as Error).cause as HubDownloadError).kind).toBe('INTEGRITY');
+        expect([demos, warnings.length]).toEqual([0, 0]);
+        await expect(readFile(path.join(work, 'csum', 'Xenova', 'distilbert-base-cased-distilled-squad', 'main', PULL_MANIFEST))).rejects.toThrow(/ENOENT/);
+      } finally {
+        await bad.close();
+      }
+    });
+
+    it('through the provider (npm start): MODEL_UNAVAILABLE naming the repository, no demo model loaded', async () => {
+      const warnings: string[] = [];
+      const provider = createModelProvider({
+        env: { HF_ENDPOINT: hub.endpoint, MODEL_HUB_REPO: 'nobody/no-such-model', MODEL_CACHE_DIR: path.join(work, 'cprov') },
+        logger: { ...quietLogger, warn: (m: string) => void warnings.push(m) },
+        useDefaultModel: true,
+      });
+      await expect(provider.get()).rejects.toMatchObject({
+        code: 'MODEL_UNAVAILABLE',
+        message: expect.stringContaining('Cannot pull the model nobody/no-such-model@main'),
+      });
+      expect(provider.info()).toBeNull();
+      expect(warnings).not.toContain(DEMO_WARNING);
+    });
+
+    it('but a Hub that accepts the connection and never answers (timeout) is unreachable: the demo model, loudly', async () => {
+      const silent = http.createServer(() => undefined);
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      try {
+        const port = (silent.address() as AddressInfo).port;
+        const t0 = Date.now();
+        const { result, warnings, demos } = await resolveWith({ HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_HUB_TIMEOUT_MS: '300', MODEL_CACHE_DIR: path.join(work, 'ctimeout') });
+        expect(Date.now() - t0).toBeLessThan(15_000);
+        expect(result).toEqual({ uri: generated, origin: 'demo', demo: true });
+        expect([demos, warnings]).toEqual([1, [DEMO_WARNING]]);
+      } finally {
+        silent.closeAllConnections();
+        await new Promise<void>((r) => silent.close(() => r()));
+      }
+    });
+
+    it('and so is a host name that does not resolve (DNS)', async () => {
+      const { result, warnings, demos } = await resolveWith({ HF_ENDPOINT: 'http://hub.invalid', MODEL_HUB_TIMEOUT_MS: '3000', MODEL_CACHE_DIR: path.join(work, 'cdns') });
+      expect(result).toEqual({ uri: generated, origin: 'demo', demo: true });
+      expect([demos, warnings]).toEqual([1, [DEMO_WARNING]]);
+    });
   });
 
   it('without MODEL_URI and without the default, the provider says what to set', async () => {

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
-import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
+import { HubDownloadError, PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
+import { jsonLineLogger } from '../../json-log';
 
 /** The model `npm start` will load, and how it was chosen. */
 export interface ResolvedModelSource {
@@ -31,6 +32,27 @@ export const DEMO_WARNING =
   'model with RANDOM WEIGHTS is loaded. Its answers are MEANINGLESS. Set MODEL_URI, or run ' +
   '`npm run model -- pull` when online. ***';
 
+/**
+ * The default model could not be pulled for a reason other than an unreachable Hub (no such
+ * repository or revision, refused, a checksum mismatch, …): a configuration or data problem that
+ * the demo model would only hide. Names the repository, revision and endpoint.
+ */
+export class HubPullError extends Error {
+  override readonly name = 'HubPullError';
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    endpoint: string,
+    cause: unknown,
+  ) {
+    super(
+      `Cannot pull the model ${repo}@${revision} from ${endpoint}: ${(cause as Error)?.message ?? String(cause)}. ` +
+        'Check MODEL_HUB_REPO and MODEL_HUB_REVISION (HF_TOKEN for a gated repository), or set MODEL_URI.',
+      { cause },
+    );
+  }
+}
+
 /** Where the Hub model is cached: `<cacheDir>/<org>/<name>/<revision>`. */
 export function hubCacheDir(config: Pick<ModelLoadingConfig, 'cacheDir' | 'hub'>): string {
   return path.join(config.cacheDir, ...config.hub.repo.split('/'), config.hub.revision.replace(/[\\/]/g, '_'));
@@ -50,11 +72,13 @@ async function generatedDemoModel(): Promise<string> {
 /**
  * Chooses the model for `npm start`: `MODEL_URI` if set; otherwise the default Hub model
  * (`MODEL_HUB_REPO`, quantized) from the local cache, pulled on first run; if the Hub cannot be
- * reached within `MODEL_HUB_TIMEOUT_MS`, the generated demo model, with a loud warning.
+ * reached within `MODEL_HUB_TIMEOUT_MS` (refused, DNS, timeout), the generated demo model, with a
+ * loud warning. Any other pull failure (a 404 or 401 for a mistyped repository, a checksum
+ * mismatch, …) rejects with a HubPullError naming the repository: no demo model.
  */
 export async function resolveDefaultModelSource(options: ResolveDefaultOptions = {}): Promise<ResolvedModelSource> {
   const config = options.config ?? loadModelLoadingConfig();
-  const logger = options.logger ?? console;
+  const logger = options.logger ?? jsonLineLogger;
   if (config.modelUri) return { uri: config.modelUri, origin: 'configured', demo: false };
   const dir = hubCacheDir(config);
   const name = config.hub.repo;
@@ -64,7 +88,7 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
     await (options.pull ?? pullFromHub)({
       repo: name,
       revision: config.hub.revision,
-      quantized: config.preferQuantized,
+      onnx: config.preferQuantized ? 'int8' : 'fp32',
       dir,
       endpoint: config.hub.endpoint,
       token: process.env.HF_TOKEN,
@@ -73,6 +97,10 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
     });
     return { uri: dir, origin: 'hub', demo: false, name };
   } catch (err) {
+    // Only "no answer at all" (refused, DNS, timeout) means offline; any answer is a real error.
+    if (!(err instanceof HubDownloadError && err.kind === 'UNREACHABLE')) {
+      throw new HubPullError(name, config.hub.revision, config.hub.endpoint, err);
+    }
     const demoDir = await (options.demoModel ?? generatedDemoModel)();
     logger.warn(DEMO_WARNING, { reason: (err as Error).message, demoModel: demoDir });
     return { uri: demoDir, origin: 'demo', demo: true };

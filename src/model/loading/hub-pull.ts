@@ -4,6 +4,12 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { CONFIG_FILE, FULL_ONNX, QUANTIZED_ONNX, TOKENIZER_FILE } from './model-files';
 
+/**
+ * Why a Hub download failed. Only UNREACHABLE (connection refused, DNS, timeout: no answer at all)
+ * lets `npm start` fall back to the demo model; the others are answers that retrying will not change.
+ */
+export type HubFailure = 'UNREACHABLE' | 'NOT_FOUND' | 'REFUSED' | 'HTTP_ERROR' | 'INTEGRITY' | 'DOWNLOAD_FAILED';
+
 /** A download from the Hub failed: not found, network, or an integrity check. */
 export class HubDownloadError extends Error {
   override readonly name = 'HubDownloadError';
@@ -11,10 +17,30 @@ export class HubDownloadError extends Error {
     message: string,
     /** The resolve URL of the file concerned. */
     readonly url: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kind?: HubFailure },
   ) {
     super(message, options);
+    this.kind = options?.kind ?? 'HTTP_ERROR';
   }
+  readonly kind: HubFailure;
+}
+
+/** Codes of a connection that never got an answer: refused, no such host, timed out. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** True when `err` (from fetch) means the server could not be reached at all. */
+function isUnreachable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } } | undefined;
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return true;
+  return UNREACHABLE_CODES.has(e?.code ?? '') || UNREACHABLE_CODES.has(e?.cause?.code ?? '');
 }
 
 /** What the Hub says about one file (from the HEAD of its resolve URL, as huggingface_hub reads it). */
@@ -38,8 +64,11 @@ export interface PullProgress {
 export interface PullOptions {
   repo: string;
   revision?: string;
-  /** Download onnx/model_quantized.onnx instead of onnx/model.onnx. */
-  quantized?: boolean;
+  /**
+   * Which ONNX export to download: `int8` (default) onnx/model_quantized.onnx, what the loader
+   * prefers (MODEL_QUANTIZED); `fp32` onnx/model.onnx; `all` both.
+   */
+  onnx?: OnnxVariant;
   dir: string;
   /** Hub base URL (`HF_ENDPOINT`), default https://huggingface.co. */
   endpoint?: string;
@@ -75,10 +104,20 @@ export interface PullResult {
 /** Manifest written last: its presence means the folder is complete and verified. */
 export const PULL_MANIFEST = '.hub-pull.json';
 
+/** The ONNX exports `pull` can fetch: the int8 one, the fp32 one, or both. */
+export type OnnxVariant = 'int8' | 'fp32' | 'all';
+
+/** The ONNX files of each variant, in download order. */
+export const ONNX_FILES: Record<OnnxVariant, readonly string[]> = {
+  int8: [QUANTIZED_ONNX],
+  fp32: [FULL_ONNX],
+  all: [QUANTIZED_ONNX, FULL_ONNX],
+};
+
 /** Files a QA model needs from the repo; the optional ones are skipped when the repo lacks them. */
-export function hubFileList(quantized: boolean): { required: string[]; optional: string[] } {
+export function hubFileList(onnx: OnnxVariant = 'int8'): { required: string[]; optional: string[] } {
   return {
-    required: [CONFIG_FILE, TOKENIZER_FILE, quantized ? QUANTIZED_ONNX : FULL_ONNX],
+    required: [CONFIG_FILE, TOKENIZER_FILE, ...ONNX_FILES[onnx]],
     optional: ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'],
   };
 }
@@ -102,7 +141,7 @@ export function parseHubMetadata(headers: Headers, url: string): HubFileMetadata
   const sizeHeader = headers.get('x-linked-size') ?? headers.get('content-length');
   const size = sizeHeader === null ? NaN : Number(sizeHeader);
   if (!etag || !Number.isFinite(size)) {
-    throw new HubDownloadError(`The Hub sent no ETag or size for ${url}; cannot verify the download`, url);
+    throw new HubDownloadError(`The Hub sent no ETag or size for ${url}; cannot verify the download`, url, { kind: 'INTEGRITY' });
   }
   return { size, etag, lfs: /^[0-9a-f]{64}$/i.test(etag), commit: headers.get('x-repo-commit') ?? undefined };
 }
@@ -120,7 +159,11 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
     return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause;
-    throw new HubDownloadError(`Cannot reach the Hub at ${url}: ${cause?.code ?? (err as Error).message}`, url, { cause: err });
+    // fetch rejects only without an HTTP answer; a reset or a TLS failure is not "unreachable".
+    throw new HubDownloadError(`Cannot reach the Hub at ${url}: ${cause?.code ?? (err as Error).message}`, url, {
+      cause: err,
+      kind: isUnreachable(err) ? 'UNREACHABLE' : 'DOWNLOAD_FAILED',
+    });
   }
 }
 
@@ -129,7 +172,7 @@ export async function fetchHubMetadata(url: string, headers: Record<string, stri
   const res = await fetchWithTimeout(url, { method: 'HEAD', redirect: 'manual', headers: { ...headers, 'accept-encoding': 'identity' } }, timeoutMs);
   if (res.status === 404) return null;
   if (res.status === 401 || res.status === 403) {
-    throw new HubDownloadError(`The Hub refused ${url} (HTTP ${res.status}): gated or private repo? Set HF_TOKEN`, url);
+    throw new HubDownloadError(`The Hub refused ${url} (HTTP ${res.status}): no such repository, or a gated or private one (set HF_TOKEN)?`, url, { kind: 'REFUSED' });
   }
   if (res.status >= 400) throw new HubDownloadError(`The Hub answered HTTP ${res.status} for ${url}`, url);
   return parseHubMetadata(res.headers, url);
@@ -148,7 +191,7 @@ export async function pullFromHub(options: PullOptions): Promise<PullResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const headers: Record<string, string> = { 'user-agent': 'serverless-qa-graphql/model-cli' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const { required, optional } = hubFileList(options.quantized ?? false);
+  const { required, optional } = hubFileList(options.onnx ?? 'int8');
   await mkdir(options.dir, { recursive: true });
   const files: PulledFile[] = [];
   let commit: string | undefined;
@@ -157,7 +200,7 @@ export async function pullFromHub(options: PullOptions): Promise<PullResult> {
     const meta = await fetchHubMetadata(url, headers, timeoutMs);
     if (!meta) {
       if (optional.includes(file)) continue;
-      throw new HubDownloadError(`${file} not found in ${options.repo}@${revision} (${url})`, url);
+      throw new HubDownloadError(`${file} not found in ${options.repo}@${revision} (${url})`, url, { kind: 'NOT_FOUND' });
     }
     commit ??= meta.commit;
     files.push(await downloadFile(url, path.join(options.dir, file), file, meta, headers, options));
@@ -203,7 +246,10 @@ async function downloadFile(
     } catch (err) {
       // Keep the partial file: the next attempt (or the next run) resumes from it.
       if (attempt >= retries) {
-        throw new HubDownloadError(`Download of ${url} failed after ${attempt + 1} attempts: ${(err as Error).message}`, url, { cause: err });
+        throw new HubDownloadError(`Download of ${url} failed after ${attempt + 1} attempts: ${(err as Error).message}`, url, {
+          cause: err,
+          kind: isUnreachable(err) ? 'UNREACHABLE' : err instanceof HubDownloadError ? err.kind : 'DOWNLOAD_FAILED',
+        });
       }
       await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
     }
@@ -211,7 +257,7 @@ async function downloadFile(
   const got = await sizeOf(partial);
   if (got !== meta.size) {
     await rm(partial, { force: true });
-    throw new HubDownloadError(`Size mismatch for ${url}: got ${got} bytes, the Hub says ${meta.size}`, url);
+    throw new HubDownloadError(`Size mismatch for ${url}: got ${got} bytes, the Hub says ${meta.size}`, url, { kind: 'INTEGRITY' });
   }
   const digest = await fileDigest(partial, meta);
   if (digest !== meta.etag) {
@@ -219,6 +265,7 @@ async function downloadFile(
     throw new HubDownloadError(
       `Checksum mismatch for ${url}: ${meta.lfs ? 'sha256' : 'git sha1'} ${digest}, the Hub says ${meta.etag}`,
       url,
+      { kind: 'INTEGRITY' },
     );
   }
   await rename(partial, dest);
@@ -236,10 +283,12 @@ async function fetchInto(
   options: PullOptions,
 ): Promise<void> {
   const controller = new AbortController();
-  let idle = setTimeout(() => controller.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+  // A TimeoutError, like AbortSignal.timeout's: a stalled body counts as an unreachable Hub.
+  const stalled = () => controller.abort(new DOMException(`no data for ${idleTimeoutMs} ms`, 'TimeoutError'));
+  let idle = setTimeout(stalled, idleTimeoutMs);
   const rearm = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    idle = setTimeout(stalled, idleTimeoutMs);
   };
   try {
     const res = await fetch(url, {

@@ -6,6 +6,6 @@ export { loadModelLoadingConfig, createModelS3Client, s3ClientConfig, type Model
 export { loadModel, type LoadedModel, type LoadModelOptions, type EngineFactory } from './load-model';
 export { ModelProvider, type ModelProviderOptions, type LoadLogger } from './provider';
 export { createModelProvider, NO_MODEL_URI, type CreateModelProviderOptions } from './create-provider';
-export { resolveDefaultModelSource, DEMO_WARNING, hubCacheDir, type ResolvedModelSource } from './default-source';
-export { pullFromHub, HubDownloadError, type PullOptions, type PullResult } from './hub-pull';
+export { resolveDefaultModelSource, DEMO_WARNING, HubPullError, hubCacheDir, type ResolvedModelSource } from './default-source';
+export { pullFromHub, HubDownloadError, type HubFailure, type PullOptions, type PullResult } from './hub-pull';
 export { backoffDelay, type BackoffOptions } from './backoff';

@@ -1,0 +1,30 @@
+/**
+ * One JSON object per line, shaped like Powertools' Logger lines (`level`, `message`, `timestamp`,
+ * `service`, then the fields), for the few lines written before the Logger can be had cheaply: the
+ * first module of the Lambda entry (lambda-onnxruntime.ts) must not load the Logger, and the model
+ * loader's fallback when no logger is given. Nothing but `process` here, on purpose.
+ */
+
+/** The service name on every log line and metric, unless POWERTOOLS_SERVICE_NAME says otherwise. */
+export const SERVICE_NAME = 'serverless-qa-graphql';
+
+export type JsonLogLevel = 'info' | 'warn' | 'error';
+
+/** Writes `{ level, message, timestamp, service, ...fields }` and a newline (WARN and ERROR to stderr, like Logger). */
+export function writeJsonLine(level: JsonLogLevel, message: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({
+    level: level.toUpperCase(),
+    message,
+    timestamp: new Date().toISOString(),
+    service: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME,
+    ...fields,
+  });
+  (level === 'info' ? process.stdout : process.stderr).write(`${line}\n`);
+}
+
+/** A LoadLogger (model/loading/provider.ts) writing JSON lines. */
+export const jsonLineLogger = {
+  info: (message: string, extra?: Record<string, unknown>) => writeJsonLine('info', message, extra),
+  warn: (message: string, extra?: Record<string, unknown>) => writeJsonLine('warn', message, extra),
+  error: (message: string, extra?: Record<string, unknown>) => writeJsonLine('error', message, extra),
+};
