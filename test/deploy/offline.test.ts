@@ -20,6 +20,7 @@ import {
   QUESTION,
   ROOT,
   LAMBDA_NODE_MAJOR,
+  describeWhereLambdaRuns,
   jsonLogLines,
   lambdaNode,
   pushTestModel,
@@ -28,7 +29,7 @@ import {
   waitFor,
 } from './helpers';
 
-describe('serverless-offline (osls offline --stage dev)', () => {
+describeWhereLambdaRuns('x64', 'serverless-offline (osls offline --stage dev)', () => {
   let s3: TestS3;
   let offline: ReturnType<typeof spawnGroup> | undefined;
   let base: string;

@@ -14,7 +14,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ARCHITECTURES, NODE_ARCH, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
 import type { CompressedLibraryManifest } from '../../src/model/onnxruntime/compressed-library';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
+import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, describeWhereLambdaRuns, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
 import { Zip, elfMachine } from './zip';
 
 const MiB = 1024 * 1024;
@@ -294,7 +294,7 @@ describe('parameters', () => {
   }, 120_000);
 });
 
-describe(`the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lambda runtime's major)`, () => {
+describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lambda runtime's major)`, () => {
   let s3: TestS3;
   let taskRoot: string;
   /** The sandbox's /tmp: TMPDIR of the handler process, shared by its invocations like a warm sandbox's. */
