@@ -171,7 +171,10 @@ describe('deadlines and disconnects stop the work', () => {
     const elapsed = Date.now() - started;
     expect(res.status).toBe(504);
     expect(errorsOf(res).map((e) => e.extensions.code)).toEqual(['DEADLINE_EXCEEDED']);
-    expect(errorsOf(res)[0].message).toMatch(/time limit of 700 ms/);
+    // 700 ms, less what passed between the event's creation and the handler reading the time left.
+    const limit = Number(/time limit of (\d+) ms/.exec(errorsOf(res)[0].message)?.[1]);
+    expect(limit).toBeGreaterThan(650);
+    expect(limit).toBeLessThanOrEqual(700);
     const ran = windowsRun() - before;
     expect(ran).toBeGreaterThan(10);
     const after = await quietOver(1_000);

@@ -1,7 +1,13 @@
 /**
  * Load: autocannon against the local server (tiny model) in a child process. 2,000 requests at
- * concurrency 16 with no errors and only 2xx; then RSS after 10,000 requests within 10% of RSS
- * after 1,000 (no leak per request). Prints req/s, latency p50/p99 and RSS.
+ * concurrency 16 with no errors and only 2xx; then RSS after 20,000 requests within 10% of RSS
+ * after 10,000 (no leak per request). Prints req/s, latency p50/p99 and RSS.
+ *
+ * Why 10,000 → 20,000 and not 1,000 → 10,000: on Node 22 the RSS of a fresh server climbs for its
+ * first few thousand requests (JIT code, allocator arenas of the native addons' threads) and then
+ * stays flat; measured on the same server: 176 MiB at 1,000 requests, 216 at 10,000, 216 at 20,000,
+ * 220 at 30,000, 222 at 40,000. The warm-up made the old comparison swing from -3% to +24% from
+ * run to run; a leak shows as growth per request, which the steady-state comparison still catches.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -85,17 +91,20 @@ test('2,000 requests at concurrency 16: no errors, only 2xx', async () => {
   expect(r['2xx']).toBe(2_000);
 });
 
-test('RSS after 10,000 requests is within 10% of RSS after 1,000', async () => {
+test('RSS after 20,000 requests is within 10% of RSS after 10,000', async () => {
   expect(rss1k).toBeGreaterThan(0);
-  const t0 = Date.now();
-  const r = await run(10_000 - served);
+  await run(10_000 - served);
   served = 10_000;
   const rss10k = await rss();
-  const growth = (rss10k - rss1k) / rss1k;
+  const t0 = Date.now();
+  const r = await run(10_000);
+  served = 20_000;
+  const rss20k = await rss();
+  const growth = (rss20k - rss10k) / rss10k;
   figures.push(
-    `RSS after 1,000 requests ${(rss1k / 2 ** 20).toFixed(1)} MiB, after 10,000 ${(rss10k / 2 ** 20).toFixed(1)} MiB ` +
-      `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%); the last 7,000 req in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms`,
+    `RSS after 1,000 requests ${(rss1k / 2 ** 20).toFixed(1)} MiB, after 10,000 ${(rss10k / 2 ** 20).toFixed(1)} MiB, after 20,000 ${(rss20k / 2 ** 20).toFixed(1)} MiB ` +
+      `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% over the last 10,000); those in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms`,
   );
   expect(r.errors + r.timeouts + r.non2xx).toBe(0);
   expect(Math.abs(growth)).toBeLessThan(0.1);
-}, 60_000);
+}, 120_000);
