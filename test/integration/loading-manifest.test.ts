@@ -211,8 +211,14 @@ describe('a push over a live prefix never produces a mixed load', () => {
         for (const v of ['B', 'A', 'B', 'A'] as const) {
           const start = performance.now();
           await pushModel(folders[v], 's3://models/live/', { client: s3.client });
-          pushes.push({ start, end: performance.now() });
-          // About one load's time between pushes, so a load never sees its version pruned.
+          const end = performance.now();
+          pushes.push({ start, end });
+          // Each version is loaded at least once before the next push (however slow a busy machine
+          // makes the loads; bounded), then about one load's time more, so that a load never sees
+          // its version pruned.
+          for (const until = end + 30_000; !loads.some((l) => l.start > end) && performance.now() < until; ) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
           await new Promise((r) => setTimeout(r, 400));
         }
       } finally {
