@@ -16,7 +16,7 @@ import {
   type DrainOutcome,
   type ReadBodyResult,
 } from '../../src/server/node-body';
-import { graphqlBody, oversizedBodyCases, rawPost, type OversizedBodyServer } from './helpers/oversized-body';
+import { graphqlBody, oversizedBodyCases, rawPost, samplePeakMemory, type OversizedBodyServer } from './helpers/oversized-body';
 import { UnavailableProvider } from './helpers/engines';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
@@ -137,27 +137,21 @@ describe('readBody and sendWhileDraining details', () => {
     const drainBytes = 256 * 2 ** 20;
     const big = await startNodeBodyServer(LIMIT, { maxDrainBytes: drainBytes, maxDrainMs: 120_000 });
     try {
-      const before = process.memoryUsage();
-      let peakRss = before.rss;
-      let peakArrayBuffers = before.arrayBuffers;
-      const sample = setInterval(() => {
-        const now = process.memoryUsage();
-        peakRss = Math.max(peakRss, now.rss);
-        peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
-      }, 10);
+      const memory = samplePeakMemory(10);
       const result = await rawPost(big.url, {
         body: graphqlBody(4 * 2 ** 20, false),
         chunked: false,
         totalBytes: drainBytes,
-      }).finally(() => clearInterval(sample));
+      }).finally(() => memory.stop());
       expect({ status: result.status, error: result.error }).toEqual({ status: 413, error: null });
       expect(big.outcomes[0]).toMatchObject({ ended: 'client-finished', discardedBytes: drainBytes });
+      const { rssGrowth, arrayBufferGrowth } = memory.growth();
       console.log(
-        `256 MiB discarded: peak growth rss ${((peakRss - before.rss) / 2 ** 20).toFixed(1)} MiB, ` +
-          `array buffers ${((peakArrayBuffers - before.arrayBuffers) / 2 ** 20).toFixed(1)} MiB`,
+        `256 MiB discarded: peak growth rss ${(rssGrowth / 2 ** 20).toFixed(1)} MiB, ` +
+          `array buffers ${(arrayBufferGrowth / 2 ** 20).toFixed(1)} MiB`,
       );
-      expect(peakRss - before.rss).toBeLessThan(drainBytes / 2);
-      expect(peakArrayBuffers - before.arrayBuffers).toBeLessThan(drainBytes / 2);
+      expect(rssGrowth).toBeLessThan(drainBytes / 2);
+      expect(arrayBufferGrowth).toBeLessThan(drainBytes / 2);
     } finally {
       await big.close();
     }

@@ -39,6 +39,25 @@ const DRAIN_TIME_SLACK_MS = 3_000;
 const SOCKET_READ_BYTES = 64 * 1024;
 const PIECE = 64 * 1024;
 
+/**
+ * Samples this process's RSS and array-buffer memory every `intervalMs` until stopped; `growth()`
+ * is the peak of each over its value at the start (what buffering refused bytes would show as).
+ */
+export function samplePeakMemory(intervalMs: number): { stop(): void; growth(): { rssGrowth: number; arrayBufferGrowth: number } } {
+  const before = process.memoryUsage();
+  let peakRss = before.rss;
+  let peakArrayBuffers = before.arrayBuffers;
+  const timer = setInterval(() => {
+    const now = process.memoryUsage();
+    peakRss = Math.max(peakRss, now.rss);
+    peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
+  }, intervalMs);
+  return {
+    stop: () => clearInterval(timer),
+    growth: () => ({ rssGrowth: peakRss - before.rss, arrayBufferGrowth: peakArrayBuffers - before.arrayBuffers }),
+  };
+}
+
 /** A GraphQL request body of exactly `bytes` bytes: one operation, or a batch (an array of two). */
 export function graphqlBody(bytes: number, batch: boolean): Buffer {
   const shell = (pad: string): string => {
@@ -269,14 +288,7 @@ export function oversizedBodyCases(startServer: () => Promise<OversizedBodyServe
     const outcomesBefore = server.drainOutcomes?.().length ?? 0;
     const failures: string[] = [];
     const perVariant: Record<string, number> = {};
-    const before = process.memoryUsage();
-    let peakRss = before.rss;
-    let peakArrayBuffers = before.arrayBuffers;
-    const sample = setInterval(() => {
-      const now = process.memoryUsage();
-      peakRss = Math.max(peakRss, now.rss);
-      peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
-    }, 20);
+    const memory = samplePeakMemory(20);
     const started = Date.now();
     try {
       for (let i = 0; i < tries; i++) {
@@ -286,12 +298,11 @@ export function oversizedBodyCases(startServer: () => Promise<OversizedBodyServe
         else perVariant[nameOf(variant)] = (perVariant[nameOf(variant)] ?? 0) + 1;
       }
     } finally {
-      clearInterval(sample);
+      memory.stop();
     }
     const seconds = (Date.now() - started) / 1000;
     const sentBytes = tries * oversizedBytes;
-    const rssGrowth = peakRss - before.rss;
-    const arrayBufferGrowth = peakArrayBuffers - before.arrayBuffers;
+    const { rssGrowth, arrayBufferGrowth } = memory.growth();
     console.log(
       `oversized loop: ${tries - failures.length}/${tries} got the 413 in ${seconds.toFixed(1)} s; ` +
         `peak growth rss ${(rssGrowth / 2 ** 20).toFixed(1)} MiB, array buffers ` +
