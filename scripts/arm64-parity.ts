@@ -31,10 +31,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import * as protobuf from 'protobufjs';
 import { ROOT, buildBundle, packageArch, type Architecture } from './build-lambda';
 import { ensureTestModel } from './test-models';
-import { inspectOnnx } from './test-models/onnx-inspect';
+import { inspectOnnx, modelProto } from './test-models/onnx-inspect';
 import { ProtoMessage } from './test-models/protobuf';
 import { QATokenizer } from '../src/model/tokenizer';
 import { cutWindows } from '../src/model/windows';
@@ -358,36 +357,6 @@ async function nodes(windowCount: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // kernels: each node of the optimized graph alone, on identical inputs
 
-// A fuller transcription of onnx.proto than onnx-inspect's (attributes of every kind, typed
-// inputs), so that one node can be cut out of a graph with its attributes and initializers intact.
-const ONNX_CUT_SCHEMA = `
-syntax = "proto2";
-package onnx;
-message AttributeProto {
-  optional string name = 1; optional float f = 2; optional int64 i = 3; optional bytes s = 4; optional TensorProto t = 5;
-  repeated float floats = 7; repeated int64 ints = 8; repeated bytes strings = 9; optional int32 type = 20;
-}
-message TensorProto {
-  repeated int64 dims = 1; optional int32 data_type = 2; repeated float float_data = 4; repeated int32 int32_data = 5;
-  repeated int64 int64_data = 7; optional string name = 8; optional bytes raw_data = 9; repeated double double_data = 10;
-}
-message NodeProto {
-  repeated string input = 1; repeated string output = 2; optional string name = 3; optional string op_type = 4;
-  repeated AttributeProto attribute = 5; optional string domain = 7;
-}
-message TensorShapeProto { message Dimension { optional int64 dim_value = 1; optional string dim_param = 2; } repeated Dimension dim = 1; }
-message TypeProto { message Tensor { optional int32 elem_type = 1; optional TensorShapeProto shape = 2; } optional Tensor tensor_type = 1; }
-message ValueInfoProto { optional string name = 1; optional TypeProto type = 2; }
-message GraphProto {
-  repeated NodeProto node = 1; optional string name = 2; repeated TensorProto initializer = 5;
-  repeated ValueInfoProto input = 11; repeated ValueInfoProto output = 12;
-}
-message OperatorSetIdProto { optional string domain = 1; optional int64 version = 2; }
-message ModelProto {
-  optional int64 ir_version = 1; repeated OperatorSetIdProto opset_import = 8; optional string producer_name = 2;
-  optional GraphProto graph = 7;
-}
-`;
 const ELEM_TYPE: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7 };
 
 /** Op types whose kernels compute (shape and copy ops cannot differ between CPUs). */
@@ -413,7 +382,7 @@ async function kernels(windowCount: number): Promise<void> {
   writeFileSync(exposedFile, exposed);
   const hostValues = runGraph(host, exposedFile, feeds, 'disabled');
 
-  const Model = protobuf.parse(ONNX_CUT_SCHEMA).root.lookupType('onnx.ModelProto');
+  const Model = modelProto();
   const model = Model.toObject(Model.decode(readFileSync(optimized)), { longs: Number }) as any;
   const initializers = new Map<string, any>((model.graph.initializer ?? []).map((t: any) => [t.name, t]));
   const graphInputs = new Set(inspected.inputs.map((i) => i.name));

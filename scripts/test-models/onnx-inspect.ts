@@ -5,20 +5,24 @@
  */
 import * as protobuf from 'protobufjs';
 
+/**
+ * The part of onnx.proto read here, and by scripts/arm64-parity.ts, which cuts nodes out of a graph
+ * and encodes them again: so attributes of every kind and every tensor data field are kept.
+ */
 const ONNX_SUBSET = `
 syntax = "proto2";
 package onnx;
 message AttributeProto {
-  optional string name = 1; optional float f = 2; optional int64 i = 3; optional bytes s = 4;
-  repeated float floats = 7; repeated int64 ints = 8; optional int32 type = 20;
+  optional string name = 1; optional float f = 2; optional int64 i = 3; optional bytes s = 4; optional TensorProto t = 5;
+  repeated float floats = 7; repeated int64 ints = 8; repeated bytes strings = 9; optional int32 type = 20;
 }
 message NodeProto {
   repeated string input = 1; repeated string output = 2; optional string name = 3;
   optional string op_type = 4; repeated AttributeProto attribute = 5; optional string domain = 7;
 }
 message TensorProto {
-  repeated int64 dims = 1; optional int32 data_type = 2; repeated float float_data = 4;
-  repeated int64 int64_data = 7; optional string name = 8; optional bytes raw_data = 9;
+  repeated int64 dims = 1; optional int32 data_type = 2; repeated float float_data = 4; repeated int32 int32_data = 5;
+  repeated int64 int64_data = 7; optional string name = 8; optional bytes raw_data = 9; repeated double double_data = 10;
 }
 message TensorShapeProto {
   message Dimension { optional int64 dim_value = 1; optional string dim_param = 2; }
@@ -41,7 +45,8 @@ message ModelProto {
 `;
 
 let modelType: protobuf.Type | null = null;
-function modelProto(): protobuf.Type {
+/** `onnx.ModelProto` of the schema above, for decoding (and re-encoding) ONNX files. */
+export function modelProto(): protobuf.Type {
   modelType ??= protobuf.parse(ONNX_SUBSET).root.lookupType('onnx.ModelProto');
   return modelType;
 }
