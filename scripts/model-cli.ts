@@ -7,6 +7,8 @@
  *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload a folder as a new version (files, then
  *                                                            model-manifest.json), or a bundle
  *   info <uri>                                               list what a URI holds (and its version)
+ *   optimize <dir> [--tolerance T]                           save onnxruntime's offline-optimized graph beside each
+ *                                                            standard ONNX file (*.optimized.onnx), checked against it
  *
  * S3 settings follow the SDK's environment (AWS_REGION, AWS_ENDPOINT_URL_S3, credentials chain)
  * plus S3_FORCE_PATH_STYLE=true for local emulators.
@@ -18,13 +20,16 @@ import { pullFromHub } from '../src/model/loading/hub-pull';
 import { ProgressBar } from './model-cli/progress';
 import { pushModel } from './model-cli/push';
 import { describeUri } from './model-cli/info';
+import { DEFAULT_TOLERANCE, optimizeModel } from './model-cli/optimize';
 
 const USAGE = `usage: npm run model -- <command>
   pull [<hf-repo-id>] [--revision R] [--fp32 | --all] [<dir>]   (default repo ${DEFAULT_HUB_REPO};
        the int8 onnx/model_quantized.onnx, --fp32: only onnx/model.onnx, --all: both;
        without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
   push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>   (a folder: a new version, manifest last)
-  info <uri>`;
+  info <uri>
+  optimize <dir> [--tolerance T]   (writes onnx/*.optimized.onnx beside each standard file, checked
+       by running both graphs on the same windows: fails if a logit differs by more than T, default ${DEFAULT_TOLERANCE})`;
 
 function parseOptions(argv: string[]) {
   return parseArgs({
@@ -34,6 +39,7 @@ function parseOptions(argv: string[]) {
       revision: { type: 'string' },
       fp32: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
+      tolerance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,6 +96,16 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         client.destroy();
       }
+      return 0;
+    }
+    case 'optimize': {
+      if (rest.length !== 1) break;
+      const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
+      if (tolerance !== undefined && !(tolerance >= 0)) {
+        process.stderr.write(`error: --tolerance must be a number >= 0, got ${values.tolerance}\n`);
+        return 2;
+      }
+      process.stdout.write(`${JSON.stringify(await optimizeModel(rest[0]!, { tolerance }), null, 2)}\n`);
       return 0;
     }
     case 'info': {

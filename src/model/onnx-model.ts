@@ -13,6 +13,8 @@ import { defaultIntraOpThreads } from './threads';
 export interface OnnxModelOptions {
   /** Threads for one run; defaults to the CPU this process really gets (see threads.ts). */
   intraOpNumThreads?: number;
+  /** The file is onnxruntime's own optimized graph (`model optimize`): see sessionOptions. */
+  preOptimized?: boolean;
 }
 
 export interface WindowInput {
@@ -25,9 +27,19 @@ export interface WindowLogits {
   end: Float32Array;
 }
 
-/** The options of every engine session: one window at a time, on `intraOpNumThreads` threads. */
-export function sessionOptions(intraOpNumThreads: number): ort.InferenceSession.SessionOptions {
-  return { intraOpNumThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+/**
+ * The options of every engine session: one window at a time, on `intraOpNumThreads` threads. A graph
+ * `model optimize` saved already holds every fusion the `extended` level makes, so its session skips
+ * graph optimization ('disabled'): that is the cold-start saving. The levels above 'extended' add
+ * layout transforms for convolutions (none here), CPU-specific, so `model optimize` does not save them.
+ */
+export function sessionOptions(intraOpNumThreads: number, preOptimized = false): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: preOptimized ? 'disabled' : 'all',
+  };
 }
 
 /** The int64 input tensors of one window (batch 1, unpadded), for the inputs the model declares. */
@@ -72,8 +84,8 @@ export class OnnxQAModel {
     // Two calls, not one on a union: create's overloads take a path or bytes, not either.
     const session =
       typeof model === 'string'
-        ? await runtime.InferenceSession.create(model, sessionOptions(threads))
-        : await runtime.InferenceSession.create(model, sessionOptions(threads));
+        ? await runtime.InferenceSession.create(model, sessionOptions(threads, options.preOptimized))
+        : await runtime.InferenceSession.create(model, sessionOptions(threads, options.preOptimized));
     for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) {
         throw new Error(`The ONNX model has no input ${name} (it declares ${session.inputNames.join(', ')})`);

@@ -22,6 +22,8 @@ export interface QuestionAnswererSource {
   config?: Record<string, unknown>;
   /** onnxruntime intra-op threads; defaults to the cores this process may use. */
   intraOpNumThreads?: number;
+  /** The graph was saved by onnxruntime's offline optimizer (`model optimize`): do not optimize it again. */
+  preOptimized?: boolean;
 }
 
 /** An input made ready for the model: options resolved, texts encoded, its windows counted. */
@@ -54,7 +56,10 @@ export class QuestionAnswerer implements QAEngine {
     const t0 = performance.now();
     const tokenizer = QATokenizer.fromJson(source.tokenizerJson);
     const t1 = performance.now();
-    const model = await OnnxQAModel.create(source.model, { intraOpNumThreads: source.intraOpNumThreads });
+    const model = await OnnxQAModel.create(source.model, {
+      intraOpNumThreads: source.intraOpNumThreads,
+      preOptimized: source.preOptimized,
+    });
     const t2 = performance.now();
     const configured = source.config?.max_position_embeddings;
     const description: ModelDescription = {

@@ -20,6 +20,8 @@ export interface UnpackedBundle {
 
 export interface UnpackOptions {
   preferQuantized: boolean;
+  /** Rank `model optimize`'s `*.optimized.onnx` just before the file it was made from. */
+  preferOptimized?: boolean;
   maxInMemoryBytes: number;
   /** An existing folder for entries larger than maxInMemoryBytes (the load's private spill folder). */
   spillDir: string;
@@ -40,6 +42,7 @@ export async function unpackModelBundle(
   const result: UnpackedBundle = { onnxName: undefined, onnx: undefined, tokenizer: undefined, config: undefined, entries: [] };
   const pending: Promise<void>[] = [];
   let bestRank = Number.POSITIVE_INFINITY;
+  const rank = (name: string): number => onnxRank(name, options.preferQuantized, options.preferOptimized);
 
   const parser = new Parser({
     strict: true,
@@ -52,8 +55,8 @@ export async function unpackModelBundle(
         pending.push(readEntry(entry).then((b) => void (result.tokenizer = b)));
       } else if (file === CONFIG_FILE && !result.config) {
         pending.push(readEntry(entry).then((b) => void (result.config = b)));
-      } else if (name.toLowerCase().endsWith('.onnx') && onnxRank(name, options.preferQuantized) < bestRank) {
-        bestRank = onnxRank(name, options.preferQuantized);
+      } else if (name.toLowerCase().endsWith('.onnx') && rank(name) < bestRank) {
+        bestRank = rank(name);
         const size = entry.size ?? 0;
         const job =
           size > options.maxInMemoryBytes ? spillEntry(entry, options.spillDir, name, object) : readEntry(entry);
@@ -61,7 +64,7 @@ export async function unpackModelBundle(
           job.then(async (data) => {
             // A better-ranked entry may have been chosen while this one was read: then this one is
             // dropped, and a spilled loser must not stay in /tmp until the end of the load.
-            if (onnxRank(name, options.preferQuantized) === bestRank) {
+            if (rank(name) === bestRank) {
               const replaced = result.onnx;
               result.onnxName = name;
               result.onnx = data;

@@ -10,6 +10,11 @@ export interface ModelLoadingConfig {
   /** `MODEL_QUANTIZED` (default true): prefer onnx/model_quantized.onnx over onnx/model.onnx. */
   preferQuantized: boolean;
   /**
+   * `MODEL_OPTIMIZED` (default true): prefer the graph `model optimize` wrote beside the chosen file
+   * (`*.optimized.onnx`), created without re-optimization; false serves the standard file.
+   */
+  preferOptimized: boolean;
+  /**
    * `MODEL_THREADS`: onnxruntime threads per run. Unset: the CPU the process really gets (cores, or
    * on Lambda one per 1,769 MB). Set 1 on a host whose cores are shared with other busy processes.
    */
@@ -123,6 +128,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
   return {
     modelUri,
     preferQuantized: bool(env, 'MODEL_QUANTIZED', true),
+    preferOptimized: bool(env, 'MODEL_OPTIMIZED', true),
     threads: optionalThreads(env),
     s3: {
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),

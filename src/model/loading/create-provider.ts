@@ -49,6 +49,7 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
       return loadModel(resolved.uri, {
         s3: resolved.uri.startsWith('s3://') ? client() : undefined,
         preferQuantized: config.preferQuantized,
+        preferOptimized: config.preferOptimized,
         read: config.s3,
         threads: config.threads,
         createEngine: options.createEngine,

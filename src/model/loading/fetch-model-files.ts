@@ -13,7 +13,7 @@ import {
 } from './errors';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
-import { CONFIG_FILE, TOKENIZER_FILE, isQuantizedName, onnxCandidates } from './model-files';
+import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
 import { readS3Object, type ReadDependencies, type TargetChoice } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
 import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from './tmp-folders';
@@ -29,6 +29,8 @@ export interface ModelFiles {
   tokenizerJson: string;
   config: Record<string, unknown> | undefined;
   quantized: boolean;
+  /** True for a graph `model optimize` wrote (`*.optimized.onnx`): create its session without re-optimizing. */
+  optimized: boolean;
   /** Bytes of model + tokenizer (+ config) read, or the archive's size. */
   bytes: number;
   /** ETag of the ONNX object (or of the archive), when from S3. */
@@ -43,10 +45,20 @@ export interface ModelFiles {
   tempDir: string | undefined;
 }
 
+/** What each source's reader returns; the rest is added by fetchModelFiles. */
+type FetchedFiles = Omit<ModelFiles, 'downloadMs' | 'tempDir' | 'optimized'>;
+
+/** The ONNX names to try for these options, best first. */
+function candidatesFor(options: FetchOptions): string[] {
+  return onnxCandidates(options.preferQuantized, options.preferOptimized);
+}
+
 /** What fetching needs; the S3 client is injected (one per process, configured by the caller). */
 export interface FetchOptions {
   s3?: S3Client;
   preferQuantized: boolean;
+  /** Prefer `model optimize`'s `*.optimized.onnx` beside the chosen file (default false). */
+  preferOptimized?: boolean;
   read: S3ReadOptions;
   /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
   openFile?: ReadDependencies['openFile'];
@@ -66,7 +78,7 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   try {
-    let files: Omit<ModelFiles, 'downloadMs' | 'tempDir'>;
+    let files: FetchedFiles;
     switch (source.kind) {
       case 's3-folder':
         files = await fetchS3Folder(source, requireClient(options, source.uri), options, spill, stop, controller.signal);
@@ -92,10 +104,15 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         break;
       }
       case 'local-folder':
-        files = await fetchLocalFolder(source.path, options.preferQuantized);
+        files = await fetchLocalFolder(source.path, options);
         break;
     }
-    return { ...files, downloadMs: performance.now() - started, tempDir: await spill.path() };
+    return {
+      ...files,
+      optimized: isOptimizedName(files.modelObject),
+      downloadMs: performance.now() - started,
+      tempDir: await spill.path(),
+    };
   } catch (err) {
     stop();
     await spill.remove();
@@ -121,7 +138,7 @@ async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: 
   } catch (err) {
     throw new ModelLocalStorageError(object, options.read.spillDir, err);
   }
-  return { preferQuantized: options.preferQuantized, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
+  return { preferQuantized: options.preferQuantized, preferOptimized: options.preferOptimized, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
 }
 
 function parseJson(text: string, object: string): Record<string, unknown> {
@@ -141,7 +158,7 @@ async function fetchS3Folder(
   spill: SpillFolder,
   stop: () => void,
   signal: AbortSignal,
-): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
+): Promise<FetchedFiles> {
   const { bucket, prefix } = source;
   const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
   let manifest: ModelManifest | undefined;
@@ -174,7 +191,7 @@ async function fetchManifestFolder(
   signal: AbortSignal,
   manifest: ModelManifest,
   manifestObject: string,
-): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
+): Promise<FetchedFiles> {
   const { bucket } = source;
   const root = source.prefix + manifest.folder;
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
@@ -183,7 +200,7 @@ async function fetchManifestFolder(
   if (!tokenizerFile) {
     throw new MissingModelFileError(tokenizerObject, `${manifestObject} (version ${manifest.version}) lists no ${TOKENIZER_FILE}`);
   }
-  const onnxName = onnxCandidates(options.preferQuantized).find((c) => listed.has(c));
+  const onnxName = candidatesFor(options).find((c) => listed.has(c));
   if (!onnxName) {
     throw new MissingModelFileError(
       s3Uri(bucket, root + onnxCandidates(options.preferQuantized)[0]!),
@@ -240,7 +257,7 @@ async function fetchHubLayoutFolder(
   spill: SpillFolder,
   stop: () => void,
   signal: AbortSignal,
-): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
+): Promise<FetchedFiles> {
   const { bucket, prefix } = source;
   const read = (key: string, target: TargetChoice, onRequested?: () => void) =>
     readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal, openFile: options.openFile, onRequested });
@@ -258,7 +275,7 @@ async function fetchHubLayoutFolder(
   });
   const model = (async () => {
     const tried: string[] = [];
-    for (const candidate of onnxCandidates(options.preferQuantized)) {
+    for (const candidate of candidatesFor(options)) {
       try {
         return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate), options.onModelRequested) };
       } catch (err) {
@@ -292,7 +309,7 @@ function fromBundle(
   bundle: UnpackedBundle,
   bytes: number,
   etag: string | null,
-): Omit<ModelFiles, 'downloadMs' | 'tempDir'> {
+): FetchedFiles {
   const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
   if (!bundle.tokenizer) throw new MissingModelFileError(`${uri}!/${TOKENIZER_FILE}`, listing);
   if (!bundle.onnx || !bundle.onnxName) throw new MissingModelFileError(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
@@ -318,7 +335,7 @@ async function statOrMissing(file: string) {
   }
 }
 
-async function fetchLocalFolder(dir: string, preferQuantized: boolean): Promise<Omit<ModelFiles, 'downloadMs' | 'tempDir'>> {
+async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<FetchedFiles> {
   const dirStat = await statOrMissing(dir);
   if (!dirStat.isDirectory()) throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
   const tokenizerObject = path.join(dir, TOKENIZER_FILE);
@@ -327,7 +344,7 @@ async function fetchLocalFolder(dir: string, preferQuantized: boolean): Promise<
   });
   const configPath = path.join(dir, CONFIG_FILE);
   const config = await readFile(configPath).catch(() => undefined);
-  for (const candidate of onnxCandidates(preferQuantized)) {
+  for (const candidate of candidatesFor(options)) {
     const file = path.join(dir, candidate);
     const s = await stat(file).catch(() => undefined);
     if (!s?.isFile()) continue;
@@ -345,5 +362,5 @@ async function fetchLocalFolder(dir: string, preferQuantized: boolean): Promise<
       version: null,
     };
   }
-  throw new MissingModelFileError(path.join(dir, onnxCandidates(preferQuantized)[0]!), `no ONNX model in ${dir}`);
+  throw new MissingModelFileError(path.join(dir, onnxCandidates(options.preferQuantized)[0]!), `no ONNX model in ${dir}`);
 }

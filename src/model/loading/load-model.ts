@@ -25,6 +25,8 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   s3?: S3Client;
   preferQuantized: boolean;
+  /** Prefer `model optimize`'s `*.optimized.onnx` beside the chosen file (MODEL_OPTIMIZED). */
+  preferOptimized?: boolean;
   read: S3ReadOptions;
   /** onnxruntime threads per run; undefined lets the engine decide (threads.ts). */
   threads?: number;
@@ -74,6 +76,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       tokenizerJson: files.tokenizerJson,
       config: files.config,
       intraOpNumThreads: options.threads,
+      preOptimized: files.optimized,
     });
   } catch (err) {
     if (err instanceof ModelLoadError) throw err;

@@ -9,14 +9,33 @@ export const TOKENIZER_FILE = 'tokenizer.json';
 export const CONFIG_FILE = 'config.json';
 export const QUANTIZED_ONNX = 'onnx/model_quantized.onnx';
 export const FULL_ONNX = 'onnx/model.onnx';
+/**
+ * What `model optimize` writes beside a standard file: the graph onnxruntime's offline optimizer
+ * saved (`optimizedModelFilePath`, level `extended`). The suffix is ours, not optimum's
+ * `model_optimized.onnx`, so only files we wrote are created without re-optimization.
+ */
+export const OPTIMIZED_SUFFIX = '.optimized.onnx';
+
+/** The optimized sibling of a standard ONNX path: `onnx/model_quantized.onnx` → `onnx/model_quantized.optimized.onnx`. */
+export function optimizedName(standard: string): string {
+  return standard.replace(/\.onnx$/i, OPTIMIZED_SUFFIX);
+}
 
 /**
  * ONNX paths to try, best first. Hugging Face exports keep them under `onnx/`; the tutorial's bundle
- * and hand-made folders often have `model.onnx` at the root, so those come last.
+ * and hand-made folders often have `model.onnx` at the root, so those come last. With
+ * `preferOptimized`, each standard file's optimized sibling comes just before it: the precision
+ * choice stays first, the optimized graph only replaces the file it was made from.
  */
-export function onnxCandidates(preferQuantized: boolean): string[] {
+export function onnxCandidates(preferQuantized: boolean, preferOptimized = false): string[] {
   const ordered = preferQuantized ? [QUANTIZED_ONNX, FULL_ONNX] : [FULL_ONNX, QUANTIZED_ONNX];
-  return [...ordered, ...ordered.map((p) => p.slice('onnx/'.length))];
+  const withOptimized = preferOptimized ? ordered.flatMap((p) => [optimizedName(p), p]) : ordered;
+  return [...withOptimized, ...withOptimized.map((p) => p.slice('onnx/'.length))];
+}
+
+/** True for a graph `model optimize` wrote: its session skips graph optimization. */
+export function isOptimizedName(name: string): boolean {
+  return name.toLowerCase().endsWith(OPTIMIZED_SUFFIX);
 }
 
 /** True when the chosen file is the int8 dynamically quantized export. */
@@ -29,8 +48,8 @@ export function isQuantizedName(name: string): boolean {
  * last (`candidates.length`). Entries may sit under one top-level directory
  * (`bundle/onnx/model.onnx`), so the match is on the path suffix.
  */
-export function onnxRank(name: string, preferQuantized: boolean): number {
-  const candidates = onnxCandidates(preferQuantized);
+export function onnxRank(name: string, preferQuantized: boolean, preferOptimized = false): number {
+  const candidates = onnxCandidates(preferQuantized, preferOptimized);
   const i = candidates.findIndex((c) => name === c || name.endsWith(`/${c}`));
   return i === -1 ? candidates.length : i;
 }

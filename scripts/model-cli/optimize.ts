@@ -1,0 +1,164 @@
+/**
+ * `model optimize <dir>`: onnxruntime's offline graph optimization of a standard Hugging Face ONNX
+ * export. For each standard file present (`onnx/model_quantized.onnx`, `onnx/model.onnx`) a session
+ * is created at level `extended` with `optimizedModelFilePath`, and the graph onnxruntime would have
+ * built at every cold start is saved beside it as `*.optimized.onnx` (see model-files.ts). The loader
+ * prefers that file and creates its session without re-optimizing.
+ *
+ * Level `extended`, not `all`: the levels above add layout transforms that onnxruntime itself warns
+ * are hardware-specific when serialized; `extended` (constant folding, LayerNorm/GELU/MatMul fusions,
+ * MatMulInteger→MatMulIntegerToFloat/DynamicQuantizeMatMul) is portable across x86_64 and arm64.
+ *
+ * Each rewrite is checked by running both graphs on the same windows (the engine's own tokenizer and
+ * windowing on the demo text) and comparing their logits; a file that disagrees beyond `tolerance`
+ * is removed and the command fails. A sidecar `*.optimized.json` records what made the file.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { DEMO_CONTEXT, DEMO_QUESTIONS } from '../../src/demo/example';
+import { FULL_ONNX, QUANTIZED_ONNX, TOKENIZER_FILE, CONFIG_FILE, optimizedName } from '../../src/model/loading/model-files';
+import { sessionOptions, windowFeeds } from '../../src/model/onnx-model';
+import { QATokenizer } from '../../src/model/tokenizer';
+import type { Window } from '../../src/model/windows';
+import { engineWindows } from '../bench/floor';
+
+/** The level saved offline (see the header). */
+export const OFFLINE_LEVEL = 'extended' as const;
+/** Largest logit difference accepted between the standard and the optimized graph. */
+export const DEFAULT_TOLERANCE = 1e-3;
+
+export interface LogitComparison {
+  windows: number;
+  /** Tokens per window, in order. */
+  lengths: number[];
+  /** Largest |standard − optimized| over start and end logits of every window. */
+  maxAbsDiff: number;
+  /** Windows whose argmax start and argmax end are the same in both graphs. */
+  sameArgmax: number;
+}
+
+export interface OptimizedFile {
+  /** The standard file, relative to the folder. */
+  from: string;
+  /** The optimized file written beside it. */
+  path: string;
+  bytes: number;
+  /** Session creation + save, ms. */
+  optimizeMs: number;
+  check: LogitComparison;
+}
+
+export interface OptimizeOptions {
+  tolerance?: number;
+  /** Threads of the sessions that optimize and check (default 1). */
+  threads?: number;
+  /** Inputs to check on; default: the engine's windows of the demo questions on the demo text. */
+  windows?: Window[];
+}
+
+/** The check's inputs: demo questions on a short, a medium and a two-window context. */
+export async function checkWindows(dir: string): Promise<Window[]> {
+  const tokenizer = QATokenizer.fromJson(await readFile(path.join(dir, TOKENIZER_FILE), 'utf8'));
+  const config = JSON.parse(await readFile(path.join(dir, CONFIG_FILE), 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  const maxPositions = typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 512;
+  const contexts = [DEMO_CONTEXT.split('\n\n')[0]!, DEMO_CONTEXT, `${DEMO_CONTEXT}\n\n${DEMO_CONTEXT}`];
+  const out: Window[] = [];
+  for (const context of contexts) {
+    for (const question of DEMO_QUESTIONS) out.push(...(await engineWindows(tokenizer, question, context, maxPositions)));
+  }
+  return out;
+}
+
+/** Runs two sessions on the same windows and compares their logits. */
+export async function compareLogits(a: ort.InferenceSession, b: ort.InferenceSession, windows: readonly Window[]): Promise<LogitComparison> {
+  let maxAbsDiff = 0;
+  let sameArgmax = 0;
+  for (const w of windows) {
+    const [ra, rb] = [await a.run(windowFeeds(ort.Tensor, a.inputNames, w)), await b.run(windowFeeds(ort.Tensor, b.inputNames, w))];
+    let same = true;
+    for (const name of ['start_logits', 'end_logits']) {
+      const x = ra[name]!.data as Float32Array;
+      const y = rb[name]!.data as Float32Array;
+      for (let i = 0; i < x.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x[i]! - y[i]!));
+      if (argmax(x) !== argmax(y)) same = false;
+    }
+    if (same) sameArgmax++;
+  }
+  return { windows: windows.length, lengths: windows.map((w) => w.inputIds.length), maxAbsDiff, sameArgmax };
+}
+
+function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
+/** Saves onnxruntime's `extended`-level graph of `source` to `target` (written under a temporary name, then renamed). */
+export async function saveOptimizedGraph(source: string, target: string, threads = 1): Promise<number> {
+  // `.incomplete` is skipped by `model push` (listModelFiles) and by nothing else that reads .onnx.
+  const partial = `${target}.incomplete`;
+  const started = performance.now();
+  const session = await ort.InferenceSession.create(source, {
+    ...sessionOptions(threads),
+    graphOptimizationLevel: OFFLINE_LEVEL,
+    optimizedModelFilePath: partial,
+  });
+  await session.release();
+  await rename(partial, target);
+  return performance.now() - started;
+}
+
+/**
+ * Optimizes every standard ONNX file of `dir`; throws (after removing the file) when a rewrite
+ * changes the logits by more than `tolerance`.
+ */
+export async function optimizeModel(dir: string, options: OptimizeOptions = {}): Promise<OptimizedFile[]> {
+  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  const threads = options.threads ?? 1;
+  const present: string[] = [];
+  for (const rel of [QUANTIZED_ONNX, FULL_ONNX]) {
+    if ((await stat(path.join(dir, rel)).catch(() => undefined))?.isFile()) present.push(rel);
+  }
+  if (present.length === 0) throw new Error(`No standard ONNX file in ${dir} (looked for ${QUANTIZED_ONNX}, ${FULL_ONNX})`);
+  const windows = options.windows ?? (await checkWindows(dir));
+  const results: OptimizedFile[] = [];
+  for (const rel of present) {
+    const source = path.join(dir, rel);
+    const target = path.join(dir, optimizedName(rel));
+    const optimizeMs = await saveOptimizedGraph(source, target, threads);
+    const standard = await ort.InferenceSession.create(source, sessionOptions(threads));
+    const optimized = await ort.InferenceSession.create(target, sessionOptions(threads, true));
+    let check: LogitComparison;
+    try {
+      check = await compareLogits(standard, optimized, windows);
+    } finally {
+      await Promise.all([standard.release(), optimized.release()]);
+    }
+    if (!(check.maxAbsDiff <= tolerance)) {
+      await rm(target, { force: true });
+      throw new Error(`${optimizedName(rel)} differs from ${rel} by ${check.maxAbsDiff} (> ${tolerance}) in its logits: removed`);
+    }
+    const bytes = (await stat(target)).size;
+    const result: OptimizedFile = { from: rel, path: optimizedName(rel), bytes, optimizeMs: Math.round(optimizeMs), check };
+    await writeFile(
+      path.join(dir, sidecarName(rel)),
+      `${JSON.stringify({ ...result, level: OFFLINE_LEVEL, onnxruntime: ort.env.versions.common, fromSha256: await sha256(source) }, null, 2)}\n`,
+    );
+    results.push(result);
+  }
+  return results;
+}
+
+/** `onnx/model_quantized.onnx` → `onnx/model_quantized.optimized.json`: provenance of the optimized file. */
+export function sidecarName(standard: string): string {
+  return optimizedName(standard).replace(/\.onnx$/i, '.json');
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
