@@ -1,0 +1,110 @@
+/**
+ * `model optimize` on the reference fixture's model (a PyTorch export, not ours): it writes
+ * onnxruntime's optimized graph beside each standard file, the loader then serves that graph, and the
+ * answers stay those of the reference pipeline (expected-int8.json / expected-fp32.json, computed
+ * outside this project). The S3 manifest a push would write lists the new files.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../scripts/model-cli';
+import { buildManifest, listModelFiles } from '../../scripts/model-cli/push';
+import { inspectOnnx } from '../../scripts/test-models/onnx-inspect';
+import { loadModel, type LoadedModel } from '../../src/model/loading/load-model';
+import { REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected } from '../helpers/reference-qa';
+
+let dir: string;
+const read = { idleTimeoutMs: 5_000, totalTimeoutMs: 30_000, maxInMemoryBytes: 1 << 30, spillDir: os.tmpdir() };
+
+async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const opTypes = async (file: string) => new Set(inspectOnnx(await readFile(file)).nodes.map((n) => n.opType));
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'optimize-'));
+  // dereference: tokenizer.json is a link into the fixture's bert-base-uncased folder.
+  await cp(REFERENCE_MODEL_DIR, dir, { recursive: true, dereference: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('model optimize', () => {
+  it('writes a fused graph beside each standard file and prints the logit check', async () => {
+    const { code, out } = await runCli(['optimize', dir]);
+    expect(code).toBe(0);
+    const printed = JSON.parse(out) as Array<{ from: string; path: string; check: { windows: number; maxAbsDiff: number; sameArgmax: number } }>;
+    expect(printed.map((p) => p.path).sort()).toEqual(['onnx/model.optimized.onnx', 'onnx/model_quantized.optimized.onnx']);
+    for (const p of printed) {
+      expect(p.check.windows).toBeGreaterThan(3);
+      expect(p.check.maxAbsDiff).toBeLessThanOrEqual(1e-3);
+      expect(p.check.sameArgmax).toBe(p.check.windows);
+    }
+    // The rewrite is real: the export's decomposed LayerNorm and GELU (ReduceMean/Pow/Sqrt, Erf) are
+    // fused into onnxruntime's kernels, and the int8 graph's MatMulInteger chains into fused ones.
+    const before = await opTypes(path.join(dir, 'onnx/model_quantized.onnx'));
+    const after = await opTypes(path.join(dir, 'onnx/model_quantized.optimized.onnx'));
+    expect(before.has('ReduceMean') && before.has('Erf') && before.has('MatMulInteger')).toBe(true);
+    expect([...after].filter((t) => ['ReduceMean', 'Erf', 'MatMulInteger', 'Constant'].includes(t))).toEqual([]);
+    expect(after.has('LayerNormalization')).toBe(true);
+    expect(after.has('DynamicQuantizeMatMul') || after.has('MatMulIntegerToFloat')).toBe(true);
+    const sidecar = JSON.parse(await readFile(path.join(dir, 'onnx/model_quantized.optimized.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ from: 'onnx/model_quantized.onnx', level: 'extended' });
+  });
+
+  it('rejects a bad tolerance and a folder without a standard file as usage/errors, not stacks', async () => {
+    expect((await runCli(['optimize', dir, '--tolerance', '-1'])).code).toBe(2);
+    await expect(main(['optimize', path.join(dir, 'onnx')])).rejects.toThrow(/No standard ONNX file/);
+  });
+
+  it('is listed by the manifest `model push` writes', async () => {
+    const manifest = await buildManifest(dir, await listModelFiles(dir), new Date(0));
+    const paths = manifest.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['onnx/model_quantized.optimized.onnx', 'onnx/model_quantized.optimized.json']));
+  });
+
+  describe.each([
+    ['int8', true],
+    ['fp32', false],
+  ] as const)('served by the loader (%s)', (precision, preferQuantized) => {
+    let optimized: LoadedModel;
+    let standard: LoadedModel;
+    beforeAll(async () => {
+      optimized = await loadModel(dir, { preferQuantized, preferOptimized: true, read, threads: 1 });
+      standard = await loadModel(dir, { preferQuantized, preferOptimized: false, read, threads: 1 });
+    });
+    afterAll(async () => {
+      await (optimized?.engine as { dispose?: () => Promise<void> } | undefined)?.dispose?.();
+      await (standard?.engine as { dispose?: () => Promise<void> } | undefined)?.dispose?.();
+    });
+
+    it('prefers the optimized file when asked, and its answers are still the reference pipeline\'s', async () => {
+      expect(optimized.info.quantized).toBe(preferQuantized);
+      expect(standard.info.quantized).toBe(preferQuantized);
+      // Different files were served: the optimized one is smaller (constants folded, nodes fused).
+      expect(optimized.info.bytes).toBeLessThan(standard.info.bytes);
+      const expected = referenceExpected(precision);
+      const mismatches: string[] = [];
+      for (const c of referenceCases()) {
+        const input = answerInput(c) as { question: string; context: string; topK: number; options?: Record<string, unknown> };
+        const options = { ...input.options, topK: input.topK };
+        const answers = await optimized.engine.answer({ question: c.question, context: c.context, options });
+        const problem = compareAnswers(expected.get(c.id)!.answers, answers);
+        if (problem) mismatches.push(`${c.id}: ${problem}`);
+      }
+      expect(mismatches).toEqual([]);
+    });
+  });
+});
