@@ -19,9 +19,12 @@ export async function engineWindows(tokenizer: QATokenizer, questionText: string
 export class Floor {
   private constructor(private readonly session: ort.InferenceSession) {}
 
-  /** The engine's own session options, so the only difference from the engine is our code. */
-  static async create(modelPath: string, threads: number): Promise<Floor> {
-    return new Floor(await ort.InferenceSession.create(modelPath, sessionOptions(threads)));
+  /**
+   * The engine's own session options, so the only difference from the engine is our code;
+   * `preOptimized` for a `model optimize` graph, as the loader creates it.
+   */
+  static async create(modelPath: string, threads: number, preOptimized = false): Promise<Floor> {
+    return new Floor(await ort.InferenceSession.create(modelPath, sessionOptions(threads, preOptimized)));
   }
 
   /** Prebuilt feeds for these windows; pass the result to `run`. */

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   const loading = loadModel(uri, {
     s3,
     preferQuantized: config.preferQuantized,
+    preferOptimized: config.preferOptimized,
     read: config.s3,
     // The thread count under test comes as MODEL_THREADS, as in production.
     threads: config.threads,
