@@ -9,9 +9,11 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
-import { buildManifest, listModelFiles } from '../../scripts/model-cli/push';
+import { buildManifest, listModelFiles, pushModel } from '../../scripts/model-cli/push';
 import { inspectOnnx } from '../../scripts/test-models/onnx-inspect';
-import { loadModel, type LoadedModel } from '../../src/model/loading/load-model';
+import { loadModel, type EngineFactory, type LoadedModel } from '../../src/model/loading/load-model';
+import type { QuestionAnswererSource } from '../../src/model/question-answerer';
+import { startS3, type TestS3 } from '../helpers/s3rver';
 import { REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected } from '../helpers/reference-qa';
 
 let dir: string;
@@ -105,6 +107,40 @@ describe('model optimize', () => {
         if (problem) mismatches.push(`${c.id}: ${problem}`);
       }
       expect(mismatches).toEqual([]);
+    });
+  });
+
+  describe('pushed to S3 (manifest folder and bundle)', () => {
+    let s3: TestS3;
+    beforeAll(async () => {
+      s3 = await startS3(['models']);
+      await pushModel(dir, 's3://models/optimized/', { client: s3.client });
+      await pushModel(dir, 's3://models/optimized.tar.gz', { client: s3.client });
+    });
+    afterAll(async () => {
+      await s3?.close();
+    });
+
+    /** A fake engine that records what the loader handed it: no onnxruntime needed to see the choice. */
+    const recording = (seen: QuestionAnswererSource[]): EngineFactory => async (source) => {
+      seen.push(source);
+      return { description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 }, answer: async () => [], answerMany: async () => [] };
+    };
+
+    it.each(['s3://models/optimized/', 's3://models/optimized.tar.gz'])('%s: the optimized file, created without re-optimizing; the standard one when not preferred', async (uri) => {
+      const optimizedBytes = await readFile(path.join(dir, 'onnx/model_quantized.optimized.onnx'));
+      const standardBytes = await readFile(path.join(dir, 'onnx/model_quantized.onnx'));
+      const bytesOf = async (m: string | Uint8Array) => (typeof m === 'string' ? readFile(m) : Buffer.from(m));
+      for (const [preferOptimized, expected] of [
+        [true, optimizedBytes],
+        [false, standardBytes],
+      ] as const) {
+        const seen: QuestionAnswererSource[] = [];
+        await loadModel(uri, { s3: s3.client, preferQuantized: true, preferOptimized, read, createEngine: recording(seen) });
+        expect(seen).toHaveLength(1);
+        expect((await bytesOf(seen[0]!.model)).equals(expected)).toBe(true);
+        expect(seen[0]!.preOptimized).toBe(preferOptimized);
+      }
     });
   });
 });
