@@ -195,6 +195,9 @@ export async function runOptimized(model: ModelFolder, settings: Settings, log: 
         return (started.report as ServeReport).url;
       };
       const [urlOptimized, urlStandard] = [await serve(true), await serve(false)];
+      // The fixed cost of a GraphQL round trip between the two processes, with no model work: what
+      // separates the GraphQL rows from the raw ones besides tokenizing and span search.
+      cases.push({ id: `graphql-empty/${t}`, run: () => postGraphQL(urlOptimized, '{ __typename }', {}) });
       SIZES.forEach((size, i) => {
         const id = (what: string) => `${what}/${t}/${size.name}`;
         const [fs, fo] = [standard.feeds(windows[i]!), optimized.feeds(windows[i]!)];
@@ -257,6 +260,11 @@ export function optimizedTables(r: OptimizedResult): string {
     }
   }
   lines.push(
+    '',
+    `GraphQL \`{ __typename }\` round trip to the server in the other process (no model work): ${THREADS.map((t) => {
+      const e = r.runs.get(`graphql-empty/${t}`)!;
+      return `${f1(e.median)} ms (${f1(e.min)}–${f1(e.max)}) with ${t} thread${t > 1 ? 's' : ''}`;
+    }).join(', ')}.`,
     '',
     `GMAC per window: ${SIZES.map((s) => `${(r.macs[s.name]! / 1e9).toFixed(2)} at ${r.tokens[s.name]} tokens`).join(', ')} ` +
       `(distilbertMacs: projections, feed-forward and attention products; all but the attention products are int8). ` +
