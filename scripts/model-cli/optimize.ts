@@ -1,6 +1,7 @@
 /**
  * `model optimize <dir>`: onnxruntime's offline graph optimization of a standard Hugging Face ONNX
- * export. For each standard file present (`onnx/model_quantized.onnx`, `onnx/model.onnx`) a session
+ * export. For each standard file present (`onnx/model_quantized.onnx`, `onnx/model.onnx`, or the
+ * same names at the folder's root) a session
  * is created at level `extended` with `optimizedModelFilePath`, and the graph onnxruntime would have
  * built at every cold start is saved beside it as `*.optimized.onnx` (see model-files.ts). The loader
  * prefers that file and creates its session without re-optimizing.
@@ -19,7 +20,7 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEMO_CONTEXT, DEMO_QUESTIONS } from '../../src/demo/example';
-import { FULL_ONNX, QUANTIZED_ONNX, TOKENIZER_FILE, CONFIG_FILE, optimizedName } from '../../src/model/loading/model-files';
+import { TOKENIZER_FILE, CONFIG_FILE, onnxCandidates, optimizedName } from '../../src/model/loading/model-files';
 import { sessionOptions, windowFeeds } from '../../src/model/onnx-model';
 import { QATokenizer } from '../../src/model/tokenizer';
 import type { Window } from '../../src/model/windows';
@@ -119,10 +120,11 @@ export async function optimizeModel(dir: string, options: OptimizeOptions = {}):
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
   const threads = options.threads ?? 1;
   const present: string[] = [];
-  for (const rel of [QUANTIZED_ONNX, FULL_ONNX]) {
+  // The Hugging Face names, and the same at the root (the tutorial's bundle layout), as the loader reads them.
+  for (const rel of onnxCandidates(true)) {
     if ((await stat(path.join(dir, rel)).catch(() => undefined))?.isFile()) present.push(rel);
   }
-  if (present.length === 0) throw new Error(`No standard ONNX file in ${dir} (looked for ${QUANTIZED_ONNX}, ${FULL_ONNX})`);
+  if (present.length === 0) throw new Error(`No standard ONNX file in ${dir} (looked for ${onnxCandidates(true).join(', ')})`);
   const windows = options.windows ?? (await checkWindows(dir));
   const results: OptimizedFile[] = [];
   for (const rel of present) {

@@ -68,7 +68,23 @@ describe('model optimize', () => {
 
   it('rejects a bad tolerance and a folder without a standard file as usage/errors, not stacks', async () => {
     expect((await runCli(['optimize', dir, '--tolerance', '-1'])).code).toBe(2);
-    await expect(main(['optimize', path.join(dir, 'onnx')])).rejects.toThrow(/No standard ONNX file/);
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'optimize-empty-'));
+    await expect(main(['optimize', empty])).rejects.toThrow(/No standard ONNX file/);
+    await rm(empty, { recursive: true });
+  });
+
+  it('reads the root layout (the tutorial bundle: model_quantized.onnx beside tokenizer.json) too', async () => {
+    const flat = await mkdtemp(path.join(os.tmpdir(), 'optimize-flat-'));
+    try {
+      for (const f of ['tokenizer.json', 'config.json']) await cp(path.join(dir, f), path.join(flat, f));
+      await cp(path.join(dir, 'onnx/model_quantized.onnx'), path.join(flat, 'model_quantized.onnx'));
+      const { code, out } = await runCli(['optimize', flat]);
+      expect(code).toBe(0);
+      expect((JSON.parse(out) as Array<{ path: string }>).map((p) => p.path)).toEqual(['model_quantized.optimized.onnx']);
+      expect((await opTypes(path.join(flat, 'model_quantized.optimized.onnx'))).has('LayerNormalization')).toBe(true);
+    } finally {
+      await rm(flat, { recursive: true, force: true });
+    }
   });
 
   it('is listed by the manifest `model push` writes', async () => {
