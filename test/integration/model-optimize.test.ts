@@ -111,6 +111,7 @@ describe('model optimize', () => {
     it('prefers the optimized file when asked, and its answers are still the reference pipeline\'s', async () => {
       expect(optimized.info.quantized).toBe(preferQuantized);
       expect(standard.info.quantized).toBe(preferQuantized);
+      expect([optimized.info.optimized, standard.info.optimized]).toEqual([true, false]);
       // Different files were served: the optimized one is smaller (constants folded, nodes fused).
       expect(optimized.info.bytes).toBeLessThan(standard.info.bytes);
       const expected = referenceExpected(precision);

@@ -97,6 +97,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     name: options.name ?? modelName(source, summary.name),
     source: source.uri,
     quantized: files.quantized,
+    optimized: files.optimized,
     demo: options.demo ?? summary.demo,
     inputNames: [...(engine.description?.inputNames ?? [])],
     maxSequenceLength: Math.min(DEFAULT_MAX_SEQ, maxPositions),

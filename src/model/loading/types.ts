@@ -8,6 +8,11 @@ export interface ModelInfo {
   source: string;
   /** True when the int8 dynamically quantized ONNX file was chosen. */
   quantized: boolean;
+  /**
+   * True when `model optimize`'s `*.optimized.onnx` was served (its session created without graph
+   * optimization); in the `model loaded` log line. Optional: engines made by hand do not say.
+   */
+  optimized?: boolean;
   /** True for the generated random-weight demo model: its answers mean nothing. */
   demo: boolean;
   /** Input names the ONNX graph declares, in order. */
