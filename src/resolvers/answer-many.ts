@@ -15,9 +15,9 @@
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../server/context';
-import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../server/errors';
+import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
 import type { QAInput } from '../model/types';
-import type { AnswerResultParent } from './parents';
+import type { AnswerResultParent } from '../api/parents';
 import { chargeText, validateInput } from './validation';
 import { cacheControlFromInfo } from '@apollo/cache-control-types';
 import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../server/context';
 import type { Answer } from '../model/types';
-import { toGraphQLError } from '../server/errors';
+import { toGraphQLError } from '../api/errors';
 import { chargeText, validateInput, type RawInput } from './validation';
 
 /**

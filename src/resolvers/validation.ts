@@ -6,7 +6,7 @@
 import type { QAInput, QAOptions } from '../model/types';
 import type { AnswerOptions } from '../generated/graphql';
 import type { ApiLimits } from '../server/config';
-import { badUserInput } from '../server/errors';
+import { badUserInput } from '../api/errors';
 
 /** Ranges of the options; the engine checks how they combine (e.g. docStride vs. window room). */
 export const OPTION_RANGES = {

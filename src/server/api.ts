@@ -13,7 +13,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger, loggerSink } from './logger';
 import { ApiMetrics, type MetricsRecorder } from './metrics';
 import type { LogSink } from './request-log';
-import type { RequestScope } from './request-scope';
+import type { RequestScope } from '../api/request-scope';
 import type { ResponseCacheStats } from './cache/response-cache';
 
 export interface Api {

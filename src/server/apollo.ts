@@ -8,7 +8,7 @@ import { typeDefs } from '../generated/type-defs';
 import { resolvers } from '../resolvers';
 import type { ApiConfig } from './config';
 import type { ApiContext } from './context';
-import { createFormatError } from './errors';
+import { createFormatError } from '../api/errors';
 import { ideLandingPagePlugin } from '../ide/landing-page';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';

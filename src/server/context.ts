@@ -13,7 +13,7 @@ import type { ApiLimits } from './config';
 import type { ResponseCacheStats } from './cache/response-cache';
 import type { TextUsage } from '../resolvers/validation';
 import { createAnswerLoader } from '../resolvers/answer-loader';
-import { openScope, type RequestScope } from './request-scope';
+import { openScope, type RequestScope } from '../api/request-scope';
 import { defaultSink, type LogSink } from './request-log';
 
 export interface ApiContext {

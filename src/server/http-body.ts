@@ -3,7 +3,7 @@
  * body size and HTTP batch length (Apollo runs any number of batched operations concurrently).
  * Shared by the Lambda adapter and the local server so both answer bad requests identically.
  */
-import { ErrorCode } from './errors';
+import { ErrorCode } from '../api/errors';
 
 /** A request rejected before it reaches Apollo; rendered as a GraphQL error response. */
 export class HttpRequestError extends Error {

@@ -17,7 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LoadLogger } from '../model/loading/provider';
 import type { LogSink } from './request-log';
 
-import { SERVICE_NAME } from '../json-log';
+import { SERVICE_NAME } from '../support/json-log';
 
 /** The service name on every log line and metric, unless POWERTOOLS_SERVICE_NAME says otherwise. */
 export { SERVICE_NAME };

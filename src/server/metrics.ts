@@ -25,7 +25,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { modelVersion } from '../model/loading/model-version';
 import type { ModelInfo } from '../model/loading/types';
-import { ErrorCode } from './errors';
+import { ErrorCode } from '../api/errors';
 import { SERVICE_NAME } from './logger';
 
 /** The CloudWatch namespace, unless POWERTOOLS_METRICS_NAMESPACE says otherwise. */

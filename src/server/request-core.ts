@@ -19,11 +19,11 @@
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
 import { corsHeaders } from './cors';
-import { ErrorCode, isRequestAborted } from './errors';
+import { ErrorCode, isRequestAborted } from '../api/errors';
 import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
 import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions, type RequestTrace } from './request-log';
-import { openScope, type RequestScope } from './request-scope';
+import { openScope, type RequestScope } from '../api/request-scope';
 
 /** One HTTP request, as every transport can describe it. */
 export interface CoreRequest {

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { isPublicCode, uncodedClientErrorCode } from './errors';
+import { isPublicCode, uncodedClientErrorCode } from '../api/errors';
 import { createLogger, loggerSink } from './logger';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -24,7 +24,7 @@ import {
   loadApiConfig,
   type ApiLimits,
 } from '../../src/server/config';
-import { ErrorCode } from '../../src/server/errors';
+import { ErrorCode } from '../../src/api/errors';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { parseTables, type Table, tableVariables, parseDefault } from './markdown-tables';
 
@@ -152,7 +152,7 @@ function tableUnder(file: string, heading: RegExp): Table {
 
 describe('error codes: docs tables ⇄ code', () => {
   it("docs/operations.md's error-code table lists exactly the codes the API can return", () => {
-    const errorsSource = read('src/server/errors.ts');
+    const errorsSource = read('src/api/errors.ts');
     const publicBlock = /const PUBLIC_CODES = new Set<string>\(\[([\s\S]*?)\]\);/.exec(errorsSource)?.[1];
     expect(publicBlock).toBeDefined();
     const apolloCodes = [...publicBlock!.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!);

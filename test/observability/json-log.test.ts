@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { jsonLineLogger, writeJsonLine } from '../../src/json-log';
+import { jsonLineLogger, writeJsonLine } from '../../src/support/json-log';
 
 const saved = process.env.POWERTOOLS_SERVICE_NAME;
 afterEach(() => {

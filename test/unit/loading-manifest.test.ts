@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { manifestProblem, parseManifest, versionId } from '../../src/model/loading/manifest';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { totalFromContentRange } from '../../src/model/loading/s3-object';
-import { ownerOf } from '../../src/model/loading/tmp-folders';
+import { ownerOf } from '../../src/support/tmp-folders';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const good = {

@@ -4,7 +4,7 @@ import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
 import { HubDownloadError, PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
-import { jsonLineLogger } from '../../json-log';
+import { jsonLineLogger } from '../../support/json-log';
 
 /** The model `npm start` will load, and how it was chosen. */
 export interface ResolvedModelSource {

@@ -28,7 +28,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
 import { OnnxRuntimeUnavailableError } from '../loading/errors';
-import { createOwnedTempFolder, removeStaleFolders } from '../loading/tmp-folders';
+import { createOwnedTempFolder, removeStaleFolders } from '../../support/tmp-folders';
 import {
   BINDING_FILE,
   COMPRESSED_LIBRARY_FILE,

@@ -11,7 +11,7 @@
  *   - the response has been sent: whatever is left is dropped, so no work for a request continues
  *     after its response.
  */
-import { newRequestId, newTrace, type RequestTrace } from './request-log';
+import { newRequestId, newTrace, type RequestTrace } from '../server/request-log';
 
 /** The abort reason when a request's deadline passes (DEADLINE_EXCEEDED, HTTP 504). */
 export class DeadlineExceededError extends Error {
