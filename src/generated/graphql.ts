@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Answer as EngineAnswer } from '../model/types';
 import type { AnswerResultParent, AnswerErrorParent, HealthParent } from '../api/parents';
 import type { ModelInfo as LoadedModelInfo } from '../model/loading/types';
-import type { ApiContext } from '../server/context';
+import type { ApiContext } from '../api/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };

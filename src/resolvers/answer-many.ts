@@ -14,7 +14,7 @@
  * `internal error`). Any other unexpected error still fails the field, and the plugin logs it.
  */
 import type { QueryResolvers } from '../generated/graphql';
-import type { ApiContext } from '../server/context';
+import type { ApiContext } from '../api/context';
 import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
 import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from '../api/parents';

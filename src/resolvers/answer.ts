@@ -1,7 +1,7 @@
 /** `answer` and `answers`: one question, one context. */
 import type { GraphQLResolveInfo } from 'graphql';
 import type { QueryResolvers } from '../generated/graphql';
-import type { ApiContext } from '../server/context';
+import type { ApiContext } from '../api/context';
 import type { Answer } from '../model/types';
 import { toGraphQLError } from '../api/errors';
 import { chargeText, validateInput, type RawInput } from './validation';

@@ -8,13 +8,14 @@ import type { EngineProvider } from '../model/loading/types';
 import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
 import { createApolloServer } from './apollo';
 import type { ApiConfig } from './config';
-import { createContext, type ApiContext } from './context';
+import type { ApiContext } from '../api/context';
+import { createContext } from './context';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger, loggerSink } from './logger';
 import { ApiMetrics, type MetricsRecorder } from './metrics';
 import type { LogSink } from './request-log';
 import type { RequestScope } from '../api/request-scope';
-import type { ResponseCacheStats } from './cache/response-cache';
+import type { ResponseCacheStats } from '../api/context';
 
 export interface Api {
   readonly config: ApiConfig;

@@ -22,8 +22,8 @@ import { corsHeaders } from './cors';
 import { ErrorCode, isRequestAborted } from '../api/errors';
 import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
-import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions, type RequestTrace } from './request-log';
-import { openScope, type RequestScope } from '../api/request-scope';
+import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
+import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
 
 /** One HTTP request, as every transport can describe it. */
 export interface CoreRequest {

@@ -19,15 +19,9 @@ import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { EngineProvider } from '../../model/loading/types';
-import type { RequestTrace } from '../request-log';
+import type { ResponseCacheStats } from '../../api/context';
+import type { RequestTrace } from '../../api/request-scope';
 import { cacheVersion } from './model-version';
-
-/** This instance's counts since it started. */
-export interface ResponseCacheStats {
-  readonly maxBytes: number;
-  hits: number;
-  misses: number;
-}
 
 interface CacheContext {
   readonly provider: EngineProvider;
