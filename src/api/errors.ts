@@ -1,25 +1,104 @@
 /**
- * The API's error vocabulary: every error a client can see has a stable `extensions.code`, and
- * the codes that describe the whole request also set its HTTP status (Apollo reads
- * `extensions.http` from resolver errors and removes it from the response).
+ * The API's errors and its one table of codes (ERROR_TABLE): every `extensions.code` a client can
+ * see, its HTTP status, and which errors of the lower layers (engine, loader, request scope) it
+ * answers. Nothing else in the code maps an error to a code or a status; docs/operations.md's
+ * "Error codes" table is checked against this one (test/docs/docs-match-code.test.ts). Apollo reads
+ * `extensions.http` from resolver errors and removes it from the response.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
 
-export const ErrorCode = {
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  MODEL_UNAVAILABLE: 'MODEL_UNAVAILABLE',
-  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  BAD_REQUEST: 'BAD_REQUEST',
-  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
-  REQUEST_CANCELLED: 'REQUEST_CANCELLED',
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+interface ErrorRow {
+  /** The HTTP status of a response that fails with this code (partial success aside). */
+  readonly status: number;
+  /** Its message is replaced by INTERNAL_ERROR_MESSAGE when errors are masked (production). */
+  readonly masked?: true;
+  /** The `code`s of lower-layer errors answered with it (found by `code`, not `instanceof`: a class may be bundled twice). */
+  readonly from?: readonly string[];
+  /** Sent by Apollo itself (with its own status), never raised here. */
+  readonly apollo?: true;
+}
+
+export const ERROR_TABLE = {
+  // The request: fix it and resend.
+  BAD_USER_INPUT: { status: 400, from: ['INVALID_INPUT', 'OVER_BUDGET'] }, // QAInputError, WorkBudgetError (src/model/errors.ts)
+  BAD_REQUEST: { status: 400 },
+  BATCH_TOO_LARGE: { status: 400 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  // The moment: retry later, or send less per request.
+  MODEL_UNAVAILABLE: { status: 503, from: ['MODEL_UNAVAILABLE'] }, // ModelUnavailableError (src/model/loading/errors.ts)
+  DEADLINE_EXCEEDED: { status: 504, from: ['DEADLINE_EXCEEDED'] }, // DeadlineExceededError (below)
+  // 499, nginx's "client closed request": nobody reads the response, the status is for the log line.
+  REQUEST_CANCELLED: { status: 499, from: ['REQUEST_CANCELLED'] }, // RequestCancelledError (below)
+  // The server: anything unexpected, e.g. InferenceError (src/model/errors.ts).
+  INTERNAL_SERVER_ERROR: { status: 500, masked: true, from: ['INFERENCE_FAILED'] },
+  // Apollo's own request-level codes: their messages describe the query, not the server.
+  GRAPHQL_PARSE_FAILED: { status: 400, apollo: true },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, apollo: true },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, apollo: true },
+  // The automatic-persisted-query protocol's normal first step (Apollo sends 200).
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, apollo: true },
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, apollo: true },
+} as const satisfies Record<string, ErrorRow>;
+
+type OwnCode = { [K in keyof typeof ERROR_TABLE]: (typeof ERROR_TABLE)[K] extends { apollo: true } ? never : K }[keyof typeof ERROR_TABLE];
+
+/** The codes this API raises itself (ERROR_TABLE less Apollo's). */
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(
+    Object.entries(ERROR_TABLE as Record<string, ErrorRow>).filter(([, row]) => !row.apollo).map(([code]) => [code, code]),
+  ),
+) as { readonly [K in OwnCode]: K };
+export type ErrorCode = OwnCode;
+
+/** The HTTP status of a code of ERROR_TABLE. */
+export function statusOf(code: keyof typeof ERROR_TABLE): number {
+  return ERROR_TABLE[code].status;
+}
 
 /** Seconds a client should wait before retrying while the model loads or recovers. */
 const MODEL_RETRY_AFTER_SECONDS = '5';
+
+/** A lower-layer error's `code` → the API code that answers it (from ERROR_TABLE's `from`). */
+const CODE_OF_LOWER_LAYER_ERROR: ReadonlyMap<string, ErrorCode> = new Map(
+  Object.entries(ERROR_TABLE as Record<string, ErrorRow>).flatMap(([code, row]) => (row.from ?? []).map((from) => [from, code as ErrorCode] as const)),
+);
+
+/** A request rejected before it reaches Apollo (the body, the method, the transport); rendered as a GraphQL error response. */
+export class HttpRequestError extends Error {
+  override readonly name = 'HttpRequestError';
+  readonly status: number;
+  constructor(
+    message: string,
+    readonly code: ErrorCode,
+    /** Only where HTTP needs another status than the code's (e.g. 406 for an unacceptable `Accept`). */
+    status?: number,
+  ) {
+    super(message);
+    this.status = status ?? statusOf(code);
+  }
+}
+
+/** The abort reason when a request's deadline passes (request-scope.ts). */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError';
+  readonly code = 'DEADLINE_EXCEEDED' as const;
+  constructor(readonly timeLimitMs: number) {
+    super(
+      `The request did not finish within its time limit of ${timeLimitMs} ms and was stopped. ` +
+        'Send fewer or shorter inputs per request.',
+    );
+  }
+}
+
+/** The abort reason when the client went away before its response (request-scope.ts). */
+export class RequestCancelledError extends Error {
+  override readonly name = 'RequestCancelledError';
+  readonly code = 'REQUEST_CANCELLED' as const;
+  constructor() {
+    super('The client closed the connection before the response; the request was stopped.');
+  }
+}
 
 /**
  * An argument is out of range. HTTP 400, like Apollo's own variable-coercion errors: the client
@@ -27,7 +106,7 @@ const MODEL_RETRY_AFTER_SECONDS = '5';
  */
 export function badUserInput(message: string, argument: string): GraphQLError {
   return new GraphQLError(message, {
-    extensions: { code: ErrorCode.BAD_USER_INPUT, argument, http: { status: 400 } },
+    extensions: { code: ErrorCode.BAD_USER_INPUT, argument, http: { status: statusOf('BAD_USER_INPUT') } },
   });
 }
 
@@ -37,46 +116,48 @@ export function modelUnavailable(cause: Error): GraphQLError {
     originalError: cause,
     extensions: {
       code: ErrorCode.MODEL_UNAVAILABLE,
-      http: { status: 503, headers: new HeaderMap([['retry-after', MODEL_RETRY_AFTER_SECONDS]]) },
+      http: { status: statusOf('MODEL_UNAVAILABLE'), headers: new HeaderMap([['retry-after', MODEL_RETRY_AFTER_SECONDS]]) },
     },
   });
 }
 
 /**
- * The request ran out of time and its work was stopped (request-scope.ts). HTTP 504, as for a
- * gateway that gave up: the same request may fit a less busy moment, a smaller one will.
+ * The GraphQL error of `code` for `cause`, with the code's status. DEADLINE_EXCEEDED is a 504, as
+ * for a gateway that gave up: the same request may fit a less busy moment, a smaller one will.
  */
-export function deadlineExceeded(cause: Error): GraphQLError {
-  return new GraphQLError(cause.message, {
-    originalError: cause,
-    extensions: { code: ErrorCode.DEADLINE_EXCEEDED, http: { status: 504 } },
-  });
-}
-
-/**
- * The client went away and the request's work was stopped. Nobody reads this response; its status
- * (499, nginx's "client closed request") is for the log line.
- */
-export function requestCancelled(cause: Error): GraphQLError {
-  return new GraphQLError(cause.message, {
-    originalError: cause,
-    extensions: { code: ErrorCode.REQUEST_CANCELLED, http: { status: 499 } },
-  });
+function coded(code: ErrorCode, cause: Error): GraphQLError {
+  return new GraphQLError(cause.message, { originalError: cause, extensions: { code, http: { status: statusOf(code) } } });
 }
 
 /** Duck-typed rather than `instanceof`: the engine and loader classes may be bundled twice. */
-function codeOf(error: unknown): unknown {
+function ownCodeOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
 }
 
+/** The API code ERROR_TABLE gives a lower-layer error (by its own `code`), or undefined for an unknown one. */
+export function apiCodeOf(error: unknown): ErrorCode | undefined {
+  const own = ownCodeOf(error);
+  return error instanceof Error && typeof own === 'string' ? CODE_OF_LOWER_LAYER_ERROR.get(own) : undefined;
+}
+
 export function isModelUnavailable(error: unknown): error is Error {
-  return codeOf(error) === ErrorCode.MODEL_UNAVAILABLE;
+  return apiCodeOf(error) === ErrorCode.MODEL_UNAVAILABLE;
 }
 
 /** The request's deadline passed or its client left: its work was stopped on purpose. */
 export function isRequestAborted(error: unknown): error is Error {
-  const code = codeOf(error);
-  return error instanceof Error && (code === ErrorCode.DEADLINE_EXCEEDED || code === ErrorCode.REQUEST_CANCELLED);
+  const code = apiCodeOf(error);
+  return code === ErrorCode.DEADLINE_EXCEEDED || code === ErrorCode.REQUEST_CANCELLED;
+}
+
+/** An engine error about one input (QAInputError, WorkBudgetError): the client's to fix. */
+export function isEngineInputError(error: unknown): error is Error & { field?: string } {
+  return apiCodeOf(error) === ErrorCode.BAD_USER_INPUT;
+}
+
+/** An error the model raised while running one input's windows (InferenceError): masked, logged. */
+export function isInferenceError(error: unknown): error is Error {
+  return apiCodeOf(error) === ErrorCode.INTERNAL_SERVER_ERROR;
 }
 
 /**
@@ -84,11 +165,7 @@ export function isRequestAborted(error: unknown): error is Error {
  * subject of its own, so it gets `subject` ("inputs[3]", or an alias) in front.
  */
 export function inputErrorMessage(error: Error, subject: string): string {
-  return error.name === 'WorkBudgetError' ? `${subject} ${error.message}` : error.message;
-}
-
-export function isEngineInputError(error: unknown): error is Error & { field?: string } {
-  return error instanceof Error && codeOf(error) === ErrorCode.BAD_USER_INPUT;
+  return ownCodeOf(error) === 'OVER_BUDGET' ? `${subject} ${error.message}` : error.message;
 }
 
 /**
@@ -97,42 +174,26 @@ export function isEngineInputError(error: unknown): error is Error & { field?: s
  */
 export function toGraphQLError(error: unknown, argumentPrefix = '', subject = 'input'): GraphQLError {
   if (error instanceof GraphQLError) return error;
-  if (isModelUnavailable(error)) return modelUnavailable(error);
-  if (isRequestAborted(error)) {
-    return codeOf(error) === ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(error) : requestCancelled(error);
-  }
+  const code = apiCodeOf(error);
+  if (code === ErrorCode.MODEL_UNAVAILABLE) return modelUnavailable(error as Error);
+  if (code === ErrorCode.DEADLINE_EXCEEDED || code === ErrorCode.REQUEST_CANCELLED) return coded(code, error as Error);
   if (isEngineInputError(error)) {
     const argument = argumentPrefix + (error.field ?? 'input');
     return badUserInput(inputErrorMessage(error, subject), argument);
   }
   const cause = error instanceof Error ? error : new Error(String(error));
   // HTTP 500: the server failed, not the request (Apollo would answer 200 with a field error).
-  return new GraphQLError(cause.message, {
-    originalError: cause,
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, http: { status: 500 } },
-  });
+  return coded(ErrorCode.INTERNAL_SERVER_ERROR, cause);
 }
 
 /** What a client sees of an internal error (the log has the rest). */
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 const MASKED_MESSAGE = INTERNAL_ERROR_MESSAGE;
 
-/** Codes whose messages are written for clients; everything else is masked in production. */
-const PUBLIC_CODES = new Set<string>([
-  ErrorCode.BAD_USER_INPUT,
-  ErrorCode.MODEL_UNAVAILABLE,
-  ErrorCode.BATCH_TOO_LARGE,
-  ErrorCode.PAYLOAD_TOO_LARGE,
-  ErrorCode.BAD_REQUEST,
-  ErrorCode.DEADLINE_EXCEEDED,
-  ErrorCode.REQUEST_CANCELLED,
-  // Apollo's own request-level codes: their messages describe the query, not the server.
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
+/** Codes whose messages are written for clients (ERROR_TABLE's unmasked ones); everything else is masked in production. */
+const PUBLIC_CODES: ReadonlySet<string> = new Set(
+  Object.entries(ERROR_TABLE as Record<string, ErrorRow>).filter(([, row]) => !row.masked).map(([code]) => code),
+);
 
 /** graphql-js's message when variable coercion gives up after 50 errors (no code, no status). */
 const VARIABLE_ERROR_LIMIT = /^Too many errors processing variables, error limit reached\./;

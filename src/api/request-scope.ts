@@ -12,6 +12,7 @@
  *     after its response.
  */
 import { randomUUID } from 'node:crypto';
+import { DeadlineExceededError, RequestCancelledError } from './errors';
 
 /** What one HTTP request did, filled in while it runs and logged once when it ends. */
 export interface RequestTrace {
@@ -35,27 +36,6 @@ export function newRequestId(given?: string | undefined): string {
 
 export function newTrace(requestId: string = newRequestId()): RequestTrace {
   return { requestId, startedAt: Date.now(), codes: [], operations: 0 };
-}
-
-/** The abort reason when a request's deadline passes (DEADLINE_EXCEEDED, HTTP 504). */
-export class DeadlineExceededError extends Error {
-  override readonly name = 'DeadlineExceededError';
-  readonly code = 'DEADLINE_EXCEEDED' as const;
-  constructor(readonly timeLimitMs: number) {
-    super(
-      `The request did not finish within its time limit of ${timeLimitMs} ms and was stopped. ` +
-        'Send fewer or shorter inputs per request.',
-    );
-  }
-}
-
-/** The abort reason when the client went away before its response (REQUEST_CANCELLED). */
-export class RequestCancelledError extends Error {
-  override readonly name = 'RequestCancelledError';
-  readonly code = 'REQUEST_CANCELLED' as const;
-  constructor() {
-    super('The client closed the connection before the response; the request was stopped.');
-  }
 }
 
 export interface RequestScope {

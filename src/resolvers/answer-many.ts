@@ -15,7 +15,7 @@
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../api/context';
-import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
+import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isInferenceError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
 import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from '../api/parents';
 import { chargeText, validateInput } from './validation';
@@ -52,11 +52,6 @@ async function answerOne(input: QAInput, ctx: ApiContext, prefix: string, path: 
     if (isInferenceError(error)) return internalInputError(error, ctx, path);
     return inputError(error, prefix);
   }
-}
-
-/** The engine's InferenceError (duck-typed, like the other codes: the engine may be bundled twice). */
-function isInferenceError(error: unknown): error is Error {
-  return error instanceof Error && (error as { code?: unknown }).code === 'INFERENCE_FAILED';
 }
 
 /** `error` of an input the model failed on; the details go to the log, never to the client. */

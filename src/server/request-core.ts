@@ -19,8 +19,8 @@
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
 import { corsHeaders } from './cors';
-import { ErrorCode, isRequestAborted } from '../api/errors';
-import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
+import { ErrorCode, HttpRequestError, INTERNAL_ERROR_MESSAGE, apiCodeOf, isRequestAborted, statusOf } from '../api/errors';
+import { JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
 import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
 import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
@@ -87,8 +87,8 @@ export type RequestCore = (request: CoreRequest) => Promise<CoreResponse>;
  */
 export const DEADLINE_GRACE_MS = 500;
 
-/** HTTP status logged for a request whose client left before its response (nginx's convention). */
-export const CLIENT_CLOSED_STATUS = 499;
+/** HTTP status logged for a request whose client left before its response (REQUEST_CANCELLED's). */
+const CLIENT_CLOSED_STATUS = statusOf('REQUEST_CANCELLED');
 
 export function createRequestCore<TContext extends BaseContext>(options: RequestCoreOptions<TContext>): RequestCore {
   const allowed = options.corsOrigins ?? [];
@@ -190,7 +190,7 @@ async function route<TContext extends BaseContext>(
     // Incremental delivery (@defer) needs a streamed response, which payload v2 results are not,
     // and both transports answer alike. Stop the stream's work.
     void response.body.asyncIterator.return?.();
-    throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', 406, ErrorCode.BAD_REQUEST);
+    throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', ErrorCode.BAD_REQUEST, 406);
   }
   const headers = Object.fromEntries(response.headers);
   // A revalidation (a CDN's or browser's If-None-Match) of a response whose model version has not
@@ -226,8 +226,7 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
   let known: HttpRequestError;
   if (error instanceof HttpRequestError) known = error;
   else if (isRequestAborted(error)) {
-    const deadline = (error as { code?: string }).code === ErrorCode.DEADLINE_EXCEEDED;
-    known = new HttpRequestError(error.message, deadline ? 504 : CLIENT_CLOSED_STATUS, deadline ? ErrorCode.DEADLINE_EXCEEDED : ErrorCode.REQUEST_CANCELLED);
+    known = new HttpRequestError(error.message, apiCodeOf(error)!);
   } else {
     // Anything else is a bug here: logged with the request id, never echoed to the client.
     sink({
@@ -238,7 +237,7 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
       message: (error as Error)?.message ?? String(error),
       stack: (error as Error)?.stack,
     });
-    known = new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR);
+    known = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
   }
   trace.codes.push(known.code);
   return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
-import { HubDownloadError, PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
+import { HubDownloadError, HubPullError } from './errors';
+import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
 import { jsonLineLogger } from '../../support/json-log';
 
@@ -31,27 +32,6 @@ export const DEMO_WARNING =
   '*** DEMO MODEL: the Hugging Face Hub could not be reached and MODEL_URI is not set, so a GENERATED ' +
   'model with RANDOM WEIGHTS is loaded. Its answers are MEANINGLESS. Set MODEL_URI, or run ' +
   '`npm run model -- pull` when online. ***';
-
-/**
- * The default model could not be pulled for a reason other than an unreachable Hub (no such
- * repository or revision, refused, a checksum mismatch, …): a configuration or data problem that
- * the demo model would only hide. Names the repository, revision and endpoint.
- */
-export class HubPullError extends Error {
-  override readonly name = 'HubPullError';
-  constructor(
-    readonly repo: string,
-    readonly revision: string,
-    endpoint: string,
-    cause: unknown,
-  ) {
-    super(
-      `Cannot pull the model ${repo}@${revision} from ${endpoint}: ${(cause as Error)?.message ?? String(cause)}. ` +
-        'Check MODEL_HUB_REPO and MODEL_HUB_REVISION (HF_TOKEN for a gated repository), or set MODEL_URI.',
-      { cause },
-    );
-  }
-}
 
 /** Where the Hub model is cached: `<cacheDir>/<org>/<name>/<revision>`. */
 export function hubCacheDir(config: Pick<ModelLoadingConfig, 'cacheDir' | 'hub'>): string {

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { QAEngine } from '../engine';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
+import { OnnxRuntimeUnavailableError } from '../errors';
 import { InvalidModelError, ModelLoadError } from './errors';
 import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
@@ -76,7 +77,8 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       intraOpNumThreads: options.threads,
     });
   } catch (err) {
-    if (err instanceof ModelLoadError) throw err;
+    // A load error, or onnxruntime that cannot load: neither is the model's fault.
+    if (err instanceof ModelLoadError || err instanceof OnnxRuntimeUnavailableError) throw err;
     throw new InvalidModelError(
       files.modelObject,
       `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
-import { OnnxRuntimeUnavailableError } from '../loading/errors';
+import { OnnxRuntimeUnavailableError } from '../errors';
 import { createOwnedTempFolder, removeStaleFolders } from '../../support/tmp-folders';
 import {
   BINDING_FILE,

@@ -6,7 +6,7 @@
 import type { AnswerManyOptions, QAEngine } from '../../../src/model/engine';
 import type { Answer, ModelDescription, QAInput } from '../../../src/model/types';
 import type { EngineProvider, EngineState, ModelInfo } from '../../../src/model/loading/types';
-import { ModelUnavailableError } from '../../../src/model/loading/types';
+import { ModelUnavailableError } from '../../../src/model/loading/errors';
 import { loadModel } from '../../../src/model/loading/load-model';
 import { ensureTestModel } from '../../../scripts/test-models';
 
