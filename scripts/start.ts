@@ -8,6 +8,7 @@ import { createApi } from '../src/server/api';
 import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
+import { ensureDemoModel } from './test-models';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
   // the same Powertools Logger as the request lines: one JSON object each, as on Lambda. The plain
   // lines below are the start-up summary, each on a line of its own between them.
   const logger = createLogger();
-  const provider = createEngineProvider({ useDefaultModel: true, logger: loadLogger(logger) });
+  // The demo model's generator lives here in scripts/, not in src/: production code cannot reach it.
+  const provider = createEngineProvider({ useDefaultModel: true, demoModel: ensureDemoModel, logger: loadLogger(logger) });
   const api = createApi({ config, provider, logger });
   const port = Number(process.env.PORT ?? 4000);
   const host = process.env.HOST ?? 'localhost';
