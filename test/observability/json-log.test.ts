@@ -85,7 +85,7 @@ describe('json-log', () => {
       external: ['onnxruntime-node'],
     });
     const inputs = Object.keys(result.metafile!.inputs);
-    expect(inputs).toContain('src/json-log.ts');
+    expect(inputs).toContain('src/support/json-log.ts');
     expect(inputs.filter((f) => /powertools|src\/server\//.test(f))).toEqual([]);
   });
 });
