@@ -15,7 +15,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LoadLogger } from '../model/loading/provider';
-import type { LogSink } from './request-log';
+import type { LogSink } from '../api/context';
 
 import { SERVICE_NAME } from '../support/json-log';
 
