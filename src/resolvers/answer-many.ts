@@ -1,17 +1,9 @@
 /**
- * `answerMany`: errors that concern one input are returned as that input's `error`, so one
- * bad input does not cost the client the other answers: its arguments, the request's text budget,
- * and the request's work budget (an input that needs more windows than are left). Errors that
- * concern the request (too many inputs, the model being unavailable, the request being stopped)
- * fail the field.
- *
- * onnxruntime failing on one of an input's windows (the engine's InferenceError, in that input's
- * slot) is also that input's `error`: INTERNAL_SERVER_ERROR with the masked message, logged here
- * with its stack and the request id. Failing the field instead would throw away the other inputs'
- * answers, which the engine computed, for a fault that concerns one input (the issue's "one
- * failing window fails its own input, not the whole request"); and since the field does not fail,
- * the request-log plugin never sees the error, so this resolver logs it (same line as the plugin's
- * `internal error`). Any other unexpected error still fails the field, and the plugin logs it.
+ * `answerMany`: an error about one input (its arguments, the text or work budget, or onnxruntime
+ * failing on one of its windows) is that input's `error`, so one bad input does not cost the
+ * client the other answers; an error about the request (too many inputs, no model, stopped) fails
+ * the field. The field does not fail for an input's InferenceError, so the request-log plugin never
+ * sees it: this resolver logs it (the same `internal error` line).
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../api/context';

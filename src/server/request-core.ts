@@ -1,20 +1,8 @@
 /**
- * The request core: everything that happens to an HTTP request between a transport receiving it
- * and the transport sending the response, written once for both transports. The Lambda adapter
- * (lambda.ts: API Gateway v2 event ↔ core) and the local server (local-server.ts: Node request ↔
- * core) only map their own shapes to `CoreRequest` and from `CoreResponse`.
- *
- * In order, for every request:
- *   1. its scope (request-scope.ts): request id, deadline, the signal that stops its work;
- *   2. CORS: preflights answered here, headers added to every response (cors.ts);
- *   3. routing: the IDE's files; locally also `/` and 404s (behind API Gateway, its routes decide);
- *   4. the body: size and batch limits, parsing, coded errors (http-body.ts);
- *   5. Apollo, with a context built from the scope; past the deadline (plus a grace for the window
- *      that is running) the core answers DEADLINE_EXCEEDED itself, whatever Apollo is waiting for;
- *   6. errors of the core itself: masked as INTERNAL_SERVER_ERROR and logged with the request id;
- *   7. the scope is closed (whatever work is left for the request stops), the `x-request-id` and
- *      `content-length` headers are set, one log line is written (request-log.ts) and the request's
- *      metrics are recorded (metrics.ts).
+ * The request core: everything between a transport receiving an HTTP request and sending the
+ * response, written once so that both transports (lambda.ts, local-server.ts) only map their own
+ * shapes to CoreRequest and from CoreResponse: scope, CORS, routing, body, Apollo under the
+ * deadline, errors, then the log line and metrics. The steps in order: docs/api.md, "A request's path".
  */
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';

@@ -1,17 +1,8 @@
 /**
- * Request ids and structured logs: what is logged about a request, and what never is. The lines
- * are written by Powertools' Logger (logger.ts), which adds the Lambda fields (`cold_start`,
- * `function_request_id`, `correlation_id`) and sampling of debug lines.
- *
- * Every HTTP request gets an id (Lambda's awsRequestId, else the client's harmless `x-request-id`,
- * else a random UUID) that is returned as the `x-request-id` header and is on every log line about
- * the request (`requestId`), so a user's report can be matched with the logs. One line per request
- * (`request`), with its status, error codes and the work it was charged.
- *
- * What is never logged unless API_LOG_REQUEST_TEXT is on: the query document and the variables.
- * Both carry users' questions and contexts (inline literals or variables), which may be personal
- * or confidential. Error messages written by this API never quote them either (they give lengths
- * and limits).
+ * Request ids and structured logs: one line per HTTP request (its id, status, codes and the work
+ * it was charged), and internal errors with their stack. Users' text (the query document and the
+ * variables) is never logged unless API_LOG_REQUEST_TEXT is on, and this API's error messages never
+ * quote it. The lines and their fields: docs/operations.md, "Reading the logs".
  */
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
