@@ -17,6 +17,8 @@ interface ErrorRow {
   readonly from?: readonly string[];
   /** Sent by Apollo itself (with its own status), never raised here. */
   readonly apollo?: true;
+  /** Seconds a client should wait before retrying (the `Retry-After` header). */
+  readonly retryAfterSeconds?: number;
 }
 
 export const ERROR_TABLE = {
@@ -26,7 +28,7 @@ export const ERROR_TABLE = {
   BATCH_TOO_LARGE: { status: 400 },
   PAYLOAD_TOO_LARGE: { status: 413 },
   // The moment: retry later, or send less per request.
-  MODEL_UNAVAILABLE: { status: 503, from: ['MODEL_UNAVAILABLE'] }, // ModelUnavailableError (src/model/loading/errors.ts)
+  MODEL_UNAVAILABLE: { status: 503, retryAfterSeconds: 5, from: ['MODEL_UNAVAILABLE'] }, // ModelUnavailableError (src/model/loading/errors.ts); retrying later can succeed
   DEADLINE_EXCEEDED: { status: 504, from: ['DEADLINE_EXCEEDED'] }, // DeadlineExceededError (below)
   // 499, nginx's "client closed request": nobody reads the response, the status is for the log line.
   REQUEST_CANCELLED: { status: 499, from: ['REQUEST_CANCELLED'] }, // RequestCancelledError (below)
@@ -55,9 +57,6 @@ export type ErrorCode = OwnCode;
 export function statusOf(code: keyof typeof ERROR_TABLE): number {
   return ERROR_TABLE[code].status;
 }
-
-/** Seconds a client should wait before retrying while the model loads or recovers. */
-const MODEL_RETRY_AFTER_SECONDS = '5';
 
 /** A lower-layer error's `code` → the API code that answers it (from ERROR_TABLE's `from`). */
 const CODE_OF_LOWER_LAYER_ERROR: ReadonlyMap<string, ErrorCode> = new Map(
@@ -116,7 +115,7 @@ export function modelUnavailable(cause: Error): GraphQLError {
     originalError: cause,
     extensions: {
       code: ErrorCode.MODEL_UNAVAILABLE,
-      http: { status: statusOf('MODEL_UNAVAILABLE'), headers: new HeaderMap([['retry-after', MODEL_RETRY_AFTER_SECONDS]]) },
+      http: { status: statusOf('MODEL_UNAVAILABLE'), headers: new HeaderMap([['retry-after', String(ERROR_TABLE.MODEL_UNAVAILABLE.retryAfterSeconds)]]) },
     },
   });
 }

@@ -167,6 +167,12 @@ describe('error codes: docs tables ⇄ code', () => {
     const listed = new Map(table.rows.flatMap((row) => firstColumnCodes({ ...table, rows: [row] }).map((code) => [code, statusCell(row[statusColumn] ?? '')] as const)));
     expect([...listed.keys()].sort()).toEqual([...rows.keys()].sort());
     expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(rows));
+    // A Retry-After the code sends is stated in its HTTP cell.
+    for (const [code, row] of Object.entries(ERROR_TABLE)) {
+      if (!('retryAfterSeconds' in row)) continue;
+      const cell = table.rows.find((r) => firstColumnCodes({ ...table, rows: [r] }).includes(code))?.[statusColumn] ?? '';
+      expect([code, cell]).toEqual([code, expect.stringContaining(`Retry-After: ${row.retryAfterSeconds}`)]);
+    }
   });
 
   it("every `code` the engine's, loader's and request scope's errors carry is answered by a row of ERROR_TABLE", () => {
