@@ -1,5 +1,5 @@
 /**
- * The lines written before the Powertools Logger (src/json-log.ts: the Lambda entry's first module,
+ * The lines written before the Powertools Logger (src/support/json-log.ts: the Lambda entry's first module,
  * lambda-onnxruntime.ts, and the default-model resolver's fallback) are JSON objects, one per line,
  * with the Logger's keys; and that first module stays light: nothing of Powertools in its imports.
  */
