@@ -38,12 +38,14 @@ const DOCS_BUCKET = 'my-models';
 const COMMAND_TIMEOUT_MS = 150_000;
 
 describe('marked doc blocks', () => {
-  test('README.md marks its deploy walk-through, in the order a user types it; the "Two commands" block stays unmarked', () => {
+  test('README.md and docs/deploy.md mark their deploy walk-throughs, in the order a user types them; the "Two commands" block stays unmarked', () => {
     const readme = read('README.md');
     const walk = markedSequences(readme, 'README.md').get('deploy-walkthrough')?.map((c) => c.text.split('#')[0]!.trim()) ?? [];
     const step = (pattern: RegExp) => walk.findIndex((c) => pattern.test(c));
     const order = [/^npm run model -- pull /, /npm run model -- push /, /^npm run build:lambda$/, /^npx osls package /].map(step);
     expect(order).toEqual([0, 1, 2, 3]);
+    const guide = markedSequences(read('docs/deploy.md'), 'docs/deploy.md').get('deploy-guide')?.map((c) => c.text) ?? [];
+    expect([/^npm run model -- pull /, /^npm run model -- push /, /^npm run package:x86_64 /].map((p) => guide.findIndex((c) => p.test(c)))).toEqual([0, 1, 2]);
     // `npm ci && npm test` inside npm test would recurse: that block must never be marked.
     expect(markedBlocks(readme).flatMap((b) => b.commands).filter((c) => /npm (ci|test|start)\b/.test(c.text))).toEqual([]);
     // Nothing that needs an AWS account or runs until stopped is marked.
@@ -210,6 +212,17 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
     expect(run.env).toMatchObject({ MODEL_URI: `s3://${DOCS_BUCKET}/squad/`, API_STAGE: 'prod', API_IDE: 'false' });
     expect(CONTEXT.slice(run.answer.start, run.answer.end)).toBe(run.answer.text);
     // demo: the served config.json is the generated model's, which says so (`_generated.demo`).
+    expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version });
+  }, 400_000);
+
+  test('docs/deploy.md "deploy-guide": steps 1–3 (pull, push, package:x86_64); the package answers with the pushed int8 model', async () => {
+    const cwd = await runSequence('docs/deploy.md', 'deploy-guide');
+    const manifest = await pushedManifest('distilbert-squad/');
+    expectInt8Model(manifest);
+    // package:x86_64 packages the prod stage into .build/package/prod-x86_64/ (scripts/build-lambda.ts).
+    const run = await runPackage(path.join(cwd, '.build', 'package', 'prod-x86_64'));
+    expect(run.env).toMatchObject({ MODEL_URI: `s3://${DOCS_BUCKET}/distilbert-squad/`, API_STAGE: 'prod', API_IDE: 'false' });
+    expect(CONTEXT.slice(run.answer.start, run.answer.end)).toBe(run.answer.text);
     expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version });
   }, 400_000);
 });
