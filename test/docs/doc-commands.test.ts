@@ -92,10 +92,13 @@ async function runDocCommand(where: string, command: DocCommand, cwd: string, en
   clearTimeout(timer);
   if (code !== 0) {
     const why = timedOut ? `did not finish in ${COMMAND_TIMEOUT_MS / 1000} s` : `exited with ${code ?? child.signalCode}`;
-    throw new Error(`${where}, line ${command.line}: \`${command.text}\` ${why}. Its output (last 4000 characters):\n${child.output().slice(-4000)}`);
+    throw new Error(`${where}, line ${command.line}: \`${command.text.replace(/\s{2,}/g, ' ')}\` ${why}. Its output (last 4000 characters):\n${child.output().slice(-4000)}`);
   }
   return child.output();
 }
+
+/** The function resource of a generated CloudFormation template. */
+type LambdaFunction = { Properties: Record<string, any> };
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -147,14 +150,18 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
     for (const command of commands) {
       const started = Date.now();
       await runDocCommand(`${file} "doc-test: ${name}"`, command, cwd, userEnv());
-      timings.push(`${file} ${name}: ${command.text.replace(/\s+#.*$/, '').slice(0, 70)} ${Date.now() - started} ms`);
+      timings.push(`${file} ${name}: ${command.text.replace(/\s+#.*$/, '').slice(0, 70)}: ${Date.now() - started} ms`);
     }
     return cwd;
   }
 
-  /** The manifest `model push` wrote under `prefix`, read straight from s3rver. */
-  async function pushedManifest(prefix: string): Promise<{ version: string; files: Array<{ path: string; sha256: string }> }> {
-    const object = await s3.client.send(new GetObjectCommand({ Bucket: DOCS_BUCKET, Key: `${prefix}model-manifest.json` }));
+  /** The manifest `model push` wrote where `uri` (the package's MODEL_URI) points, read straight from s3rver. */
+  async function pushedManifest(where: string, uri: string): Promise<{ version: string; files: Array<{ path: string; sha256: string }> }> {
+    const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri) ?? [];
+    const key = `${prefix}model-manifest.json`;
+    const object = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: Error) => {
+      throw new Error(`${where}: the package reads its model from ${uri}, but s3://${bucket}/${key} cannot be read (${error.name}): the documented push and package commands disagree`);
+    });
     return JSON.parse(await object.Body!.transformToString());
   }
 
@@ -167,17 +174,19 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
   }
 
   /** Unzips the package in `dir` and runs its handler against s3rver; returns the GraphQL results. */
-  async function runPackage(dir: string): Promise<{ answer: { text: string; start: number; end: number; score: number }; model: Record<string, unknown>; env: Record<string, string> }> {
-    const template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
-    };
-    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
+  async function runPackage(where: string, dir: string, fn: LambdaFunction): Promise<{ answer: { text: string; start: number; end: number; score: number }; model: Record<string, unknown> }> {
     const zip = readdirSync(dir).find((n) => n.endsWith('.zip'));
     if (!zip) throw new Error(`no zip in ${dir}: ${readdirSync(dir).join(', ')}`);
     const taskRoot = mkdtempSync(path.join(os.tmpdir(), 'doc-task-'));
     const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'doc-sandbox-'));
     copies.push(taskRoot, tmpDir);
-    Zip.open(path.join(dir, zip)).extractTo(taskRoot);
+    const archive = Zip.open(path.join(dir, zip));
+    const handler = String(fn.Properties.Handler);
+    const handlerFile = handler.slice(0, handler.lastIndexOf('.'));
+    if (!archive.names().some((n) => n.replace(/\.[cm]?js$/, '') === handlerFile)) {
+      throw new Error(`${where}: the package has no ${handlerFile}.{mjs,js} for its handler ${handler} (was the bundle built before packaging?)`);
+    }
+    archive.extractTo(taskRoot);
     const json = { 'content-type': 'application/json' };
     const started = Date.now();
     const { results, runtime } = await invokeArtifact({
@@ -198,31 +207,38 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
       expect(`${r.result.statusCode} ${r.result.body}`).toMatch(/^200 /);
       return JSON.parse(r.result.body!).data;
     });
-    return { answer: answer.answer, model: info.model, env: fn.Properties.Environment.Variables };
+    return { answer: answer.answer, model: info.model };
+  }
+
+  /**
+   * What the package built by the docs must do: read the model the docs pushed (the manifest at its
+   * MODEL_URI lists the Hub's int8 file byte for byte, and no fp32 file: pull's default), in the
+   * prod posture, and answer with it.
+   */
+  async function expectPackageServesPushedModel(where: string, packageDir: string): Promise<void> {
+    const template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string } & LambdaFunction>;
+    };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    const env = fn.Properties.Environment.Variables as Record<string, string>;
+    expect(env).toMatchObject({ API_STAGE: 'prod', API_IDE: 'false' });
+    const manifest = await pushedManifest(where, env.MODEL_URI!);
+    expectInt8Model(manifest);
+    const run = await runPackage(where, packageDir, fn);
+    expect(CONTEXT.slice(run.answer.start, run.answer.end)).toBe(run.answer.text);
+    // demo: the served config.json is the generated model's, which says so (`_generated.demo`).
+    expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version });
   }
 
   test('README.md "deploy-walkthrough": pull → push → build:lambda → osls package; the package answers with the pushed int8 model', async () => {
     const cwd = await runSequence('README.md', 'deploy-walkthrough');
-    // The pull took the int8 file only, as the block's comment says.
-    expect(existsSync(path.join(cwd, 'models', 'squad', 'onnx', 'model_quantized.onnx'))).toBe(true);
-    expect(existsSync(path.join(cwd, 'models', 'squad', 'onnx', 'model.onnx'))).toBe(false);
-    const manifest = await pushedManifest('squad/');
-    expectInt8Model(manifest);
-    const run = await runPackage(path.join(cwd, '.serverless'));
-    expect(run.env).toMatchObject({ MODEL_URI: `s3://${DOCS_BUCKET}/squad/`, API_STAGE: 'prod', API_IDE: 'false' });
-    expect(CONTEXT.slice(run.answer.start, run.answer.end)).toBe(run.answer.text);
-    // demo: the served config.json is the generated model's, which says so (`_generated.demo`).
-    expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version });
+    // `osls package` without --package writes into .serverless/.
+    await expectPackageServesPushedModel('README.md "doc-test: deploy-walkthrough"', path.join(cwd, '.serverless'));
   }, 400_000);
 
   test('docs/deploy.md "deploy-guide": steps 1–3 (pull, push, package:x86_64); the package answers with the pushed int8 model', async () => {
     const cwd = await runSequence('docs/deploy.md', 'deploy-guide');
-    const manifest = await pushedManifest('distilbert-squad/');
-    expectInt8Model(manifest);
     // package:x86_64 packages the prod stage into .build/package/prod-x86_64/ (scripts/build-lambda.ts).
-    const run = await runPackage(path.join(cwd, '.build', 'package', 'prod-x86_64'));
-    expect(run.env).toMatchObject({ MODEL_URI: `s3://${DOCS_BUCKET}/distilbert-squad/`, API_STAGE: 'prod', API_IDE: 'false' });
-    expect(CONTEXT.slice(run.answer.start, run.answer.end)).toBe(run.answer.text);
-    expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version });
+    await expectPackageServesPushedModel('docs/deploy.md "doc-test: deploy-guide"', path.join(cwd, '.build', 'package', 'prod-x86_64'));
   }, 400_000);
 });
