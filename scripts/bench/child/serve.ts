@@ -16,6 +16,7 @@ const bootMs = performance.now();
 // instead (the order before), for the comparison.
 import { createModelS3Client, loadModelLoadingConfig } from '../../../src/model/loading/config';
 import { loadModel } from '../../../src/model/loading/load-model';
+import { bool, oneOf, str } from '../../../src/support/env';
 
 async function importApi() {
   const [{ createApi }, { apiConfig }, { listen }, { fixedProvider }] = await Promise.all([
@@ -56,12 +57,14 @@ function send(message: ColdReport | ServeReport | { kind: 'error'; message: stri
 }
 
 async function main(): Promise<void> {
-  const mode = process.env.BENCH_MODE;
-  const config = loadModelLoadingConfig(process.env);
+  // Set by the bench's parent process (sections/cold-start.ts, sections/memory.ts), not by users.
+  const env = process.env;
+  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve'] as const);
+  const config = loadModelLoadingConfig(env);
   const uri = config.modelUri;
   if (!uri) throw new Error('MODEL_URI is required');
   const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
-  const apiFirst = process.env.BENCH_API_FIRST === '1';
+  const apiFirst = bool(env, 'BENCH_API_FIRST', false);
   const timeApi = async () => {
     const t0 = performance.now();
     const api = await importApi();
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
   const t = loaded.info.timings;
   if (mode === 'cold') {
     const r0 = performance.now();
-    await loaded.engine.answer({ question: process.env.BENCH_QUESTION!, context: process.env.BENCH_CONTEXT! });
+    await loaded.engine.answer({ question: str(env, 'BENCH_QUESTION')!, context: str(env, 'BENCH_CONTEXT')! });
     const doneMs = performance.now();
     await send({
       kind: 'cold',
