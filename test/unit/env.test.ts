@@ -1,4 +1,6 @@
 /** The shared environment parser (src/support/env.ts): one vocabulary, exact integers, named errors. */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, bool, int, list, oneOf, optionalBool, optionalInt, str } from '../../src/support/env';
 import { loadApiConfig } from '../../src/server/config';
@@ -131,5 +133,29 @@ describe('both configurations fail with ConfigError naming the variable', () => 
   ])('%s', (name, load) => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`^${name} must be `));
+  });
+});
+
+describe('parsed once', () => {
+  it('no module under src/ or scripts/ reads a variable except through src/support/env.ts', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const full = path.join(dir, name);
+        if (statSync(full).isDirectory()) return name === 'node_modules' || name === 'generated' ? [] : files(full);
+        return /\.(ts|mts|js|cjs|mjs)$/.test(name) ? [full] : [];
+      });
+    // `env.NAME` or `env['NAME']`, process.env included: a read that bypasses the parser.
+    const direct = /\benv\??\.[A-Z][A-Z0-9_]*\b|\benv\[['"`]/g;
+    const allowed: Record<string, string> = {
+      'src/support/env.ts': 'the parser itself',
+      // A string the bundler replaces, not a read.
+      'scripts/build-ide.ts': "define: { 'process.env.NODE_ENV': ... }",
+    };
+    const found = [...files(path.join(root, 'src')), ...files(path.join(root, 'scripts'))]
+      .map((file) => path.relative(root, file))
+      .filter((file) => !(file in allowed))
+      .flatMap((file) => (readFileSync(path.join(root, file), 'utf8').match(direct) ?? []).map((m) => `${file}: ${m}`));
+    expect(found).toEqual([]);
   });
 });
