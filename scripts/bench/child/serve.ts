@@ -19,13 +19,13 @@ import { loadModel } from '../../../src/model/loading/load-model';
 import { bool, oneOf, str } from '../../../src/support/env';
 
 async function importApi() {
-  const [{ createApi }, { apiConfig }, { listen }, { fixedProvider }] = await Promise.all([
+  const [{ createApi }, { apiConfig }, { listen }, { StaticProvider }] = await Promise.all([
     import('../../../src/server/api'),
     import('../../../src/server/config'),
     import('../../../src/local-server'),
-    import('../server'),
+    import('../../../src/model/loading/static-provider'),
   ]);
-  return { createApi, apiConfig, listen, fixedProvider };
+  return { createApi, apiConfig, listen, StaticProvider };
 }
 
 export interface ColdReport {
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     await Promise.race([requested, new Promise((resolve) => setTimeout(resolve, 250))]);
     imported = await timeApi();
   }
-  const { createApi, apiConfig, listen, fixedProvider } = imported.api;
+  const { createApi, apiConfig, listen, StaticProvider } = imported.api;
   const loaded = await loading;
   const t = loaded.info.timings;
   if (mode === 'cold') {
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     });
     process.exit(0);
   }
-  const api = createApi({ config: apiConfig({ ide: false }), provider: fixedProvider(loaded.engine), ideAssetsDir: null });
+  const api = createApi({ config: apiConfig({ ide: false }), provider: new StaticProvider(loaded.engine), ideAssetsDir: null });
   const running = await listen(api, { port: 0, host: '127.0.0.1' });
   await send({ kind: 'serve', url: running.url, rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20, quantized: loaded.info.quantized });
   // The parent ends us with a message (or by disconnecting); never outlive it.
