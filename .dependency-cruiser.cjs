@@ -11,9 +11,10 @@
  *   loading  src/model/loading/ model sources, the per-container provider
  *   engine   src/model/*.ts    the QA engine (its errors.ts is the model layer's lowest file)
  *   runtime  src/model/onnxruntime/  onnxruntime loaded on first use, the compressed library
- *   support  src/support/      JSON log lines, INIT timings, owned temp folders
+ *   support  src/support/      JSON log lines, INIT timings, owned temp folders, the env parser, the CORS policy
  *
- * Leaves beside them: src/ide (served by the server), src/client and src/demo (browser code).
+ * Leaves beside them, which may use src/support only: src/ide (served by the server), src/client
+ * and src/demo (browser code; the demo uses the client).
  * README.md, "How it is built", shows the same picture.
  */
 const LAYERS = {
@@ -25,10 +26,10 @@ const LAYERS = {
   api: { path: '^src/api/', may: ['support', 'engine', 'engineErrors', 'loading'] },
   generated: { path: '^src/generated/', may: ['engine', 'loading', 'api'] },
   resolvers: { path: '^src/resolvers/', may: ['support', 'engine', 'engineErrors', 'loading', 'api', 'generated'] },
-  ide: { path: '^src/ide/', may: [] },
+  ide: { path: '^src/ide/', may: ['support'] },
   server: { path: '^src/server/', may: ['support', 'runtime', 'engine', 'engineErrors', 'loading', 'api', 'generated', 'resolvers', 'ide'] },
-  client: { path: '^src/client/', may: [] },
-  demo: { path: '^src/demo/', may: ['client'] },
+  client: { path: '^src/client/', may: ['support'] },
+  demo: { path: '^src/demo/', may: ['support', 'client'] },
 };
 
 const pathOf = (name) => LAYERS[name].path;

@@ -74,7 +74,7 @@ export type QueryAnswerArgs = {
 export type QueryAnswersArgs = {
   question: Scalars['String']['input'];
   context: Scalars['String']['input'];
-  topK?: Scalars['Int']['input'];
+  topK: Scalars['Int']['input'];
   options?: InputMaybe<AnswerOptions>;
 };
 
@@ -152,7 +152,7 @@ export type AnswerInput = {
   /** The text to search for the answer. */
   context: Scalars['String']['input'];
   /** How many answers to return for this input, best first. */
-  topK?: Scalars['Int']['input'];
+  topK: Scalars['Int']['input'];
   /** Advanced settings; omitted fields keep the reference defaults. */
   options?: InputMaybe<AnswerOptions>;
 };

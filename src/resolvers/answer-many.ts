@@ -73,7 +73,8 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
     const checked = inputs.map((raw, i): Checked => {
       const prefix = `inputs[${i}].`;
       try {
-        const input = validateInput({ ...raw, topK: raw.topK ?? 1 }, ctx.limits, prefix);
+        // topK's default is the schema's (graphql-js fills it in).
+        const input = validateInput(raw, ctx.limits, prefix);
         chargeText(ctx.usage, input, ctx.limits, prefix);
         return { input, prefix };
       } catch (error) {

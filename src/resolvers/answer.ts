@@ -23,5 +23,6 @@ export const answerResolvers: Pick<QueryResolvers, 'answer' | 'answers'> = {
     const answers = await load({ ...args, topK: 1 }, ctx, info);
     return answers[0] ?? null;
   },
-  answers: async (_parent, args, ctx, info) => load({ ...args, topK: args.topK ?? 3 }, ctx, info),
+  // topK's default is the schema's (graphql-js fills it in before the resolver runs).
+  answers: async (_parent, args, ctx, info) => load(args, ctx, info),
 };

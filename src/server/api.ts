@@ -16,6 +16,7 @@ import { ApiMetrics, type MetricsRecorder } from './metrics';
 import type { LogSink } from './request-log';
 import type { RequestScope } from '../api/request-scope';
 import type { ResponseCacheStats } from '../api/context';
+import { optionalBool, str, type Env } from '../support/env';
 
 export interface Api {
   readonly config: ApiConfig;
@@ -58,8 +59,9 @@ export interface CreateApiOptions {
  * start`, the bench) they would be one JSON line per request in the terminal and a write per
  * request on the hot path, so they are off unless asked for.
  */
-function defaultMetrics(stage: string, env: NodeJS.ProcessEnv = process.env): MetricsRecorder | null {
-  const wanted = Boolean(env.AWS_LAMBDA_FUNCTION_NAME) || env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase() === 'false';
+function defaultMetrics(stage: string, env: Env = process.env): MetricsRecorder | null {
+  // AWS_LAMBDA_FUNCTION_NAME: set by Lambda's runtime, read for its presence only.
+  const wanted = str(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined || optionalBool(env, 'POWERTOOLS_METRICS_DISABLED') === false;
   return wanted ? new ApiMetrics({ stage }) : null;
 }
 

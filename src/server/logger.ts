@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LoadLogger } from '../model/loading/provider';
 import type { LogSink } from '../api/context';
 
-import { SERVICE_NAME } from '../support/json-log';
+import { SERVICE_NAME, serviceName } from '../support/json-log';
 
 /** The service name on every log line and metric, unless POWERTOOLS_SERVICE_NAME says otherwise. */
 export { SERVICE_NAME };
@@ -16,7 +16,7 @@ export { SERVICE_NAME };
 export function createLogger(): Logger {
   // Powertools reads POWERTOOLS_LOG_LEVEL and POWERTOOLS_LOGGER_SAMPLE_RATE itself; an explicit
   // serviceName would override POWERTOOLS_SERVICE_NAME, so it is only the fallback.
-  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME });
+  return new Logger({ serviceName: serviceName() });
 }
 
 /**

@@ -10,7 +10,8 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { modelVersion } from '../model/loading/model-version';
 import type { ModelInfo } from '../model/loading/types';
 import { ErrorCode } from '../api/errors';
-import { SERVICE_NAME } from './logger';
+import { serviceName } from '../support/json-log';
+import { str } from '../support/env';
 
 /** The CloudWatch namespace, unless POWERTOOLS_METRICS_NAMESPACE says otherwise. */
 export const METRICS_NAMESPACE = 'ServerlessQaGraphql';
@@ -53,9 +54,9 @@ export class ApiMetrics implements MetricsRecorder {
   private readonly serviceName: string;
   private readonly stage: string;
 
-  constructor(options: { stage: string }) {
-    this.namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE;
-    this.serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
+  constructor(options: { stage: string }, env = process.env) {
+    this.namespace = str(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE;
+    this.serviceName = serviceName(env);
     // Locally API_STAGE is often unset: a named value keeps the dimension present on every line.
     this.stage = options.stage || 'local';
   }

@@ -64,7 +64,7 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
       onnx: config.preferQuantized ? 'int8' : 'fp32',
       dir,
       endpoint: config.hub.endpoint,
-      token: process.env.HF_TOKEN,
+      token: config.hub.token,
       timeoutMs: config.hub.timeoutMs,
       retries: 2,
     });

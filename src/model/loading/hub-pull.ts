@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { backoffDelay, type BackoffOptions } from './backoff';
 import { HubDownloadError } from './errors';
 import { CONFIG_FILE, FULL_ONNX, QUANTIZED_ONNX, TOKENIZER_FILE } from './model-files';
 
@@ -40,6 +41,9 @@ export interface PullProgress {
   loaded: number;
   total: number | undefined;
 }
+
+/** Waits between resumed attempts of one file: 200, 400, 800 ms... (a lost connection, not an outage). */
+export const HUB_RETRY_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 200, maxMs: 5_000, factor: 2 });
 
 export interface PullOptions {
   repo: string;
@@ -231,7 +235,7 @@ async function downloadFile(
           kind: isUnreachable(err) ? 'UNREACHABLE' : err instanceof HubDownloadError ? err.kind : 'DOWNLOAD_FAILED',
         });
       }
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt + 1, HUB_RETRY_BACKOFF)));
     }
   }
   const got = await sizeOf(partial);

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { QAEngine } from '../engine';
+import { DEFAULT_MAX_POSITIONS, defaultMaxSeqLength } from '../options';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError } from '../errors';
@@ -39,9 +40,6 @@ export interface LoadModelOptions {
   /** Called once the model file's GETs are in flight (S3 sources only). */
   onModelRequested?: () => void;
 }
-
-/** The engine window cap used when config.json does not say; DistilBERT's positions. */
-const DEFAULT_MAX_SEQ = 384;
 
 const defaultFactory: EngineFactory = async (source) => {
   // Lazy so tests of the loader with a fake factory never load onnxruntime.
@@ -91,14 +89,14 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   const createMs = performance.now() - createStarted;
   const sessionCreateMs = engine.loadTimings?.sessionCreateMs ?? createMs;
   const tokenizerMs = engine.loadTimings?.tokenizerMs ?? 0;
-  const maxPositions = engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_SEQ;
+  const maxPositions = engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_POSITIONS;
   const info: ModelInfo = {
     name: options.name ?? modelName(source, summary.name),
     source: source.uri,
     quantized: files.quantized,
     demo: options.demo ?? summary.demo,
     inputNames: [...(engine.description?.inputNames ?? [])],
-    maxSequenceLength: Math.min(DEFAULT_MAX_SEQ, maxPositions),
+    maxSequenceLength: defaultMaxSeqLength(maxPositions),
     bytes: files.bytes,
     etag: files.etag,
     version: files.version,
