@@ -130,7 +130,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
  * S3 client options. Region, endpoint (`AWS_ENDPOINT_URL_S3`) and credentials come from the SDK's own
  * chain; we add only path style, connect timeout and — when an endpoint override points at an
  * emulator — `WHEN_REQUIRED` checksums, because s3rver stores the newest SDK's default
- * aws-chunked framing inside the object (see DESIGN.md).
+ * aws-chunked framing inside the object (docs/model-loading.md, "Configuration").
  */
 export function s3ClientConfig(config: Pick<ModelLoadingConfig, 's3'>): S3ClientConfig {
   const emulator = config.s3.endpoint !== undefined || config.s3.forcePathStyle;
