@@ -45,44 +45,27 @@ const layerRules = Object.entries(LAYERS).map(([name, layer]) => ({
   },
 }));
 
+/** A rule forbidding imports from `from` (a path pattern) to `to` (dependency-cruiser's "to" object). */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to });
+
 module.exports = {
   forbidden: [
     ...layerRules,
-    {
-      name: 'entries-at-the-top',
-      comment: 'Nothing under src/<folder>/ imports an entry (src/*.ts, src/*.mts).',
-      severity: 'error',
-      from: { path: '^src/[^/]+/' },
-      to: { path: '^src/[^/]+\\.m?ts$' },
-    },
-    {
-      name: 'src-not-into-scripts-or-test',
-      comment: 'Production code never reaches into scripts/ or test/ (the demo model generator is handed in by scripts/start.ts).',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '^(scripts|test)/' },
-    },
-    {
-      name: 'model-knows-no-graphql-or-http',
-      comment: 'The model layer (engine, runtime, loading) knows nothing of GraphQL, Apollo or the API.',
-      severity: 'error',
-      from: { path: '^src/(model|support)/' },
-      to: { path: 'node_modules/(graphql|@apollo|dataloader|@escape\\.tech|@aws-lambda-powertools)/' },
-    },
-    {
-      name: 'no-unresolvable',
-      comment: 'Every import in src/ resolves (a typo would otherwise slip past the rules above).',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { couldNotResolve: true },
-    },
-    {
-      name: 'no-circular',
-      comment: 'No import cycles in src/.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { circular: true },
-    },
+    forbid('entries-at-the-top', 'Nothing under src/<folder>/ imports an entry (src/*.ts, src/*.mts).', '^src/[^/]+/', { path: '^src/[^/]+\\.m?ts$' }),
+    forbid(
+      'src-not-into-scripts-or-test',
+      'Production code never reaches into scripts/ or test/ (the demo model generator is handed in by scripts/start.ts).',
+      '^src/',
+      { path: '^(scripts|test)/' },
+    ),
+    forbid(
+      'model-knows-no-graphql-or-http',
+      'The model layer (engine, runtime, loading) and support know nothing of GraphQL, Apollo or the API.',
+      '^src/(model|support)/',
+      { path: 'node_modules/(graphql|@apollo|dataloader|@escape\\.tech|@aws-lambda-powertools)/' },
+    ),
+    forbid('no-unresolvable', 'Every import in src/ resolves (a typo would otherwise slip past the rules above).', '^src/', { couldNotResolve: true }),
+    forbid('no-circular', 'No import cycles in src/.', '^src/', { circular: true }),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
