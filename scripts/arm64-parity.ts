@@ -36,6 +36,7 @@ import { ensureTestModel } from './test-models';
 import { inspectOnnx, modelProto } from './test-models/onnx-inspect';
 import { ProtoMessage } from './test-models/protobuf';
 import { QATokenizer } from '../src/model/tokenizer';
+import { DEFAULT_QA_OPTIONS } from '../src/model/options';
 import { cutWindows } from '../src/model/windows';
 import { DEFAULT_LIMITS, LIMIT_VARIABLES } from '../src/server/config';
 import { arm64Launcher, type QemuCpu } from '../test/deploy/arm64-emulation';
@@ -174,7 +175,7 @@ async function windowsOf(cases: ReferenceCase[], modelDir: string, inputNames: s
   for (const c of cases) {
     const q = await tokenizer.encode(c.question);
     const ctx = await tokenizer.encode(c.context);
-    const windows = cutWindows(q.ids, ctx.ids, tokenizer.layout, { maxSeqLength: c.max_seq_len ?? 384, docStride: c.doc_stride ?? 128 });
+    const windows = cutWindows(q.ids, ctx.ids, tokenizer.layout, { maxSeqLength: c.max_seq_len ?? DEFAULT_QA_OPTIONS.maxSeqLength, docStride: c.doc_stride ?? DEFAULT_QA_OPTIONS.docStride });
     for (const [i, w] of windows.slice(0, perCase).entries()) {
       const dims = [1, w.inputIds.length];
       const feeds: Feeds = {};

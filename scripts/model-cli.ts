@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         onnx: values.all ? 'all' : values.fp32 ? 'fp32' : 'int8',
         dir,
         endpoint: config.hub.endpoint,
-        token: process.env.HF_TOKEN,
+        token: config.hub.token,
         onProgress: (p) => bar.update(p.name, p.loaded, p.total),
       });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

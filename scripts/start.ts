@@ -8,18 +8,25 @@ import { createApi } from '../src/server/api';
 import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
+import { int, str, type Env } from '../src/support/env';
+import { ensureDemoModel } from './test-models';
+
+/** Where `npm start` listens: PORT (0 picks a free port) and HOST. */
+function listenAddress(env: Env = process.env): { port: number; host: string } {
+  return { port: int(env, 'PORT', 4000, { max: 65_535 }), host: str(env, 'HOST') ?? 'localhost' };
+}
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
+  const address = listenAddress();
   // The loader's lines (pull, load started / loaded / failed, the demo-model warning) go through
   // the same Powertools Logger as the request lines: one JSON object each, as on Lambda. The plain
   // lines below are the start-up summary, each on a line of its own between them.
   const logger = createLogger();
-  const provider = createEngineProvider({ useDefaultModel: true, logger: loadLogger(logger) });
+  // The demo model's generator lives here in scripts/, not in src/: production code cannot reach it.
+  const provider = createEngineProvider({ useDefaultModel: true, demoModel: ensureDemoModel, logger: loadLogger(logger) });
   const api = createApi({ config, provider, logger });
-  const port = Number(process.env.PORT ?? 4000);
-  const host = process.env.HOST ?? 'localhost';
-  const running = await listen(api, { port, host });
+  const running = await listen(api, address);
   console.log(`GraphQL endpoint: ${running.url}`);
   if (api.ideAssets) console.log(`GraphiQL IDE:     ${running.url}  (open it in a browser)`);
 

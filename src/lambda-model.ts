@@ -13,6 +13,7 @@
  */
 import { createModelProvider } from './model/loading/create-provider';
 import type { ModelProvider } from './model/loading/provider';
+import { readStage } from './server/config';
 import { observeLoads } from './server/engine-provider';
 import { createLogger, loadLogger } from './server/logger';
 import { ApiMetrics } from './server/metrics';
@@ -25,7 +26,7 @@ export const modelRequested = new Promise<void>((resolve) => (markRequested = re
 /** The container's Logger: the model's load lines and every request's (src/server/logger.ts). */
 export const logger = createLogger();
 /** The container's metrics: each load attempt's here, each request's through the API (src/server/metrics.ts). */
-export const metrics = new ApiMetrics({ stage: process.env.API_STAGE?.trim() ?? '' });
+export const metrics = new ApiMetrics({ stage: readStage() });
 
 /** The model singleton (MODEL_URI; a missing one is reported as MODEL_UNAVAILABLE, as on Lambda it is a deployment error). */
 export const provider: ModelProvider = createModelProvider({

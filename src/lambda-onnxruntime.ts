@@ -10,8 +10,8 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { recordInitTiming } from './init-timings';
-import { writeJsonLine } from './json-log';
+import { recordInitTiming } from './support/init-timings';
+import { writeJsonLine } from './support/json-log';
 import { prepareOnnxRuntime } from './model/onnxruntime/load';
 import { unpackCompressedOnnxRuntime } from './model/onnxruntime/unpack';
 

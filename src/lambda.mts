@@ -12,7 +12,7 @@
  */
 import './lambda-onnxruntime';
 import { performance } from 'node:perf_hooks';
-import { recordInitTiming } from './init-timings';
+import { recordInitTiming } from './support/init-timings';
 import { modelRequested, ready } from './lambda-model';
 
 await Promise.race([modelRequested, new Promise((resolve) => setTimeout(resolve, 250).unref())]);

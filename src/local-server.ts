@@ -15,7 +15,7 @@ import type { Api } from './server/api';
 import { createRequestCore, type CoreRequest, type RequestCore, type RequestCoreOptions } from './server/request-core';
 import { readBody, sendWhileDraining } from './server/node-body';
 import { REQUEST_ID_HEADER } from './server/request-log';
-import type { RequestScope } from './server/request-scope';
+import type { RequestScope } from './api/request-scope';
 
 export const GRAPHQL_PATH = '/graphql';
 

@@ -1,6 +1,6 @@
 /**
  * The local S3 server for the cold-start row: the project's own test helper (s3rver on 127.0.0.1,
- * configured as DESIGN.md says), with the model folder uploaded once by `npm run model -- push`'s
+ * configured as docs/model-loading.md, "Configuration", says for emulators), with the model folder uploaded once by `npm run model -- push`'s
  * own code (both ONNX files, so precision is a choice).
  */
 import { pushModel } from '../model-cli/push';

@@ -13,7 +13,8 @@
  */
 'use strict';
 
-const ALLOWED_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'];
+// The API's own CORS policy (src/server/cors.ts reads the same file), so gateway and function agree.
+const CORS_POLICY = require('../../src/support/cors.json');
 
 function list(value) {
   return String(value ?? '')
@@ -46,10 +47,10 @@ module.exports = {
     if (p.corsOrigins.length > 0) {
       config.cors = {
         allowedOrigins: p.corsOrigins,
-        allowedHeaders: ALLOWED_HEADERS,
-        allowedMethods: ['GET', 'POST', 'OPTIONS'],
-        exposedResponseHeaders: ['x-request-id', 'retry-after'],
-        maxAge: 600,
+        allowedHeaders: CORS_POLICY.allowedHeaders,
+        allowedMethods: CORS_POLICY.allowedMethods,
+        exposedResponseHeaders: CORS_POLICY.exposedHeaders,
+        maxAge: CORS_POLICY.maxAgeSeconds,
       };
     }
     if (checkJwt(p)) {

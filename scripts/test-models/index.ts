@@ -155,3 +155,12 @@ export function ensureTestModel(spec: TestModelSpec, options: { cacheDir?: strin
   }
   return pending;
 }
+
+/**
+ * The demo model `npm start` falls back to when the Hub cannot be reached: the tiny DistilBERT.
+ * scripts/start.ts hands it to the loader (`demoModel`), so production code never imports this
+ * generator and the Lambda bundle cannot contain it.
+ */
+export function ensureDemoModel(): Promise<string> {
+  return ensureTestModel({ size: 'tiny', variant: 'distilbert' });
+}

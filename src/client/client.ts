@@ -18,6 +18,7 @@
 import { ApolloClient, HttpLink, InMemoryCache, type ApolloLink } from '@apollo/client';
 import { BatchHttpLink } from '@apollo/client/link/batch-http';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import CORS_POLICY from '../support/cors.json';
 
 export interface QaClientOptions {
   /** The GraphQL endpoint, e.g. https://api.example.com/graphql. */
@@ -38,8 +39,8 @@ export interface BatchingClientOptions extends QaClientOptions {
   batchMax?: number;
 }
 
-/** The header Apollo Server's CSRF prevention asks of GETs (any value). */
-export const CSRF_HEADER = { 'apollo-require-preflight': 'true' } as const;
+/** The header Apollo Server's CSRF prevention asks of GETs (any value); CORS allows it (src/support/cors.json). */
+export const CSRF_HEADER: Readonly<Record<string, string>> = { [CORS_POLICY.csrfHeader]: 'true' };
 
 function cache(): InMemoryCache {
   // Answers have no id: they are stored under the query that fetched them.

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { str, type Env } from '../support/env';
 
 export interface IdeAsset {
   contentType: string;
@@ -30,9 +31,9 @@ export const IDE_BUILD_DIR = path.join('dist', 'ide');
  * Where the built files are: IDE_ASSETS_DIR if set, else `ide/` next to the running bundle
  * (the Lambda package), else dist/ide of the repository (tests, npm start).
  */
-export function findIdeAssetsDir(env: NodeJS.ProcessEnv = process.env): string | null {
+export function findIdeAssetsDir(env: Env = process.env): string | null {
   const candidates = [
-    env.IDE_ASSETS_DIR,
+    str(env, 'IDE_ASSETS_DIR'),
     path.join(__dirname, 'ide'),
     path.resolve(__dirname, '..', '..', IDE_BUILD_DIR),
   ].filter((dir): dir is string => typeof dir === 'string' && dir !== '');

@@ -1,12 +1,15 @@
 /**
- * Errors the QA engine raises. Each carries a stable `code` so the API layer can map it to a
- * GraphQL error code without parsing messages.
+ * The engine's errors (its onnxruntime included). Each carries a stable `code` in the engine's own
+ * words; the API layer alone decides what a client sees of it (src/api/errors.ts, ERROR_TABLE).
  */
 
-/** The caller's input or options cannot be answered as given (maps to BAD_USER_INPUT). */
+/** Why an input cannot be answered as given: its options or text (INVALID_INPUT), or its cost (OVER_BUDGET). */
+export type QAInputCode = 'INVALID_INPUT' | 'OVER_BUDGET';
+
+/** The caller's input or options cannot be answered as given. */
 export class QAInputError extends Error {
   override readonly name: string = 'QAInputError';
-  readonly code = 'BAD_USER_INPUT' as const;
+  readonly code: QAInputCode = 'INVALID_INPUT';
   constructor(
     message: string,
     /** The option or field the message is about, e.g. `docStride` or `question`. */
@@ -16,7 +19,7 @@ export class QAInputError extends Error {
   }
 }
 
-/** The model failed while running (maps to INTERNAL_SERVER_ERROR; the message is not shown to clients). */
+/** The model failed while running (its message is for the log, not for clients). */
 export class InferenceError extends Error {
   override readonly name = 'InferenceError';
   readonly code = 'INFERENCE_FAILED' as const;
@@ -26,12 +29,13 @@ export class InferenceError extends Error {
 }
 
 /**
- * An input needs more model windows than its request has left (work-budget.ts). A client error
- * (BAD_USER_INPUT): the same input in a request of its own, or split, may fit. The message has no
- * subject, so the API can prefix how the client named the input ("inputs[3] needs …").
+ * An input needs more model windows than its request has left (work-budget.ts). The caller's
+ * problem: the same input in a request of its own, or split, may fit. The message has no subject,
+ * so the API can prefix how the client named the input ("inputs[3] needs …").
  */
 export class WorkBudgetError extends QAInputError {
   override readonly name = 'WorkBudgetError';
+  override readonly code = 'OVER_BUDGET';
   constructor(
     /** Windows this input needs. */
     readonly needed: number,
@@ -47,6 +51,28 @@ export class WorkBudgetError extends QAInputError {
       'context',
     );
   }
+}
+
+/**
+ * onnxruntime itself could not be made ready: the Lambda artifact's compressed library could not
+ * be unpacked (no room in /tmp, a damaged package, a binding of another version) or the native
+ * library does not load. Not the model's fault: the loader passes it on as it is (not as an
+ * InvalidModelError), and like every load failure it is retried after a backoff. `object` and
+ * `reason` match the loader's errors (src/model/loading/errors.ts), so logs and tests read both alike.
+ */
+export class OnnxRuntimeUnavailableError extends Error {
+  override readonly name = 'OnnxRuntimeUnavailableError';
+  readonly reason = 'RUNTIME_UNAVAILABLE' as const;
+  constructor(
+    file: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`onnxruntime unavailable (${file}): ${detail}`, options);
+    this.object = file;
+  }
+  /** The file at fault. */
+  readonly object: string;
 }
 
 function formatCount(n: number): string {

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import { InferenceError } from './errors';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime/load';
+import { lambdaMemoryMb } from '../support/env';
 import { defaultIntraOpThreads } from './threads';
 
 export interface OnnxModelOptions {
@@ -79,7 +80,7 @@ export class OnnxQAModel {
       options.intraOpNumThreads ??
       defaultIntraOpThreads({
         cores: availableParallelism(),
-        lambdaMemoryMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined,
+        lambdaMemoryMb: lambdaMemoryMb(),
       });
     // Two calls, not one on a union: create's overloads take a path or bytes, not either.
     const session =

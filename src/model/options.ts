@@ -14,6 +14,14 @@ export const DEFAULT_QA_OPTIONS: Readonly<QAOptions> = Object.freeze({
   alignToWords: true,
 });
 
+/** Position embeddings of DistilBERT and BERT: a model's longest sequence when config.json does not say. */
+export const DEFAULT_MAX_POSITIONS = 512;
+
+/** The default window for a model of `maxPositions`: the reference's min(model_max_length, 384). */
+export function defaultMaxSeqLength(maxPositions: number): number {
+  return Math.min(DEFAULT_QA_OPTIONS.maxSeqLength, maxPositions);
+}
+
 function integerAtLeast(name: keyof QAOptions, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new QAInputError(`${name} must be an integer from ${min} to ${max} (got ${String(value)})`, name);
@@ -43,8 +51,8 @@ export function resolveOptions(
     if (!(key in DEFAULT_QA_OPTIONS)) throw new QAInputError(`Unknown option ${key}`, key);
     (merged as Record<string, unknown>)[key] = value;
   }
-  // The reference's default window is min(model_max_length, 384): a smaller model keeps its own limit.
-  if (options?.maxSeqLength == null) merged.maxSeqLength = Math.min(merged.maxSeqLength, limits.maxPositions);
+  // A smaller model keeps its own limit.
+  if (options?.maxSeqLength == null) merged.maxSeqLength = defaultMaxSeqLength(limits.maxPositions);
   const maxSeqLength = integerAtLeast('maxSeqLength', merged.maxSeqLength, limits.minSeqLength, limits.maxPositions);
   if (options?.docStride == null) merged.docStride = Math.min(merged.docStride, Math.floor(maxSeqLength / 2));
   return {

@@ -7,7 +7,7 @@ import type { AnswerManyOptions, QAEngine } from './engine';
 import { FairScheduler } from './fair-scheduler';
 import { InferenceError, QAInputError } from './errors';
 import { OnnxQAModel, type WindowLogits } from './onnx-model';
-import { resolveOptions } from './options';
+import { DEFAULT_MAX_POSITIONS, resolveOptions } from './options';
 import { rankAnswers, selectSpans, spanToCharRange, type ScoredRange } from './span-search';
 import { QATokenizer, type EncodedText } from './tokenizer';
 import type { Answer, ModelDescription, QAInput, QAOptions } from './types';
@@ -34,9 +34,6 @@ interface PreparedInput {
   contextTokens: EncodedText;
   plan: WindowPlan;
 }
-
-/** Position embeddings of DistilBERT and BERT; used when config.json does not say. */
-const DEFAULT_MAX_POSITIONS = 512;
 
 export class QuestionAnswerer implements QAEngine {
   private runCount = 0;

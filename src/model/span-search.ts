@@ -1,18 +1,9 @@
 /**
  * The answer search of Hugging Face's QuestionAnsweringPipeline (transformers v4.53:
- * `select_starts_ends`, `decode_spans`, `postprocess`), as pure functions over logits.
- *
- * Per window: every token that cannot be part of an answer is masked out of the softmax, except the
- * [CLS] position, which keeps its share because it scores "no answer"; start and end logits are
- * normalized separately; a span (s, e) scores p_start(s) * p_end(e) with s <= e and at most
- * `maxAnswerLength` tokens. Across windows, answers whose text matches case-insensitively are
- * merged by summing their scores (v4.53, transformers PR #38761).
- *
- * Deliberate departures, each a degenerate case of the reference:
- * - candidates are context tokens only (the reference also lets a question token that happens to
- *   be the [CLS] id start a span that runs into the context);
- * - spans scoring 0 are never returned (the reference pads its top-k with zero-score, sometimes
- *   reversed, spans when it asks for more answers than a window has).
+ * `select_starts_ends`, `decode_spans`, `postprocess`), as pure functions over logits: masked
+ * softmax per window ([CLS] keeps its share, it scores "no answer"), spans scored
+ * p_start * p_end, answers with the same text merged across windows. The reference's details and
+ * our two deliberate departures: docs/engine.md.
  */
 
 /** A candidate answer in token positions of one window. */

@@ -1,16 +1,9 @@
 /**
- * A request's work budget, in the unit the model's work is done in: windows (one ONNX run each).
- *
- * Why windows and not characters: the cost of an input is its windows, and how many windows a
- * context makes depends on its tokens and the window geometry, not on its length in characters.
- * With `maxSeqLength: 512, docStride: 507` (or a ~250-character question with the defaults) the
- * step between windows is one token, and a context of punctuation is a token per character: 19,000
- * characters then make ~19,000 windows. Charging windows, counted by arithmetic before any window
- * is built (windows.ts `planWindows`), bounds that at the budget whatever the text.
- *
- * One budget is shared by every input of one HTTP request (aliases, `answerMany` inputs, every
- * operation of a batch); inputs are charged in the order they reach the engine, and one that does
- * not fit is refused (WorkBudgetError) without running anything, while those that fit are answered.
+ * A request's work budget, in windows (one ONNX run each), shared by every input of one HTTP
+ * request. Windows and not characters, because a context's cost is its windows, which depend on
+ * its tokens and the window geometry (a one-token step makes a window per token); they are counted
+ * by arithmetic before any is built, and an input that does not fit is refused (WorkBudgetError)
+ * without running anything. docs/operations.md, "Work budget".
  */
 import { WorkBudgetError } from './errors';
 

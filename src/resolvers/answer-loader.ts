@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
 import type { EngineProvider } from '../model/loading/types';
 import type { AnswerManyOptions } from '../model/engine';
 import type { Answer, QAInput } from '../model/types';
-import { untilAborted } from '../server/request-scope';
+import { untilAborted } from '../api/request-scope';
 
 /**
  * Dispatch after the current turn of the event loop rather than DataLoader's default (after

@@ -1,23 +1,15 @@
 /**
- * `answerMany`: errors that concern one input are returned as that input's `error`, so one
- * bad input does not cost the client the other answers: its arguments, the request's text budget,
- * and the request's work budget (an input that needs more windows than are left). Errors that
- * concern the request (too many inputs, the model being unavailable, the request being stopped)
- * fail the field.
- *
- * onnxruntime failing on one of an input's windows (the engine's InferenceError, in that input's
- * slot) is also that input's `error`: INTERNAL_SERVER_ERROR with the masked message, logged here
- * with its stack and the request id. Failing the field instead would throw away the other inputs'
- * answers, which the engine computed, for a fault that concerns one input (the issue's "one
- * failing window fails its own input, not the whole request"); and since the field does not fail,
- * the request-log plugin never sees the error, so this resolver logs it (same line as the plugin's
- * `internal error`). Any other unexpected error still fails the field, and the plugin logs it.
+ * `answerMany`: an error about one input (its arguments, the text or work budget, or onnxruntime
+ * failing on one of its windows) is that input's `error`, so one bad input does not cost the
+ * client the other answers; an error about the request (too many inputs, no model, stopped) fails
+ * the field. The field does not fail for an input's InferenceError, so the request-log plugin never
+ * sees it: this resolver logs it (the same `internal error` line).
  */
 import type { QueryResolvers } from '../generated/graphql';
-import type { ApiContext } from '../server/context';
-import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../server/errors';
+import type { ApiContext } from '../api/context';
+import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isInferenceError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
 import type { QAInput } from '../model/types';
-import type { AnswerResultParent } from './parents';
+import type { AnswerResultParent } from '../api/parents';
 import { chargeText, validateInput } from './validation';
 import { cacheControlFromInfo } from '@apollo/cache-control-types';
 import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
@@ -54,11 +46,6 @@ async function answerOne(input: QAInput, ctx: ApiContext, prefix: string, path: 
   }
 }
 
-/** The engine's InferenceError (duck-typed, like the other codes: the engine may be bundled twice). */
-function isInferenceError(error: unknown): error is Error {
-  return error instanceof Error && (error as { code?: unknown }).code === 'INFERENCE_FAILED';
-}
-
 /** `error` of an input the model failed on; the details go to the log, never to the client. */
 function internalInputError(error: Error, ctx: ApiContext, path: ReadonlyArray<string | number>): AnswerResultParent {
   ctx.log({
@@ -86,7 +73,8 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
     const checked = inputs.map((raw, i): Checked => {
       const prefix = `inputs[${i}].`;
       try {
-        const input = validateInput({ ...raw, topK: raw.topK ?? 1 }, ctx.limits, prefix);
+        // topK's default is the schema's (graphql-js fills it in).
+        const input = validateInput(raw, ctx.limits, prefix);
         chargeText(ctx.usage, input, ctx.limits, prefix);
         return { input, prefix };
       } catch (error) {

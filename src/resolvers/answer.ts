@@ -1,9 +1,9 @@
 /** `answer` and `answers`: one question, one context. */
 import type { GraphQLResolveInfo } from 'graphql';
 import type { QueryResolvers } from '../generated/graphql';
-import type { ApiContext } from '../server/context';
+import type { ApiContext } from '../api/context';
 import type { Answer } from '../model/types';
-import { toGraphQLError } from '../server/errors';
+import { toGraphQLError } from '../api/errors';
 import { chargeText, validateInput, type RawInput } from './validation';
 
 /**
@@ -23,5 +23,6 @@ export const answerResolvers: Pick<QueryResolvers, 'answer' | 'answers'> = {
     const answers = await load({ ...args, topK: 1 }, ctx, info);
     return answers[0] ?? null;
   },
-  answers: async (_parent, args, ctx, info) => load({ ...args, topK: args.topK ?? 3 }, ctx, info),
+  // topK's default is the schema's (graphql-js fills it in before the resolver runs).
+  answers: async (_parent, args, ctx, info) => load(args, ctx, info),
 };

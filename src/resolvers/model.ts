@@ -1,8 +1,8 @@
 /** `model` and `health`: information about the model and this server instance. */
 import type { HealthResolvers, ModelInfoResolvers, QueryResolvers } from '../generated/graphql';
-import { initTimings } from '../init-timings';
-import { toGraphQLError } from '../server/errors';
-import { untilAborted } from '../server/request-scope';
+import { initTimings } from '../support/init-timings';
+import { toGraphQLError } from '../api/errors';
+import { untilAborted } from '../api/request-scope';
 
 export const modelQueryResolvers: Pick<QueryResolvers, 'model' | 'health'> = {
   model: async (_parent, _args, ctx) => {
@@ -29,7 +29,7 @@ export const modelInfoResolvers: ModelInfoResolvers = {
   source: (info, _args, ctx) => (ctx.exposeModelSource ? info.source : null),
   etag: (info, _args, ctx) => (ctx.exposeModelSource ? info.etag : null),
   sizeBytes: (info) => info.bytes,
-  // The load's own steps, and what the sandbox's INIT spent beside them (src/init-timings.ts).
+  // The load's own steps, and what the sandbox's INIT spent beside them (src/support/init-timings.ts).
   loadTimings: (info) => ({ ...info.timings, ...initTimings() }),
 };
 

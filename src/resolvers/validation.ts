@@ -5,8 +5,8 @@
  */
 import type { QAInput, QAOptions } from '../model/types';
 import type { AnswerOptions } from '../generated/graphql';
-import type { ApiLimits } from '../server/config';
-import { badUserInput } from '../server/errors';
+import type { RequestLimits, TextUsage } from '../api/context';
+import { badUserInput } from '../api/errors';
 
 /** Ranges of the options; the engine checks how they combine (e.g. docStride vs. window room). */
 export const OPTION_RANGES = {
@@ -58,22 +58,12 @@ export interface RawInput {
  * Checks one input and turns it into the engine's QAInput. `prefix` is how the client named
  * the input (`""` for top-level arguments, `inputs[3].` inside `answerMany`).
  */
-export function validateInput(raw: RawInput, limits: ApiLimits, prefix = ''): QAInput {
+export function validateInput(raw: RawInput, limits: RequestLimits, prefix = ''): QAInput {
   checkText(raw.question, limits.maxQuestionLength, `${prefix}question`);
   checkText(raw.context, limits.maxContextLength, `${prefix}context`);
   checkRange(raw.topK, 1, limits.maxTopK, `${prefix}topK`);
   const options = toEngineOptions(raw.options, prefix);
   return { question: raw.question, context: raw.context, options: { ...options, topK: raw.topK } };
-}
-
-/** What one HTTP request sent for answering (all operations); counts feed the request's metrics. */
-export interface TextUsage {
-  /** Characters of the accepted inputs' questions and contexts. */
-  textLength: number;
-  /** Valid inputs that reached the text budget, accepted or not. */
-  inputs: number;
-  /** Inputs refused by the text budget. */
-  refusals: number;
 }
 
 /**
@@ -82,7 +72,7 @@ export interface TextUsage {
  * The model's work is bounded separately, in windows (src/model/work-budget.ts). Takes nothing
  * when the input does not fit.
  */
-export function chargeText(usage: TextUsage, input: QAInput, limits: ApiLimits, prefix: string): void {
+export function chargeText(usage: TextUsage, input: QAInput, limits: RequestLimits, prefix: string): void {
   const length = input.question.length + input.context.length;
   const next = usage.textLength + length;
   usage.inputs += 1;

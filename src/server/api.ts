@@ -8,13 +8,15 @@ import type { EngineProvider } from '../model/loading/types';
 import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
 import { createApolloServer } from './apollo';
 import type { ApiConfig } from './config';
-import { createContext, type ApiContext } from './context';
+import type { ApiContext } from '../api/context';
+import { createContext } from './context';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger, loggerSink } from './logger';
 import { ApiMetrics, type MetricsRecorder } from './metrics';
 import type { LogSink } from './request-log';
-import type { RequestScope } from './request-scope';
-import type { ResponseCacheStats } from './cache/response-cache';
+import type { RequestScope } from '../api/request-scope';
+import type { ResponseCacheStats } from '../api/context';
+import { optionalBool, str, type Env } from '../support/env';
 
 export interface Api {
   readonly config: ApiConfig;
@@ -57,8 +59,9 @@ export interface CreateApiOptions {
  * start`, the bench) they would be one JSON line per request in the terminal and a write per
  * request on the hot path, so they are off unless asked for.
  */
-function defaultMetrics(stage: string, env: NodeJS.ProcessEnv = process.env): MetricsRecorder | null {
-  const wanted = Boolean(env.AWS_LAMBDA_FUNCTION_NAME) || env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase() === 'false';
+function defaultMetrics(stage: string, env: Env = process.env): MetricsRecorder | null {
+  // AWS_LAMBDA_FUNCTION_NAME: set by Lambda's runtime, read for its presence only.
+  const wanted = str(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined || optionalBool(env, 'POWERTOOLS_METRICS_DISABLED') === false;
   return wanted ? new ApiMetrics({ stage }) : null;
 }
 

@@ -7,13 +7,14 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { typeDefs } from '../generated/type-defs';
 import { resolvers } from '../resolvers';
 import type { ApiConfig } from './config';
-import type { ApiContext } from './context';
-import { createFormatError } from './errors';
+import type { ApiContext } from '../api/context';
+import { createFormatError } from '../api/errors';
 import { ideLandingPagePlugin } from '../ide/landing-page';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
-import { responseCachePlugins, type ResponseCacheStats } from './cache/response-cache';
+import { responseCachePlugins } from './cache/response-cache';
+import type { ResponseCacheStats } from '../api/context';
 import { modelEtagPlugin } from './cache/etag-plugin';
 
 export interface ApiServerOptions {

@@ -10,7 +10,13 @@
  * unset API_STAGE on Lambda (AWS_LAMBDA_FUNCTION_NAME is set), so a forgotten variable fails
  * closed. In production introspection, the IDE and request text in logs default to off, and the
  * per-request log line to on; each has its own variable to override the default.
+ *
+ * Every value is read with src/support/env.ts, the parser all variables share.
  */
+import { ConfigError, bool, int, invalid, list, str, type Env } from '../support/env';
+
+export { ConfigError };
+
 export interface ApiLimits {
   /** Longest `question`, in UTF-16 code units. */
   maxQuestionLength: number;
@@ -85,21 +91,27 @@ export interface ApiConfig {
 /** Stage names that mean local development; every other name means production. */
 export const DEVELOPMENT_STAGES: readonly string[] = Object.freeze(['dev', 'development', 'local', 'test']);
 
-/** Production unless API_STAGE names a development stage; unset means production on Lambda only. */
-export function isProduction(env: NodeJS.ProcessEnv): boolean {
-  const stage = env.API_STAGE?.trim().toLowerCase() ?? '';
-  if (stage === '') return Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+/** The stage name (API_STAGE), or '' when unset. */
+export function readStage(env: Env = process.env): string {
+  return str(env, 'API_STAGE') ?? '';
+}
+
+/**
+ * Production unless API_STAGE names a development stage; unset means production on Lambda only
+ * (AWS_LAMBDA_FUNCTION_NAME is a runtime variable Lambda sets, read for its presence only).
+ */
+export function isProduction(env: Env): boolean {
+  const stage = readStage(env).toLowerCase();
+  if (stage === '') return str(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined;
   return !DEVELOPMENT_STAGES.includes(stage);
 }
 
 /** Comma-separated origins; each must be `*` or an http(s) origin without a path. */
-function readOrigins(env: NodeJS.ProcessEnv, name: string): string[] {
-  const raw = env[name]?.trim() ?? '';
-  if (raw === '') return [];
-  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+function readOrigins(env: Env, name: string): string[] {
+  const origins = list(env, name);
   for (const origin of origins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/i.test(origin)) {
-      throw new ConfigError(`${name} must be a comma-separated list of origins like https://app.example.com (or *), got "${origin}"`);
+      throw invalid(name, 'a comma-separated list of origins like https://app.example.com (or *)', origin);
     }
   }
   // Browsers send the origin in lower case (scheme and host); compare that way.
@@ -145,73 +157,41 @@ export const LIMIT_VARIABLES: Readonly<Record<keyof ApiLimits, string>> = Object
   maxBodyBytes: 'API_MAX_BODY_BYTES',
 });
 
-/** Thrown at start-up for a malformed variable, so a typo never silently means "default". */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-function readBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
-}
-
-function readPositiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
-
-function readNonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`${name} must be a whole number of bytes (0 turns it off), got "${raw}"`);
-  }
-  return value;
-}
-
 /** The response cache's size in production unless API_RESPONSE_CACHE_BYTES says otherwise. */
 export const DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024;
 
-/**
- * Reads the configuration. Variables: API_STAGE; API_INTROSPECTION, API_IDE, API_MASK_ERRORS,
- * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (true/false); API_CORS_ORIGINS (comma-separated);
- * API_RESPONSE_CACHE_BYTES (0 or more); and
- * the limits in LIMIT_VARIABLES (positive integers).
- */
 /** Variables that no longer exist, with what replaced them: setting one is an error, never ignored. */
 const RENAMED_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   API_MAX_REQUEST_CONTEXT_LENGTH:
     'API_MAX_REQUEST_TEXT_LENGTH (questions count too) and API_MAX_REQUEST_WINDOWS (the model\'s work)',
 });
 
-export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+/**
+ * Reads the configuration. Variables: API_STAGE; API_INTROSPECTION, API_IDE, API_MASK_ERRORS,
+ * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (booleans); API_CORS_ORIGINS (comma-separated);
+ * API_RESPONSE_CACHE_BYTES (0 or more); and the limits in LIMIT_VARIABLES (positive integers).
+ */
+export function loadApiConfig(env: Env = process.env): ApiConfig {
   for (const [old, replacement] of Object.entries(RENAMED_VARIABLES)) {
     if (env[old] !== undefined) throw new ConfigError(`${old} is no longer read; use ${replacement}`);
   }
   const limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_VARIABLES) as Array<keyof ApiLimits>) {
-    limits[key] = readPositiveInt(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key]);
+    limits[key] = int(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key], { min: 1 });
   }
   const production = isProduction(env);
   return {
-    stage: env.API_STAGE?.trim() ?? '',
+    stage: readStage(env),
     production,
-    introspection: readBoolean(env, 'API_INTROSPECTION', !production),
-    ide: readBoolean(env, 'API_IDE', !production),
-    maskErrors: readBoolean(env, 'API_MASK_ERRORS', true),
+    introspection: bool(env, 'API_INTROSPECTION', !production),
+    ide: bool(env, 'API_IDE', !production),
+    maskErrors: bool(env, 'API_MASK_ERRORS', true),
     corsOrigins: readOrigins(env, 'API_CORS_ORIGINS'),
-    logRequests: readBoolean(env, 'API_LOG_REQUESTS', production),
-    logRequestText: readBoolean(env, 'API_LOG_REQUEST_TEXT', false),
-    responseCacheBytes: readNonNegativeInt(env, 'API_RESPONSE_CACHE_BYTES', production ? DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES : 0),
+    logRequests: bool(env, 'API_LOG_REQUESTS', production),
+    logRequestText: bool(env, 'API_LOG_REQUEST_TEXT', false),
+    responseCacheBytes: int(env, 'API_RESPONSE_CACHE_BYTES', production ? DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES : 0, {
+      note: 'bytes; 0 turns it off',
+    }),
     limits,
   };
 }

@@ -5,13 +5,19 @@
  * Why the API does this itself although API Gateway can (serverless.yml configures the HTTP API's
  * CORS from the same list): the local server has no gateway, and an API deployed behind another
  * front (a function URL, a REST API) must not silently lose its policy.
+ *
+ * The headers, methods and max age are in src/support/cors.json, which the gateway's configuration
+ * (scripts/serverless/http-api.js, plain JavaScript) and the client (its CSRF header) read too.
  */
+import CORS_POLICY from '../support/cors.json';
 
 /** Headers a browser may send on a GraphQL request (Apollo's CSRF preflight header included). */
-export const CORS_ALLOWED_HEADERS = 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-request-id';
-export const CORS_ALLOWED_METHODS = 'GET, POST, OPTIONS';
+export const CORS_ALLOWED_HEADERS = CORS_POLICY.allowedHeaders.join(', ');
+export const CORS_ALLOWED_METHODS = CORS_POLICY.allowedMethods.join(', ');
+/** Headers a browser's script may read from a response. */
+export const CORS_EXPOSED_HEADERS = CORS_POLICY.exposedHeaders.join(', ');
 /** Browsers cache a preflight this many seconds. */
-export const CORS_MAX_AGE = '600';
+export const CORS_MAX_AGE = String(CORS_POLICY.maxAgeSeconds);
 
 export interface CorsRequest {
   method: string;
@@ -39,7 +45,7 @@ export function corsHeaders(req: CorsRequest, allowed: readonly string[]): CorsR
   const headers: Record<string, string> = allowed.length > 0 && !allowed.includes('*') ? { vary: 'Origin' } : {};
   if (!originAllowed(req.origin, allowed)) return { preflight, headers };
   headers['access-control-allow-origin'] = allowed.includes('*') ? '*' : req.origin!;
-  headers['access-control-expose-headers'] = 'x-request-id, retry-after';
+  headers['access-control-expose-headers'] = CORS_EXPOSED_HEADERS;
   if (preflight) {
     headers['access-control-allow-methods'] = CORS_ALLOWED_METHODS;
     headers['access-control-allow-headers'] = CORS_ALLOWED_HEADERS;

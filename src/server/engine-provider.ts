@@ -4,7 +4,7 @@
  *
  * On Lambda a missing MODEL_URI is a deployment error, reported as MODEL_UNAVAILABLE; locally
  * (`npm start`) the loader's default resolver applies: the Hub cache, a Hub pull, and as a last
- * resort the generated demo model.
+ * resort the generated demo model, which the caller provides (`demoModel`).
  */
 import { createModelProvider } from '../model/loading/create-provider';
 import type { LoadLogger, ModelProvider } from '../model/loading/provider';
@@ -28,6 +28,8 @@ export interface EngineProviderOptions {
   logger?: LoadLogger;
   /** Fall back to the default model without MODEL_URI (local server only). */
   useDefaultModel?: boolean;
+  /** With `useDefaultModel`: the demo model's folder when the Hub cannot be reached (scripts/start.ts gives it). */
+  demoModel?: () => Promise<string>;
   /** Where each load attempt's metrics go (timings and model version, or a failure). */
   metrics?: MetricsRecorder | null;
 }
@@ -39,6 +41,7 @@ export function createEngineProvider(options: EngineProviderOptions = {}): Model
     env: options.env ?? process.env,
     logger,
     useDefaultModel: options.useDefaultModel ?? false,
+    resolve: options.demoModel ? { demoModel: options.demoModel } : undefined,
   });
   return provider;
 }

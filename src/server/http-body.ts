@@ -3,19 +3,7 @@
  * body size and HTTP batch length (Apollo runs any number of batched operations concurrently).
  * Shared by the Lambda adapter and the local server so both answer bad requests identically.
  */
-import { ErrorCode } from './errors';
-
-/** A request rejected before it reaches Apollo; rendered as a GraphQL error response. */
-export class HttpRequestError extends Error {
-  override readonly name = 'HttpRequestError';
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: string,
-  ) {
-    super(message);
-  }
-}
+import { ErrorCode, HttpRequestError } from '../api/errors';
 
 export interface BodyLimits {
   maxBodyBytes: number;
@@ -27,7 +15,6 @@ export function checkBodySize(bytes: number, limits: BodyLimits, atLeast = false
   if (bytes > limits.maxBodyBytes) {
     throw new HttpRequestError(
       `The request body is ${atLeast ? 'at least ' : ''}${bytes} bytes; the limit is ${limits.maxBodyBytes}.`,
-      413,
       ErrorCode.PAYLOAD_TOO_LARGE,
     );
   }
@@ -49,14 +36,12 @@ export function parseBody(text: string, contentType: string | undefined, limits:
     } catch (error) {
       throw new HttpRequestError(
         `Invalid JSON in the request body: ${(error as Error).message}`,
-        400,
         ErrorCode.BAD_REQUEST,
       );
     }
     if (Array.isArray(body) && body.length > limits.maxBatchOperations) {
       throw new HttpRequestError(
         `The HTTP batch has ${body.length} operations; the limit is ${limits.maxBatchOperations}.`,
-        400,
         ErrorCode.BATCH_TOO_LARGE,
       );
     }

@@ -15,7 +15,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, Handler } from 'aws-lambda';
 import type { Api } from './api';
 import { createRequestCore, type CoreRequest, type CoreResponse, type RequestCoreOptions } from './request-core';
-import type { RequestScope } from './request-scope';
+import type { RequestScope } from '../api/request-scope';
 
 export type LambdaHandler = Handler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 

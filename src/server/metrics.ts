@@ -1,32 +1,17 @@
 /**
- * The API's metrics: Powertools for AWS Lambda's Metrics, in CloudWatch's embedded metric format
- * (EMF): JSON lines on stdout that CloudWatch Logs turns into metrics, with no API call and no
- * agent. Both transports emit them (the local server's go to its stdout, where nothing reads them;
- * POWERTOOLS_METRICS_DISABLED=true turns them off).
- *
- * One namespace (POWERTOOLS_METRICS_NAMESPACE, default below) and dimensions of bounded
- * cardinality only, so that a dashboard and the alarms (serverless.yml) can name them exactly:
- *   - every metric: `service` (Powertools' default) and `stage` (API_STAGE);
- *   - model loads: also `modelVersion` (a few values per deployment);
- *   - `Errors` by code: also `code`, one of a fixed list (anything else counts as OTHER).
- * Never request ids, error messages or users' text.
- *
- * Per request (one EMF line): Latency (ms), Requests, Inputs, Windows, Tokens, Errors (codes sent),
- * BudgetRejections (inputs refused by the window or the text budget), and where the response cache
- * is on, ResponseCacheHits and ResponseCacheMisses (operations, from `trace.responseCache`). Per
- * error code: Errors.
- * Per model load attempt: ModelLoads, ModelLoadMs, ModelDownloadMs, ModelSessionCreateMs,
- * ModelTokenizerMs, ModelBytes (with `modelVersion`), or ModelLoadFailures.
- *
- * Each request gets its own Metrics instance: the local server runs requests concurrently, and a
- * shared instance would publish one request's metrics with another's.
+ * The API's metrics: Powertools' Metrics, written as CloudWatch EMF lines on stdout (no API call,
+ * no agent), per request and per model load. Dimensions have bounded cardinality only (`code` is
+ * one of METRIC_ERROR_CODES, else OTHER), so the alarms and the dashboard can name them; the list
+ * of metrics is in docs/operations.md, "Metrics". Each request gets its own Metrics instance: the
+ * local server runs requests concurrently, and a shared one would mix their metrics.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { modelVersion } from '../model/loading/model-version';
 import type { ModelInfo } from '../model/loading/types';
-import { ErrorCode } from './errors';
-import { SERVICE_NAME } from './logger';
+import { ErrorCode } from '../api/errors';
+import { serviceName } from '../support/json-log';
+import { str } from '../support/env';
 
 /** The CloudWatch namespace, unless POWERTOOLS_METRICS_NAMESPACE says otherwise. */
 export const METRICS_NAMESPACE = 'ServerlessQaGraphql';
@@ -69,9 +54,9 @@ export class ApiMetrics implements MetricsRecorder {
   private readonly serviceName: string;
   private readonly stage: string;
 
-  constructor(options: { stage: string }) {
-    this.namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE;
-    this.serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
+  constructor(options: { stage: string }, env = process.env) {
+    this.namespace = str(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE;
+    this.serviceName = serviceName(env);
     // Locally API_STAGE is often unset: a named value keeps the dimension present on every line.
     this.stage = options.stage || 'local';
   }

@@ -1,30 +1,9 @@
 /**
- * Reading a request body from `node:http` within a byte limit, and refusing an oversized one so
- * that the client reliably reads the refusal (the "lingering close" of nginx and other production
- * servers) instead of seeing its upload fail with EPIPE / ECONNRESET.
- *
- * Why a plain `res.end()` is not enough (Node 20, lib/_http_server.js): when a response carrying
- * `Connection: close` finishes, `resOnFinish` calls `socket.destroySoon()`, which ends our side and
- * destroys the socket once the response is flushed. If the client is still uploading, the kernel
- * then holds unread request bytes for a closed socket and answers with a TCP RST instead of a FIN;
- * the client's next write fails (EPIPE/ECONNRESET) and, depending on timing, it never reads the 413.
- * (`req._dump()`, called by `resOnFinish` when nobody consumed the request, only keeps reading while
- * the socket lives, so it does not help.) {@link sendWhileDraining} therefore writes the whole
- * response at once but ends it only when the client has finished sending, reading and discarding
- * the rest of the body meanwhile, within {@link DEFAULT_MAX_DRAIN_BYTES} and
- * {@link DEFAULT_MAX_DRAIN_MS}; past either bound it cuts the connection off.
- *
- * Use from a transport:
- * ```ts
- * const read = await readBody(req, { maxBytes });
- * if (read.kind === 'too-large') {
- *   const size = read.declaredBytes ?? read.seenBytes; // "at least seenBytes" without a length
- *   await sendWhileDraining(req, res, { status: 413, headers: { 'content-type': JSON_CONTENT_TYPE },
- *     body: errorResponseBody(...) });
- *   return;
- * }
- * // read.body: the whole body, a Buffer of at most maxBytes bytes
- * ```
+ * Reading a `node:http` request body within a byte limit, and refusing an oversized one so that
+ * the client reads the 413 instead of a reset upload: `sendWhileDraining` writes the response at
+ * once but ends it only when the client has finished sending (a "lingering close"), within
+ * DEFAULT_MAX_DRAIN_BYTES and DEFAULT_MAX_DRAIN_MS. Why a plain `res.end()` is not enough:
+ * docs/operations.md, "Oversized bodies".
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -1,18 +1,9 @@
 /**
- * The HTTP status of a response that has both data and errors.
- *
- * Resolver errors carry a status (BAD_USER_INPUT 400, MODEL_UNAVAILABLE 503, internal 500) and
- * Apollo applies it to the whole response, even when other root fields succeeded. A client that
- * asked for `a: answer(ok) b: answer(bad)` would then see HTTP 400 and, if it trusts the status
- * (most HTTP clients and retry policies do), throw `a` away. The GraphQL-over-HTTP spec says a
- * response with data is 2xx.
- *
- * Policy (the same on Lambda and locally, since both run this server):
- *   - at least one root field resolved without an error → 200, errors listed beside the data;
- *   - every root field failed → the errors' status (400 / 503 / 500), so monitoring and simple
- *     clients still see a failed request as one;
- *   - an HTTP batch has one status, set by its operations as Apollo merges them (the last
- *     non-2xx one wins); each operation's own body says what happened to it.
+ * The HTTP status of a response that has both data and errors: 200 when at least one root field
+ * resolved (the GraphQL-over-HTTP spec: a response with data is 2xx), so a client that trusts the
+ * status does not throw good answers away; the errors' status when every root field failed. Apollo
+ * would apply a resolver error's status to the whole response. Policy: docs/operations.md,
+ * "Partial success".
  */
 import type { ApolloServerPlugin, GraphQLRequestContext, BaseContext } from '@apollo/server';
 

@@ -1,29 +1,17 @@
 /**
- * The request core: everything that happens to an HTTP request between a transport receiving it
- * and the transport sending the response, written once for both transports. The Lambda adapter
- * (lambda.ts: API Gateway v2 event ↔ core) and the local server (local-server.ts: Node request ↔
- * core) only map their own shapes to `CoreRequest` and from `CoreResponse`.
- *
- * In order, for every request:
- *   1. its scope (request-scope.ts): request id, deadline, the signal that stops its work;
- *   2. CORS: preflights answered here, headers added to every response (cors.ts);
- *   3. routing: the IDE's files; locally also `/` and 404s (behind API Gateway, its routes decide);
- *   4. the body: size and batch limits, parsing, coded errors (http-body.ts);
- *   5. Apollo, with a context built from the scope; past the deadline (plus a grace for the window
- *      that is running) the core answers DEADLINE_EXCEEDED itself, whatever Apollo is waiting for;
- *   6. errors of the core itself: masked as INTERNAL_SERVER_ERROR and logged with the request id;
- *   7. the scope is closed (whatever work is left for the request stops), the `x-request-id` and
- *      `content-length` headers are set, one log line is written (request-log.ts) and the request's
- *      metrics are recorded (metrics.ts).
+ * The request core: everything between a transport receiving an HTTP request and sending the
+ * response, written once so that both transports (lambda.ts, local-server.ts) only map their own
+ * shapes to CoreRequest and from CoreResponse: scope, CORS, routing, body, Apollo under the
+ * deadline, errors, then the log line and metrics. The steps in order: docs/api.md, "A request's path".
  */
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
 import { corsHeaders } from './cors';
-import { ErrorCode, isRequestAborted } from './errors';
-import { HttpRequestError, JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
+import { ErrorCode, HttpRequestError, INTERNAL_ERROR_MESSAGE, apiCodeOf, isRequestAborted, statusOf } from '../api/errors';
+import { JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
-import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions, type RequestTrace } from './request-log';
-import { openScope, type RequestScope } from './request-scope';
+import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
+import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
 
 /** One HTTP request, as every transport can describe it. */
 export interface CoreRequest {
@@ -87,8 +75,8 @@ export type RequestCore = (request: CoreRequest) => Promise<CoreResponse>;
  */
 export const DEADLINE_GRACE_MS = 500;
 
-/** HTTP status logged for a request whose client left before its response (nginx's convention). */
-export const CLIENT_CLOSED_STATUS = 499;
+/** HTTP status logged for a request whose client left before its response (REQUEST_CANCELLED's). */
+const CLIENT_CLOSED_STATUS = statusOf('REQUEST_CANCELLED');
 
 export function createRequestCore<TContext extends BaseContext>(options: RequestCoreOptions<TContext>): RequestCore {
   const allowed = options.corsOrigins ?? [];
@@ -190,7 +178,7 @@ async function route<TContext extends BaseContext>(
     // Incremental delivery (@defer) needs a streamed response, which payload v2 results are not,
     // and both transports answer alike. Stop the stream's work.
     void response.body.asyncIterator.return?.();
-    throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', 406, ErrorCode.BAD_REQUEST);
+    throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', ErrorCode.BAD_REQUEST, 406);
   }
   const headers = Object.fromEntries(response.headers);
   // A revalidation (a CDN's or browser's If-None-Match) of a response whose model version has not
@@ -226,8 +214,7 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
   let known: HttpRequestError;
   if (error instanceof HttpRequestError) known = error;
   else if (isRequestAborted(error)) {
-    const deadline = (error as { code?: string }).code === ErrorCode.DEADLINE_EXCEEDED;
-    known = new HttpRequestError(error.message, deadline ? 504 : CLIENT_CLOSED_STATUS, deadline ? ErrorCode.DEADLINE_EXCEEDED : ErrorCode.REQUEST_CANCELLED);
+    known = new HttpRequestError(error.message, apiCodeOf(error)!);
   } else {
     // Anything else is a bug here: logged with the request id, never echoed to the client.
     sink({
@@ -238,7 +225,7 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
       message: (error as Error)?.message ?? String(error),
       stack: (error as Error)?.stack,
     });
-    known = new HttpRequestError('Internal server error', 500, ErrorCode.INTERNAL_SERVER_ERROR);
+    known = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
   }
   trace.codes.push(known.code);
   return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };

@@ -1,29 +1,17 @@
 /**
- * Request ids and structured logs: what is logged about a request, and what never is. The lines
- * are written by Powertools' Logger (logger.ts), which adds the Lambda fields (`cold_start`,
- * `function_request_id`, `correlation_id`) and sampling of debug lines.
- *
- * Every HTTP request gets an id (Lambda's awsRequestId, else the client's harmless `x-request-id`,
- * else a random UUID) that is returned as the `x-request-id` header and is on every log line about
- * the request (`requestId`), so a user's report can be matched with the logs. One line per request
- * (`request`), with its status, error codes and the work it was charged.
- *
- * What is never logged unless API_LOG_REQUEST_TEXT is on: the query document and the variables.
- * Both carry users' questions and contexts (inline literals or variables), which may be personal
- * or confidential. Error messages written by this API never quote them either (they give lengths
- * and limits).
+ * Request ids and structured logs: one line per HTTP request (its id, status, codes and the work
+ * it was charged), and internal errors with their stack. Users' text (the query document and the
+ * variables) is never logged unless API_LOG_REQUEST_TEXT is on, and this API's error messages never
+ * quote it. The lines and their fields: docs/operations.md, "Reading the logs".
  */
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { isPublicCode, uncodedClientErrorCode } from './errors';
+import type { LogEntry, LogLevel, LogSink } from '../api/context';
+import { isPublicCode, uncodedClientErrorCode } from '../api/errors';
+import type { RequestTrace } from '../api/request-scope';
 import { createLogger, loggerSink } from './logger';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogEntry = { level: LogLevel; msg: string; requestId?: string } & Record<string, unknown>;
-
-/** Where log lines go: Powertools' Logger by default (tests and embedders may pass their own). */
-export type LogSink = (entry: LogEntry) => void;
+export type { LogEntry, LogLevel, LogSink };
 
 let shared: LogSink | null = null;
 
@@ -32,30 +20,6 @@ export const defaultSink: LogSink = (entry) => {
   shared ??= loggerSink(createLogger());
   shared(entry);
 };
-
-/** What one HTTP request did, filled in while it runs and logged once when it ends. */
-export interface RequestTrace {
-  readonly requestId: string;
-  readonly startedAt: number;
-  /** extensions.code of every error sent, in order (duplicates kept: counts matter). */
-  readonly codes: string[];
-  operations: number;
-  /** The model work charged to the request (its WorkBudget), when it had an API context. */
-  work?: { readonly windows: number; readonly tokens: number; readonly refusals?: number };
-  /** The inputs it sent for answering, and those the text budget refused (its API context). */
-  usage?: { readonly inputs: number; readonly refusals: number };
-  /** Operations answered from the response cache, and those looked up in vain (when it is on). */
-  responseCache?: { hits: number; misses: number };
-}
-
-/** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */
-export function newRequestId(given?: string | undefined): string {
-  return given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
-}
-
-export function newTrace(requestId: string = newRequestId()): RequestTrace {
-  return { requestId, startedAt: Date.now(), codes: [], operations: 0 };
-}
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 

@@ -42,7 +42,7 @@ test('the response cache: 16 MiB in production unless set, off in development, 0
 });
 
 test.each([
-  [{ API_RESPONSE_CACHE_BYTES: '-1' }, /API_RESPONSE_CACHE_BYTES must be a whole number of bytes \(0 turns it off\), got "-1"/],
+  [{ API_RESPONSE_CACHE_BYTES: '-1' }, /API_RESPONSE_CACHE_BYTES must be an integer >= 0 \(bytes; 0 turns it off\), got "-1"/],
   [{ API_IDE: 'yes please' }, /API_IDE must be true or false/],
   [{ API_MAX_TOP_K: '0' }, /API_MAX_TOP_K must be a positive integer, got "0"/],
   [{ API_MAX_INPUTS: '3.5' }, /API_MAX_INPUTS must be a positive integer/],

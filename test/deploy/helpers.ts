@@ -285,7 +285,7 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, des
 }
 
 /**
- * The JSON log lines of `output` (one object per line, as the Logger and src/json-log.ts write them;
+ * The JSON log lines of `output` (one object per line, as the Logger and src/support/json-log.ts write them;
  * anything before a line's first `{`, such as a runtime's prefix, is skipped), whose `message` is
  * `message`. Lines that are not JSON objects are ignored.
  */

@@ -359,7 +359,7 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
       expect.stringMatching(new RegExp(`^onnxruntime-${version.replace(/\./g, '\\.')}-linux-x64-[0-9a-f]{16}/libonnxruntime\\.so\\.1$`)),
       expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
     ]);
-    // One JSON line, like every other (src/json-log.ts), with what the unpacking did.
+    // One JSON line, like every other (src/support/json-log.ts), with what the unpacking did.
     expect(more).toEqual([]);
     expect(ready).toMatchObject({ level: 'INFO', service: 'serverless-qa-graphql', status: 'unpacked', ms: expect.any(Number), bytes: expect.any(Number) });
     const [health, plain, base64, batched] = results.map((r) => r.result);

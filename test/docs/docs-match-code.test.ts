@@ -7,10 +7,10 @@
  *   `env['X']`, `(env, 'X'` reader calls, shell `${X:-default}`, LIMIT_VARIABLES) appears in a
  *   table whose first column is "Variable" in README.md, docs/api.md, docs/operations.md or
  *   docs/model-loading.md; and every variable documented there is read somewhere.
- * - Error codes: docs/operations.md's "Error codes" table lists exactly the codes the API can
- *   return (ErrorCode, plus the Apollo codes of PUBLIC_CODES); docs/model-loading.md's loader
- *   error table lists exactly the loader's reasons (ModelLoadReason); the engine's own codes all
- *   map onto ErrorCode.
+ * - Error codes: docs/operations.md's "Error codes" table lists exactly the codes of the API's one
+ *   table (ERROR_TABLE in src/api/errors.ts, Apollo's codes included), each with its HTTP status;
+ *   every code the lower layers' errors carry is answered by a row of it; docs/model-loading.md's
+ *   loader error table lists exactly the loader's reasons (ModelLoadReason).
  * - Defaults: the Default columns that state a number or true/false equal DEFAULT_LIMITS, the
  *   production cache size and the loader's defaults (`loadModelLoadingConfig({})`); prose defaults
  *   ("off in production") are left to the posture table, checked against `loadApiConfig`.
@@ -24,7 +24,7 @@ import {
   loadApiConfig,
   type ApiLimits,
 } from '../../src/server/config';
-import { ErrorCode } from '../../src/server/errors';
+import { ERROR_TABLE } from '../../src/api/errors';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { parseTables, type Table, tableVariables, parseDefault } from './markdown-tables';
 
@@ -151,30 +151,42 @@ function tableUnder(file: string, heading: RegExp): Table {
 }
 
 describe('error codes: docs tables ⇄ code', () => {
-  it("docs/operations.md's error-code table lists exactly the codes the API can return", () => {
-    const errorsSource = read('src/server/errors.ts');
-    const publicBlock = /const PUBLIC_CODES = new Set<string>\(\[([\s\S]*?)\]\);/.exec(errorsSource)?.[1];
-    expect(publicBlock).toBeDefined();
-    const apolloCodes = [...publicBlock!.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!);
-    expect(apolloCodes).toContain('GRAPHQL_PARSE_FAILED');
-    const codes = new Set<string>([...Object.values(ErrorCode), ...apolloCodes]);
+  /** HTTP cells read as their first status ("503 + `Retry-After: 5`" → 503). */
+  const statusCell = (cell: string) => Number(/\d{3}/.exec(cell)?.[0]);
+
+  it("docs/operations.md's error-code table lists exactly ERROR_TABLE's codes, each with its HTTP status", () => {
+    const rows = new Map(Object.entries(ERROR_TABLE).map(([code, row]) => [code, row.status]));
+    expect(rows.get('GRAPHQL_PARSE_FAILED')).toBe(400);
     // Apollo sends PERSISTED_QUERY_NOT_SUPPORTED only with `persistedQueries: false`; apollo.ts
     // leaves automatic persisted queries on, so it cannot occur (the docs must list it if that changes).
     expect(read('src/server/apollo.ts')).not.toMatch(/persistedQueries:\s*false/);
-    codes.delete('PERSISTED_QUERY_NOT_SUPPORTED');
-    const listed = firstColumnCodes(tableUnder('docs/operations.md', /^Error codes$/));
-    expect([...listed].sort()).toEqual([...codes].sort());
+    rows.delete('PERSISTED_QUERY_NOT_SUPPORTED');
+    const table = tableUnder('docs/operations.md', /^Error codes$/);
+    const statusColumn = table.header.findIndex((h) => /^HTTP$/i.test(h));
+    expect(statusColumn).toBeGreaterThan(0);
+    const listed = new Map(table.rows.flatMap((row) => firstColumnCodes({ ...table, rows: [row] }).map((code) => [code, statusCell(row[statusColumn] ?? '')] as const)));
+    expect([...listed.keys()].sort()).toEqual([...rows.keys()].sort());
+    expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(rows));
+    // A Retry-After the code sends is stated in its HTTP cell.
+    for (const [code, row] of Object.entries(ERROR_TABLE)) {
+      if (!('retryAfterSeconds' in row)) continue;
+      const cell = table.rows.find((r) => firstColumnCodes({ ...table, rows: [r] }).includes(code))?.[statusColumn] ?? '';
+      expect([code, cell]).toEqual([code, expect.stringContaining(`Retry-After: ${row.retryAfterSeconds}`)]);
+    }
   });
 
-  it("the engine's and loader's codes that reach clients are ErrorCode values", () => {
-    // `readonly code = 'X'` in src/model: each maps onto the API's vocabulary in toGraphQLError;
-    // INFERENCE_FAILED is masked as INTERNAL_SERVER_ERROR.
-    const modelCodes = new Set<string>();
-    for (const file of sourceFiles(path.join(ROOT, 'src', 'model'))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/readonly code = '([A-Z_]+)'/g)) modelCodes.add(m[1]!);
+  it("every `code` the engine's, loader's and request scope's errors carry is answered by a row of ERROR_TABLE", () => {
+    // `readonly code = 'X'` (or `readonly code: T = 'X'`) in src/model and src/api: each must be in
+    // some row's `from`, or toGraphQLError would mask it as an unexpected INTERNAL_SERVER_ERROR.
+    const declared = new Set<string>();
+    for (const dir of ['model', 'api']) {
+      for (const file of sourceFiles(path.join(ROOT, 'src', dir))) {
+        for (const m of readFileSync(file, 'utf8').matchAll(/readonly code(?::[^=]+)? = '([A-Z_]+)'/g)) declared.add(m[1]!);
+      }
     }
-    const mapped = new Set<string>([...Object.values(ErrorCode), 'INFERENCE_FAILED']);
-    expect([...modelCodes].filter((c) => !mapped.has(c))).toEqual([]);
+    expect([...declared]).toEqual(expect.arrayContaining(['INVALID_INPUT', 'OVER_BUDGET', 'INFERENCE_FAILED', 'MODEL_UNAVAILABLE', 'DEADLINE_EXCEEDED']));
+    const answered = new Set<string>(Object.values(ERROR_TABLE).flatMap((row) => ('from' in row ? [...row.from] : [])));
+    expect([...declared].filter((c) => !answered.has(c))).toEqual([]);
   });
 
   it("docs/model-loading.md's loader error table lists exactly the loader's reasons", () => {

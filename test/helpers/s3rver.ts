@@ -18,7 +18,7 @@ export type Interceptor = (req: http.IncomingMessage, res: http.ServerResponse) 
 export interface TestS3 {
   endpoint: string;
   port: number;
-  /** A client configured as DESIGN.md says for emulators. */
+  /** A client configured for emulators (path style, WHEN_REQUIRED checksums: docs/model-loading.md, "Configuration"). */
   client: S3Client;
   /** Env for code that builds its own client (AWS conventions + our one switch). */
   env: Record<string, string>;
@@ -45,8 +45,8 @@ export function sendS3Error(res: http.ServerResponse, status: number, code: stri
 }
 
 /**
- * An S3 client for s3rver at `endpoint` (or a proxy in front of it), configured as DESIGN.md says
- * for emulators.
+ * An S3 client for s3rver at `endpoint` (or a proxy in front of it), configured for emulators as
+ * docs/model-loading.md, "Configuration", says (path style, WHEN_REQUIRED checksums).
  */
 export function emulatorClient(endpoint: string): S3Client {
   return new S3Client({

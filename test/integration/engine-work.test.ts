@@ -15,6 +15,7 @@ import { QATokenizer } from '../../src/model/tokenizer';
 import { cutWindows } from '../../src/model/windows';
 import { WorkBudget } from '../../src/model/work-budget';
 import type { QAInput } from '../../src/model/types';
+import { picks } from '../helpers/random';
 
 let engine: QuestionAnswerer;
 let tokenizer: QATokenizer;
@@ -39,14 +40,6 @@ async function windowsOf(input: QAInput): Promise<number> {
   return cutWindows(q.ids, c.ids, tokenizer.layout, options).length;
 }
 
-/** Deterministic pseudo-random picks, so that no two windows of a text are alike (none deduplicated). */
-function picks(n: number, of: number, seed: number): number[] {
-  let state = seed;
-  return Array.from({ length: n }, () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % of;
-  });
-}
 const WORDS = ['river', 'stone', 'market', 'lantern', 'bridge', 'tower', 'garden', 'harbour', 'mill', 'square'];
 const prose = (words: number, seed = 1) => picks(words, WORDS.length, seed).map((k) => WORDS[k]).join(' ');
 /** One token per character, no two windows alike: the costliest text per character. */

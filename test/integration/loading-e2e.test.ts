@@ -10,14 +10,15 @@ import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureDemoModel, ensureTestModel } from '../../scripts/test-models';
 import { pushModel } from '../../scripts/model-cli/push';
 import { freePort } from '../helpers/free-port';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
-import { HubDownloadError, pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
+import { HubDownloadError, HubPullError } from '../../src/model/loading/errors';
+import { pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
 import { createModelProvider } from '../../src/model/loading/create-provider';
-import { resolveDefaultModelSource, DEMO_WARNING, HubPullError } from '../../src/model/loading/default-source';
+import { resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/default-source';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
@@ -153,6 +154,8 @@ describe('the npm start default', () => {
       env: { HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_CACHE_DIR: path.join(work, 'cache-offline'), MODEL_HUB_TIMEOUT_MS: '1000' },
       logger,
       useDefaultModel: true,
+      // What npm start gives it (scripts/start.ts).
+      resolve: { demoModel: ensureDemoModel },
     });
     const t0 = Date.now();
     const engine = await provider.get();
@@ -160,6 +163,14 @@ describe('the npm start default', () => {
     expect(warnings).toContain(DEMO_WARNING);
     expect(provider.info()).toMatchObject({ demo: true });
     await expect(engine.answer({ question: 'Where?', context: CONTEXT })).resolves.toHaveLength(1);
+  });
+
+  it('without a demo model given (all production code), an unreachable Hub is a HubPullError', async () => {
+    const port = await freePort();
+    const config = loadModelLoadingConfig({ HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_CACHE_DIR: path.join(work, 'cache-nodemo'), MODEL_HUB_TIMEOUT_MS: '1000' });
+    const result = await resolveDefaultModelSource({ config, logger: quietLogger }).catch((e: unknown) => e);
+    expect(result).toBeInstanceOf(HubPullError);
+    expect(((result as Error).cause as HubDownloadError).kind).toBe('UNREACHABLE');
   });
 
   describe('a pull failure other than an unreachable Hub is an error naming the repository, never the demo model', () => {

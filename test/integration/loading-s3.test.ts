@@ -14,7 +14,7 @@ import { startS3, sendS3Error, trackUnhandledRejections, type TestS3 } from '../
 import { pushModel } from '../../scripts/model-cli/push';
 import { loadModel, type EngineFactory, type LoadModelOptions } from '../../src/model/loading/load-model';
 import { ModelProvider } from '../../src/model/loading/provider';
-import { ModelUnavailableError } from '../../src/model/loading/types';
+import { ModelUnavailableError } from '../../src/model/loading/errors';
 import type { QuestionAnswererSource } from '../../src/model/question-answerer';
 
 const TOKENIZER = path.join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json');

@@ -17,8 +17,8 @@ import { startS3, sendS3Error, trackUnhandledRejections, type TestS3 } from '../
 import { pushModel } from '../../scripts/model-cli/push';
 import { loadModel, type EngineFactory, type LoadModelOptions } from '../../src/model/loading/load-model';
 import { ModelProvider, type LoadLogger } from '../../src/model/loading/provider';
-import { ModelUnavailableError } from '../../src/model/loading/types';
-import { PROCESS_STARTED_MS, SPILL_FOLDER_BASE, createOwnedTempFolder, removeStaleFolders } from '../../src/model/loading/tmp-folders';
+import { ModelUnavailableError } from '../../src/model/loading/errors';
+import { PROCESS_STARTED_MS, SPILL_FOLDER_BASE, createOwnedTempFolder, removeStaleFolders } from '../../src/support/tmp-folders';
 import type { WritableFile } from '../../src/model/loading/s3-object';
 
 const TOKENIZER = path.join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json');

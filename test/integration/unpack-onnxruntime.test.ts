@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { compressOnnxRuntimeLibrary, linuxLibraryPath } from '../../scripts/compress-natives';
 import { MODEL_FILE, ensureTestModel } from '../../scripts/test-models';
 import { COMPRESSED_LIBRARY_FILE, LIBRARY_FILE, MANIFEST_FILE, nativesFolderName } from '../../src/model/onnxruntime/compressed-library';
-import { PROCESS_STARTED_MS } from '../../src/model/loading/tmp-folders';
+import { PROCESS_STARTED_MS } from '../../src/support/tmp-folders';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(__dirname, 'unpack-onnxruntime.child.ts');

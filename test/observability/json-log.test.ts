@@ -1,12 +1,12 @@
 /**
- * The lines written before the Powertools Logger (src/json-log.ts: the Lambda entry's first module,
+ * The lines written before the Powertools Logger (src/support/json-log.ts: the Lambda entry's first module,
  * lambda-onnxruntime.ts, and the default-model resolver's fallback) are JSON objects, one per line,
  * with the Logger's keys; and that first module stays light: nothing of Powertools in its imports.
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { jsonLineLogger, writeJsonLine } from '../../src/json-log';
+import { jsonLineLogger, writeJsonLine } from '../../src/support/json-log';
 
 const saved = process.env.POWERTOOLS_SERVICE_NAME;
 afterEach(() => {
@@ -85,7 +85,7 @@ describe('json-log', () => {
       external: ['onnxruntime-node'],
     });
     const inputs = Object.keys(result.metafile!.inputs);
-    expect(inputs).toContain('src/json-log.ts');
+    expect(inputs).toContain('src/support/json-log.ts');
     expect(inputs.filter((f) => /powertools|src\/server\//.test(f))).toEqual([]);
   });
 });

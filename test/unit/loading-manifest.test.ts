@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { manifestProblem, parseManifest, versionId } from '../../src/model/loading/manifest';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { totalFromContentRange } from '../../src/model/loading/s3-object';
-import { ownerOf } from '../../src/model/loading/tmp-folders';
+import { ownerOf } from '../../src/support/tmp-folders';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const good = {
@@ -61,7 +61,7 @@ describe('ranged-read settings and parsing', () => {
       partAttempts: 1,
     });
     expect(() => loadModelLoadingConfig({ MODEL_S3_CONCURRENCY: '0' })).toThrow('MODEL_S3_CONCURRENCY must be an integer from 1 to 64, got "0"');
-    expect(() => loadModelLoadingConfig({ MODEL_S3_PART_BYTES: 'lots' })).toThrow('MODEL_S3_PART_BYTES must be a number >= 0, got "lots"');
+    expect(() => loadModelLoadingConfig({ MODEL_S3_PART_BYTES: 'lots' })).toThrow('MODEL_S3_PART_BYTES must be an integer >= 0 (0 reads each object as one stream), got "lots"');
   });
 
   it('takes the total size from Content-Range', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ModelProvider } from '../../src/model/loading/provider';
-import { ModelUnavailableError } from '../../src/model/loading/types';
+import { ModelUnavailableError } from '../../src/model/loading/errors';
 import type { LoadedModel } from '../../src/model/loading/load-model';
 import type { QAEngine } from '../../src/model/engine';
 

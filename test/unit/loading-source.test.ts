@@ -78,8 +78,8 @@ describe('config', () => {
     expect(s3ClientConfig(c)).not.toHaveProperty('requestChecksumCalculation');
   });
   it('names the variable when a value is invalid', () => {
-    expect(() => loadModelLoadingConfig({ S3_FORCE_PATH_STYLE: 'maybe' })).toThrow('S3_FORCE_PATH_STYLE must be true or false, got "maybe"');
-    expect(() => loadModelLoadingConfig({ MODEL_RETRY_INITIAL_MS: 'x' })).toThrow('MODEL_RETRY_INITIAL_MS must be a number >= 0, got "x"');
+    expect(() => loadModelLoadingConfig({ S3_FORCE_PATH_STYLE: 'maybe' })).toThrow('S3_FORCE_PATH_STYLE must be true or false (also 1/0, yes/no, on/off, y/n, t/f; any case), got "maybe"');
+    expect(() => loadModelLoadingConfig({ MODEL_RETRY_INITIAL_MS: 'x' })).toThrow('MODEL_RETRY_INITIAL_MS must be an integer >= 0, got "x"');
   });
 });
 

@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import { describe, expect, jest, test } from '@jest/globals';
 import { ensureTestModel } from '../../scripts/test-models';
-import { OnnxRuntimeUnavailableError, loadModel } from '../../src/model/loading';
+import { OnnxRuntimeUnavailableError } from '../../src/model/errors';
+import { loadModel } from '../../src/model/loading/load-model';
 
 type LoadModule = typeof import('../../src/model/onnxruntime/load');
 

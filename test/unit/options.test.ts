@@ -45,6 +45,6 @@ describe('resolveOptions', () => {
     const error = rejection(options);
     expect(error.field).toBe(field);
     expect(error.message).toBe(message);
-    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.code).toBe('INVALID_INPUT');
   });
 });

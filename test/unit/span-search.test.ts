@@ -1,4 +1,5 @@
 import { maskedSoftmax, rankAnswers, selectSpans, spanToCharRange } from '../../src/model/span-search';
+import { uniform } from '../helpers/random';
 
 /** Softmax over the listed positions only, written out independently of the module. */
 function softmaxAt(logits: number[], allowed: number[]): number[] {
@@ -93,8 +94,8 @@ describe('selectSpans', () => {
   });
 
   it('agrees with a brute-force search over the full matrix on random logits', () => {
-    let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 10 - 5;
+    const next = uniform(7);
+    const rand = () => next() * 10 - 5;
     for (let trial = 0; trial < 200; trial++) {
       const n = 10 + (trial % 30);
       const q = 1 + (trial % 5);

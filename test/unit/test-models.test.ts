@@ -24,6 +24,7 @@ import {
 import { inspectOnnx, InspectedModel } from '../../scripts/test-models/onnx-inspect';
 import { erf, referenceForward } from '../../scripts/test-models/reference-forward';
 import { DataType } from '../../scripts/test-models/onnx-proto';
+import { lcg } from '../helpers/random';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -35,11 +36,10 @@ interface Row {
 
 /** Deterministic pseudo-random token ids in the ordinary-word range of bert-base-uncased. */
 function tokenIds(n: number, seed: number, avoid: readonly number[] = []): number[] {
-  let s = seed >>> 0;
+  const next = lcg(seed);
   const out: number[] = [];
   while (out.length < n) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const id = 1996 + (s % 27000);
+    const id = 1996 + (next() % 27000);
     if (!avoid.includes(id)) out.push(id);
   }
   return out;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { QAInputError } from '../../src/model/errors';
 import { pairLayoutFromTokenizerJson } from '../../src/model/special-tokens';
 import { cutWindows, iterateWindows, planWindows, windowGeometry } from '../../src/model/windows';
+import { lcg } from '../helpers/random';
 
 const tokenizerJson = JSON.parse(
   readFileSync(join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json'), 'utf8'),
@@ -101,11 +102,8 @@ describe('planWindows: the cost of a pair, by arithmetic, before any window is b
   // The plan is what a request is charged; cutWindows is what runs. They must agree exactly, or the
   // budget would charge for work that differs from the work done.
   it('counts exactly the windows and tokens cutWindows builds, over 2,000 random geometries', () => {
-    let seed = 11;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const next = lcg(11);
+    const rand = (n: number) => next() % n;
     let checked = 0;
     for (let i = 0; i < 2_000; i++) {
       const maxSeqLength = 8 + rand(505);

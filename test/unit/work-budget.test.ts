@@ -21,7 +21,7 @@ describe('WorkBudget', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(QAInputError);
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'context', needed: 19_493, remaining: 4, limit: 64 });
+    expect(error).toMatchObject({ code: 'OVER_BUDGET', field: 'context', needed: 19_493, remaining: 4, limit: 64 });
     expect((error as Error).message).toMatch(/^needs 19,493 model windows; this request may use 64 and has 4 left\./);
     budget.charge(4);
     expect(budget.remaining).toBe(0);

@@ -16,15 +16,16 @@ const bootMs = performance.now();
 // instead (the order before), for the comparison.
 import { createModelS3Client, loadModelLoadingConfig } from '../../../src/model/loading/config';
 import { loadModel } from '../../../src/model/loading/load-model';
+import { bool, oneOf, str } from '../../../src/support/env';
 
 async function importApi() {
-  const [{ createApi }, { apiConfig }, { listen }, { fixedProvider }] = await Promise.all([
+  const [{ createApi }, { apiConfig }, { listen }, { StaticProvider }] = await Promise.all([
     import('../../../src/server/api'),
     import('../../../src/server/config'),
     import('../../../src/local-server'),
-    import('../server'),
+    import('../../../src/model/loading/static-provider'),
   ]);
-  return { createApi, apiConfig, listen, fixedProvider };
+  return { createApi, apiConfig, listen, StaticProvider };
 }
 
 export interface ColdReport {
@@ -56,12 +57,14 @@ function send(message: ColdReport | ServeReport | { kind: 'error'; message: stri
 }
 
 async function main(): Promise<void> {
-  const mode = process.env.BENCH_MODE;
-  const config = loadModelLoadingConfig(process.env);
+  // Set by the bench's parent process (sections/cold-start.ts, sections/memory.ts), not by users.
+  const env = process.env;
+  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve'] as const);
+  const config = loadModelLoadingConfig(env);
   const uri = config.modelUri;
   if (!uri) throw new Error('MODEL_URI is required');
   const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
-  const apiFirst = process.env.BENCH_API_FIRST === '1';
+  const apiFirst = bool(env, 'BENCH_API_FIRST', false);
   const timeApi = async () => {
     const t0 = performance.now();
     const api = await importApi();
@@ -85,12 +88,12 @@ async function main(): Promise<void> {
     await Promise.race([requested, new Promise((resolve) => setTimeout(resolve, 250))]);
     imported = await timeApi();
   }
-  const { createApi, apiConfig, listen, fixedProvider } = imported.api;
+  const { createApi, apiConfig, listen, StaticProvider } = imported.api;
   const loaded = await loading;
   const t = loaded.info.timings;
   if (mode === 'cold') {
     const r0 = performance.now();
-    await loaded.engine.answer({ question: process.env.BENCH_QUESTION!, context: process.env.BENCH_CONTEXT! });
+    await loaded.engine.answer({ question: str(env, 'BENCH_QUESTION')!, context: str(env, 'BENCH_CONTEXT')! });
     const doneMs = performance.now();
     await send({
       kind: 'cold',
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
     });
     process.exit(0);
   }
-  const api = createApi({ config: apiConfig({ ide: false }), provider: fixedProvider(loaded.engine), ideAssetsDir: null });
+  const api = createApi({ config: apiConfig({ ide: false }), provider: new StaticProvider(loaded.engine), ideAssetsDir: null });
   const running = await listen(api, { port: 0, host: '127.0.0.1' });
   await send({ kind: 'serve', url: running.url, rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20, quantized: loaded.info.quantized });
   // The parent ends us with a message (or by disconnecting); never outlive it.

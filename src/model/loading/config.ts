@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { bool, int, invalid, lambdaMemoryMb, optionalInt, str, type Env } from '../../support/env';
 import { DEFAULT_BACKOFF, validateBackoff, type BackoffOptions } from './backoff';
 
 /** Model-loading configuration, typed, read once from the environment. */
@@ -42,6 +43,8 @@ export interface ModelLoadingConfig {
     revision: string;
     /** `MODEL_HUB_TIMEOUT_MS` (default 3000): how long `npm start` waits before falling back to the demo model. */
     timeoutMs: number;
+    /** `HF_TOKEN`: a Hub access token for gated or private repositories; none by default. */
+    token: string | undefined;
   };
 }
 
@@ -78,78 +81,53 @@ export const DEFAULT_PART_ATTEMPTS = 3;
 export const DEFAULT_HUB_REPO = 'Xenova/distilbert-base-cased-distilled-squad';
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new RangeError(`${name} must be a number >= 0, got "${raw}"`);
-  return n;
-}
-
-function positiveInt(env: Env, name: string, fallback: number): number {
-  const n = int(env, name, fallback);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`${name} must be an integer from 1 to 64, got "${env[name]}"`);
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new RangeError(`${name} must be true or false, got "${env[name]}"`);
-}
-
-function optionalThreads(env: Env): number | undefined {
-  const raw = env.MODEL_THREADS;
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`MODEL_THREADS must be an integer from 1 to 64, got "${raw}"`);
-  return n;
-}
+/** Most onnxruntime threads or S3 connections a variable may ask for. */
+const MAX_PARALLEL = 64;
 
 /** Default in-memory limit: a quarter of the function's memory, so two copies fit with room to run. */
 export function defaultMaxInMemoryBytes(env: Env = process.env): number {
-  const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  const total = Number.isFinite(lambdaMb) && lambdaMb > 0 ? lambdaMb * 1024 * 1024 : os.totalmem();
+  const lambdaMb = lambdaMemoryMb(env);
+  const total = lambdaMb !== undefined ? lambdaMb * 1024 * 1024 : os.totalmem();
   return Math.floor(total / 4);
 }
 
-/** Reads the model-loading configuration; throws RangeError with the variable's name when invalid. */
+/** MODEL_RETRY_INITIAL_MS / MODEL_RETRY_MAX_MS, checked together (the cap must not be below the start). */
+function readRetry(env: Env): BackoffOptions {
+  const initialMs = int(env, 'MODEL_RETRY_INITIAL_MS', DEFAULT_BACKOFF.initialMs);
+  const maxMs = int(env, 'MODEL_RETRY_MAX_MS', DEFAULT_BACKOFF.maxMs);
+  if (maxMs < initialMs) throw invalid('MODEL_RETRY_MAX_MS', `an integer >= MODEL_RETRY_INITIAL_MS (${initialMs})`, String(maxMs));
+  return validateBackoff({ initialMs, maxMs, factor: DEFAULT_BACKOFF.factor });
+}
+
+/** Reads the model-loading configuration; throws ConfigError naming the variable when one is invalid. */
 export function loadModelLoadingConfig(env: Env = process.env, cwd: string = process.cwd()): ModelLoadingConfig {
-  const retry = validateBackoff({
-    initialMs: int(env, 'MODEL_RETRY_INITIAL_MS', DEFAULT_BACKOFF.initialMs),
-    maxMs: int(env, 'MODEL_RETRY_MAX_MS', DEFAULT_BACKOFF.maxMs),
-    factor: DEFAULT_BACKOFF.factor,
-  });
-  const modelUri = env.MODEL_URI?.trim() || undefined;
+  const parallel = { min: 1, max: MAX_PARALLEL };
   return {
-    modelUri,
+    modelUri: str(env, 'MODEL_URI'),
     preferQuantized: bool(env, 'MODEL_QUANTIZED', true),
     preferOptimized: bool(env, 'MODEL_OPTIMIZED', true),
-    threads: optionalThreads(env),
+    threads: optionalInt(env, 'MODEL_THREADS', parallel),
     s3: {
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
-      endpoint: env.AWS_ENDPOINT_URL_S3?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined,
-      region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined,
+      endpoint: str(env, 'AWS_ENDPOINT_URL_S3') ?? str(env, 'AWS_ENDPOINT_URL'),
+      region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
       connectionTimeoutMs: int(env, 'MODEL_S3_CONNECT_TIMEOUT_MS', 3_000),
       idleTimeoutMs: int(env, 'MODEL_S3_IDLE_TIMEOUT_MS', 10_000),
       totalTimeoutMs: int(env, 'MODEL_S3_TOTAL_TIMEOUT_MS', 120_000),
       maxInMemoryBytes: int(env, 'MODEL_MAX_IN_MEMORY_BYTES', defaultMaxInMemoryBytes(env)),
-      spillDir: env.MODEL_SPILL_DIR?.trim() || os.tmpdir(),
-      partBytes: int(env, 'MODEL_S3_PART_BYTES', DEFAULT_PART_BYTES) || Infinity,
-      concurrency: positiveInt(env, 'MODEL_S3_CONCURRENCY', DEFAULT_CONCURRENCY),
-      partAttempts: positiveInt(env, 'MODEL_S3_PART_ATTEMPTS', DEFAULT_PART_ATTEMPTS),
+      spillDir: str(env, 'MODEL_SPILL_DIR') ?? os.tmpdir(),
+      partBytes: int(env, 'MODEL_S3_PART_BYTES', DEFAULT_PART_BYTES, { note: '0 reads each object as one stream' }) || Infinity,
+      concurrency: int(env, 'MODEL_S3_CONCURRENCY', DEFAULT_CONCURRENCY, parallel),
+      partAttempts: int(env, 'MODEL_S3_PART_ATTEMPTS', DEFAULT_PART_ATTEMPTS, parallel),
     },
-    retry,
-    cacheDir: path.resolve(cwd, env.MODEL_CACHE_DIR?.trim() || '.cache/models'),
+    retry: readRetry(env),
+    cacheDir: path.resolve(cwd, str(env, 'MODEL_CACHE_DIR') ?? '.cache/models'),
     hub: {
-      endpoint: (env.HF_ENDPOINT?.trim() || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, ''),
-      repo: env.MODEL_HUB_REPO?.trim() || DEFAULT_HUB_REPO,
-      revision: env.MODEL_HUB_REVISION?.trim() || 'main',
+      endpoint: (str(env, 'HF_ENDPOINT') ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, ''),
+      repo: str(env, 'MODEL_HUB_REPO') ?? DEFAULT_HUB_REPO,
+      revision: str(env, 'MODEL_HUB_REVISION') ?? 'main',
       timeoutMs: int(env, 'MODEL_HUB_TIMEOUT_MS', 3_000),
+      token: str(env, 'HF_TOKEN'),
     },
   };
 }
@@ -158,7 +136,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
  * S3 client options. Region, endpoint (`AWS_ENDPOINT_URL_S3`) and credentials come from the SDK's own
  * chain; we add only path style, connect timeout and — when an endpoint override points at an
  * emulator — `WHEN_REQUIRED` checksums, because s3rver stores the newest SDK's default
- * aws-chunked framing inside the object (see DESIGN.md).
+ * aws-chunked framing inside the object (docs/model-loading.md, "Configuration").
  */
 export function s3ClientConfig(config: Pick<ModelLoadingConfig, 's3'>): S3ClientConfig {
   const emulator = config.s3.endpoint !== undefined || config.s3.forcePathStyle;

@@ -3,7 +3,7 @@ import { createModelS3Client, loadModelLoadingConfig, type ModelLoadingConfig } 
 import { resolveDefaultModelSource, type ResolveDefaultOptions } from './default-source';
 import { loadModel, type EngineFactory } from './load-model';
 import { ModelProvider, type LoadLogger } from './provider';
-import { ModelUnavailableError } from './types';
+import { ModelUnavailableError } from './errors';
 
 /** Shown when no model is configured and the default resolver is off (Lambda). */
 export const NO_MODEL_URI =

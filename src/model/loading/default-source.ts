@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
-import { HubDownloadError, PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
+import { HubDownloadError, HubPullError } from './errors';
+import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
-import { jsonLineLogger } from '../../json-log';
+import { jsonLineLogger } from '../../support/json-log';
 
 /** The model `npm start` will load, and how it was chosen. */
 export interface ResolvedModelSource {
@@ -22,7 +23,11 @@ export interface ResolveDefaultOptions {
   logger?: LoadLogger;
   /** Injectable for tests. */
   pull?: (options: PullOptions) => Promise<PullResult>;
-  /** Returns the folder of a generated demo model; default: the test-model generator, tiny DistilBERT. */
+  /**
+   * Returns the folder of a generated demo model. Given by `npm start` (scripts/start.ts: the
+   * test-model generator, which lives in scripts/ and is never part of production code); without
+   * it an unreachable Hub is an error like any other pull failure.
+   */
   demoModel?: () => Promise<string>;
 }
 
@@ -32,48 +37,16 @@ export const DEMO_WARNING =
   'model with RANDOM WEIGHTS is loaded. Its answers are MEANINGLESS. Set MODEL_URI, or run ' +
   '`npm run model -- pull` when online. ***';
 
-/**
- * The default model could not be pulled for a reason other than an unreachable Hub (no such
- * repository or revision, refused, a checksum mismatch, …): a configuration or data problem that
- * the demo model would only hide. Names the repository, revision and endpoint.
- */
-export class HubPullError extends Error {
-  override readonly name = 'HubPullError';
-  constructor(
-    readonly repo: string,
-    readonly revision: string,
-    endpoint: string,
-    cause: unknown,
-  ) {
-    super(
-      `Cannot pull the model ${repo}@${revision} from ${endpoint}: ${(cause as Error)?.message ?? String(cause)}. ` +
-        'Check MODEL_HUB_REPO and MODEL_HUB_REVISION (HF_TOKEN for a gated repository), or set MODEL_URI.',
-      { cause },
-    );
-  }
-}
-
 /** Where the Hub model is cached: `<cacheDir>/<org>/<name>/<revision>`. */
 export function hubCacheDir(config: Pick<ModelLoadingConfig, 'cacheDir' | 'hub'>): string {
   return path.join(config.cacheDir, ...config.hub.repo.split('/'), config.hub.revision.replace(/[\\/]/g, '_'));
 }
 
-async function generatedDemoModel(): Promise<string> {
-  // Resolved at run time from the source tree, so a Lambda bundle never includes the generator:
-  // this fallback is for `npm start` on a developer machine only.
-  const modulePath = path.join(__dirname, '../../../scripts/test-models');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const generator = require(modulePath) as {
-    ensureTestModel(spec: { size: 'tiny'; variant: 'distilbert' }): Promise<string>;
-  };
-  return generator.ensureTestModel({ size: 'tiny', variant: 'distilbert' });
-}
-
 /**
  * Chooses the model for `npm start`: `MODEL_URI` if set; otherwise the default Hub model
  * (`MODEL_HUB_REPO`, quantized) from the local cache, pulled on first run; if the Hub cannot be
- * reached within `MODEL_HUB_TIMEOUT_MS` (refused, DNS, timeout), the generated demo model, with a
- * loud warning. Any other pull failure (a 404 or 401 for a mistyped repository, a checksum
+ * reached within `MODEL_HUB_TIMEOUT_MS` (refused, DNS, timeout), the generated demo model
+ * (`options.demoModel`), with a loud warning. Any other pull failure (a 404 or 401 for a mistyped repository, a checksum
  * mismatch, …) rejects with a HubPullError naming the repository: no demo model.
  */
 export async function resolveDefaultModelSource(options: ResolveDefaultOptions = {}): Promise<ResolvedModelSource> {
@@ -91,17 +64,17 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
       onnx: config.preferQuantized ? 'int8' : 'fp32',
       dir,
       endpoint: config.hub.endpoint,
-      token: process.env.HF_TOKEN,
+      token: config.hub.token,
       timeoutMs: config.hub.timeoutMs,
       retries: 2,
     });
     return { uri: dir, origin: 'hub', demo: false, name };
   } catch (err) {
     // Only "no answer at all" (refused, DNS, timeout) means offline; any answer is a real error.
-    if (!(err instanceof HubDownloadError && err.kind === 'UNREACHABLE')) {
+    if (!(err instanceof HubDownloadError && err.kind === 'UNREACHABLE') || !options.demoModel) {
       throw new HubPullError(name, config.hub.revision, config.hub.endpoint, err);
     }
-    const demoDir = await (options.demoModel ?? generatedDemoModel)();
+    const demoDir = await options.demoModel();
     logger.warn(DEMO_WARNING, { reason: (err as Error).message, demoModel: demoDir });
     return { uri: demoDir, origin: 'demo', demo: true };
   }

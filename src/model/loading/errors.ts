@@ -1,7 +1,7 @@
 /**
- * Errors raised while fetching a model. Each names the object (an `s3://` URI or a local path) it is
- * about, because "Access Denied" alone does not tell an operator which of four objects to fix.
- * The provider wraps any of them in a ModelUnavailableError for API callers.
+ * The loader's errors, all of them. A failed fetch names the object (an `s3://` URI or a local
+ * path) it is about, because "Access Denied" alone does not tell an operator which of four objects
+ * to fix. The provider wraps any load failure in a ModelUnavailableError for the API.
  */
 
 /** Why a model could not be fetched; stable for logs and tests. */
@@ -16,6 +16,7 @@ export type ModelLoadReason =
   | 'MISSING_FILE'
   | 'INVALID_MODEL'
   | 'STORAGE_ERROR'
+  // The engine's OnnxRuntimeUnavailableError (src/model/errors.ts), which a load passes on.
   | 'RUNTIME_UNAVAILABLE'
   | 'CHANGED'
   | 'CHECKSUM_MISMATCH'
@@ -113,18 +114,6 @@ export class InvalidModelError extends ModelLoadError {
 }
 
 /**
- * onnxruntime itself could not be made ready: the Lambda artifact's compressed library could not
- * be unpacked (no room in /tmp, a damaged package, a binding of another version). Not the model's
- * fault, so it is not an InvalidModelError; like every load error it is retried after a backoff.
- */
-export class OnnxRuntimeUnavailableError extends ModelLoadError {
-  override readonly name = 'OnnxRuntimeUnavailableError';
-  constructor(file: string, detail: string, options?: { cause?: unknown }) {
-    super(`onnxruntime unavailable (${file}): ${detail}`, file, 'RUNTIME_UNAVAILABLE', options);
-  }
-}
-
-/**
  * The object changed while it was being read in parts (another ETag on a later part, or S3's 412
  * for `If-Match`): its parts would come from two uploads. Not retried part by part; the next load
  * starts over.
@@ -156,5 +145,56 @@ export class ModelLocalStorageError extends ModelLoadError {
     const why = code === 'ENOSPC' ? 'no space left on the device' : ((cause as Error)?.message ?? String(cause));
     super(`Cannot write ${file} while loading ${object}: ${why}${code ? ` (${code})` : ''}`, object, 'LOCAL_STORAGE', { cause });
     this.code = code;
+  }
+}
+
+/** The model cannot be loaded right now (a later attempt may succeed): what the provider rejects with. */
+export class ModelUnavailableError extends Error {
+  override readonly name = 'ModelUnavailableError';
+  readonly code = 'MODEL_UNAVAILABLE' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why a Hub download failed. Only UNREACHABLE (connection refused, DNS, timeout: no answer at all)
+ * lets `npm start` fall back to the demo model; the others are answers that retrying will not change.
+ */
+export type HubFailure = 'UNREACHABLE' | 'NOT_FOUND' | 'REFUSED' | 'HTTP_ERROR' | 'INTEGRITY' | 'DOWNLOAD_FAILED';
+
+/** A download from the Hub failed: not found, network, or an integrity check. */
+export class HubDownloadError extends Error {
+  override readonly name = 'HubDownloadError';
+  constructor(
+    message: string,
+    /** The resolve URL of the file concerned. */
+    readonly url: string,
+    options?: { cause?: unknown; kind?: HubFailure },
+  ) {
+    super(message, options);
+    this.kind = options?.kind ?? 'HTTP_ERROR';
+  }
+  readonly kind: HubFailure;
+}
+
+/**
+ * The default model could not be pulled for a reason other than an unreachable Hub (no such
+ * repository or revision, refused, a checksum mismatch, …): a configuration or data problem that
+ * the demo model would only hide. Names the repository, revision and endpoint.
+ */
+export class HubPullError extends Error {
+  override readonly name = 'HubPullError';
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    endpoint: string,
+    cause: unknown,
+  ) {
+    super(
+      `Cannot pull the model ${repo}@${revision} from ${endpoint}: ${(cause as Error)?.message ?? String(cause)}. ` +
+        'Check MODEL_HUB_REPO and MODEL_HUB_REVISION (HF_TOKEN for a gated repository), or set MODEL_URI.',
+      { cause },
+    );
   }
 }

@@ -16,7 +16,7 @@ import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } 
 import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
 import { readS3Object, type ReadDependencies, type TargetChoice } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
-import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from './tmp-folders';
+import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from '../../support/tmp-folders';
 
 /** Everything needed to create an engine, plus where it came from and what reading it cost. */
 export interface ModelFiles {

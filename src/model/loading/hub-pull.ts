@@ -2,28 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { HubDownloadError } from './errors';
 import { CONFIG_FILE, FULL_ONNX, QUANTIZED_ONNX, TOKENIZER_FILE } from './model-files';
-
-/**
- * Why a Hub download failed. Only UNREACHABLE (connection refused, DNS, timeout: no answer at all)
- * lets `npm start` fall back to the demo model; the others are answers that retrying will not change.
- */
-export type HubFailure = 'UNREACHABLE' | 'NOT_FOUND' | 'REFUSED' | 'HTTP_ERROR' | 'INTEGRITY' | 'DOWNLOAD_FAILED';
-
-/** A download from the Hub failed: not found, network, or an integrity check. */
-export class HubDownloadError extends Error {
-  override readonly name = 'HubDownloadError';
-  constructor(
-    message: string,
-    /** The resolve URL of the file concerned. */
-    readonly url: string,
-    options?: { cause?: unknown; kind?: HubFailure },
-  ) {
-    super(message, options);
-    this.kind = options?.kind ?? 'HTTP_ERROR';
-  }
-  readonly kind: HubFailure;
-}
 
 /** Codes of a connection that never got an answer: refused, no such host, timed out. */
 const UNREACHABLE_CODES = new Set([
@@ -60,6 +41,9 @@ export interface PullProgress {
   loaded: number;
   total: number | undefined;
 }
+
+/** Waits between resumed attempts of one file: 200, 400, 800 ms... (a lost connection, not an outage). */
+export const HUB_RETRY_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 200, maxMs: 5_000, factor: 2 });
 
 export interface PullOptions {
   repo: string;
@@ -251,7 +235,7 @@ async function downloadFile(
           kind: isUnreachable(err) ? 'UNREACHABLE' : err instanceof HubDownloadError ? err.kind : 'DOWNLOAD_FAILED',
         });
       }
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt + 1, HUB_RETRY_BACKOFF)));
     }
   }
   const got = await sizeOf(partial);

@@ -2,8 +2,10 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { QAEngine } from '../engine';
+import { DEFAULT_MAX_POSITIONS, defaultMaxSeqLength } from '../options';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
+import { OnnxRuntimeUnavailableError } from '../errors';
 import { InvalidModelError, ModelLoadError } from './errors';
 import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
@@ -41,9 +43,6 @@ export interface LoadModelOptions {
   onModelRequested?: () => void;
 }
 
-/** The engine window cap used when config.json does not say; DistilBERT's positions. */
-const DEFAULT_MAX_SEQ = 384;
-
 const defaultFactory: EngineFactory = async (source) => {
   // Lazy so tests of the loader with a fake factory never load onnxruntime.
   const { QuestionAnswerer } = await import('../question-answerer');
@@ -79,7 +78,8 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       preOptimized: files.optimized,
     });
   } catch (err) {
-    if (err instanceof ModelLoadError) throw err;
+    // A load error, or onnxruntime that cannot load: neither is the model's fault.
+    if (err instanceof ModelLoadError || err instanceof OnnxRuntimeUnavailableError) throw err;
     throw new InvalidModelError(
       files.modelObject,
       `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,
@@ -92,7 +92,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   const createMs = performance.now() - createStarted;
   const sessionCreateMs = engine.loadTimings?.sessionCreateMs ?? createMs;
   const tokenizerMs = engine.loadTimings?.tokenizerMs ?? 0;
-  const maxPositions = engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_SEQ;
+  const maxPositions = engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_POSITIONS;
   const info: ModelInfo = {
     name: options.name ?? modelName(source, summary.name),
     source: source.uri,
@@ -100,7 +100,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     optimized: files.optimized,
     demo: options.demo ?? summary.demo,
     inputNames: [...(engine.description?.inputNames ?? [])],
-    maxSequenceLength: Math.min(DEFAULT_MAX_SEQ, maxPositions),
+    maxSequenceLength: defaultMaxSeqLength(maxPositions),
     bytes: files.bytes,
     etag: files.etag,
     version: files.version,

@@ -1,7 +1,8 @@
 import type { QAEngine } from '../engine';
 import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff';
 import type { LoadedModel } from './load-model';
-import { ModelUnavailableError, type EngineProvider, type EngineState, type ModelInfo } from './types';
+import { ModelUnavailableError } from './errors';
+import type { EngineProvider, EngineState, ModelInfo } from './types';
 
 /** Minimal logger (console, or Powertools' Logger, fits). */
 export interface LoadLogger {

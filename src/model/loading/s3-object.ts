@@ -1,24 +1,9 @@
 /**
- * Reads one S3 object with concurrent byte-range GETs.
- *
- * Why: one S3 connection serves roughly 80–90 MB/s after tens of milliseconds to the first byte,
- * and AWS's guidance for large objects is parallel ranged GETs of 8–16 MB. A 67 MB model read as
- * one stream takes ~0.8 s; read as eight ranges it takes a fraction of that (docs/model-loading.md
- * has the measurements through the throttling proxy).
- *
- * How:
- * - The first GET asks for the first part (`Range: bytes=0-<partBytes-1>`); its `Content-Range`
- *   gives the object's size, so an object up to `partBytes` is exactly one GET. When the size is
- *   known beforehand (from the model manifest) the parts are planned without that probe.
- * - Parts land straight in their place: one buffer preallocated to the object's size, or a file
- *   written at each part's offset. Nothing is concatenated.
- * - A part that fails mid-body (reset, short read) or stalls (no bytes for `idleTimeoutMs`, before
- *   or after the headers) is fetched again alone, up to `partAttempts` times; the other parts go on.
- * - Every part after the first carries `If-Match: <ETag of the first>` and its ETag is compared
- *   too, so parts of two different uploads are never stitched together; an object replaced during
- *   the read is read again once from the start (unless its content was given in advance).
- * - A deadline (`totalTimeoutMs`) covers the whole object; byte counts are checked per part and
- *   for the whole, and with an expected SHA-256 the bytes are hashed in order as parts complete.
+ * Reads one S3 object with concurrent byte-range GETs: one connection gives about 80–90 MB/s, and
+ * AWS advises parallel 8–16 MB ranges for large objects. Parts land in place (a preallocated
+ * buffer or a file), a failed or stalled part is fetched again alone, parts carry `If-Match` so two
+ * uploads are never stitched together, and a deadline covers the whole object. The design and
+ * its measurements: docs/model-loading.md, "Ranged reads".
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';

@@ -48,12 +48,3 @@ export interface EngineProvider {
   info(): ModelInfo | null;
   state(): EngineState;
 }
-
-/** The model cannot be loaded right now (maps to MODEL_UNAVAILABLE, HTTP 503). */
-export class ModelUnavailableError extends Error {
-  override readonly name = 'ModelUnavailableError';
-  readonly code = 'MODEL_UNAVAILABLE' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}

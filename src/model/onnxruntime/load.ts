@@ -9,7 +9,7 @@
  * Everywhere else (npm start, tests, the bench) nothing is registered and this is a plain require.
  */
 import type * as Ort from 'onnxruntime-node';
-import { OnnxRuntimeUnavailableError } from '../loading/errors';
+import { OnnxRuntimeUnavailableError } from '../errors';
 
 export type OnnxRuntime = typeof Ort;
 

@@ -1,23 +1,10 @@
 /**
- * Unpacks the Lambda artifact's compressed onnxruntime library into /tmp and makes
- * onnxruntime-node load it from there (see compressed-library.ts for why it is compressed).
- *
- * How onnxruntime-node is pointed at the unpacked copy, without patching it:
- * - its `dist/binding.js` requires `../bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node`,
- *   and that addon finds `libonnxruntime.so.1` through its RUNPATH `$ORIGIN`, i.e. its own folder;
- * - /var/task is read-only, so the library cannot be put back there. Instead the addon (0.4 MiB,
- *   shipped uncompressed) is copied next to the unpacked library and loaded from /tmp, and the
- *   loaded module is entered in `require.cache` under the packaged addon's path. Node resolves
- *   binding.js's relative require to that path (the packaged file exists) and returns the cached
- *   module: Node documents adding entries to `require.cache`.
- *
- * Unpacking writes into a fresh private `*.partial-<pid>-<start>-*` folder, checks the library's
- * size and SHA-256 against the manifest, and renames the folder into place, so a crash midway (or
- * two worker threads unpacking at once) never leaves a half-written library that a later INIT in
- * the same sandbox would trust; partial folders of a killed process are removed at the next start.
- * The target folder is named after the library's version and hash, so a new deployment never
- * reuses an older library, and a folder found there is loaded only if it is ours, not writable by
- * others, and its library's SHA-256 matches.
+ * Unpacks the Lambda artifact's compressed onnxruntime library into /tmp (compressed-library.ts
+ * says why it is compressed) and makes onnxruntime-node load it from there without patching it:
+ * the binding is copied next to the library (its RUNPATH is `$ORIGIN`) and entered in
+ * `require.cache` under the packaged binding's path. The unpacking is all-or-nothing (a private
+ * partial folder, size and SHA-256 checked, then renamed): docs/deploy.md, "Size: onnxruntime's
+ * library ships compressed".
  */
 import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -27,8 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
-import { OnnxRuntimeUnavailableError } from '../loading/errors';
-import { createOwnedTempFolder, removeStaleFolders } from '../loading/tmp-folders';
+import { OnnxRuntimeUnavailableError } from '../errors';
+import { createOwnedTempFolder, removeStaleFolders } from '../../support/tmp-folders';
 import {
   BINDING_FILE,
   COMPRESSED_LIBRARY_FILE,

@@ -1,33 +1,16 @@
 /**
- * The optional per-instance response cache: Apollo's own response-cache plugin over an in-memory
- * LRU bounded in bytes (API_RESPONSE_CACHE_BYTES). A repeated cacheable query (the same document,
- * variables and operation name) is answered from memory without reaching the model.
- *
- * What may be cached is decided by the cache hints alone (schema `@cacheControl`): `answer`,
- * `answers` and `answerMany` are; `model` and `health` are not, and neither is any response with
- * an error (the plugin never stores one) or an `answerMany` result with a per-input error (its
- * hint is lowered to 0).
- *
- * The model version is part of the key. A key made before the model is loaded has no version, so
- * such an operation is neither looked up nor stored: a cached answer always names the model that
- * computed it.
- *
- * Hits and misses are counted per instance (`health { responseCache }`) and per request (the
- * request's log line).
+ * The optional per-instance response cache: Apollo's response-cache plugin over an in-memory LRU
+ * bounded in bytes (API_RESPONSE_CACHE_BYTES). The schema's cache hints alone decide what is
+ * cached; the model version is part of the key, so a cached answer always names the model that
+ * computed it (docs/api.md, "HTTP caching"). Hits and misses are counted per instance and per request.
  */
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { EngineProvider } from '../../model/loading/types';
-import type { RequestTrace } from '../request-log';
+import type { ResponseCacheStats } from '../../api/context';
+import type { RequestTrace } from '../../api/request-scope';
 import { cacheVersion } from './model-version';
-
-/** This instance's counts since it started. */
-export interface ResponseCacheStats {
-  readonly maxBytes: number;
-  hits: number;
-  misses: number;
-}
 
 interface CacheContext {
   readonly provider: EngineProvider;

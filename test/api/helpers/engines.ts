@@ -6,7 +6,7 @@
 import type { AnswerManyOptions, QAEngine } from '../../../src/model/engine';
 import type { Answer, ModelDescription, QAInput } from '../../../src/model/types';
 import type { EngineProvider, EngineState, ModelInfo } from '../../../src/model/loading/types';
-import { ModelUnavailableError } from '../../../src/model/loading/types';
+import { ModelUnavailableError } from '../../../src/model/loading/errors';
 import { loadModel } from '../../../src/model/loading/load-model';
 import { ensureTestModel } from '../../../scripts/test-models';
 
@@ -32,21 +32,8 @@ export class CountingEngine implements QAEngine {
   }
 }
 
-export class StaticProvider implements EngineProvider {
-  constructor(
-    readonly engine: QAEngine,
-    private readonly modelInfo: ModelInfo | null = null,
-  ) {}
-  async get(): Promise<QAEngine> {
-    return this.engine;
-  }
-  info(): ModelInfo | null {
-    return this.modelInfo;
-  }
-  state(): EngineState {
-    return 'ready';
-  }
-}
+/** The provider of an engine already created: the one the bench serves with too. */
+export { StaticProvider } from '../../../src/model/loading/static-provider';
 
 /** A provider whose model never loads (S3 down, no model configured). */
 export class UnavailableProvider implements EngineProvider {

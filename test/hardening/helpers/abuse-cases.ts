@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { ANSWER, CONTEXT, JSON_HEADERS, QUESTION, gql, validRequest, type Req, type Res } from './transports';
+import { uniform } from '../../helpers/random';
 
 /** What a hostile request must get. `engine: false` = it must not reach the engine at all. */
 export type Expect =
@@ -342,8 +343,7 @@ for (const [field, value] of [
   });
 }
 // Random garbage bodies (deterministic): bytes that are not JSON.
-let seed = 7;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = uniform(7);
 for (let i = 0; i < 20; i++) {
   const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
   bytes[0] = 0x3c; // '<': never valid JSON, so the expectation does not depend on the bytes

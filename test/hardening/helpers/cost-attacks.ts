@@ -6,15 +6,8 @@
  * Shared by cost.test.ts (both transports, windows counted by the engine) and the crash test.
  */
 import { gql, type Req } from './transports';
-
-/** Deterministic pseudo-random picks: no two windows of a text alike, so nothing is deduplicated. */
-export function picks(n: number, of: number, seed: number): number[] {
-  let state = seed;
-  return Array.from({ length: n }, () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % of;
-  });
-}
+// Seeded picks: no two windows of a text alike, so nothing is deduplicated.
+import { picks } from '../../helpers/random';
 const textOf = (alphabet: string, n: number, seed: number) => {
   const chars = [...alphabet];
   return picks(n, chars.length, seed).map((k) => chars[k]).join('');

@@ -2,11 +2,18 @@
  * One JSON object per line, shaped like Powertools' Logger lines (`level`, `message`, `timestamp`,
  * `service`, then the fields), for the few lines written before the Logger can be had cheaply: the
  * first module of the Lambda entry (lambda-onnxruntime.ts) must not load the Logger, and the model
- * loader's fallback when no logger is given. Nothing but `process` here, on purpose.
+ * loader's fallback when no logger is given. Nothing but `process` and the env parser (no
+ * imports of its own) here, on purpose.
  */
+import { str, type Env } from './env';
 
 /** The service name on every log line and metric, unless POWERTOOLS_SERVICE_NAME says otherwise. */
 export const SERVICE_NAME = 'serverless-qa-graphql';
+
+/** POWERTOOLS_SERVICE_NAME, else SERVICE_NAME: what Powertools' Logger and Metrics will name. */
+export function serviceName(env: Env = process.env): string {
+  return str(env, 'POWERTOOLS_SERVICE_NAME') ?? SERVICE_NAME;
+}
 
 export type JsonLogLevel = 'info' | 'warn' | 'error';
 
@@ -16,7 +23,7 @@ export function writeJsonLine(level: JsonLogLevel, message: string, fields: Reco
     level: level.toUpperCase(),
     message,
     timestamp: new Date().toISOString(),
-    service: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME,
+    service: serviceName(),
     ...fields,
   });
   (level === 'info' ? process.stdout : process.stderr).write(`${line}\n`);

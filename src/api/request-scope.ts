@@ -11,27 +11,31 @@
  *   - the response has been sent: whatever is left is dropped, so no work for a request continues
  *     after its response.
  */
-import { newRequestId, newTrace, type RequestTrace } from './request-log';
+import { randomUUID } from 'node:crypto';
+import { DeadlineExceededError, RequestCancelledError } from './errors';
 
-/** The abort reason when a request's deadline passes (DEADLINE_EXCEEDED, HTTP 504). */
-export class DeadlineExceededError extends Error {
-  override readonly name = 'DeadlineExceededError';
-  readonly code = 'DEADLINE_EXCEEDED' as const;
-  constructor(readonly timeLimitMs: number) {
-    super(
-      `The request did not finish within its time limit of ${timeLimitMs} ms and was stopped. ` +
-        'Send fewer or shorter inputs per request.',
-    );
-  }
+/** What one HTTP request did, filled in while it runs and logged once when it ends. */
+export interface RequestTrace {
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** extensions.code of every error sent, in order (duplicates kept: counts matter). */
+  readonly codes: string[];
+  operations: number;
+  /** The model work charged to the request (its WorkBudget), when it had an API context. */
+  work?: { readonly windows: number; readonly tokens: number; readonly refusals?: number };
+  /** The inputs it sent for answering, and those the text budget refused (its API context). */
+  usage?: { readonly inputs: number; readonly refusals: number };
+  /** Operations answered from the response cache, and those looked up in vain (when it is on). */
+  responseCache?: { hits: number; misses: number };
 }
 
-/** The abort reason when the client went away before its response (REQUEST_CANCELLED). */
-export class RequestCancelledError extends Error {
-  override readonly name = 'RequestCancelledError';
-  readonly code = 'REQUEST_CANCELLED' as const;
-  constructor() {
-    super('The client closed the connection before the response; the request was stopped.');
-  }
+/** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */
+export function newRequestId(given?: string | undefined): string {
+  return given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+export function newTrace(requestId: string = newRequestId()): RequestTrace {
+  return { requestId, startedAt: Date.now(), codes: [], operations: 0 };
 }
 
 export interface RequestScope {

@@ -4,7 +4,7 @@
  */
 import type { Answer } from '../model/types';
 import type { EngineState } from '../model/loading/types';
-import type { ResponseCacheStats } from '../server/cache/response-cache';
+import type { ResponseCacheStats } from './context';
 
 /** An error about one input of `answerMany`, already safe to show to the client. */
 export interface AnswerErrorParent {

@@ -1,0 +1,68 @@
+/**
+ * What every resolver receives: the per-HTTP-request context's type and the shapes it holds.
+ * The server builds it (src/server/context.ts, `createContext`); resolvers only read it, so they
+ * depend on this contract and never on the server.
+ */
+import type DataLoader from 'dataloader';
+import type { EngineProvider } from '../model/loading/types';
+import type { Answer, QAInput } from '../model/types';
+import type { WorkBudget } from '../model/work-budget';
+import type { RequestScope } from './request-scope';
+
+/**
+ * The request limits resolvers enforce. The server's configuration (ApiLimits in
+ * src/server/config.ts, read from API_MAX_* variables) has these and the transport's own.
+ */
+export interface RequestLimits {
+  readonly maxQuestionLength: number;
+  readonly maxContextLength: number;
+  readonly maxRequestTextLength: number;
+  readonly maxRequestWindows: number;
+  readonly requestTimeoutMs: number;
+  readonly maxTopK: number;
+  readonly maxInputs: number;
+}
+
+/** What one HTTP request sent for answering (all operations); counts feed the request's metrics. */
+export interface TextUsage {
+  /** Characters of the accepted inputs' questions and contexts. */
+  textLength: number;
+  /** Valid inputs that reached the text budget, accepted or not. */
+  inputs: number;
+  /** Inputs refused by the text budget. */
+  refusals: number;
+}
+
+/** This instance's response-cache counts since it started (src/server/cache/response-cache.ts). */
+export interface ResponseCacheStats {
+  readonly maxBytes: number;
+  hits: number;
+  misses: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogEntry = { level: LogLevel; msg: string; requestId?: string } & Record<string, unknown>;
+
+/** Where log lines go: Powertools' Logger by default (tests and embedders may pass their own). */
+export type LogSink = (entry: LogEntry) => void;
+
+export interface ApiContext {
+  /** Collects every answer request of this HTTP request into one engine call. */
+  readonly answers: DataLoader<QAInput, Answer[], string>;
+  readonly provider: EngineProvider;
+  readonly limits: RequestLimits;
+  /** Inputs and characters of questions and contexts so far in this HTTP request (all operations). */
+  readonly usage: TextUsage;
+  /** Model windows this HTTP request may still run (all operations); charged by the engine. */
+  readonly budget: WorkBudget;
+  /** The request's trace, deadline and stop signal (request-scope.ts). */
+  readonly scope: RequestScope;
+  /** When this server instance started (ms since the epoch), for `health`. */
+  readonly serverStartedAt: number;
+  /** Whether `model { source etag }` may be shown: they name the bucket, so not in production. */
+  readonly exposeModelSource: boolean;
+  /** This instance's response-cache counts (for `health`), or null when the cache is off. */
+  readonly responseCache: ResponseCacheStats | null;
+  /** The API's log (the request-log plugin's sink), for errors a resolver reports without failing its field. */
+  readonly log: LogSink;
+}

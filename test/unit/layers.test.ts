@@ -1,0 +1,50 @@
+/**
+ * The import direction of src/ (issue #15): dependency-cruiser checks every import against the
+ * layers of .dependency-cruiser.cjs (lowest: src/support, then the model, the API contract, the
+ * resolvers, the server, the entries) and fails on one that points up, on a cycle, on src/
+ * reaching into scripts/ or test/, and on the model importing GraphQL or Apollo.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DEPCRUISE = path.join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+
+interface Cruise {
+  modules: Array<{ source: string; dependencies: Array<{ resolved: string }> }>;
+  summary: {
+    violations: Array<{ rule: { name: string }; from: string; to: string }>;
+    ruleSetUsed: { forbidden: Array<{ name: string }> };
+  };
+}
+
+function cruise(): Cruise {
+  const out = execFileSync(process.execPath, [DEPCRUISE, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out.toString('utf8')) as Cruise;
+}
+
+describe('the layers of src/', () => {
+  const result = cruise();
+
+  it('the cruise saw the code: every layer, and the imports between them resolved through tsconfig', () => {
+    const sources = new Set(result.modules.map((m) => m.source));
+    for (const file of ['src/support/json-log.ts', 'src/model/engine.ts', 'src/model/loading/provider.ts', 'src/api/errors.ts', 'src/resolvers/answer.ts', 'src/server/apollo.ts', 'src/handler.ts']) {
+      expect(sources).toContain(file);
+    }
+    // A downward import that must be in the graph: if imports did not resolve, no rule could fire.
+    const context = result.modules.find((m) => m.source === 'src/server/context.ts');
+    expect(context?.dependencies.map((d) => d.resolved)).toContain('src/resolvers/answer-loader.ts');
+    expect(result.summary.ruleSetUsed.forbidden.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['layer-resolvers', 'layer-api', 'layer-engine', 'no-circular', 'src-not-into-scripts-or-test']),
+    );
+  });
+
+  it('no import points against the direction', () => {
+    const violations = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
+    expect(violations).toEqual([]);
+  });
+});
