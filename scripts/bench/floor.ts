@@ -21,10 +21,11 @@ export class Floor {
 
   /**
    * The engine's own session options, so the only difference from the engine is our code;
-   * `preOptimized` for a `model optimize` graph, as the loader creates it.
+   * `preOptimized` for a `model optimize` graph, as the loader creates it; `overrides` for variants
+   * the engine does not use.
    */
-  static async create(modelPath: string, threads: number, preOptimized = false): Promise<Floor> {
-    return new Floor(await ort.InferenceSession.create(modelPath, sessionOptions(threads, preOptimized)));
+  static async create(modelPath: string, threads: number, preOptimized = false, overrides: ort.InferenceSession.SessionOptions = {}): Promise<Floor> {
+    return new Floor(await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads, preOptimized), ...overrides }));
   }
 
   /** Prebuilt feeds for these windows; pass the result to `run`. */

@@ -30,6 +30,11 @@ const SIZES = [
 ] as const;
 const THREADS = [1, 2];
 const OPTIMIZED = optimizedName(QUANTIZED_ONNX);
+/**
+ * A cold-start candidate: onnxruntime re-packs the int8 weights into its GEMM layout at session
+ * creation; switching that off makes creation cheaper and every run dearer. Measured, not used.
+ */
+const NO_PREPACKING: ort.InferenceSession.SessionOptions = { extra: { session: { disable_prepacking: '1' } } };
 
 export interface OptimizedResult {
   optimizeMs: number;
@@ -106,6 +111,7 @@ async function timeCreation(dir: string, rounds: number): Promise<Map<string, Su
     ['standard (level all)', QUANTIZED_ONNX, sessionOptions(1)],
     ['optimized (level disabled)', OPTIMIZED, sessionOptions(1, true)],
     ['optimized (level basic)', OPTIMIZED, { ...sessionOptions(1, true), graphOptimizationLevel: 'basic' }],
+    ['optimized (level disabled), weight pre-packing off', OPTIMIZED, { ...sessionOptions(1, true), ...NO_PREPACKING }],
   ];
   const samples = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   // One creation of each first: the process's first session pays one-off costs (thread pools, allocators).
@@ -182,7 +188,8 @@ export async function runOptimized(model: ModelFolder, settings: Settings, log: 
     for (const t of THREADS) {
       const standard = await Floor.create(path.join(dir, QUANTIZED_ONNX), t);
       const optimized = await Floor.create(path.join(dir, OPTIMIZED), t, true);
-      floors.push(standard, optimized);
+      const unpacked = await Floor.create(path.join(dir, OPTIMIZED), t, true, NO_PREPACKING);
+      floors.push(standard, optimized, unpacked);
       const serve = async (preferOptimized: boolean) => {
         const started = await bundle.start({
           BENCH_MODE: 'serve',
@@ -205,6 +212,7 @@ export async function runOptimized(model: ModelFolder, settings: Settings, log: 
         cases.push(
           { id: id('raw-standard'), run: () => standard.run(fs) },
           { id: id('raw-optimized'), run: () => optimized.run(fo) },
+          { id: id('raw-unpacked'), run: () => unpacked.run(fo) },
           { id: id('graphql-optimized'), run: () => postGraphQL(urlOptimized, ANSWER_QUERY, vars) },
           { id: id('graphql-standard'), run: () => postGraphQL(urlStandard, ANSWER_QUERY, vars) },
         );
@@ -242,6 +250,7 @@ export function optimizedTables(r: OptimizedResult): string {
   const labels: Record<string, string> = {
     'raw-standard': 'standard int8, raw `session.run`',
     'raw-optimized': 'optimized, raw `session.run`',
+    'raw-unpacked': 'optimized, weight pre-packing off, raw `session.run`',
     'graphql-optimized': 'GraphQL `answer`, optimized graph, server in another process',
     'graphql-standard': 'GraphQL `answer`, standard graph, server in another process',
   };
