@@ -10,16 +10,32 @@ import type { WorkBudget } from '../model/work-budget';
 import type { RequestScope } from './request-scope';
 
 /**
- * The request limits resolvers enforce. The server's configuration (ApiLimits in
- * src/server/config.ts, read from API_MAX_* variables) has these and the transport's own.
+ * The request limits resolvers enforce, read from API_MAX_* variables by the server's configuration
+ * (ApiLimits in src/server/config.ts adds the transport's own).
  */
 export interface RequestLimits {
+  /** Longest `question`, in UTF-16 code units. */
   readonly maxQuestionLength: number;
+  /** Longest `context` of one input, in UTF-16 code units. */
   readonly maxContextLength: number;
+  /**
+   * Characters of questions and contexts one HTTP request may send to the tokenizer, all its
+   * operations together: the tokenizer's work is in characters.
+   */
   readonly maxRequestTextLength: number;
+  /**
+   * Model windows one HTTP request may run, all its operations together: the model's work is in
+   * windows (src/model/work-budget.ts; the default's derivation is in docs/operations.md).
+   */
   readonly maxRequestWindows: number;
+  /**
+   * Milliseconds one HTTP request may run before its work is stopped (DEADLINE_EXCEEDED). On Lambda
+   * the invocation's remaining time, less a margin to answer, lowers it further.
+   */
   readonly requestTimeoutMs: number;
+  /** Largest `topK`. */
   readonly maxTopK: number;
+  /** Most inputs of one `answerMany`. */
   readonly maxInputs: number;
 }
 

@@ -13,34 +13,13 @@
  *
  * Every value is read with src/support/env.ts, the parser all variables share.
  */
+import type { RequestLimits } from '../api/context';
 import { ConfigError, bool, int, invalid, list, str, type Env } from '../support/env';
 
 export { ConfigError };
 
-export interface ApiLimits {
-  /** Longest `question`, in UTF-16 code units. */
-  maxQuestionLength: number;
-  /** Longest `context` of one input, in UTF-16 code units. */
-  maxContextLength: number;
-  /**
-   * Characters of questions and contexts one HTTP request may send to the tokenizer, all its
-   * operations together: the tokenizer's work is in characters.
-   */
-  maxRequestTextLength: number;
-  /**
-   * Model windows one HTTP request may run, all its operations together: the model's work is in
-   * windows (src/model/work-budget.ts; the default's derivation is in docs/operations.md).
-   */
-  maxRequestWindows: number;
-  /**
-   * Milliseconds one HTTP request may run before its work is stopped (DEADLINE_EXCEEDED). On Lambda
-   * the invocation's remaining time, less a margin to answer, lowers it further.
-   */
-  requestTimeoutMs: number;
-  /** Largest `topK`. */
-  maxTopK: number;
-  /** Most inputs of one `answerMany`. */
-  maxInputs: number;
+/** The resolvers' limits (RequestLimits, src/api/context.ts) and the transport's own. */
+export interface ApiLimits extends RequestLimits {
   /** Most operations in one HTTP batch (a JSON array body). */
   maxBatchOperations: number;
   /** Most aliases in one operation. */

@@ -14,7 +14,7 @@ import {
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
-import { readS3Object, type ReadDependencies, type TargetChoice } from './s3-object';
+import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies, type TargetChoice } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
 import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from '../../support/tmp-folders';
 
@@ -81,7 +81,7 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
     let files: FetchedFiles;
     switch (source.kind) {
       case 's3-folder':
-        files = await fetchS3Folder(source, requireClient(options, source.uri), options, spill, stop, controller.signal);
+        files = await fetchS3Folder({ source, client: requireClient(options, source.uri), options, spill, stop, signal: controller.signal });
         break;
       case 's3-archive': {
         const client = requireClient(options, source.uri);
@@ -151,19 +151,54 @@ function parseJson(text: string, object: string): Record<string, unknown> {
   }
 }
 
-async function fetchS3Folder(
-  source: Extract<ModelSource, { kind: 's3-folder' }>,
-  client: S3Client,
-  options: FetchOptions,
-  spill: SpillFolder,
-  stop: () => void,
-  signal: AbortSignal,
-): Promise<FetchedFiles> {
+/** One load of an S3 folder: what the manifest and the Hugging Face layout readers share. */
+interface S3FolderLoad {
+  source: Extract<ModelSource, { kind: 's3-folder' }>;
+  client: S3Client;
+  options: FetchOptions;
+  spill: SpillFolder;
+  /** Aborts every read of the load (settleAll calls it on the first failure). */
+  stop: () => void;
+  signal: AbortSignal;
+}
+
+/** Reads one object of the load, into memory or a spill file as `target` chooses. */
+function readFromLoad(load: S3FolderLoad, key: string, target: TargetChoice, expected?: ExpectedContent, onRequested?: () => void) {
+  const { client, source, options, signal } = load;
+  return readS3Object(client, source.bucket, key, options.read, target, expected, { signal, openFile: options.openFile, onRequested });
+}
+
+/** The files of a folder read, as FetchedFiles (both layouts). */
+function folderFiles(
+  load: S3FolderLoad,
+  tokenizerObject: string,
+  onnxName: string,
+  onnx: ObjectRead,
+  tok: ObjectRead,
+  cfg: ObjectRead | undefined,
+  version: string | null,
+): FetchedFiles {
+  return {
+    source: load.source.uri,
+    modelObject: onnx.uri,
+    tokenizerObject,
+    model: onnx.data,
+    tokenizerJson: (tok.data as Buffer).toString('utf8'),
+    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
+    quantized: isQuantizedName(onnxName),
+    bytes: onnx.bytes + tok.bytes + (cfg?.bytes ?? 0),
+    etag: onnx.etag,
+    version,
+  };
+}
+
+async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
+  const { source, options } = load;
   const { bucket, prefix } = source;
   const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
   let manifest: ModelManifest | undefined;
   try {
-    const read = await readS3Object(client, bucket, prefix + MODEL_MANIFEST, options.read, { kind: 'buffer' }, undefined, { signal });
+    const read = await readFromLoad(load, prefix + MODEL_MANIFEST, { kind: 'buffer' });
     manifest = parseManifest((read.data as Buffer).toString('utf8'), manifestObject);
   } catch (err) {
     // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
@@ -171,9 +206,7 @@ async function fetchS3Folder(
     // the permission, so a 403 here falls back too (a real denial then shows on its files).
     if (!(err instanceof ModelObjectNotFoundError) && !(err instanceof ModelAccessDeniedError)) throw err;
   }
-  return manifest
-    ? fetchManifestFolder(source, client, options, spill, stop, signal, manifest, manifestObject)
-    : fetchHubLayoutFolder(source, client, options, spill, stop, signal);
+  return manifest ? fetchManifestFolder(load, manifest, manifestObject) : fetchHubLayoutFolder(load);
 }
 
 /** Where a body goes: memory, or the load's spill folder when larger than maxInMemoryBytes. */
@@ -182,16 +215,8 @@ function targetFor(options: FetchOptions, spill: SpillFolder, name: string): Tar
 }
 
 /** Exactly the files the manifest lists for its version, each checked against its size and SHA-256. */
-async function fetchManifestFolder(
-  source: Extract<ModelSource, { kind: 's3-folder' }>,
-  client: S3Client,
-  options: FetchOptions,
-  spill: SpillFolder,
-  stop: () => void,
-  signal: AbortSignal,
-  manifest: ModelManifest,
-  manifestObject: string,
-): Promise<FetchedFiles> {
+async function fetchManifestFolder(load: S3FolderLoad, manifest: ModelManifest, manifestObject: string): Promise<FetchedFiles> {
+  const { source, options, spill, stop } = load;
   const { bucket } = source;
   const root = source.prefix + manifest.folder;
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
@@ -210,24 +235,13 @@ async function fetchManifestFolder(
   const onnxFile = listed.get(onnxName)!;
   const configFile = listed.get(CONFIG_FILE);
   const read = (file: ManifestFile, target: TargetChoice, onRequested?: () => void) =>
-    readS3Object(client, bucket, root + file.path, options.read, target, { bytes: file.bytes, sha256: file.sha256 }, { signal, openFile: options.openFile, onRequested });
+    readFromLoad(load, root + file.path, target, { bytes: file.bytes, sha256: file.sha256 }, onRequested);
   const [tok, cfg, onnx] = await settleAll(stop, [
     read(tokenizerFile, { kind: 'buffer' }),
     configFile ? read(configFile, { kind: 'buffer' }) : Promise.resolve(undefined),
     read(onnxFile, targetFor(options, spill, onnxName), options.onModelRequested),
   ] as const);
-  return {
-    source: source.uri,
-    modelObject: onnx.uri,
-    tokenizerObject,
-    model: onnx.data,
-    tokenizerJson: (tok.data as Buffer).toString('utf8'),
-    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
-    quantized: isQuantizedName(onnxName),
-    bytes: onnx.bytes + tok.bytes + (cfg?.bytes ?? 0),
-    etag: onnx.etag,
-    version: manifest.version,
-  };
+  return folderFiles(load, tokenizerObject, onnxName, onnx, tok, cfg, manifest.version);
 }
 
 /**
@@ -250,17 +264,10 @@ async function settleAll<T extends readonly unknown[]>(stop: () => void, reads: 
 }
 
 /** A Hugging Face layout without manifest: names tried in order with GetObject (no ListBucket needed). */
-async function fetchHubLayoutFolder(
-  source: Extract<ModelSource, { kind: 's3-folder' }>,
-  client: S3Client,
-  options: FetchOptions,
-  spill: SpillFolder,
-  stop: () => void,
-  signal: AbortSignal,
-): Promise<FetchedFiles> {
+async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
+  const { source, options, spill, stop } = load;
   const { bucket, prefix } = source;
-  const read = (key: string, target: TargetChoice, onRequested?: () => void) =>
-    readS3Object(client, bucket, prefix + key, options.read, target, undefined, { signal, openFile: options.openFile, onRequested });
+  const read = (key: string, target: TargetChoice, onRequested?: () => void) => readFromLoad(load, prefix + key, target, undefined, onRequested);
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
   const tokenizer = read(TOKENIZER_FILE, { kind: 'buffer' }).catch((err: unknown) => {
@@ -290,18 +297,7 @@ async function fetchHubLayoutFolder(
     );
   })();
   const [tok, cfg, onnx] = await settleAll(stop, [tokenizer, config, model] as const);
-  return {
-    source: source.uri,
-    modelObject: onnx.read.uri,
-    tokenizerObject,
-    model: onnx.read.data,
-    tokenizerJson: (tok.data as Buffer).toString('utf8'),
-    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
-    quantized: isQuantizedName(onnx.name),
-    bytes: onnx.read.bytes + tok.bytes + (cfg?.bytes ?? 0),
-    etag: onnx.read.etag,
-    version: null,
-  };
+  return folderFiles(load, tokenizerObject, onnx.name, onnx.read, tok, cfg, null);
 }
 
 function fromBundle(
