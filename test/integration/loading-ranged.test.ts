@@ -12,7 +12,9 @@ import * as path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { emulatorClient, startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy';
-import { readS3Object, planParts, type ObjectReadOptions, type WritableFile } from '../../src/model/loading/s3-object';
+import { planParts } from '../../src/model/loading/byte-ranges';
+import type { WritableFile } from '../../src/model/loading/part-sink';
+import { readS3Object, type ObjectReadOptions } from '../../src/model/loading/s3-object';
 import { ModelLocalStorageError } from '../../src/model/loading/errors';
 
 const MiB = 1024 * 1024;

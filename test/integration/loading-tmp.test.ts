@@ -19,7 +19,7 @@ import { loadModel, type EngineFactory, type LoadModelOptions } from '../../src/
 import { ModelProvider, type LoadLogger } from '../../src/model/loading/provider';
 import { ModelUnavailableError } from '../../src/model/loading/errors';
 import { PROCESS_STARTED_MS, SPILL_FOLDER_BASE, createOwnedTempFolder, removeStaleFolders } from '../../src/support/tmp-folders';
-import type { WritableFile } from '../../src/model/loading/s3-object';
+import type { WritableFile } from '../../src/model/loading/part-sink';
 
 const TOKENIZER = path.join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json');
 const MiB = 1024 * 1024;

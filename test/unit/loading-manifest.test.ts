@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { manifestProblem, parseManifest, versionId } from '../../src/model/loading/manifest';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
-import { totalFromContentRange } from '../../src/model/loading/s3-object';
+import { totalFromContentRange } from '../../src/model/loading/byte-ranges';
 import { ownerOf } from '../../src/support/tmp-folders';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -14,7 +14,8 @@ import {
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
-import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies, type TargetChoice } from './s3-object';
+import type { TargetChoice } from './part-sink';
+import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
 import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from '../../support/tmp-folders';
 

@@ -5,8 +5,6 @@
  * uploads are never stitched together, and a deadline covers the whole object. The design and
  * its measurements: docs/model-loading.md, "Ranged reads".
  */
-import { createHash, type Hash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -17,7 +15,9 @@ import {
   ModelReadTimeoutError,
   TruncatedModelObjectError,
 } from './errors';
+import { planParts, totalFromContentRange, type Part } from './byte-ranges';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_ATTEMPTS, DEFAULT_PART_BYTES } from './config';
+import { OrderedHash, PartSink, type OpenFile, type TargetChoice } from './part-sink';
 import { toModelLoadError } from './s3-errors';
 import { s3Uri } from './source-uri';
 
@@ -48,27 +48,15 @@ function resolveReadOptions(options: ObjectReadOptions): ResolvedReadOptions {
   };
 }
 
-/** Where the body goes: one buffer, or a file (written at each part's offset). */
-export type ReadTarget = { kind: 'buffer' } | { kind: 'file'; path: string };
-
-/** A target, or a choice made once the object's size is known (e.g. spill only large bodies). */
-export type TargetChoice = ReadTarget | ((bytes: number) => Promise<ReadTarget>);
-
 /** Size and SHA-256 the bytes must have (from the model manifest). */
 export interface ExpectedContent {
   bytes: number;
   sha256: string;
 }
 
-/** The part of a file handle the reader uses; injectable to test a full disk. */
-export interface WritableFile {
-  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
-  close(): Promise<void>;
-}
-
 export interface ReadDependencies {
   /** Creates the target file; default `fs.promises.open(path, 'w', 0o600)`. */
-  openFile?: (path: string) => Promise<WritableFile>;
+  openFile?: OpenFile;
   /** Stops the read (e.g. a sibling file of the same model failed). */
   signal?: AbortSignal;
   /**
@@ -94,13 +82,6 @@ export interface ObjectRead {
   retries: number;
 }
 
-interface Part {
-  index: number;
-  start: number;
-  /** Inclusive, as in a Range header. */
-  end: number;
-}
-
 interface Opened {
   body: Readable;
   status: number;
@@ -119,25 +100,6 @@ class RetryablePartError extends Error {
 function isReset(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || /socket hang up|ECONNRESET/i.test(e?.message ?? '');
-}
-
-const defaultOpenFile = (file: string): Promise<WritableFile> => open(file, 'w', 0o600);
-
-/** `bytes a-b/total` → total, or undefined. */
-export function totalFromContentRange(value: string | undefined): number | undefined {
-  const m = /^bytes\s+\d+-\d+\/(\d+)$/.exec(value?.trim() ?? '');
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Parts of `partBytes` covering `[0, total)`, the last one shorter. */
-export function planParts(total: number, partBytes: number): Part[] {
-  if (total <= 0) return [];
-  const size = Number.isFinite(partBytes) && partBytes > 0 ? Math.floor(partBytes) : total;
-  const parts: Part[] = [];
-  for (let start = 0, index = 0; start < total; start += size, index++) {
-    parts.push({ index, start, end: Math.min(total, start + size) - 1 });
-  }
-  return parts;
 }
 
 /**
@@ -178,14 +140,9 @@ class ObjectReader {
   private announced = false;
   private etagFixed = false;
   private total = -1;
-  private buffer: Buffer | undefined;
-  private file: WritableFile | undefined;
-  private hash: Hash | undefined;
-  /** Completed parts waiting for their turn to be hashed (hashing is in order). */
-  private readonly toHash = new Map<number, Buffer>();
-  private nextToHash = 0;
+  private sink: PartSink | undefined;
+  private hash: OrderedHash | undefined;
   private failure: unknown;
-  private target: ReadTarget = { kind: 'buffer' };
 
   constructor(
     private readonly client: S3Client,
@@ -212,7 +169,7 @@ class ObjectReader {
       return await this.read();
     } catch (err) {
       this.all.abort();
-      await this.discardFile();
+      await this.sink?.discard();
       if (this.timedOut && !(err instanceof ModelLocalStorageError)) {
         throw new ModelReadTimeoutError(this.uri, this.options.totalTimeoutMs, 'total deadline', { cause: err });
       }
@@ -225,7 +182,7 @@ class ObjectReader {
 
   private async read(): Promise<ObjectRead> {
     const { partBytes } = this.options;
-    if (this.expected?.sha256) this.hash = createHash('sha256');
+    if (this.expected?.sha256) this.hash = new OrderedHash();
     let parts: Part[];
     let first: Opened | undefined;
     if (this.expected) {
@@ -244,7 +201,7 @@ class ObjectReader {
       parts = ranged === undefined ? planParts(this.total, Infinity) : planParts(this.total, partBytes);
     }
     try {
-      await this.prepareTarget();
+      this.sink = await PartSink.open(this.uri, this.choice, this.total, () => this.all.signal.aborted, this.deps.openFile);
     } catch (err) {
       // The probe's body is still open: release its connection.
       first?.body.destroy();
@@ -269,22 +226,12 @@ class ObjectReader {
 
     let sha256: string | undefined;
     if (this.hash) {
-      sha256 = this.hash.digest('hex');
+      sha256 = this.hash.hex();
       if (sha256 !== this.expected!.sha256) {
         throw new ModelChecksumError(this.uri, `SHA-256 is ${sha256}, the manifest lists ${this.expected!.sha256}`);
       }
     }
-    let data: Buffer | string;
-    if (this.target.kind === 'file') {
-      const file = this.file!;
-      this.file = undefined;
-      await file.close().catch((err: unknown) => {
-        throw new ModelLocalStorageError(this.uri, this.target.kind === 'file' ? this.target.path : '', err);
-      });
-      data = this.target.path;
-    } else {
-      data = this.buffer!;
-    }
+    const data = await this.sink.finish();
     return { uri: this.uri, bytes: this.total, etag: this.etag, data, sha256, requests: this.requests, retries: this.retries };
   }
 
@@ -297,32 +244,6 @@ class ObjectReader {
   private fail(err: unknown): void {
     if (this.failure === undefined) this.failure = err;
     this.all.abort();
-  }
-
-  private async prepareTarget(): Promise<void> {
-    try {
-      this.target = typeof this.choice === 'function' ? await this.choice(this.total) : this.choice;
-    } catch (err) {
-      // Creating the spill folder failed (a full /tmp): a local problem, named as such.
-      throw err instanceof ModelLoadError ? err : new ModelLocalStorageError(this.uri, (err as { path?: string }).path ?? 'the spill folder', err);
-    }
-    if (this.target.kind === 'buffer') {
-      this.buffer = Buffer.allocUnsafe(this.total);
-      return;
-    }
-    if (this.all.signal.aborted) throw new ModelLoadError(`Read of ${this.uri} stopped`, this.uri);
-    try {
-      this.file = await (this.deps.openFile ?? defaultOpenFile)(this.target.path);
-    } catch (err) {
-      throw new ModelLocalStorageError(this.uri, this.target.path, err);
-    }
-  }
-
-  private async discardFile(): Promise<void> {
-    if (this.target.kind !== 'file') return;
-    await this.file?.close().catch(() => undefined);
-    this.file = undefined;
-    await rm(this.target.path, { force: true }).catch(() => undefined);
   }
 
   /** Runs `attempt` up to partAttempts times while it fails with a retryable error. */
@@ -344,34 +265,11 @@ class ObjectReader {
     await this.withRetries(async () => {
       const res = response ?? (await this.open(part, false));
       response = undefined;
-      const length = part.end - part.start + 1;
-      const into = this.buffer ? this.buffer.subarray(part.start, part.end + 1) : Buffer.allocUnsafe(length);
+      const into = this.sink!.slot(part);
       await this.readBody(res, into, part);
-      if (this.file) {
-        try {
-          let written = 0;
-          // Bounded: each pass writes at least one byte or throws.
-          while (written < length) {
-            const { bytesWritten } = await this.file.write(into, written, length - written, part.start + written);
-            if (bytesWritten <= 0) throw new Error(`wrote 0 bytes at offset ${part.start + written}`);
-            written += bytesWritten;
-          }
-        } catch (err) {
-          throw new ModelLocalStorageError(this.uri, (this.target as { path: string }).path, err);
-        }
-      }
-      this.hashInOrder(part.index, into);
+      await this.sink!.write(part, into);
+      this.hash?.add(part.index, into);
     });
-  }
-
-  private hashInOrder(index: number, bytes: Buffer): void {
-    if (!this.hash) return;
-    this.toHash.set(index, bytes);
-    for (let b = this.toHash.get(this.nextToHash); b !== undefined; b = this.toHash.get(this.nextToHash)) {
-      this.hash.update(b);
-      this.toHash.delete(this.nextToHash);
-      this.nextToHash += 1;
-    }
   }
 
   /** Sends the GET for `part` (no Range for a whole-object read), bounded by the idle timeout. */
