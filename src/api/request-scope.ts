@@ -1,15 +1,9 @@
 /**
  * The life of one HTTP request: its trace (id, log fields), its deadline, and the signal that stops
- * its work. Every transport creates one per request through the request core (request-core.ts), and
- * the engine checks the signal between window runs (fair-scheduler.ts), so that work stops when
- * nobody waits for it any more:
- *   - the deadline passes: the request's time limit (API_REQUEST_TIMEOUT_MS), or on Lambda the
- *     invocation's remaining time less a margin, whichever comes first: the client gets a coded
- *     DEADLINE_EXCEEDED (504) instead of an invocation that runs into Lambda's timeout, which
- *     resets the sandbox and makes the next request pay a cold start;
- *   - the client disconnects (local server): REQUEST_CANCELLED, logged with status 499;
- *   - the response has been sent: whatever is left is dropped, so no work for a request continues
- *     after its response.
+ * its work when nobody waits for it any more: the deadline passed (DEADLINE_EXCEEDED, 504, rather
+ * than a Lambda timeout that resets the sandbox), the client disconnected (REQUEST_CANCELLED, 499),
+ * or the response was sent. The engine checks the signal between window runs. docs/operations.md,
+ * "Deadlines", has the rules.
  */
 import { randomUUID } from 'node:crypto';
 import { DeadlineExceededError, RequestCancelledError } from './errors';

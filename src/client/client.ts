@@ -1,19 +1,9 @@
 /**
- * The API's frontend client: Apollo Client over the links this API is built for. Runs in browsers
- * (the demo page, bundled by scripts/build-ide.ts) and in Node (the tests), with no Node-only or
- * DOM-only import.
- *
- * - `createBatchingClient`: BatchHttpLink. Queries issued in the same tick (say, one per question
- *   a page shows) go out as ONE HTTP POST with a JSON array body, which the API runs as one
- *   engine call (every answer of one HTTP request shares one DataLoader). Each query still gets
- *   its own result and its own errors.
- * - `createPersistedClient`: automatic persisted queries sent as GET (Apollo Server's own APQ): the
- *   URL carries only the query's SHA-256, so a CDN can cache it. The first use of a query is a
- *   hash miss (PERSISTED_QUERY_NOT_FOUND), which the link answers by POSTing the full query once.
- *
- * Both send `apollo-require-preflight`: Apollo's CSRF prevention refuses a GET without it (a
- * cross-site <img> or form cannot set a custom header), and it makes browsers preflight
- * cross-origin calls, which is what CORS (API_CORS_ORIGINS) then allows.
+ * The API's frontend client (Apollo Client), for browsers and Node alike. `createBatchingClient`
+ * sends the queries of one tick as ONE HTTP POST (BatchHttpLink), which the API answers with one
+ * engine call; `createPersistedClient` sends automatic persisted queries as GET, cacheable by a CDN.
+ * Both send `apollo-require-preflight`, which Apollo's CSRF prevention requires on GET and which
+ * makes browsers preflight cross-origin calls. docs/api.md, "Calling it from a web app", has more.
  */
 import { ApolloClient, HttpLink, InMemoryCache, type ApolloLink } from '@apollo/client';
 import { BatchHttpLink } from '@apollo/client/link/batch-http';

@@ -1,17 +1,10 @@
 /**
- * The API's configuration, read once from the environment.
+ * The API's configuration, read once from the environment with src/support/env.ts.
  *
- * Every security-relevant behaviour has its own explicit switch: Apollo ties introspection and
- * stack traces to NODE_ENV, which Lambda does not set, so relying on it would silently expose
- * stack traces in production (or hide introspection locally).
- *
- * "Production" is explicit: API_STAGE (serverless.yml sets it to the stage name). Only the stage
- * names in DEVELOPMENT_STAGES mean development; any other name means production, and so does an
- * unset API_STAGE on Lambda (AWS_LAMBDA_FUNCTION_NAME is set), so a forgotten variable fails
- * closed. In production introspection, the IDE and request text in logs default to off, and the
- * per-request log line to on; each has its own variable to override the default.
- *
- * Every value is read with src/support/env.ts, the parser all variables share.
+ * Each security-relevant behaviour has its own switch, never NODE_ENV (which Lambda does not set).
+ * "Production" is explicit and fails closed: any API_STAGE outside DEVELOPMENT_STAGES, or none on
+ * Lambda, turns introspection, the IDE and request text in logs off by default (docs/operations.md,
+ * "Production posture").
  */
 import type { RequestLimits } from '../api/context';
 import { ConfigError, bool, int, invalid, list, str, type Env } from '../support/env';

@@ -1,14 +1,7 @@
 /**
  * The Lambda adapter: API Gateway HTTP API (payload v2) events ↔ the request core
- * (request-core.ts), which does everything else (CORS, request ids, limits, Apollo, deadline,
- * logs) exactly as for the local server. Two pure mappings and the invocation's time limit.
- *
- * Why not @as-integrations/aws-lambda's `startServerAndCreateLambdaHandler`: it runs Apollo itself,
- * between middleware and result hooks, so the request's deadline, CORS, ids and logs had to be
- * spread over a middleware, a context function (keyed by event through a WeakMap) and a result
- * hook, in a second copy beside the local server's. The core owns the request instead; what the
- * integration would add here is its event mapping, whose stock v2 parser answers malformed JSON
- * with the raw parser message.
+ * (request-core.ts), which does everything else exactly as for the local server. Two pure mappings
+ * and the invocation's time limit. Why not @as-integrations/aws-lambda: README, "Four departures".
  */
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from '@aws-lambda-powertools/logger';
