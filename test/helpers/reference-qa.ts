@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveOptions } from '../../src/model/options';
 import { QATokenizer } from '../../src/model/tokenizer';
-import type { QAOptions } from '../../src/model/types';
+import type { QAInput, QAOptions } from '../../src/model/types';
 import { planWindows } from '../../src/model/windows';
 import type { ApiLimits } from '../../src/server/config';
 
@@ -62,6 +62,12 @@ export function answerInput(c: ReferenceCase): Record<string, unknown> {
   );
   // The pipeline's default top_k is 1 (the API's `answers` field defaults to 3; answerMany to 1).
   return { question: c.question, context: c.context, topK: c.top_k ?? 1, ...(Object.keys(options).length ? { options } : {}) };
+}
+
+/** The engine's input of a case (`QuestionAnswerer.answer`): the same mapping, topK among the options. */
+export function engineInput(c: ReferenceCase): QAInput {
+  const { question, context, topK, options } = answerInput(c) as { question: string; context: string; topK: number; options?: Partial<QAOptions> };
+  return { question, context, options: { ...options, topK } };
 }
 
 export const ANSWER_MANY_QUERY =

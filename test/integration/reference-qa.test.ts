@@ -1,9 +1,11 @@
 /**
- * Fidelity to the reference, with the request core, the work budget and the fair scheduler in the
- * path: the 120 cases of test/fixtures/reference-qa (a DistilBERT exported by PyTorch, not by this
- * project's generator) answered through the Lambda handler with production limits, one request per
- * case, compared with what transformers v4.53's pipeline answers (fp32 and int8), as the fixture's
- * README says. Every case fits the default work budget (the longest needs 30 windows of 64).
+ * Fidelity to the reference: the 120 cases of test/fixtures/reference-qa (a DistilBERT exported by
+ * PyTorch, not by this project's generator) compared with what transformers v4.53's pipeline
+ * answers (fp32 and int8), as the fixture's README says: text, start and end exactly, score within
+ * 1e-4 relative. Each case is answered by the engine directly (alone, then all 120 in one call),
+ * and through the Lambda handler with production limits, one request per case, with the request
+ * core, the work budget and the fair scheduler in the path. Every case fits the default work
+ * budget (the longest needs 30 windows of 64).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -13,11 +15,11 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { StaticProvider } from '../api/helpers/engines';
 import { gql, lambdaTransport, type Transport } from '../hardening/helpers/transports';
-import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, type Precision } from '../helpers/reference-qa';
+import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, engineInput, referenceCases, referenceExpected, type Precision } from '../helpers/reference-qa';
 
 const FILES: Record<Precision, string> = { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx' };
 
-describe.each(['fp32', 'int8'] as const)('reference cases, %s, through the Lambda handler with the budget on', (precision) => {
+describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
   let engine: QuestionAnswerer;
   let api: Api;
   let transport: Transport;
@@ -39,7 +41,33 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s, through the Lambd
     await engine?.dispose();
   });
 
-  test('every answer is the reference pipeline\'s, and the windows run are those the cases need', async () => {
+  test('the engine, one case per call, gives every answer of the reference pipeline', async () => {
+    const expected = referenceExpected(precision);
+    const cases = referenceCases();
+    expect(cases).toHaveLength(120);
+    const mismatches: string[] = [];
+    for (const c of cases) {
+      const problem = compareAnswers(expected.get(c.id)!.answers, await engine.answer(engineInput(c)));
+      if (problem) mismatches.push(`${c.id}: ${problem}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  test('the engine, all 120 cases in one answerMany call, gives the same answers', async () => {
+    const expected = referenceExpected(precision);
+    const cases = referenceCases();
+    const results = await engine.answerMany(cases.map(engineInput));
+    expect(results).toHaveLength(cases.length);
+    const mismatches: string[] = [];
+    cases.forEach((c, i) => {
+      const r = results[i]!;
+      const problem = r instanceof Error ? `${r.name} ${r.message}` : compareAnswers(expected.get(c.id)!.answers, r);
+      if (problem) mismatches.push(`${c.id}: ${problem}`);
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  test('through the Lambda handler with the budget on, every answer is the reference pipeline\'s, and the windows run are those the cases need', async () => {
     const expected = referenceExpected(precision);
     const cases = referenceCases();
     expect(cases).toHaveLength(120);
