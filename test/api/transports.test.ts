@@ -2,12 +2,18 @@
  * The Lambda handler (plain and base64 bodies, including the real src/handler.ts module), the
  * local server and direct execution return identical answers for the same input.
  */
+import { jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as createProviderModule from '../../src/model/loading/create-provider';
+import type { LoadLogger } from '../../src/model/loading/provider';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { createApiLambdaHandler } from '../../src/server/lambda';
 import { listen, type RunningServer } from '../../src/local-server';
 import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
 import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
+import { spanProblems } from '../helpers/token-boundaries';
 
 const QUERY = `query($q: String!, $c: String!) {
   answers(question: $q, context: $c, topK: 3) { text score start end }
@@ -53,9 +59,8 @@ test('Lambda (plain, base64), local server and direct execution agree', async ()
   const expected = jsonOf(plain);
   expect(expected.errors).toBeUndefined();
   expect(expected.data.answers.length).toBeGreaterThan(0);
-  for (const answer of expected.data.answers) {
-    expect(VARIABLES.c.slice(answer.start, answer.end)).toBe(answer.text);
-  }
+  // UTF-16 offsets on the tokenizer's own word boundaries, computed apart from the engine.
+  expect(await spanProblems(readFileSync(join(tiny.dir, 'tokenizer.json'), 'utf8'), VARIABLES.c, expected.data.answers)).toEqual([]);
   expect(expected.data.many[1]).toEqual({ answers: null, error: { code: 'BAD_USER_INPUT', field: 'inputs[1].question' } });
   expect(jsonOf(base64)).toEqual(expected);
   expect(await viaLocal.json()).toEqual(expected);
@@ -69,9 +74,26 @@ test('the src/handler.ts entry (config from env, provider created once) answers 
   const saved = { ...process.env };
   process.env.MODEL_URI = tiny.dir;
   process.env.API_IDE = 'true';
+  // Count the providers the entry creates, and the loads they start (each logs "model load started").
+  const actual = createProviderModule.createModelProvider;
+  let loadsStarted = 0;
+  const created = jest.spyOn(createProviderModule, 'createModelProvider').mockImplementation((options = {}) => {
+    const inner: LoadLogger | undefined = options.logger;
+    const logger: LoadLogger = {
+      info: (message, extra) => {
+        if (message === 'model load started') loadsStarted += 1;
+        inner?.info(message, extra);
+      },
+      warn: (message, extra) => inner?.warn(message, extra),
+      error: (message, extra) => inner?.error(message, extra),
+    };
+    return actual({ ...options, logger });
+  });
   try {
     const entry = await import('../../src/handler');
     expect(await entry.ready).toBe(true);
+    expect(created).toHaveBeenCalledTimes(1);
+    expect(loadsStarted).toBe(1);
     const first = await entry.handler(
       (await import('./helpers/lambda-events')).v2Event({ headers: { 'content-type': 'application/json' }, body, base64: true }),
       { functionName: 'qa' } as never,
@@ -90,7 +112,11 @@ test('the src/handler.ts entry (config from env, provider created once) answers 
     expect(js.isBase64Encoded).toBe(true);
     expect(js.headers?.['content-encoding']).toBe('gzip');
     expect(Buffer.from(js.body!, 'base64').length).toBeLessThan(6 * 1024 * 1024 * 0.75);
+    // Five invocations later: still the one provider, and its one load.
+    expect(created).toHaveBeenCalledTimes(1);
+    expect(loadsStarted).toBe(1);
   } finally {
+    created.mockRestore();
     process.env = saved;
   }
 });
