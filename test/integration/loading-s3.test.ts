@@ -153,26 +153,40 @@ describe('S3 folder', () => {
 });
 
 describe('S3 outage at cold start', () => {
-  it('reports MODEL_UNAVAILABLE while S3 is down, then loads on a later request with no restart', async () => {
-    const provider = new ModelProvider(() => loadModel('s3://models/synthetic/', opts()), {
+  it('reports MODEL_UNAVAILABLE while S3 is down, fails fast during the backoff, then loads on a later request with no restart', async () => {
+    // The provider's clock is the test's: the 100 ms backoff passes when the test says so, however
+    // busy the machine. Each load attempt is counted, so "fails fast" means "no new attempt".
+    const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+    let now = T0;
+    let attempts = 0;
+    const provider = new ModelProvider(() => (attempts++, loadModel('s3://models/synthetic/', opts())), {
+      now: () => now,
       backoff: { initialMs: 100, maxMs: 100, factor: 2 },
     });
     await s3.down();
     try {
       const t0 = Date.now();
       const err = (await provider.get().catch((e: unknown) => e)) as ModelUnavailableError;
+      // A refused connection fails in milliseconds; the bound only catches a hang.
+      expect(Date.now() - t0).toBeLessThan(5_000);
       expect(err).toBeInstanceOf(ModelUnavailableError);
       expect(err.code).toBe('MODEL_UNAVAILABLE');
       expect(err.message).toMatch(/^Model unavailable: Cannot reach storage for s3:\/\/models\/synthetic\//);
-      expect(Date.now() - t0).toBeLessThan(5_000);
-      // During the backoff: fail fast, say when.
-      await expect(provider.get()).rejects.toThrow(/next load attempt in 1 s/);
+      expect(attempts).toBe(1);
+      now += 99;
+      // During the backoff: fail fast, say when, and do not try again.
+      await expect(provider.get()).rejects.toThrow('; next load attempt in 1 s (at 2026-01-01T00:00:00.100Z)');
+      expect(attempts).toBe(1);
       expect(provider.state()).toBe('failed');
     } finally {
       await s3.up();
     }
-    await new Promise((r) => setTimeout(r, 120));
+    // S3 is back, but the backoff has 1 ms to go: still no new attempt (one would now succeed).
+    await expect(provider.get()).rejects.toThrow(/next load attempt/);
+    expect(attempts).toBe(1);
+    now = T0 + 100;
     await expect(provider.get()).resolves.toBeDefined();
+    expect(attempts).toBe(2);
     expect(provider.state()).toBe('ready');
     expect(provider.info()?.source).toBe('s3://models/synthetic/');
   });
