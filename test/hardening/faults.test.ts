@@ -37,11 +37,30 @@ const servers: RunningServer[] = [];
 const logs: LogEntry[] = [];
 const figures: string[] = [];
 
-/** An API (both transports, sharing one provider) on a fresh model singleton loading from s3rver. */
-async function apiOn(uri: string): Promise<{ lambda: Transport; local: Transport; provider: ModelProvider }> {
+/** An API (both transports) on a fresh model singleton loading from s3rver, its load attempts counted. */
+interface Subject {
+  lambda: Transport;
+  local: Transport;
+  provider: ModelProvider;
+  /** Load attempts started so far. */
+  attempts: () => number;
+  /** Why each failed load failed, as the provider logs it. */
+  failures: string[];
+  /** Moves the provider's clock, which stands still otherwise: the backoff passes only when the test says. */
+  advance: (ms: number) => void;
+}
+
+async function apiOn(uri: string): Promise<Subject> {
+  let attempts = 0;
+  let now = Date.parse('2026-01-01T00:00:00.000Z');
+  const failures: string[] = [];
   const provider = new ModelProvider(
-    () => loadModel(uri, { s3: s3.client, preferQuantized: true, read: { idleTimeoutMs: 400, totalTimeoutMs: 5_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } }),
-    { backoff: { initialMs: BACKOFF_MS, maxMs: BACKOFF_MS, factor: 1 } },
+    () => (attempts++, loadModel(uri, { s3: s3.client, preferQuantized: true, read: { idleTimeoutMs: 400, totalTimeoutMs: 5_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } })),
+    {
+      backoff: { initialMs: BACKOFF_MS, maxMs: BACKOFF_MS, factor: 1 },
+      now: () => now,
+      logger: { info: () => undefined, warn: () => undefined, error: (_m, extra) => void failures.push(String(extra?.reason)) },
+    },
   );
   const make = () => {
     const api = createApi({ config: apiConfig({ production: true, introspection: false, ide: false }), provider, ideAssetsDir: null, logSink: (e) => void logs.push(e) });
@@ -50,14 +69,12 @@ async function apiOn(uri: string): Promise<{ lambda: Transport; local: Transport
   };
   const running = await listen(make(), { port: 0, host: '127.0.0.1' });
   servers.push(running);
-  return { lambda: lambdaTransport(make()), local: localTransport(running), provider };
+  return { lambda: lambdaTransport(make()), local: localTransport(running), provider, attempts: () => attempts, failures, advance: (ms) => void (now += ms) };
 }
 
 async function putObject(key: string, body: Buffer | string): Promise<void> {
   await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: body }));
 }
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function expectUnavailable(transport: Transport, maxMs: number): Promise<void> {
   const t0 = Date.now();
@@ -72,14 +89,19 @@ async function expectUnavailable(transport: Transport, maxMs: number): Promise<v
 }
 
 /** After the fault is gone and the backoff has passed, both transports answer exactly the reference. */
-async function expectRecovered(t: { lambda: Transport; local: Transport; provider: ModelProvider }): Promise<void> {
-  await pause(BACKOFF_MS + 20);
+async function expectRecovered(t: Subject): Promise<void> {
+  const before = t.attempts();
+  // Within the backoff even a healthy S3 is not tried; once it has passed, one new load.
+  await expectUnavailable(t.local, 10_000);
+  expect(t.attempts()).toBe(before);
+  t.advance(BACKOFF_MS);
   for (const transport of [t.lambda, t.local]) {
     const res = await transport(validRequest());
     expect(res.status).toBe(200);
     expect(res.text).toBe(reference);
   }
   expect(t.provider.state()).toBe('ready');
+  expect(t.attempts()).toBe(before + 1);
 }
 
 beforeAll(async () => {
@@ -111,7 +133,10 @@ describe('model loading faults → MODEL_UNAVAILABLE (503), then recovery withou
     try {
       const t0 = Date.now();
       await expectUnavailable(t.lambda, 10_000);
-      await expectUnavailable(t.local, 10_000); // during the backoff: fails fast
+      expect(t.attempts()).toBe(1);
+      await expectUnavailable(t.local, 10_000); // during the backoff: fails fast, no new attempt
+      expect(t.attempts()).toBe(1);
+      expect(t.failures).toEqual([expect.stringMatching(/^Cannot reach storage for s3:\/\/models\/down\//)]);
       figures.push(`S3 down → 503 in ${Date.now() - t0} ms`);
     } finally {
       await s3.up();
@@ -136,6 +161,8 @@ describe('model loading faults → MODEL_UNAVAILABLE (503), then recovery withou
     } finally {
       s3.intercept(undefined);
     }
+    // The idle timeout fired (not the total one, nor the server's cut at 5 s).
+    expect(t.failures).toEqual([expect.stringContaining('Timed out after 400 ms (no data)')]);
     figures.push(`S3 stalled → 503 after ${Date.now() - t0} ms (idle timeout 400 ms)`);
     await expectRecovered(t);
   });
