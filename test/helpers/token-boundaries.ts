@@ -7,7 +7,18 @@
  * an emoji, fails. Checking `context.slice(start, end) === text` alone proves nothing: the engine
  * builds `text` as that slice.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Tokenizer } from 'tokenizers';
+
+let bertJson: string | undefined;
+/**
+ * bert-base-uncased's tokenizer.json: the tokenizer of every generated test model (scripts/test-models
+ * copies it) and of the reference model (a link to the same file).
+ */
+export function bertTokenizerJson(): string {
+  return (bertJson ??= readFileSync(path.resolve(__dirname, '..', 'fixtures', 'bert-base-uncased', 'tokenizer.json'), 'utf8'));
+}
 
 export interface Span {
   text: string;

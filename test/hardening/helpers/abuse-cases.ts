@@ -5,9 +5,7 @@
  * is fatal. Checks use node:assert, so they run outside Jest too.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { contextBoundaries, spanProblem } from '../../helpers/token-boundaries';
+import { bertTokenizerJson, contextBoundaries, spanProblem } from '../../helpers/token-boundaries';
 import { ANSWER, CONTEXT, JSON_HEADERS, QUESTION, gql, validRequest, type Req, type Res } from './transports';
 import { uniform } from '../../helpers/random';
 
@@ -28,16 +26,13 @@ const errMaybeEngine = (status: number, code: string): Expect => ({ kind: 'error
 const answered = (check?: (res: Res) => void | Promise<void>): Expect => ({ kind: 'answered', check });
 const raw = (body: string | Buffer, headers: Record<string, string> = JSON_HEADERS, method = 'POST'): Req => ({ method, headers, body });
 
-/** The tiny test models' tokenizer (bert-base-uncased's, copied by scripts/test-models). */
-const TOKENIZER_JSON = readFileSync(path.resolve(__dirname, '../../fixtures/bert-base-uncased/tokenizer.json'), 'utf8');
-
 /**
  * Also on strange text: no answer when the context has no token, else one on the context's word
  * boundaries as the tokenizer itself reports them (test/helpers/token-boundaries.ts).
  */
 const consistentAnswer = (context: string) => async (res: Res) => {
   const a = res.json.data.answer;
-  const boundaries = await contextBoundaries(TOKENIZER_JSON, context);
+  const boundaries = await contextBoundaries(bertTokenizerJson(), context);
   if (boundaries.tokens.length === 0) return assert.equal(a, null);
   assert.notEqual(a, null);
   assert.equal(spanProblem(boundaries, a, { alignToWords: true, maxAnswerLength: 15, handleImpossibleAnswer: false }), null);
