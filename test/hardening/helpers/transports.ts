@@ -40,7 +40,7 @@ let invocation = 0;
  * `remainingMs`: what the invocation's `getRemainingTimeInMillis()` answers when it starts (Lambda's
  * timeout less the time already spent), counting down as real time passes; none by default.
  */
-export function lambdaTransport(api: Api, options: { remainingMs?: number } = {}): Transport {
+export function lambdaTransport(api: Api, options: { remainingMs?: number; /** Each answer of getRemainingTimeInMillis, in order. */ remainingReads?: number[] } = {}): Transport {
   const handler = createApiLambdaHandler(api) as unknown as V2Handler;
   return async (req) => {
     const raw = Buffer.isBuffer(req.body);
@@ -55,7 +55,11 @@ export function lambdaTransport(api: Api, options: { remainingMs?: number } = {}
     const context = { ...lambdaContext, awsRequestId: `lambda-${++invocation}` };
     if (options.remainingMs !== undefined) {
       const end = Date.now() + options.remainingMs;
-      context.getRemainingTimeInMillis = () => Math.max(0, end - Date.now());
+      context.getRemainingTimeInMillis = () => {
+        const left = Math.max(0, end - Date.now());
+        options.remainingReads?.push(left);
+        return left;
+      };
     }
     const result = await handler(event, context, () => undefined);
     if (!result) throw new Error('the handler returned nothing');
