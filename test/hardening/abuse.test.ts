@@ -15,7 +15,7 @@ import { listen, type RunningServer } from '../../src/local-server';
 import { CountingEngine, StaticProvider, loadTinyModel } from '../api/helpers/engines';
 import { gql, lambdaTransport, localTransport, trackProcessFailures, validRequest, type Res, type Transport } from './helpers/transports';
 
-import { CASES } from './helpers/abuse-cases';
+import { CASES, CHEAP_BASELINES } from './helpers/abuse-cases';
 
 const MB = 1024 * 1024;
 
@@ -25,7 +25,11 @@ let apis: Api[] = [];
 let local: RunningServer;
 let transports: Array<[string, Transport]>;
 const reference = new Map<string, string>();
-const stats = { requests: 0, valid: 0, codes: new Map<string, number>(), statuses: new Map<number, number>() };
+/** Per transport and carrier: the median time of CHEAP_BASELINES, what a `cheap` refusal is measured against. */
+const baselineMs = new Map<string, number>();
+/** A refusal marked `cheap` may take this many baselines: tokenizing 10 MB would take far more. */
+const CHEAP_FACTOR = 5;
+const stats = { requests: 0, valid: 0, codes: new Map<string, number>(), statuses: new Map<number, number>(), cheap: [] as string[] };
 const checkProcess = trackProcessFailures();
 /** `transport: case` of every hostile request that got what it must, with a correct answer right after. */
 const verified = new Set<string>();
@@ -65,6 +69,18 @@ beforeAll(async () => {
   }
   // Both transports give the same answer.
   expect(reference.get('lambda')).toBe(reference.get('local'));
+  for (const [name, transport] of transports) {
+    for (const [carrier, req] of Object.entries(CHEAP_BASELINES)) {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const res = await transport(req);
+        times.push(performance.now() - t0);
+        expect(res.json.data).toEqual({ health: { ready: true } });
+      }
+      baselineMs.set(`${name} ${carrier}`, times.sort((a, b) => a - b)[1]!);
+    }
+  }
 });
 
 afterAll(async () => {
@@ -75,7 +91,8 @@ afterAll(async () => {
   process.stdout.write(
     `\nAbuse suite: ${stats.requests} hostile requests (${CASES.length} cases × ${transports.length} transports), ` +
       `${stats.valid} valid follow-ups, all answered correctly; ${stats.codes.size} distinct error codes: ${codes.join(', ')}; ` +
-      `statuses: ${statuses.join(', ')}\n`,
+      `statuses: ${statuses.join(', ')}; 10 MB requests with no work: ${[...baselineMs].map(([t, ms]) => `${t} ${ms.toFixed(0)} ms`).join(', ')}; ` +
+      `refusals of that size against them: ${stats.cheap.join(', ')}\n`,
   );
   checkProcess();
 });
@@ -96,9 +113,9 @@ describe.each(['lambda', 'local'])('%s transport', (which) => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const transport = transports.find(([name]) => name === which)![1];
     const callsBefore = engine.calls.length;
-    const t0 = Date.now();
+    const t0 = performance.now();
     const res = await transport(c.req);
-    const ms = Date.now() - t0;
+    const ms = performance.now() - t0;
     stats.requests += 1;
     stats.statuses.set(res.status, (stats.statuses.get(res.status) ?? 0) + 1);
     checkWellFormedErrors(res);
@@ -113,7 +130,12 @@ describe.each(['lambda', 'local'])('%s transport', (which) => {
       // A refused request carries no answer: no data at all, or only null fields.
       if (res.json.data !== undefined && res.json.data !== null) expect(Object.values(res.json.data).every((v) => v === null)).toBe(true);
       if (c.expect.engine === false) expect(engine.calls.length).toBe(callsBefore);
-      if (c.expect.maxMs !== undefined) expect(ms).toBeLessThan(c.expect.maxMs);
+      // A ratio to the same transport's carrying of 10 MB, so a busy machine slows both alike.
+      if (c.expect.cheap) {
+        const ratio = ms / baselineMs.get(`${which} ${c.expect.cheap}`)!;
+        stats.cheap.push(`${which} "${c.name}" ${ratio.toFixed(2)}×`);
+        expect(ratio).toBeLessThan(CHEAP_FACTOR);
+      }
     } else {
       expect(res.status).toBe(200);
       expect(res.json.data).toEqual(expect.any(Object));
