@@ -163,8 +163,11 @@ describe('the npm start default', () => {
     const first = await resolveDefaultModelSource({ config, logger: quietLogger });
     expect(first).toEqual({ uri: path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'main'), origin: 'hub', demo: false, name: REPO });
     await expect(readFile(path.join(first.uri, PULL_MANIFEST), 'utf8')).resolves.toContain(REPO);
+    const downloads = hub.log.filter((r) => r.method === 'GET').length;
     const second = await resolveDefaultModelSource({ config, logger: quietLogger });
-    expect(second.origin).toBe('hub-cache');
+    expect(second).toEqual({ ...first, origin: 'hub-cache' });
+    // Used from the cache: not one file asked of the Hub again.
+    expect(hub.log.filter((r) => r.method === 'GET').length).toBe(downloads);
   });
 
   it('falls back to the generated demo model with a loud warning when the Hub is unreachable', async () => {
