@@ -47,7 +47,7 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
     expect(cases).toHaveLength(120);
     const mismatches: string[] = [];
     for (const c of cases) {
-      const problem = compareAnswers(expected.get(c.id)!.answers, await engine.answer(engineInput(c)));
+      const problem = compareAnswers(expected.get(c.id)!.answers, await engine.answer(engineInput(c)), expected.get(c.id)!.flags);
       if (problem) mismatches.push(`${c.id}: ${problem}`);
     }
     expect(mismatches).toEqual([]);
@@ -61,7 +61,7 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
     const mismatches: string[] = [];
     cases.forEach((c, i) => {
       const r = results[i]!;
-      const problem = r instanceof Error ? `${r.name} ${r.message}` : compareAnswers(expected.get(c.id)!.answers, r);
+      const problem = r instanceof Error ? `${r.name} ${r.message}` : compareAnswers(expected.get(c.id)!.answers, r, expected.get(c.id)!.flags);
       if (problem) mismatches.push(`${c.id}: ${problem}`);
     });
     expect(mismatches).toEqual([]);
@@ -81,7 +81,7 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
         mismatches.push(`${c.id}: ${result.error.code} ${result.error.message}`);
         continue;
       }
-      const problem = compareAnswers(expected.get(c.id)!.answers, result.answers);
+      const problem = compareAnswers(expected.get(c.id)!.answers, result.answers, expected.get(c.id)!.flags);
       if (problem) mismatches.push(`${c.id}: ${problem}`);
     }
     expect(mismatches).toEqual([]);
