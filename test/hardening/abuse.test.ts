@@ -25,10 +25,14 @@ let apis: Api[] = [];
 let local: RunningServer;
 let transports: Array<[string, Transport]>;
 const reference = new Map<string, string>();
-/** Per transport and carrier: the median time of CHEAP_BASELINES, what a `cheap` refusal is measured against. */
+/** Per transport and carrier: the median time of five CHEAP_BASELINES, what a `cheap` refusal is measured against. */
 const baselineMs = new Map<string, number>();
-/** A refusal marked `cheap` may take this many baselines: tokenizing 10 MB would take far more. */
-const CHEAP_FACTOR = 5;
+/**
+ * A refusal marked `cheap` may take this many baselines. Measured here: 0.2-2.8× on an idle machine,
+ * up to 4.4× with another process spinning on the two cores; tokenizing the 10 MB context alone
+ * takes 3.7 s, some 50 baselines.
+ */
+const CHEAP_FACTOR = 10;
 const stats = { requests: 0, valid: 0, codes: new Map<string, number>(), statuses: new Map<number, number>(), cheap: [] as string[] };
 const checkProcess = trackProcessFailures();
 /** `transport: case` of every hostile request that got what it must, with a correct answer right after. */
@@ -72,13 +76,13 @@ beforeAll(async () => {
   for (const [name, transport] of transports) {
     for (const [carrier, req] of Object.entries(CHEAP_BASELINES)) {
       const times: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         const t0 = performance.now();
         const res = await transport(req);
         times.push(performance.now() - t0);
         expect(res.json.data).toEqual({ health: { ready: true } });
       }
-      baselineMs.set(`${name} ${carrier}`, times.sort((a, b) => a - b)[1]!);
+      baselineMs.set(`${name} ${carrier}`, times.sort((a, b) => a - b)[2]!);
     }
   }
 });
