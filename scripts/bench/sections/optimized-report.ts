@@ -17,9 +17,7 @@ function ceiling(r: OptimizedResult, precision: Precision, threads: number): { g
 
 /**
  * The GraphQL answer's extra over the raw `session.run` (optimized graph), split into phases measured
- * in the server and the client for the same requests (phases.ts). Medians of each phase; the extra is
- * the difference of the two rows' medians in the table above, so the phases' medians need not add up
- * to it exactly.
+ * in the server and the client for the same requests (phases.ts), as medians.
  */
 function phaseTable(r: OptimizedResult): string {
   const cols = THREADS.flatMap((t) => SIZES.map((size) => ({ t, size: size.name })));
@@ -28,22 +26,27 @@ function phaseTable(r: OptimizedResult): string {
   const extra = (t: number, size: string) => r.runs.get(`graphql-optimized/${t}/${size}`)!.median - raw(t, size);
   const row = (label: string, value: (t: number, size: string) => number, share = true) =>
     `| ${label} | ${cols.map(({ t, size }) => `${value(t, size).toFixed(2)} | ${share ? pct(value(t, size) / extra(t, size)) : ''}`).join(' | ')} |`;
-  const phaseRow = (id: PhaseId) => (t: number, size: string) =>
-    id === 'run' ? median(`graphql-optimized/${t}/${size}`, 'run') - raw(t, size) : median(`graphql-optimized/${t}/${size}`, id);
+  const id = (t: number, size: string) => `graphql-optimized/${t}/${size}`;
+  const around = PHASES.filter((p) => p.id !== 'run');
   const lines = [
     `| Phase (GraphQL \`answer\`, optimized graph) | ${cols.map(({ t, size }) => `${t} thread${t > 1 ? 's' : ''}, ${r.tokens[size]} tokens: ms | share of the extra`).join(' | ')} |`,
     `| --- | ${cols.map(() => '--: | --:').join(' | ')} |`,
-    ...PHASES.map((p) => row(p.id === 'run' ? '`session.run` in the server − raw `session.run` in the bench process' : p.label, phaseRow(p.id))),
-    row('**Sum of the rows above**', (t, size) => PHASES.reduce((a, p) => a + phaseRow(p.id)(t, size), 0)),
+    ...around.map((p) => row(p.label, (t, size) => median(id(t, size), p.id))),
+    row('**Sum of the medians above**', (t, size) => around.reduce((a, p) => a + median(id(t, size), p.id), 0)),
+    row(
+      "**Per request, the client's time − that request's `session.run` in the server** (median; the rows above split it)",
+      (t, size) => summarize(r.phases.get(id(t, size))!.map((p) => around.reduce((a, q) => a + p[q.id], 0))).median,
+    ),
+    row('`session.run` in the server − raw `session.run` in the bench process (medians)', (t, size) => median(id(t, size), 'run') - raw(t, size)),
     row('**The extra: GraphQL − raw `session.run`** (medians of the table above)', extra),
-    row('For reference: `session.run` in the server', (t, size) => median(`graphql-optimized/${t}/${size}`, 'run'), false),
+    row('For reference: `session.run` in the server', (t, size) => median(id(t, size), 'run'), false),
     row('For reference: `{ __typename }`, client ↔ server', (t) => summarize(r.phases.get(`graphql-empty/${t}`)!.map((p) => p.client)).median, false),
     row('For reference: `{ __typename }`, in the server', (t) => summarize(r.phases.get(`graphql-empty/${t}`)!.map((p) => p.after)).median, false),
   ];
   const n = r.phases.get(`graphql-optimized/1/${SIZES[0].name}`)!.length;
   lines.push(
     '',
-    `Medians over the ${n} timed requests of each column. The server's phases are the time between marks (src/support/phase-marks.ts, recorded only in this bench's ` +
+    `Medians over the ${n} timed requests of each column; medians of parts do not add up to the median of their sum, and the extra is a difference of two medians of other samples, so the rows are read one by one. The server's phases are the time between marks (src/support/phase-marks.ts, recorded only in this bench's ` +
       'server child, `BENCH_MODE=phases`), from Node\'s `http.server.request.start` to `http.server.response.finish` diagnostics channels; ' +
       "*client ↔ server* is the client's own time for the same request minus that span. The standard graph's server records nothing: its row above is the control for what recording costs.",
   );
@@ -96,7 +99,7 @@ function gemmTables(r: OptimizedResult): string {
       `. *Window*: all MACs over the standard graph's raw \`session.run\` median (the table above), int8 and fp32 work together, read against the int8 ceiling. ` +
       `*int8 ops*: the int8 MACs over the median per run of the kernel time of \`DynamicQuantizeMatMul\`, \`MatMulIntegerToFloat\` and \`DynamicQuantizeLinear\` (the quantization of the Q/K/V input), standard graph, onnxruntime profiler. ` +
       `*fp32 attention products*: their MACs over the kernel time of \`FusedMatMul\` (QKᵀ) and \`MatMul\` (AV), the only fp32 GEMMs left in the graph. ` +
-      `*All kernels* is the sum of every node's kernel time; what \`session.run\` takes beyond it is onnxruntime's executor and the copies in and out.`,
+      `*All kernels* is the sum of every node's kernel time per profiled run, for scale against the raw median (other runs, and the profiler on).`,
     '',
     `Side note, the nominal figure this replaces: ${r.peak.why}, i.e. ${nominal.toFixed(0)} GMAC/s per thread. ` +
       `The int8 GEMMs measure above it (${ceiling(r, 'int8', 1).gmacs.toFixed(0)} GMAC/s on one thread), so one factor is wrong: at ${r.peak.macsPerCycle} MAC/cycle the core must run at ` +
