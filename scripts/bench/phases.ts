@@ -42,6 +42,7 @@ export function fetchPhases(child: ChildProcess): Promise<PhaseRecord[]> {
 
 /** One request's phases in ms; a window's phases add up when a request runs several. */
 export function phasesOf(record: PhaseRecord, clientMs: number): Record<PhaseId, number> {
+  if (record[0]?.[0] !== 'request' || record.at(-1)?.[0] !== 'response') throw new Error('a phase record must run from request to response');
   const out = Object.fromEntries(PHASES.map((p) => [p.id, 0])) as Record<PhaseId, number>;
   for (let i = 1; i < record.length; i++) {
     const [mark, at] = record[i]!;
@@ -49,7 +50,6 @@ export function phasesOf(record: PhaseRecord, clientMs: number): Record<PhaseId,
     if (!phase) throw new Error(`unexpected mark ${mark}`);
     out[phase.id] += at - record[i - 1]![1];
   }
-  if (record[0]?.[0] !== 'request' || record.at(-1)?.[0] !== 'response') throw new Error('a phase record must run from request to response');
-  out.client = clientMs - (record.at(-1)![1] - record[0][1]);
+  out.client = clientMs - (record.at(-1)![1] - record[0]![1]);
   return out;
 }
