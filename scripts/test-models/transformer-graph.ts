@@ -34,7 +34,7 @@ export interface BuiltModel {
   opTypes: string[];
 }
 
-class TransformerGraph {
+export class TransformerGraph {
   readonly g: GraphBuilder;
   /** DynamicQuantizeLinear outputs per activation, so Q/K/V share one quantisation of x (as ORT does). */
   private readonly quantizedActivations = new Map<string, [string, string, string]>();

@@ -10,6 +10,7 @@ import { InferenceError } from './errors';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime/load';
 import { lambdaMemoryMb } from '../support/env';
 import { defaultIntraOpThreads } from './threads';
+import { markPhase } from '../support/phase-marks';
 
 export interface OnnxModelOptions {
   /** Threads for one run; defaults to the CPU this process really gets (see threads.ts). */
@@ -116,7 +117,9 @@ export class OnnxQAModel {
     const feeds = windowFeeds(this.runtime.Tensor, this.inputNames, window);
     let outputs: ort.InferenceSession.ReturnType;
     try {
+      markPhase('run-start');
       outputs = await this.session.run(feeds, ['start_logits', 'end_logits']);
+      markPhase('run-end');
     } catch (cause) {
       throw new InferenceError(`onnxruntime failed on a window of ${length} tokens`, { cause });
     }

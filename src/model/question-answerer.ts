@@ -10,6 +10,7 @@ import { OnnxQAModel, type WindowLogits } from './onnx-model';
 import { DEFAULT_MAX_POSITIONS, resolveOptions } from './options';
 import { rankAnswers, selectSpans, spanToCharRange, type ScoredRange } from './span-search';
 import { QATokenizer, type EncodedText } from './tokenizer';
+import { markPhase } from '../support/phase-marks';
 import type { Answer, ModelDescription, QAInput, QAOptions } from './types';
 import { iterateWindows, planWindows, type Window, type WindowPlan } from './windows';
 
@@ -87,6 +88,7 @@ export class QuestionAnswerer implements QAEngine {
     const prepared = await Promise.all(
       inputs.map((input) => this.prepare(input, encode).catch((error: unknown) => toInputError(error))),
     );
+    markPhase('prepared');
     signal?.throwIfAborted();
     // Every input is charged before any window runs, in input order: what does not fit is refused
     // without costing anything, and the windows that do run are never more than the budget.
@@ -146,6 +148,7 @@ export class QuestionAnswerer implements QAEngine {
 
   private async runWindow(window: Window): Promise<WindowLogits> {
     this.runCount += 1;
+    markPhase('window-turn');
     return this.model.run(window);
   }
 

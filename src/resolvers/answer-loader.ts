@@ -7,6 +7,7 @@ import type { EngineProvider } from '../model/loading/types';
 import type { AnswerManyOptions } from '../model/engine';
 import type { Answer, QAInput } from '../model/types';
 import { untilAborted } from '../api/request-scope';
+import { markPhase } from '../support/phase-marks';
 
 /**
  * Dispatch after the current turn of the event loop rather than DataLoader's default (after
@@ -36,11 +37,14 @@ export function inputKey(input: QAInput): string {
 export function createAnswerLoader(provider: EngineProvider, work: AnswerManyOptions = {}): DataLoader<QAInput, Answer[], string> {
   return new DataLoader<QAInput, Answer[], string>(
     async (inputs) => {
+      markPhase('engine-start');
       // A provider failure (ModelUnavailableError) rejects every load of the batch with it.
       const engine = await untilAborted(provider.get(), work.signal);
       // Error slots (QAInputError, WorkBudgetError, an InferenceError on one of that input's windows)
       // reject only their own load: DataLoader's contract.
-      return engine.answerMany(inputs, work);
+      const answers = await engine.answerMany(inputs, work);
+      markPhase('engine-end');
+      return answers;
     },
     { batchScheduleFn: afterCurrentTurn, cacheKeyFn: inputKey },
   );

@@ -5,8 +5,12 @@
  *   cold   answers one question, reports where the time went, exits;
  *   serve  starts the local server on a free port and reports its URL; the parent sends the
  *          requests and reads this process's peak RSS from /proc.
+ *   phases serve, and also record where each request's time goes (../phases.ts): the marks of
+ *          src/support/phase-marks.ts between the HTTP request's start and its response's finish
+ *          (Node's diagnostics channels), sent to the parent when it asks ('phases').
  * Talks to the parent over the fork IPC channel.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 // Taken before anything else in the bundle's main runs: node start-up plus evaluating the bundle.
 const bootMs = performance.now();
@@ -17,6 +21,8 @@ const bootMs = performance.now();
 import { createModelS3Client, loadModelLoadingConfig } from '../../../src/model/loading/config';
 import { loadModel } from '../../../src/model/loading/load-model';
 import { bool, oneOf, str } from '../../../src/support/env';
+import { recordPhases } from '../../../src/support/phase-marks';
+import type { PhaseRecord } from '../phases';
 
 async function importApi() {
   const [{ createApi }, { apiConfig }, { listen }, { StaticProvider }] = await Promise.all([
@@ -45,6 +51,30 @@ export interface ColdReport {
   rssMb: number;
 }
 
+export interface PhasesReport {
+  kind: 'phases';
+  records: PhaseRecord[];
+}
+
+/**
+ * Every request's marks, from the HTTP request's start to its response's finish. One request at a
+ * time, as the bench sends them to this server: a request that overlapped another would mix marks.
+ */
+function recordRequests(): PhaseRecord[] {
+  const records: PhaseRecord[] = [];
+  let current: PhaseRecord | undefined;
+  recordPhases((mark, at) => current?.push([mark, at]));
+  subscribe('http.server.request.start', () => {
+    current = [['request', performance.now()]];
+  });
+  subscribe('http.server.response.finish', () => {
+    current?.push(['response', performance.now()]);
+    if (current) records.push(current);
+    current = undefined;
+  });
+  return records;
+}
+
 export interface ServeReport {
   kind: 'serve';
   url: string;
@@ -52,14 +82,15 @@ export interface ServeReport {
   quantized: boolean;
 }
 
-function send(message: ColdReport | ServeReport | { kind: 'error'; message: string }): Promise<void> {
+function send(message: ColdReport | ServeReport | PhasesReport | { kind: 'error'; message: string }): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
 
 async function main(): Promise<void> {
   // Set by the bench's parent process (sections/cold-start.ts, sections/memory.ts), not by users.
   const env = process.env;
-  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve'] as const);
+  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve', 'phases'] as const);
+  const records = mode === 'phases' ? recordRequests() : [];
   const config = loadModelLoadingConfig(env);
   const uri = config.modelUri;
   if (!uri) throw new Error('MODEL_URI is required');
@@ -113,8 +144,12 @@ async function main(): Promise<void> {
   const api = createApi({ config: apiConfig({ ide: false }), provider: new StaticProvider(loaded.engine), ideAssetsDir: null });
   const running = await listen(api, { port: 0, host: '127.0.0.1' });
   await send({ kind: 'serve', url: running.url, rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20, quantized: loaded.info.quantized });
-  // The parent ends us with a message (or by disconnecting); never outlive it.
-  process.on('message', () => void running.close().then(() => process.exit(0)));
+  // The parent asks for the records ('phases') or ends us with any other message (or by
+  // disconnecting); never outlive it.
+  process.on('message', (message) => {
+    if (message === 'phases') void send({ kind: 'phases', records: records.splice(0) });
+    else void running.close().then(() => process.exit(0));
+  });
   process.on('disconnect', () => process.exit(0));
 }
 
