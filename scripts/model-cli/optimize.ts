@@ -13,6 +13,10 @@
  * Each rewrite is checked by running both graphs on the same windows (the engine's own tokenizer and
  * windowing on the demo text) and comparing their logits; a file that disagrees beyond `tolerance`
  * is removed and the command fails. A sidecar `*.optimized.json` records what made the file.
+ *
+ * The same graph is also saved in onnxruntime's ORT format, named for this onnxruntime version
+ * (`*.onnxruntime-<version>.ort`, model-files.ts), and checked the same way, its session created as
+ * the engine creates it (bytes used in place). The loader prefers it while the version matches.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,8 +24,9 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEMO_CONTEXT, DEMO_QUESTIONS } from '../../src/demo/example';
-import { TOKENIZER_FILE, CONFIG_FILE, onnxCandidates, optimizedName } from '../../src/model/loading/model-files';
-import { sessionOptions, windowFeeds } from '../../src/model/onnx-model';
+import { TOKENIZER_FILE, CONFIG_FILE, onnxCandidates, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
+import { ORT_BYTES_IN_PLACE, sessionOptions, windowFeeds } from '../../src/model/onnx-model';
 import { QATokenizer } from '../../src/model/tokenizer';
 import type { Window } from '../../src/model/windows';
 import { engineWindows } from '../bench/floor';
@@ -97,8 +102,11 @@ function argmax(x: Float32Array): number {
   return best;
 }
 
-/** Saves onnxruntime's `extended`-level graph of `source` to `target` (written under a temporary name, then renamed). */
-export async function saveOptimizedGraph(source: string, target: string, threads = 1): Promise<number> {
+/**
+ * Saves onnxruntime's `extended`-level graph of `source` to `target` (written under a temporary
+ * name, then renamed), as ONNX or in the ORT format.
+ */
+export async function saveOptimizedGraph(source: string, target: string, threads = 1, format: 'ONNX' | 'ORT' = 'ONNX'): Promise<number> {
   // `.incomplete` is skipped by `model push` (listModelFiles) and by nothing else that reads .onnx.
   const partial = `${target}.incomplete`;
   const started = performance.now();
@@ -106,6 +114,7 @@ export async function saveOptimizedGraph(source: string, target: string, threads
     ...sessionOptions(threads),
     graphOptimizationLevel: OFFLINE_LEVEL,
     optimizedModelFilePath: partial,
+    extra: { session: { save_model_format: format } },
   });
   await session.release();
   await rename(partial, target);
@@ -145,13 +154,36 @@ export async function optimizeModel(dir: string, options: OptimizeOptions = {}):
     }
     const bytes = (await stat(target)).size;
     const result: OptimizedFile = { from: rel, path: optimizedName(rel), bytes, optimizeMs: Math.round(optimizeMs), check };
+    const ortFormat = await saveCheckedOrtFormat(dir, rel, windows, tolerance, threads);
     await writeFile(
       path.join(dir, sidecarName(rel)),
-      `${JSON.stringify({ ...result, level: OFFLINE_LEVEL, onnxruntime: ort.env.versions.common, fromSha256: await sha256(source) }, null, 2)}\n`,
+      `${JSON.stringify({ ...result, level: OFFLINE_LEVEL, onnxruntime: ort.env.versions.common, fromSha256: await sha256(source), ortFormat }, null, 2)}\n`,
     );
-    results.push(result);
+    results.push(result, ortFormat);
   }
   return results;
+}
+
+/** The ORT-format file of `rel`, checked against it with its session created as the engine creates it. */
+async function saveCheckedOrtFormat(dir: string, rel: string, windows: readonly Window[], tolerance: number, threads: number): Promise<OptimizedFile> {
+  const name = ortFormatName(rel, installedOnnxRuntimeVersion());
+  const source = path.join(dir, rel);
+  const target = path.join(dir, name);
+  const optimizeMs = await saveOptimizedGraph(source, target, threads, 'ORT');
+  const bytes = await readFile(target);
+  const standard = await ort.InferenceSession.create(source, sessionOptions(threads));
+  const inPlace = await ort.InferenceSession.create(bytes, { ...sessionOptions(threads, true), extra: ORT_BYTES_IN_PLACE });
+  let check: LogitComparison;
+  try {
+    check = await compareLogits(standard, inPlace, windows);
+  } finally {
+    await Promise.all([standard.release(), inPlace.release()]);
+  }
+  if (!(check.maxAbsDiff <= tolerance)) {
+    await rm(target, { force: true });
+    throw new Error(`${name} differs from ${rel} by ${check.maxAbsDiff} (> ${tolerance}) in its logits: removed`);
+  }
+  return { from: rel, path: name, bytes: bytes.length, optimizeMs: Math.round(optimizeMs), check };
 }
 
 /** `onnx/model_quantized.onnx` → `onnx/model_quantized.optimized.json`: provenance of the optimized file. */

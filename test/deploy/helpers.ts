@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, constants as fsConstants } from 'node:fs';
+import { accessSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -126,16 +126,27 @@ export const CONTEXT = 'The Amazon river flows through Brazil, Peru and Colombia
  * Generates the tiny DistilBERT test model and pushes it exactly as docs/deploy.md says:
  * `npm run model -- push <dir> s3://<bucket>/<prefix>`, with the emulator's environment.
  */
-export async function pushTestModel(s3: TestS3): Promise<{ dir: string; uri: string }> {
-  const dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
+export async function pushTestModel(s3: TestS3, options: { optimize?: boolean } = {}): Promise<{ dir: string; uri: string }> {
+  let dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
   const uri = `s3://${MODEL_BUCKET}/${MODEL_PREFIX}`;
-  // Asynchronously: s3rver runs in this process and must keep answering while the push runs.
-  const child = spawnGroup('npm', ['run', '--silent', 'model', '--', 'push', dir, uri], { cwd: ROOT, env: { ...process.env, ...s3.env } });
+  if (options.optimize) {
+    // A copy, optimized with the documented command: the cached test model stays standard.
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'optimized-model-'));
+    cpSync(dir, copy, { recursive: true, dereference: true });
+    dir = copy;
+    await runModelCli(['optimize', dir], s3);
+  }
+  await runModelCli(['push', dir, uri], s3);
+  return { dir, uri };
+}
+
+/** `npm run model -- <args>`, asynchronously: s3rver runs in this process and must keep answering. */
+async function runModelCli(args: string[], s3: TestS3): Promise<void> {
+  const child = spawnGroup('npm', ['run', '--silent', 'model', '--', ...args], { cwd: ROOT, env: { ...process.env, ...s3.env } });
   const timer = setTimeout(() => void stopGroup(child), 120_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
-  if (code !== 0) throw new Error(`model push failed (${code}):\n${child.output()}`);
-  return { dir, uri };
+  if (code !== 0) throw new Error(`model ${args[0]} failed (${code}):\n${child.output()}`);
 }
 
 /** An API Gateway HTTP API (payload format 2.0) event, as the `$default` stage sends it. */

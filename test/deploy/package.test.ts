@@ -301,12 +301,14 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
   /** The sandbox's /tmp: TMPDIR of the handler process, shared by its invocations like a warm sandbox's. */
   let sandboxTmp: string;
   let node: { path: string; version: string };
+  let pushed: { dir: string; uri: string };
 
   beforeAll(async () => {
     // First, so that a missing Node 22 fails fast and clearly (no fallback to the Node running Jest).
     node = await lambdaNode();
     s3 = await startS3([MODEL_BUCKET]);
-    await pushTestModel(s3);
+    // Optimized (`model optimize`): the package must serve the ORT-format file of its own onnxruntime.
+    pushed = await pushTestModel(s3, { optimize: true });
     taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-'));
     sandboxTmp = mkdtempSync(path.join(os.tmpdir(), 'lambda-tmp-'));
     get('x86_64', 'dev').zip.extractTo(taskRoot);
@@ -314,7 +316,7 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
 
   afterAll(async () => {
     await s3?.close();
-    for (const dir of [taskRoot, sandboxTmp]) if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [taskRoot, sandboxTmp, pushed?.dir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /**
@@ -383,6 +385,13 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
     expect(timings.runtimeUnpackMs).toBeGreaterThanOrEqual(Number(unpackMs) - 0.5);
     expect(timings.apiEvaluationMs).toBeGreaterThan(0);
     expect(timings.totalMs).toBeGreaterThan(0);
+    // The file served was the ORT-format graph of the package's own onnxruntime (read in place): the
+    // bytes loaded are its size plus the tokenizer's and config's.
+    const size = (rel: string) => statSync(path.join(pushed.dir, rel)).size;
+    const ortFile = `onnx/model_quantized.onnxruntime-${version}.ort`;
+    expect(jsonLogLines(logs, 'model loaded')).toEqual([
+      expect.objectContaining({ quantized: true, optimized: true, bytes: size(ortFile) + size('tokenizer.json') + size('config.json') }),
+    ]);
     // The model was read once, during INIT, from the configured prefix (`model push` wrote a version: its manifest first).
     expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBe(1);
   }, 120_000);

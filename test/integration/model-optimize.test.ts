@@ -12,11 +12,14 @@ import { main } from '../../scripts/model-cli';
 import { buildManifest, listModelFiles, pushModel } from '../../scripts/model-cli/push';
 import { inspectOnnx } from '../../scripts/test-models/onnx-inspect';
 import { loadModel, type EngineFactory, type LoadedModel } from '../../src/model/loading/load-model';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import type { QuestionAnswererSource } from '../../src/model/question-answerer';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected } from '../helpers/reference-qa';
 
 let dir: string;
+/** The ORT-format file's infix: named for the onnxruntime version that wrote it (and alone reads it). */
+const ORT = `onnxruntime-${installedOnnxRuntimeVersion()}.ort`;
 const read = { idleTimeoutMs: 5_000, totalTimeoutMs: 30_000, maxInMemoryBytes: 1 << 30, spillDir: os.tmpdir() };
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -48,7 +51,7 @@ describe('model optimize', () => {
     const { code, out } = await runCli(['optimize', dir]);
     expect(code).toBe(0);
     const printed = JSON.parse(out) as Array<{ from: string; path: string; check: { windows: number; maxAbsDiff: number; sameArgmax: number } }>;
-    expect(printed.map((p) => p.path).sort()).toEqual(['onnx/model.optimized.onnx', 'onnx/model_quantized.optimized.onnx']);
+    expect(printed.map((p) => p.path).sort()).toEqual([`onnx/model.${ORT}`, 'onnx/model.optimized.onnx', `onnx/model_quantized.${ORT}`, 'onnx/model_quantized.optimized.onnx']);
     for (const p of printed) {
       expect(p.check.windows).toBeGreaterThan(3);
       expect(p.check.maxAbsDiff).toBeLessThanOrEqual(1e-3);
@@ -80,7 +83,7 @@ describe('model optimize', () => {
       await cp(path.join(dir, 'onnx/model_quantized.onnx'), path.join(flat, 'model_quantized.onnx'));
       const { code, out } = await runCli(['optimize', flat]);
       expect(code).toBe(0);
-      expect((JSON.parse(out) as Array<{ path: string }>).map((p) => p.path)).toEqual(['model_quantized.optimized.onnx']);
+      expect((JSON.parse(out) as Array<{ path: string }>).map((p) => p.path)).toEqual(['model_quantized.optimized.onnx', `model_quantized.${ORT}`]);
       expect((await opTypes(path.join(flat, 'model_quantized.optimized.onnx'))).has('LayerNormalization')).toBe(true);
     } finally {
       await rm(flat, { recursive: true, force: true });
@@ -90,7 +93,7 @@ describe('model optimize', () => {
   it('is listed by the manifest `model push` writes', async () => {
     const manifest = await buildManifest(dir, await listModelFiles(dir), new Date(0));
     const paths = manifest.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['onnx/model_quantized.optimized.onnx', 'onnx/model_quantized.optimized.json']));
+    expect(paths).toEqual(expect.arrayContaining(['onnx/model_quantized.optimized.onnx', 'onnx/model_quantized.optimized.json', `onnx/model_quantized.${ORT}`]));
   });
 
   describe.each([
@@ -112,8 +115,10 @@ describe('model optimize', () => {
       expect(optimized.info.quantized).toBe(preferQuantized);
       expect(standard.info.quantized).toBe(preferQuantized);
       expect([optimized.info.optimized, standard.info.optimized]).toEqual([true, false]);
-      // Different files were served: the optimized one is smaller (constants folded, nodes fused).
-      expect(optimized.info.bytes).toBeLessThan(standard.info.bytes);
+      // The ORT-format file was served: the loaded bytes differ by exactly its size less the standard file's.
+      const stem = preferQuantized ? 'onnx/model_quantized' : 'onnx/model';
+      const size = async (rel: string) => (await readFile(path.join(dir, rel))).length;
+      expect(optimized.info.bytes - standard.info.bytes).toBe((await size(`${stem}.${ORT}`)) - (await size(`${stem}.onnx`)));
       const expected = referenceExpected(precision);
       const mismatches: string[] = [];
       for (const c of referenceCases()) {
@@ -125,6 +130,24 @@ describe('model optimize', () => {
       }
       expect(mismatches).toEqual([]);
     });
+  });
+
+  it('an ORT-format file of another onnxruntime version is not a candidate: the optimized ONNX graph is served', async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'optimize-other-'));
+    try {
+      await cp(dir, other, { recursive: true });
+      const { rename } = await import('node:fs/promises');
+      await rename(path.join(other, `onnx/model_quantized.${ORT}`), path.join(other, 'onnx/model_quantized.onnxruntime-0.0.1.ort'));
+      const seen: QuestionAnswererSource[] = [];
+      const recordingFactory: EngineFactory = async (source) => {
+        seen.push(source);
+        return { description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 }, answer: async () => [], answerMany: async () => [] };
+      };
+      await loadModel(other, { preferQuantized: true, preferOptimized: true, read, createEngine: recordingFactory });
+      expect(seen.map((s) => path.relative(other, String(s.model)))).toEqual([path.join('onnx', 'model_quantized.optimized.onnx')]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   describe('pushed to S3 (manifest folder and bundle)', () => {
@@ -144,8 +167,8 @@ describe('model optimize', () => {
       return { description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 }, answer: async () => [], answerMany: async () => [] };
     };
 
-    it.each(['s3://models/optimized/', 's3://models/optimized.tar.gz'])('%s: the optimized file, created without re-optimizing; the standard one when not preferred', async (uri) => {
-      const optimizedBytes = await readFile(path.join(dir, 'onnx/model_quantized.optimized.onnx'));
+    it.each(['s3://models/optimized/', 's3://models/optimized.tar.gz'])('%s: the ORT-format file, created without re-optimizing; the standard one when not preferred', async (uri) => {
+      const optimizedBytes = await readFile(path.join(dir, `onnx/model_quantized.${ORT}`));
       const standardBytes = await readFile(path.join(dir, 'onnx/model_quantized.onnx'));
       const bytesOf = async (m: string | Uint8Array) => (typeof m === 'string' ? readFile(m) : Buffer.from(m));
       for (const [preferOptimized, expected] of [

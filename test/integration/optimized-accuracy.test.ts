@@ -13,7 +13,8 @@ import * as ort from 'onnxruntime-node';
 import { engineWindows } from '../../scripts/bench/floor';
 import { compareLogits, saveOptimizedGraph } from '../../scripts/model-cli/optimize';
 import { ensureTestModel } from '../../scripts/test-models';
-import { FULL_ONNX, QUANTIZED_ONNX, optimizedName } from '../../src/model/loading/model-files';
+import { FULL_ONNX, QUANTIZED_ONNX, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { sessionOptions } from '../../src/model/onnx-model';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import { QATokenizer } from '../../src/model/tokenizer';
@@ -22,7 +23,9 @@ import type { Window } from '../../src/model/windows';
 import { REFERENCE_MODEL_DIR, answerInput, referenceCases } from '../helpers/reference-qa';
 
 const OPTIMIZED_INT8 = optimizedName(QUANTIZED_ONNX);
-const GRAPHS = { fp32: FULL_ONNX, int8: QUANTIZED_ONNX, optimized: OPTIMIZED_INT8 } as const;
+const ORT_INT8 = ortFormatName(QUANTIZED_ONNX, installedOnnxRuntimeVersion());
+/** `ort`: the same optimized graph in onnxruntime's ORT format, as the engine serves it (bytes used in place). */
+const GRAPHS = { fp32: FULL_ONNX, int8: QUANTIZED_ONNX, optimized: OPTIMIZED_INT8, ort: ORT_INT8 } as const;
 type Graph = keyof typeof GRAPHS;
 
 let work: string;
@@ -68,7 +71,7 @@ async function topSpans(dir: string, graph: Graph, inputs: readonly QAInput[]): 
     tokenizerJson: await readFile(path.join(dir, 'tokenizer.json'), 'utf8'),
     config: JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')),
     intraOpNumThreads: 1,
-    preOptimized: graph === 'optimized',
+    preOptimized: graph === 'optimized' || graph === 'ort',
   });
   try {
     const spans: string[] = [];
@@ -83,7 +86,7 @@ async function topSpans(dir: string, graph: Graph, inputs: readonly QAInput[]): 
 }
 
 async function maxLogitDiff(dir: string, a: Graph, b: Graph, windows: readonly Window[]): Promise<number> {
-  const open = (g: Graph) => ort.InferenceSession.create(path.join(dir, GRAPHS[g]), sessionOptions(1, g === 'optimized'));
+  const open = (g: Graph) => ort.InferenceSession.create(path.join(dir, GRAPHS[g]), sessionOptions(1, g === 'optimized' || g === 'ort'));
   const [sa, sb] = [await open(a), await open(b)];
   try {
     return (await compareLogits(sa, sb, windows)).maxAbsDiff;
@@ -93,23 +96,32 @@ async function maxLogitDiff(dir: string, a: Graph, b: Graph, windows: readonly W
 }
 
 async function guard(name: string, dir: string, inputs: readonly QAInput[]): Promise<void> {
-  const [fp32, int8, optimized] = [await topSpans(dir, 'fp32', inputs), await topSpans(dir, 'int8', inputs), await topSpans(dir, 'optimized', inputs)];
+  const [fp32, int8, optimized, ortFormat] = [
+    await topSpans(dir, 'fp32', inputs),
+    await topSpans(dir, 'int8', inputs),
+    await topSpans(dir, 'optimized', inputs),
+    await topSpans(dir, 'ort', inputs),
+  ];
   const agree = (spans: string[]) => spans.filter((s, i) => s === fp32[i]).length;
   const tokenizer = QATokenizer.fromJson(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'));
   const windows: Window[] = [];
   for (const input of inputs.slice(0, 16)) windows.push(...(await engineWindows(tokenizer, input.question, input.context)));
   const vsFp32 = await maxLogitDiff(dir, 'fp32', 'optimized', windows);
   const vsInt8 = await maxLogitDiff(dir, 'int8', 'optimized', windows);
+  const ortVsInt8 = await maxLogitDiff(dir, 'int8', 'ort', windows);
   report.push(
     `  ${name}: ${inputs.length} inputs; top-1 same span as fp32: standard int8 ${agree(int8)}, optimized ${agree(optimized)}; ` +
-      `largest logit difference over ${windows.length} windows: optimized vs fp32 ${vsFp32.toFixed(4)}, vs standard int8 ${vsInt8.toExponential(2)}`,
+      `largest logit difference over ${windows.length} windows: optimized vs fp32 ${vsFp32.toFixed(4)}, vs standard int8 ${vsInt8.toExponential(2)}; ` +
+      `ORT format: top-1 same span as fp32 ${agree(ortFormat)}, vs standard int8 ${ortVsInt8.toExponential(2)}`,
   );
   expect(agree(optimized)).toBeGreaterThanOrEqual(agree(int8));
+  expect(agree(ortFormat)).toBeGreaterThanOrEqual(agree(int8));
+  expect(ortVsInt8).toBeLessThanOrEqual(1e-3);
   // The optimized file is the standard int8 graph as the runtime rewrites it anyway: same kernels.
   expect(vsInt8).toBeLessThanOrEqual(1e-3);
 }
 
-/** A folder of links to `dir`'s files plus the optimized int8 graph saved beside them. */
+/** A folder of links to `dir`'s files plus the optimized int8 graph saved beside them, in both formats. */
 async function withOptimized(dir: string, name: string): Promise<string> {
   const copy = path.join(work, name);
   await mkdir(path.join(copy, 'onnx'), { recursive: true });
@@ -119,6 +131,7 @@ async function withOptimized(dir: string, name: string): Promise<string> {
     await link(source, path.join(copy, f)).catch(() => cp(source, path.join(copy, f)));
   }
   await saveOptimizedGraph(path.join(copy, QUANTIZED_ONNX), path.join(copy, OPTIMIZED_INT8));
+  await saveOptimizedGraph(path.join(copy, QUANTIZED_ONNX), path.join(copy, ORT_INT8), 1, 'ORT');
   return copy;
 }
 

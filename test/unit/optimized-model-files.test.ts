@@ -1,7 +1,7 @@
 /** Where `model optimize`'s file ranks among the ONNX candidates, and which sessions skip re-optimization. */
 import { describe, expect, it } from '@jest/globals';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
-import { isOptimizedName, isQuantizedName, onnxCandidates, onnxRank, optimizedName } from '../../src/model/loading/model-files';
+import { isOptimizedName, isQuantizedName, onnxCandidates, onnxRank, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
 import { sessionOptions } from '../../src/model/onnx-model';
 
 describe('optimized ONNX files', () => {
@@ -30,6 +30,25 @@ describe('optimized ONNX files', () => {
     expect(best(true, true)).toBe('b/onnx/model_quantized.optimized.onnx');
     expect(best(true, false)).toBe('b/onnx/model_quantized.onnx');
     expect(best(false, true)).toBe('b/onnx/model.onnx');
+  });
+
+  it("ORT-format files: only the running onnxruntime's, first among a standard file's siblings", () => {
+    expect(ortFormatName('onnx/model_quantized.onnx', '1.30.0')).toBe('onnx/model_quantized.onnxruntime-1.30.0.ort');
+    expect(isOptimizedName('onnx/model_quantized.onnxruntime-1.30.0.ort')).toBe(true);
+    expect(isQuantizedName('onnx/model.onnxruntime-1.30.0.ort')).toBe(false);
+    expect(onnxCandidates(true, true, '1.30.0').slice(0, 4)).toEqual([
+      'onnx/model_quantized.onnxruntime-1.30.0.ort',
+      'onnx/model_quantized.optimized.onnx',
+      'onnx/model_quantized.onnx',
+      'onnx/model.onnxruntime-1.30.0.ort',
+    ]);
+    // Another version's file is no candidate at all; nor is any without preferOptimized.
+    expect(onnxCandidates(true, true, '1.31.0')).not.toContain('onnx/model_quantized.onnxruntime-1.30.0.ort');
+    expect(onnxCandidates(true, false, '1.30.0').some((c) => c.endsWith('.ort'))).toBe(false);
+    const names = ['b/onnx/model_quantized.onnx', 'b/onnx/model_quantized.optimized.onnx', 'b/onnx/model_quantized.onnxruntime-1.29.0.ort'];
+    const best = (v: string) => [...names].sort((a, b) => onnxRank(a, true, true, v) - onnxRank(b, true, true, v))[0];
+    expect(best('1.29.0')).toBe('b/onnx/model_quantized.onnxruntime-1.29.0.ort');
+    expect(best('1.30.0')).toBe('b/onnx/model_quantized.optimized.onnx');
   });
 
   it('are preferred by default; MODEL_OPTIMIZED=false serves the standard file', () => {

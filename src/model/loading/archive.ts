@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
 import { InvalidModelError, ModelLoadError, ModelLocalStorageError } from './errors';
-import { CONFIG_FILE, TOKENIZER_FILE, onnxRank } from './model-files';
+import { CONFIG_FILE, TOKENIZER_FILE, onnxCandidates, onnxRank } from './model-files';
 
 /** Files of a model bundle, as unpacked from a tar.gz. */
 export interface UnpackedBundle {
@@ -20,8 +20,10 @@ export interface UnpackedBundle {
 
 export interface UnpackOptions {
   preferQuantized: boolean;
-  /** Rank `model optimize`'s `*.optimized.onnx` just before the file it was made from. */
+  /** Rank `model optimize`'s files just before the file they were made from (model-files.ts). */
   preferOptimized?: boolean;
+  /** The running onnxruntime's version: only its ORT-format file is a candidate. */
+  onnxruntimeVersion?: string;
   maxInMemoryBytes: number;
   /** An existing folder for entries larger than maxInMemoryBytes (the load's private spill folder). */
   spillDir: string;
@@ -42,7 +44,10 @@ export async function unpackModelBundle(
   const result: UnpackedBundle = { onnxName: undefined, onnx: undefined, tokenizer: undefined, config: undefined, entries: [] };
   const pending: Promise<void>[] = [];
   let bestRank = Number.POSITIVE_INFINITY;
-  const rank = (name: string): number => onnxRank(name, options.preferQuantized, options.preferOptimized);
+  const rank = (name: string): number => onnxRank(name, options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion);
+  // Any `.onnx` will do when nothing better is there; an `.ort` only as the candidate of this onnxruntime.
+  const unranked = onnxCandidates(options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion).length;
+  const isModelEntry = (name: string): boolean => /\.onnx$/i.test(name) || (/\.ort$/i.test(name) && rank(name) < unranked);
 
   const parser = new Parser({
     strict: true,
@@ -55,7 +60,7 @@ export async function unpackModelBundle(
         pending.push(readEntry(entry).then((b) => void (result.tokenizer = b)));
       } else if (file === CONFIG_FILE && !result.config) {
         pending.push(readEntry(entry).then((b) => void (result.config = b)));
-      } else if (name.toLowerCase().endsWith('.onnx') && rank(name) < bestRank) {
+      } else if (isModelEntry(name) && rank(name) < bestRank) {
         bestRank = rank(name);
         const size = entry.size ?? 0;
         const job =

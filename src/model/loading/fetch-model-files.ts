@@ -30,7 +30,7 @@ export interface ModelFiles {
   tokenizerJson: string;
   config: Record<string, unknown> | undefined;
   quantized: boolean;
-  /** True for a graph `model optimize` wrote (`*.optimized.onnx`): create its session without re-optimizing. */
+  /** True for a graph `model optimize` wrote (`*.optimized.onnx`, `*.ort`): create its session without re-optimizing. */
   optimized: boolean;
   /** Bytes of model + tokenizer (+ config) read, or the archive's size. */
   bytes: number;
@@ -51,15 +51,17 @@ type FetchedFiles = Omit<ModelFiles, 'downloadMs' | 'tempDir' | 'optimized'>;
 
 /** The ONNX names to try for these options, best first. */
 function candidatesFor(options: FetchOptions): string[] {
-  return onnxCandidates(options.preferQuantized, options.preferOptimized);
+  return onnxCandidates(options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion);
 }
 
 /** What fetching needs; the S3 client is injected (one per process, configured by the caller). */
 export interface FetchOptions {
   s3?: S3Client;
   preferQuantized: boolean;
-  /** Prefer `model optimize`'s `*.optimized.onnx` beside the chosen file (default false). */
+  /** Prefer `model optimize`'s files beside the chosen file (default false; model-files.ts). */
   preferOptimized?: boolean;
+  /** The running onnxruntime's version: with preferOptimized, its ORT-format file comes first. */
+  onnxruntimeVersion?: string;
   read: S3ReadOptions;
   /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
   openFile?: ReadDependencies['openFile'];
@@ -139,7 +141,7 @@ async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: 
   } catch (err) {
     throw new ModelLocalStorageError(object, options.read.spillDir, err);
   }
-  return { preferQuantized: options.preferQuantized, preferOptimized: options.preferOptimized, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
+  return { preferQuantized: options.preferQuantized, preferOptimized: options.preferOptimized, onnxruntimeVersion: options.onnxruntimeVersion, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
 }
 
 function parseJson(text: string, object: string): Record<string, unknown> {

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_POSITIONS, defaultMaxSeqLength } from '../options';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError } from '../errors';
+import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
 import { InvalidModelError, ModelLoadError } from './errors';
 import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
@@ -27,7 +28,7 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   s3?: S3Client;
   preferQuantized: boolean;
-  /** Prefer `model optimize`'s `*.optimized.onnx` beside the chosen file (MODEL_OPTIMIZED). */
+  /** Prefer `model optimize`'s files beside the chosen file (MODEL_OPTIMIZED; model-files.ts). */
   preferOptimized?: boolean;
   read: S3ReadOptions;
   /** onnxruntime threads per run; undefined lets the engine decide (threads.ts). */
@@ -49,6 +50,14 @@ const defaultFactory: EngineFactory = async (source) => {
   return QuestionAnswerer.create(source);
 };
 
+function readOnnxRuntimeVersion(): string | undefined {
+  try {
+    return installedOnnxRuntimeVersion();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Human name: config.json's `_name_or_path`, else the last path segment of the source. */
 export function modelName(source: ModelSource, configName: string | undefined): string {
   if (configName) return configName;
@@ -64,7 +73,10 @@ export function modelName(source: ModelSource, configName: string | undefined): 
 export async function loadModel(uri: string | ModelSource, options: LoadModelOptions): Promise<LoadedModel> {
   const started = performance.now();
   const source = typeof uri === 'string' ? parseModelUri(uri) : uri;
-  const files: ModelFiles = await fetchModelFiles(source, options);
+  // Read from onnxruntime-node's package.json, not its native library (not unpacked yet on Lambda).
+  // Unreadable, the ORT-format file is no candidate and the next file serves: never a failed load.
+  const onnxruntimeVersion = options.preferOptimized ? readOnnxRuntimeVersion() : undefined;
+  const files: ModelFiles = await fetchModelFiles(source, { ...options, onnxruntimeVersion });
   const summary = summarizeConfig(files.config);
   const createEngine = options.createEngine ?? defaultFactory;
   let engine: LoadableEngine;

@@ -22,20 +22,35 @@ export function optimizedName(standard: string): string {
 }
 
 /**
+ * The same graph in onnxruntime's own serialization (ORT format, also written by `model optimize`):
+ * its session is created from the bytes in place, without parsing protobuf or copying weights. An
+ * ORT-format file is only read by the onnxruntime version that wrote it, so its name carries that
+ * version and the loader asks only for its own: after an upgrade the old file is simply not a
+ * candidate, and the next file is served (never a failed cold start).
+ * `onnx/model_quantized.onnx` → `onnx/model_quantized.onnxruntime-1.30.0.ort`.
+ */
+export function ortFormatName(standard: string, onnxruntimeVersion: string): string {
+  return standard.replace(/\.onnx$/i, `.onnxruntime-${onnxruntimeVersion}.ort`);
+}
+
+/**
  * ONNX paths to try, best first. Hugging Face exports keep them under `onnx/`; the tutorial's bundle
  * and hand-made folders often have `model.onnx` at the root, so those come last. With
- * `preferOptimized`, each standard file's optimized sibling comes just before it: the precision
- * choice stays first, the optimized graph only replaces the file it was made from.
+ * `preferOptimized`, each standard file's optimized siblings come just before it (the ORT-format one
+ * of `onnxruntimeVersion` first, when given): the precision choice stays first, an optimized graph
+ * only replaces the file it was made from.
  */
-export function onnxCandidates(preferQuantized: boolean, preferOptimized = false): string[] {
+export function onnxCandidates(preferQuantized: boolean, preferOptimized = false, onnxruntimeVersion?: string): string[] {
   const ordered = preferQuantized ? [QUANTIZED_ONNX, FULL_ONNX] : [FULL_ONNX, QUANTIZED_ONNX];
-  const withOptimized = preferOptimized ? ordered.flatMap((p) => [optimizedName(p), p]) : ordered;
+  const siblings = (p: string): string[] => [...(onnxruntimeVersion ? [ortFormatName(p, onnxruntimeVersion)] : []), optimizedName(p), p];
+  const withOptimized = preferOptimized ? ordered.flatMap(siblings) : ordered;
   return [...withOptimized, ...withOptimized.map((p) => p.slice('onnx/'.length))];
 }
 
-/** True for a graph `model optimize` wrote: its session skips graph optimization. */
+/** True for a graph `model optimize` wrote (either format): its session skips graph optimization. */
 export function isOptimizedName(name: string): boolean {
-  return name.toLowerCase().endsWith(OPTIMIZED_SUFFIX);
+  const lower = name.toLowerCase();
+  return lower.endsWith(OPTIMIZED_SUFFIX) || lower.endsWith('.ort');
 }
 
 /** True when the chosen file is the int8 dynamically quantized export. */
@@ -48,8 +63,8 @@ export function isQuantizedName(name: string): boolean {
  * last (`candidates.length`). Entries may sit under one top-level directory
  * (`bundle/onnx/model.onnx`), so the match is on the path suffix.
  */
-export function onnxRank(name: string, preferQuantized: boolean, preferOptimized = false): number {
-  const candidates = onnxCandidates(preferQuantized, preferOptimized);
+export function onnxRank(name: string, preferQuantized: boolean, preferOptimized = false, onnxruntimeVersion?: string): number {
+  const candidates = onnxCandidates(preferQuantized, preferOptimized, onnxruntimeVersion);
   const i = candidates.findIndex((c) => name === c || name.endsWith(`/${c}`));
   return i === -1 ? candidates.length : i;
 }

@@ -25,6 +25,7 @@ import {
   nativesFolderName,
   type CompressedLibraryManifest,
 } from './compressed-library';
+import { installedOnnxRuntimeVersion } from './version';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -59,7 +60,7 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOpti
   if (requireHere.cache[packagedBinding]) {
     throw new OnnxRuntimeUnavailableError(packagedBinding, 'onnxruntime-node was loaded before its library was unpacked');
   }
-  const version = installedVersion(requireHere);
+  const version = installedOnnxRuntimeVersion(requireHere);
   if (version !== manifest.onnxruntimeVersion) {
     throw new OnnxRuntimeUnavailableError(
       path.join(folder, MANIFEST_FILE),
@@ -123,11 +124,6 @@ function packagedBindingPath(requireHere: NodeJS.Require): string {
   } catch (cause) {
     throw new OnnxRuntimeUnavailableError(file, 'the onnxruntime-node binding is missing from the package', { cause });
   }
-}
-
-function installedVersion(requireHere: NodeJS.Require): string {
-  const manifest = requireHere.resolve('onnxruntime-node/package.json');
-  return (requireHere(manifest) as { version: string }).version;
 }
 
 /** `<dir>.partial`: the base name of the owned temporary folders unpacking into `dir`. */
