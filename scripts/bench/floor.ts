@@ -17,15 +17,23 @@ export async function engineWindows(tokenizer: QATokenizer, questionText: string
 }
 
 export class Floor {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** Bytes a session may use in place (ORT format): they must live as long as it. */
+    private readonly bytes?: Uint8Array,
+  ) {}
 
   /**
    * The engine's own session options, so the only difference from the engine is our code;
    * `preOptimized` for a `model optimize` graph, as the loader creates it; `overrides` for variants
    * the engine does not use.
    */
-  static async create(modelPath: string, threads: number, preOptimized = false, overrides: ort.InferenceSession.SessionOptions = {}): Promise<Floor> {
-    return new Floor(await ort.InferenceSession.create(modelPath, { ...sessionOptions(threads, preOptimized), ...overrides }));
+  static async create(model: string | Uint8Array, threads: number, preOptimized = false, overrides: ort.InferenceSession.SessionOptions = {}): Promise<Floor> {
+    const options = { ...sessionOptions(threads, preOptimized), ...overrides };
+    // Two calls, not one on a union: create's overloads take a path or bytes, not either.
+    return typeof model === 'string'
+      ? new Floor(await ort.InferenceSession.create(model, options))
+      : new Floor(await ort.InferenceSession.create(model, options), model);
   }
 
   /** Prebuilt feeds for these windows; pass the result to `run`. */

@@ -150,6 +150,33 @@ describe('model optimize', () => {
     }
   });
 
+  it('the engine keeps ORT-format bytes alive for its session: after a garbage collection its logits are still the standard graph\'s', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { OnnxQAModel } = await import('../../src/model/onnx-model');
+    const { checkWindows } = await import('../../scripts/model-cli/optimize');
+    // The bytes are handed over and not referenced here: only the engine can keep them alive.
+    const inPlace = await OnnxQAModel.create(await readFile(path.join(dir, `onnx/model_quantized.${ORT}`)), { intraOpNumThreads: 1, preOptimized: true });
+    const standard = await OnnxQAModel.create(path.join(dir, 'onnx/model_quantized.onnx'), { intraOpNumThreads: 1 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        // Fresh allocations of the same size, to land where the bytes were if they had been freed.
+        const junk = Array.from({ length: 4 }, () => Buffer.alloc(2 << 20, 0x7f));
+        for (const window of (await checkWindows(dir)).slice(0, 3)) {
+          const [a, b] = [await inPlace.run(window), await standard.run(window)];
+          expect(Array.from(a.start)).toEqual(Array.from(b.start));
+          expect(Array.from(a.end)).toEqual(Array.from(b.end));
+        }
+        expect(junk).toHaveLength(4);
+      }
+    } finally {
+      await Promise.all([inPlace.dispose(), standard.dispose()]);
+    }
+  });
+
   describe('pushed to S3 (manifest folder and bundle)', () => {
     let s3: TestS3;
     beforeAll(async () => {

@@ -5,14 +5,15 @@
  * session creation of both, achieved GMAC/s as a share of what this CPU's GEMMs measure through
  * onnxruntime (gemm-ceiling.ts), and onnxruntime's per-operator profile of both graphs.
  */
-import { link, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compareLogits, saveOptimizedGraph } from '../../model-cli/optimize';
-import { QUANTIZED_ONNX, optimizedName } from '../../../src/model/loading/model-files';
-import { sessionOptions, windowFeeds } from '../../../src/model/onnx-model';
+import { QUANTIZED_ONNX, optimizedName, ortFormatName } from '../../../src/model/loading/model-files';
+import { ORT_BYTES_IN_PLACE, sessionOptions, windowFeeds } from '../../../src/model/onnx-model';
+import { installedOnnxRuntimeVersion } from '../../../src/model/onnxruntime/version';
 import type { Window } from '../../../src/model/windows';
 import { ChildBundle, stopChild } from '../children';
 import type { ServeReport } from '../child/serve';
@@ -34,6 +35,9 @@ export const SIZES = [
 ] as const;
 export const THREADS = [1, 2];
 const OPTIMIZED = optimizedName(QUANTIZED_ONNX);
+/** The same graph in the ORT format, as `model optimize` names it and the loader serves it (bytes in place). */
+const ORT_FORMAT = ortFormatName(QUANTIZED_ONNX, installedOnnxRuntimeVersion());
+const IN_PLACE: ort.InferenceSession.SessionOptions = { extra: ORT_BYTES_IN_PLACE };
 /**
  * A cold-start candidate: onnxruntime re-packs the int8 weights into its GEMM layout at session
  * creation; switching that off makes creation cheaper and every run dearer. Measured, not used.
@@ -96,24 +100,34 @@ async function optimizedFolder(model: ModelFolder, work: string): Promise<{ dir:
   await mkdir(path.join(dir, 'onnx'), { recursive: true });
   for (const f of ['tokenizer.json', 'config.json', QUANTIZED_ONNX]) await link(await realpath(path.join(model.dir, f)), path.join(dir, f));
   const optimizeMs = await saveOptimizedGraph(path.join(dir, QUANTIZED_ONNX), path.join(dir, OPTIMIZED));
+  await saveOptimizedGraph(path.join(dir, QUANTIZED_ONNX), path.join(dir, ORT_FORMAT), 1, 'ORT');
   return { dir, optimizeMs };
 }
 
-/** Session creation of each graph, alternated, release not timed. */
+/** The session-creation variant the loader serves (`model optimize`'s ORT-format file, bytes in place). */
+export const SERVED_CREATION = 'ORT format, bytes in place (served)';
+
+/**
+ * Session creation of each graph from bytes already in memory, as on Lambda (the loader reads the
+ * model from S3 into a buffer), alternated, release not timed.
+ */
 async function timeCreation(dir: string, rounds: number): Promise<Map<string, Summary>> {
   const variants: Array<[string, string, ort.InferenceSession.SessionOptions]> = [
     ['standard (level all)', QUANTIZED_ONNX, sessionOptions(1)],
     ['optimized (level disabled)', OPTIMIZED, sessionOptions(1, true)],
     ['optimized (level basic)', OPTIMIZED, { ...sessionOptions(1, true), graphOptimizationLevel: 'basic' }],
     ['optimized (level disabled), weight pre-packing off', OPTIMIZED, { ...sessionOptions(1, true), ...NO_PREPACKING }],
+    ['ORT format, parsed and copied', ORT_FORMAT, sessionOptions(1, true)],
+    [SERVED_CREATION, ORT_FORMAT, { ...sessionOptions(1, true), ...IN_PLACE }],
   ];
+  const bytes = new Map(await Promise.all([QUANTIZED_ONNX, OPTIMIZED, ORT_FORMAT].map(async (f) => [f, await readFile(path.join(dir, f))] as const)));
   const samples = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   // One creation of each first: the process's first session pays one-off costs (thread pools, allocators).
-  for (const [, file, options] of variants) await (await ort.InferenceSession.create(path.join(dir, file), options)).release();
+  for (const [, file, options] of variants) await (await ort.InferenceSession.create(bytes.get(file)!, options)).release();
   for (let r = 0; r < rounds; r++) {
     for (const [name, file, options] of variants) {
       const t0 = performance.now();
-      const session = await ort.InferenceSession.create(path.join(dir, file), options);
+      const session = await ort.InferenceSession.create(bytes.get(file)!, options);
       samples.get(name)!.push(performance.now() - t0);
       await session.release();
     }
@@ -203,7 +217,8 @@ export async function runOptimized(model: ModelFolder, settings: Settings, log: 
       const standard = await Floor.create(path.join(dir, QUANTIZED_ONNX), t);
       const optimized = await Floor.create(path.join(dir, OPTIMIZED), t, true);
       const unpacked = await Floor.create(path.join(dir, OPTIMIZED), t, true, NO_PREPACKING);
-      floors.push(standard, optimized, unpacked);
+      const inPlace = await Floor.create(await readFile(path.join(dir, ORT_FORMAT)), t, true, IN_PLACE);
+      floors.push(standard, optimized, unpacked, inPlace);
       // The optimized graph's server records where each request's time goes (phases.ts); the
       // standard graph's does not, so its row is also the control for what recording costs.
       const serve = async (preferOptimized: boolean) => {
@@ -237,6 +252,7 @@ export async function runOptimized(model: ModelFolder, settings: Settings, log: 
           { id: id('raw-standard'), run: () => standard.run(fs) },
           { id: id('raw-optimized'), run: () => optimized.run(fo) },
           { id: id('raw-unpacked'), run: () => unpacked.run(fo) },
+          { id: id('raw-ort'), run: () => inPlace.run(fo) },
           { id: id('graphql-optimized'), run: timed(id('graphql-optimized'), ANSWER_QUERY, vars) },
           { id: id('graphql-standard'), run: () => postGraphQL(urlStandard, ANSWER_QUERY, vars) },
         );
