@@ -6,7 +6,8 @@
  * (test/deploy/arm64-emulation.ts) for a core without dot product (cortex-a72) and Graviton2's
  * (neoverse-n1): the largest logit difference between the standard file (level `all`, as the
  * engine runs it) and the x86_64-saved optimized file (level `disabled`, as the loader runs it),
- * on arm64 itself; and whether arm64's own `extended` save has the same operators as x86_64's.
+ * on arm64 itself, and the same for the x86_64-saved ORT-format file; and whether arm64's own
+ * `extended` save has the same operators as x86_64's.
  * Graph runs go through scripts/arm64-parity/run-graph.cjs, as scripts/arm64-parity.ts's do.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkWindows } from './model-cli/optimize';
 import { inspectOnnx } from './test-models/onnx-inspect';
-import { QUANTIZED_ONNX, optimizedName } from '../src/model/loading/model-files';
+import { QUANTIZED_ONNX, optimizedName, ortFormatName } from '../src/model/loading/model-files';
+import { installedOnnxRuntimeVersion } from '../src/model/onnxruntime/version';
 import { arm64Launcher, type QemuCpu } from '../test/deploy/arm64-emulation';
 import { lambdaNode } from '../test/deploy/helpers';
 
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
   if (!dir) throw new Error('usage: arm64-optimized.ts <model-dir> [--windows N]');
   const standard = path.join(dir, QUANTIZED_ONNX);
   const optimized = path.join(dir, optimizedName(QUANTIZED_ONNX));
+  const ortFormat = path.join(dir, ortFormatName(QUANTIZED_ONNX, installedOnnxRuntimeVersion()));
   const windows = (await checkWindows(dir)).slice(0, Number(values.windows));
   const feeds: Feeds = windows.map((w) => ({
     input_ids: { type: 'int64', dims: [1, w.inputIds.length], data: [...w.inputIds] },
@@ -76,8 +79,8 @@ async function main(): Promise<void> {
   const host = runGraph([], process.execPath, standard, feeds, 'all');
   const lines = [
     `${windows.length} windows of ${windows.map((w) => w.inputIds.length).join(', ')} tokens`,
-    '| arm64 core (qemu) | standard (all) vs x86_64-saved optimized (disabled), on arm64 | arm64 vs x86_64, standard file | arm64 extended save has x86_64\'s operators |',
-    '| --- | --: | --: | --- |',
+    '| arm64 core (qemu) | standard (all) vs x86_64-saved optimized (disabled), on arm64 | standard vs x86_64-saved ORT format (disabled), on arm64 | arm64 vs x86_64, standard file | arm64 extended save has x86_64\'s operators |',
+    '| --- | --: | --: | --: | --- |',
   ];
   for (const cpu of ['cortex-a72', 'neoverse-n1'] as QemuCpu[]) {
     const launcher = arm64Launcher(cpu);
@@ -85,8 +88,9 @@ async function main(): Promise<void> {
     const armSaved = path.join(work, `${cpu}.onnx`);
     const std = runGraph(launcher, node, standard, feeds, 'all');
     const opt = runGraph(launcher, node, optimized, feeds, 'disabled');
+    const ort = runGraph(launcher, node, ortFormat, feeds, 'disabled');
     runGraph(launcher, node, standard, feeds.slice(0, 1), 'extended', armSaved);
-    lines.push(`| ${cpu} | ${maxAbsDiff(std, opt)} | ${maxAbsDiff(host, std).toExponential(2)} | ${opCounts(armSaved) === opCounts(optimized) ? 'yes' : 'no'} |`);
+    lines.push(`| ${cpu} | ${maxAbsDiff(std, opt)} | ${maxAbsDiff(std, ort)} | ${maxAbsDiff(host, std).toExponential(2)} | ${opCounts(armSaved) === opCounts(optimized) ? 'yes' : 'no'} |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
