@@ -137,47 +137,45 @@ export async function optimizeModel(dir: string, options: OptimizeOptions = {}):
   const windows = options.windows ?? (await checkWindows(dir));
   const results: OptimizedFile[] = [];
   for (const rel of present) {
-    const source = path.join(dir, rel);
-    const target = path.join(dir, optimizedName(rel));
-    const optimizeMs = await saveOptimizedGraph(source, target, threads);
-    const standard = await ort.InferenceSession.create(source, sessionOptions(threads));
-    const optimized = await ort.InferenceSession.create(target, sessionOptions(threads, true));
-    let check: LogitComparison;
-    try {
-      check = await compareLogits(standard, optimized, windows);
-    } finally {
-      await Promise.all([standard.release(), optimized.release()]);
-    }
-    if (!(check.maxAbsDiff <= tolerance)) {
-      await rm(target, { force: true });
-      throw new Error(`${optimizedName(rel)} differs from ${rel} by ${check.maxAbsDiff} (> ${tolerance}) in its logits: removed`);
-    }
-    const bytes = (await stat(target)).size;
-    const result: OptimizedFile = { from: rel, path: optimizedName(rel), bytes, optimizeMs: Math.round(optimizeMs), check };
-    const ortFormat = await saveCheckedOrtFormat(dir, rel, windows, tolerance, threads);
+    const result = await saveChecked(dir, rel, optimizedName(rel), 'ONNX', windows, tolerance, threads);
+    const ortFormat = await saveChecked(dir, rel, ortFormatName(rel, installedOnnxRuntimeVersion()), 'ORT', windows, tolerance, threads);
     await writeFile(
       path.join(dir, sidecarName(rel)),
-      `${JSON.stringify({ ...result, level: OFFLINE_LEVEL, onnxruntime: ort.env.versions.common, fromSha256: await sha256(source), ortFormat }, null, 2)}\n`,
+      `${JSON.stringify({ ...result, level: OFFLINE_LEVEL, onnxruntime: ort.env.versions.common, fromSha256: await sha256(path.join(dir, rel)), ortFormat }, null, 2)}\n`,
     );
     results.push(result, ortFormat);
   }
   return results;
 }
 
-/** The ORT-format file of `rel`, checked against it with its session created as the engine creates it. */
-async function saveCheckedOrtFormat(dir: string, rel: string, windows: readonly Window[], tolerance: number, threads: number): Promise<OptimizedFile> {
-  const name = ortFormatName(rel, installedOnnxRuntimeVersion());
+/**
+ * Saves the optimized graph of `rel` as `name` and checks it against `rel`, its session created as
+ * the engine creates it (an ORT-format file from its bytes, used in place); removes it and throws
+ * when a logit differs by more than `tolerance`.
+ */
+async function saveChecked(
+  dir: string,
+  rel: string,
+  name: string,
+  format: 'ONNX' | 'ORT',
+  windows: readonly Window[],
+  tolerance: number,
+  threads: number,
+): Promise<OptimizedFile> {
   const source = path.join(dir, rel);
   const target = path.join(dir, name);
-  const optimizeMs = await saveOptimizedGraph(source, target, threads, 'ORT');
-  const bytes = await readFile(target);
+  const optimizeMs = await saveOptimizedGraph(source, target, threads, format);
   const standard = await ort.InferenceSession.create(source, sessionOptions(threads));
-  const inPlace = await ort.InferenceSession.create(bytes, { ...sessionOptions(threads, true), extra: ORT_BYTES_IN_PLACE });
+  const bytes = await readFile(target);
+  const saved =
+    format === 'ORT'
+      ? await ort.InferenceSession.create(bytes, { ...sessionOptions(threads, true), extra: ORT_BYTES_IN_PLACE })
+      : await ort.InferenceSession.create(target, sessionOptions(threads, true));
   let check: LogitComparison;
   try {
-    check = await compareLogits(standard, inPlace, windows);
+    check = await compareLogits(standard, saved, windows);
   } finally {
-    await Promise.all([standard.release(), inPlace.release()]);
+    await Promise.all([standard.release(), saved.release()]);
   }
   if (!(check.maxAbsDiff <= tolerance)) {
     await rm(target, { force: true });
