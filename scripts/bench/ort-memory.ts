@@ -6,17 +6,16 @@
  * ~380-token windows and reports its RSS after a garbage collection and its peak RSS. Prints markdown.
  */
 import { spawnSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { saveOptimizedGraph } from '../model-cli/optimize';
-import { QUANTIZED_ONNX, ortFormatName } from '../../src/model/loading/model-files';
+import { QUANTIZED_ONNX } from '../../src/model/loading/model-files';
 import { OnnxQAModel } from '../../src/model/onnx-model';
-import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { engineWindows } from './floor';
 import { makeInput } from './inputs';
 import { fullModel, fullModelFrom } from './model-folder';
+import { ORT_FORMAT, optimizedFolder } from './sections/optimized';
 import { summarize } from './stats';
 
 const log = (m: string) => process.stderr.write(`[ort-memory ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -48,14 +47,10 @@ async function main(): Promise<void> {
   const model = await fullModel(log);
   const work = await mkdtemp(path.join(os.tmpdir(), 'qa-ort-memory-'));
   try {
-    const dir = path.join(work, 'model');
-    await mkdir(path.join(dir, 'onnx'), { recursive: true });
-    for (const f of ['tokenizer.json', 'config.json', QUANTIZED_ONNX]) await link(await realpath(path.join(model.dir, f)), path.join(dir, f));
-    const ortFile = ortFormatName(QUANTIZED_ONNX, installedOnnxRuntimeVersion());
-    await saveOptimizedGraph(path.join(dir, QUANTIZED_ONNX), path.join(dir, ortFile), 1, 'ORT');
+    const { dir } = await optimizedFolder(model, work);
     const variants = [
       ['standard int8 (level all)', QUANTIZED_ONNX],
-      ['ORT format, bytes in place (served)', ortFile],
+      ['ORT format, bytes in place (served)', ORT_FORMAT],
     ] as const;
     const samples = new Map<string, Array<{ rss: number; arrayBuffers: number; peak: number }>>(variants.map(([name]) => [name, []]));
     // Alternated, one fresh process a sample.

@@ -187,7 +187,6 @@ export function toGraphQLError(error: unknown, argumentPrefix = '', subject = 'i
 
 /** What a client sees of an internal error (the log has the rest). */
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
-const MASKED_MESSAGE = INTERNAL_ERROR_MESSAGE;
 
 /** Codes whose messages are written for clients (ERROR_TABLE's unmasked ones); everything else is masked in production. */
 const PUBLIC_CODES: ReadonlySet<string> = new Set(
@@ -238,7 +237,7 @@ export function createFormatError(options: { maskErrors: boolean }) {
     }
     if (!options.maskErrors) return formatted;
     return {
-      message: MASKED_MESSAGE,
+      message: INTERNAL_ERROR_MESSAGE,
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },

@@ -12,12 +12,7 @@ import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from '../api/parents';
 import { chargeText, validateInput } from './validation';
 import { cacheControlFromInfo } from '@apollo/cache-control-types';
-import { GraphQLError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
-
-/** The field's response path (`["m"]` for an alias), as GraphQL errors report it. */
-function responsePath(path: GraphQLResolveInfo['path']): ReadonlyArray<string | number> {
-  return responsePathAsArray(path);
-}
+import { GraphQLError, responsePathAsArray } from 'graphql';
 
 /** The `error` of one input, or a rethrow when the error is not about that input. */
 function inputError(error: unknown, prefix: string): AnswerResultParent {
@@ -82,7 +77,8 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
       }
     });
     // Queued together, synchronously, so they all join the same engine batch.
-    const fieldPath = responsePath(info.path);
+    // The field's response path (`["m"]` for an alias), as GraphQL errors report it.
+    const fieldPath = responsePathAsArray(info.path);
     const pending = checked.map((item, i) =>
       'refused' in item ? item.refused : answerOne(item.input, ctx, item.prefix, [...fieldPath, i]),
     );

@@ -36,7 +36,7 @@ export const SIZES = [
 export const THREADS = [1, 2];
 const OPTIMIZED = optimizedName(QUANTIZED_ONNX);
 /** The same graph in the ORT format, as `model optimize` names it and the loader serves it (bytes in place). */
-const ORT_FORMAT = ortFormatName(QUANTIZED_ONNX, installedOnnxRuntimeVersion());
+export const ORT_FORMAT = ortFormatName(QUANTIZED_ONNX, installedOnnxRuntimeVersion());
 const IN_PLACE: ort.InferenceSession.SessionOptions = { extra: ORT_BYTES_IN_PLACE };
 /**
  * A cold-start candidate: onnxruntime re-packs the int8 weights into its GEMM layout at session
@@ -94,8 +94,8 @@ interface KernelSplit {
 const INT8_OPS = new Set(['DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'DynamicQuantizeLinear']);
 const ATTENTION_OPS = new Set(['FusedMatMul', 'MatMul']);
 
-/** A folder of hard links to the model's int8 files, plus the optimized graph saved beside them. */
-async function optimizedFolder(model: ModelFolder, work: string): Promise<{ dir: string; optimizeMs: number }> {
+/** A folder of hard links to the model's int8 files, plus the optimized graph saved beside them (ONNX and ORT format). */
+export async function optimizedFolder(model: ModelFolder, work: string): Promise<{ dir: string; optimizeMs: number }> {
   const dir = path.join(work, 'model');
   await mkdir(path.join(dir, 'onnx'), { recursive: true });
   for (const f of ['tokenizer.json', 'config.json', QUANTIZED_ONNX]) await link(await realpath(path.join(model.dir, f)), path.join(dir, f));
