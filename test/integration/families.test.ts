@@ -80,3 +80,25 @@ describe.each(FAMILIES.flatMap((f) => (['fp32', 'int8'] as const).map((precision
     expect(mismatches).toEqual([]);
   });
 });
+
+describe("RoBERTa's positions start after the padding index (514 position embeddings hold 512 tokens)", () => {
+  let engine: QuestionAnswerer;
+  beforeAll(async () => {
+    engine = await QuestionAnswerer.create(familySource('roberta', 'fp32'));
+  });
+  afterAll(async () => {
+    await engine?.dispose();
+  });
+
+  test('maxSeqLength 512 runs full windows; 513 is refused as an option out of range, not a failed window', async () => {
+    const long = CASES.find((c) => c.id === 'pub-long-001')!;
+    const answers = await engine.answer({ question: long.question, context: long.context, options: { maxSeqLength: 512 } });
+    expect(answers).toHaveLength(1);
+    expect(long.context.slice(answers[0]!.start, answers[0]!.end)).toBe(answers[0]!.text);
+    await expect(engine.answer({ question: long.question, context: long.context, options: { maxSeqLength: 513 } })).rejects.toMatchObject({
+      name: 'QAInputError',
+      field: 'maxSeqLength',
+      message: 'maxSeqLength must be an integer from 6 to 512 (got 513)',
+    });
+  });
+});
