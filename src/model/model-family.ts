@@ -26,12 +26,16 @@ const OFFSET_POSITIONS = new Set(['roberta', 'xlm-roberta', 'xlm-roberta-xl', 'c
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
-/** Reads `model_type` and `architectures`; refuses a generative model. */
+/**
+ * Reads `model_type` and `architectures`; refuses a generative model. A `…ForQuestionAnswering`
+ * architecture is extractive whatever the rest says (BART's has an encoder-decoder config).
+ */
 export function recognizeConfig(config: Record<string, unknown> | undefined): ConfigFamily {
   const modelType = text(config?.model_type);
   const architectures = Array.isArray(config?.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
+  const extractive = architectures.some((a) => a.endsWith('ForQuestionAnswering'));
   const generative = architectures.find((a) => GENERATIVE_ARCHITECTURE.test(a));
-  if (generative || config?.is_decoder === true || config?.is_encoder_decoder === true) {
+  if (!extractive && (generative || config?.is_decoder === true || config?.is_encoder_decoder === true)) {
     const found = generative ? `architectures ${architectures.join(', ')}` : config?.is_decoder === true ? 'is_decoder true' : 'is_encoder_decoder true';
     throw new UnsupportedModelError('config.json', `${found} (a generative model${modelType ? `, model_type ${modelType}` : ''})`, EXTRACTIVE);
   }

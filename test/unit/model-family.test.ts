@@ -52,6 +52,10 @@ describe('recognised', () => {
     expect(recognizeTokenizer({ model: { type: 'BPE' }, post_processor: sequence })).toEqual({ model: 'BPE', postProcessor: 'RobertaProcessing', pair: '<s> question </s> </s> context </s>' });
   });
 
+  test("an encoder-decoder with a QA head (BART's extractive QA) is no generative model", () => {
+    expect(recognizeConfig({ model_type: 'bart', architectures: ['BartForQuestionAnswering'], is_encoder_decoder: true })).toEqual({ modelType: 'bart', architecture: 'BartForQuestionAnswering' });
+  });
+
   test('a config without model_type or architectures is no reason to refuse (the graph decides)', () => {
     expect(recognizeConfig(undefined)).toEqual({ modelType: null, architecture: null });
     expect(recognizeConfig({ architectures: ['BertForMaskedLM'] })).toEqual({ modelType: null, architecture: 'BertForMaskedLM' });
