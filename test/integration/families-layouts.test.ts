@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
 import { UnsupportedModelError } from '../../src/model/errors';
 import { loadModel, type LoadModelOptions } from '../../src/model/loading/load-model';
+import { ModelProvider } from '../../src/model/loading/provider';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { StaticProvider } from '../api/helpers/engines';
@@ -174,6 +175,33 @@ describe('a model of a kind the engine does not serve fails at load, saying what
     expect((await loadError(dir)).message).toBe(
       'Unsupported model: tokenizer.json has post_processor ByteLevel (no special tokens around a question/context pair); expected a post_processor among TemplateProcessing, BertProcessing, RobertaProcessing, as question-answering exports have',
     );
+  });
+
+  test('through the API: MODEL_UNAVAILABLE for clients, and the load-failure log line says what was found and expected', async () => {
+    const dir = variant('generative-api', (d) => editJson(path.join(d, 'config.json'), (c) => Object.assign(c, { architectures: ['RobertaForCausalLM'] })));
+    const logged: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+    const logger = {
+      info: () => undefined,
+      warn: () => undefined,
+      error: (message: string, fields?: Record<string, unknown>) => void logged.push({ message, fields }),
+    };
+    const provider = new ModelProvider(() => loadModel(dir, { preferQuantized: true, read: READ, threads: 1 }), { logger });
+    const api = createApi({ config: apiConfig({ production: true, ide: false, introspection: false }), provider, ideAssetsDir: null, logSink: () => undefined });
+    try {
+      const res = await lambdaTransport(api)(gql('{ model { name } }'));
+      expect(res.status).toBe(503);
+      expect(res.json.errors[0].extensions.code).toBe('MODEL_UNAVAILABLE');
+      expect(logged).toEqual([
+        {
+          message: 'model load failed',
+          fields: expect.objectContaining({
+            reason: expect.stringMatching(/^Unsupported model: config\.json has architectures RobertaForCausalLM \(a generative model, model_type roberta\); expected an extractive question-answering export/),
+          }),
+        },
+      ]);
+    } finally {
+      await api.server.stop();
+    }
   });
 
   test('an unknown pair template (the context before the question)', async () => {
