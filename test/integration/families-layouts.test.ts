@@ -57,7 +57,12 @@ const EXPECTED_TOKENIZER: Record<FamilyFixture['name'], { model: string; postPro
 
 beforeAll(async () => {
   s3 = await startS3(['models']);
-  hub = await startHubServer(REPOS.map(({ family, layout, repo }) => ({ repo, revision: 'main', commit: `${layout}-${family.name}`, files: repoFiles(family.name, layout) })));
+  const fp32Only = Object.fromEntries(Object.entries(repoFiles('roberta', 'optimum')).filter(([name]) => name !== 'model_quantized.onnx'));
+  hub = await startHubServer([
+    ...REPOS.map(({ family, layout, repo }) => ({ repo, revision: 'main', commit: `${layout}-${family.name}`, files: repoFiles(family.name, layout) })),
+    // What `optimum-cli export onnx` alone publishes: model.onnx at the root, no int8 file.
+    { repo: 'optimum/roberta-fp32-only', revision: 'main', commit: 'fp32-only', files: fp32Only },
+  ]);
   work = mkdtempSync(path.join(os.tmpdir(), 'families-layouts-'));
   Object.assign(process.env, s3.env, { HF_ENDPOINT: hub.endpoint });
 });
@@ -125,6 +130,18 @@ describe.each(REPOS)('$repo ($layout layout)', ({ family, layout, repo }) => {
       }
     }
   }, 120_000);
+});
+
+test('an Optimum repository without an int8 file: the default pull names both places it looked, --fp32 pulls the root model.onnx', async () => {
+  await expect(modelCli(['pull', 'optimum/roberta-fp32-only', path.join(work, 'fp32-only-int8')])).rejects.toThrow(
+    'onnx/model_quantized.onnx or model_quantized.onnx not found in optimum/roberta-fp32-only@main',
+  );
+  const dir = path.join(work, 'fp32-only');
+  expect(await modelCli(['pull', 'optimum/roberta-fp32-only', '--fp32', dir])).toBe(0);
+  expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toEqual(['model.onnx']);
+  const { info, engine } = await loadModel(dir, { preferQuantized: true, read: READ, threads: 1 });
+  expect(info).toMatchObject({ quantized: false, family: { modelType: 'roberta' } });
+  await (engine as { dispose?: () => Promise<void> }).dispose?.();
 });
 
 describe('a model of a kind the engine does not serve fails at load, saying what it found and what it expected', () => {
