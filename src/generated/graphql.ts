@@ -190,6 +190,10 @@ export type ModelInfo = {
   demo: Scalars['Boolean']['output'];
   /** The input names the ONNX graph declares, in order. */
   inputNames: Array<Scalars['String']['output']>;
+  /** What config.json says the model is (null for an engine that does not say). */
+  family?: Maybe<ModelFamily>;
+  /** What tokenizer.json says the tokenizer is, and how each window is assembled (null for an engine that does not say). */
+  tokenizer?: Maybe<ModelTokenizer>;
   /** Longest window (in tokens) the engine feeds the model. */
   maxSequenceLength: Scalars['Int']['output'];
   /** Bytes read for the model and tokenizer files together (a whole number; Float because GraphQL Int is 32-bit). */
@@ -202,6 +206,26 @@ export type ModelInfo = {
   loadedAt: Scalars['String']['output'];
   /** How long each step of loading took. */
   loadTimings: ModelLoadTimings;
+};
+
+/** The model's family, recognised from config.json. */
+export type ModelFamily = {
+  __typename?: 'ModelFamily';
+  /** `model_type`: roberta, xlm-roberta, deberta-v2, distilbert, bert, …; null when config.json has none. */
+  modelType?: Maybe<Scalars['String']['output']>;
+  /** The first of `architectures`, e.g. RobertaForQuestionAnswering; null when config.json has none. */
+  architecture?: Maybe<Scalars['String']['output']>;
+};
+
+/** The tokenizer, recognised from tokenizer.json. */
+export type ModelTokenizer = {
+  __typename?: 'ModelTokenizer';
+  /** Its model: BPE (byte-level BPE for RoBERTa), Unigram (SentencePiece), WordPiece or WordLevel. */
+  model: Scalars['String']['output'];
+  /** The post-processor that places the special tokens: TemplateProcessing, RobertaProcessing or BertProcessing. */
+  postProcessor: Scalars['String']['output'];
+  /** One window as the engine assembles it, e.g. `<s> question </s> </s> context </s>`; `:1` marks token type id 1. */
+  pair: Scalars['String']['output'];
 };
 
 /** Durations of the steps of loading the model, in milliseconds. */
@@ -344,6 +368,8 @@ export type ResolversTypes = ResolversObject<{
   AnswerResult: ResolverTypeWrapper<AnswerResultParent>;
   AnswerError: ResolverTypeWrapper<AnswerErrorParent>;
   ModelInfo: ResolverTypeWrapper<LoadedModelInfo>;
+  ModelFamily: ResolverTypeWrapper<ModelFamily>;
+  ModelTokenizer: ResolverTypeWrapper<ModelTokenizer>;
   ModelLoadTimings: ResolverTypeWrapper<ModelLoadTimings>;
   Health: ResolverTypeWrapper<HealthParent>;
   ResponseCacheStats: ResolverTypeWrapper<ResponseCacheStats>;
@@ -363,6 +389,8 @@ export type ResolversParentTypes = ResolversObject<{
   AnswerResult: AnswerResultParent;
   AnswerError: AnswerErrorParent;
   ModelInfo: LoadedModelInfo;
+  ModelFamily: ModelFamily;
+  ModelTokenizer: ModelTokenizer;
   ModelLoadTimings: ModelLoadTimings;
   Health: HealthParent;
   ResponseCacheStats: ResponseCacheStats;
@@ -410,12 +438,25 @@ export type ModelInfoResolvers<ContextType = ApiContext, ParentType extends Reso
   quantized?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   demo?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   inputNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  family?: Resolver<Maybe<ResolversTypes['ModelFamily']>, ParentType, ContextType>;
+  tokenizer?: Resolver<Maybe<ResolversTypes['ModelTokenizer']>, ParentType, ContextType>;
   maxSequenceLength?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sizeBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   etag?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   loadedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   loadTimings?: Resolver<ResolversTypes['ModelLoadTimings'], ParentType, ContextType>;
+}>;
+
+export type ModelFamilyResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ModelFamily'] = ResolversParentTypes['ModelFamily']> = ResolversObject<{
+  modelType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  architecture?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ModelTokenizerResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ModelTokenizer'] = ResolversParentTypes['ModelTokenizer']> = ResolversObject<{
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  postProcessor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pair?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ModelLoadTimingsResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ModelLoadTimings'] = ResolversParentTypes['ModelLoadTimings']> = ResolversObject<{
@@ -446,6 +487,8 @@ export type Resolvers<ContextType = ApiContext> = ResolversObject<{
   AnswerResult?: AnswerResultResolvers<ContextType>;
   AnswerError?: AnswerErrorResolvers<ContextType>;
   ModelInfo?: ModelInfoResolvers<ContextType>;
+  ModelFamily?: ModelFamilyResolvers<ContextType>;
+  ModelTokenizer?: ModelTokenizerResolvers<ContextType>;
   ModelLoadTimings?: ModelLoadTimingsResolvers<ContextType>;
   Health?: HealthResolvers<ContextType>;
   ResponseCacheStats?: ResponseCacheStatsResolvers<ContextType>;

@@ -75,6 +75,28 @@ export class OnnxRuntimeUnavailableError extends Error {
   readonly object: string;
 }
 
+/**
+ * The files make a model, but not one the engine can serve: a generative model, a tokenizer
+ * without special tokens around a pair, a template it cannot assemble, a graph without the QA
+ * logits (model-family.ts). Retrying will not change it. `object` names the file the fact was read
+ * from and `reason` matches the loader's errors (src/model/loading/errors.ts), like
+ * OnnxRuntimeUnavailableError; the loader passes it on as it is.
+ */
+export class UnsupportedModelError extends Error {
+  override readonly name = 'UnsupportedModelError';
+  readonly reason = 'UNSUPPORTED_MODEL' as const;
+  constructor(
+    /** Where it was found: config.json, tokenizer.json or the ONNX graph. */
+    readonly object: string,
+    /** What the model has. */
+    readonly found: string,
+    /** What the engine serves instead. */
+    readonly expected: string,
+  ) {
+    super(`Unsupported model: ${object} has ${found}; expected ${expected}`);
+  }
+}
+
 function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }

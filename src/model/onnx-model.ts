@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import { InferenceError } from './errors';
+import { checkQuestionAnsweringGraph } from './model-family';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime/load';
 import { lambdaMemoryMb } from '../support/env';
 import { defaultIntraOpThreads } from './threads';
@@ -111,15 +112,11 @@ export class OnnxQAModel {
       typeof model === 'string'
         ? await runtime.InferenceSession.create(model, base)
         : await runtime.InferenceSession.create(inPlace ?? model, inPlace ? { ...base, extra: ORT_BYTES_IN_PLACE } : base);
-    for (const name of ['input_ids', 'attention_mask']) {
-      if (!session.inputNames.includes(name)) {
-        throw new Error(`The ONNX model has no input ${name} (it declares ${session.inputNames.join(', ')})`);
-      }
-    }
-    for (const name of ['start_logits', 'end_logits']) {
-      if (!session.outputNames.includes(name)) {
-        throw new Error(`The ONNX model has no output ${name} (it declares ${session.outputNames.join(', ')})`);
-      }
+    try {
+      checkQuestionAnsweringGraph(session.inputNames, session.outputNames);
+    } catch (error) {
+      await session.release();
+      throw error;
     }
     return new OnnxQAModel(runtime, session, session.inputNames, session.outputNames, inPlace);
   }

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { AnswerManyOptions, QAEngine } from './engine';
 import { FairScheduler } from './fair-scheduler';
 import { InferenceError, QAInputError } from './errors';
+import { maxSequencePositions, recognizeConfig } from './model-family';
 import { OnnxQAModel, type WindowLogits } from './onnx-model';
 import { DEFAULT_MAX_POSITIONS, resolveOptions } from './options';
 import { rankAnswers, selectSpans, spanToCharRange, type ScoredRange } from './span-search';
@@ -51,6 +52,8 @@ export class QuestionAnswerer implements QAEngine {
 
   /** Loads the tokenizer and creates the onnxruntime session. */
   static async create(source: QuestionAnswererSource): Promise<QuestionAnswerer> {
+    // A model the engine cannot serve is refused before its session is created (model-family.ts).
+    const configFamily = recognizeConfig(source.config);
     const t0 = performance.now();
     const tokenizer = QATokenizer.fromJson(source.tokenizerJson);
     const t1 = performance.now();
@@ -59,12 +62,12 @@ export class QuestionAnswerer implements QAEngine {
       preOptimized: source.preOptimized,
     });
     const t2 = performance.now();
-    const configured = source.config?.max_position_embeddings;
     const description: ModelDescription = {
       inputNames: model.inputNames,
       outputNames: model.outputNames,
       usesTokenTypeIds: model.usesTokenTypeIds,
-      maxPositionEmbeddings: typeof configured === 'number' && configured > 0 ? configured : DEFAULT_MAX_POSITIONS,
+      maxPositionEmbeddings: maxSequencePositions(source.config) ?? DEFAULT_MAX_POSITIONS,
+      family: { ...configFamily, tokenizer: tokenizer.family },
     };
     return new QuestionAnswerer(tokenizer, model, description, { tokenizerMs: t1 - t0, sessionCreateMs: t2 - t1 });
   }

@@ -6,7 +6,9 @@
  * TypeScript (see windows.ts) from the layout read here.
  */
 import { Tokenizer } from 'tokenizers';
+import { recognizeTokenizer } from './model-family';
 import { pairLayoutFromTokenizerJson, type PairLayout } from './special-tokens';
+import type { TokenizerFamily } from './types';
 import { codePointIndex } from './utf16-offsets';
 
 /** One text's tokens, with offsets already converted to UTF-16 units of that text. */
@@ -23,16 +25,22 @@ export class QATokenizer {
     private readonly tokenizer: Tokenizer,
     /** Where [CLS]/[SEP] (or their equivalents) go around a question/context pair. */
     readonly layout: PairLayout,
+    /** Its model and post-processor, as recognised (model-family.ts). */
+    readonly family: TokenizerFamily,
   ) {}
 
-  /** Loads the contents of a `tokenizer.json`. Throws on invalid JSON or an unsupported layout. */
+  /**
+   * Loads the contents of a `tokenizer.json`. Throws on invalid JSON, and UnsupportedModelError for
+   * a tokenizer the engine cannot assemble windows with.
+   */
   static fromJson(tokenizerJson: string): QATokenizer {
     const parsed = JSON.parse(tokenizerJson);
+    const family = recognizeTokenizer(parsed);
     const layout = pairLayoutFromTokenizerJson(parsed);
     const tokenizer = Tokenizer.fromString(tokenizerJson);
     tokenizer.disableTruncation();
     tokenizer.disablePadding();
-    return new QATokenizer(tokenizer, layout);
+    return new QATokenizer(tokenizer, layout, family);
   }
 
   async encode(text: string): Promise<EncodedText> {

@@ -36,12 +36,40 @@ export interface Answer {
   end: number;
 }
 
+/** What config.json says the model is (model-family.ts). */
+export interface ConfigFamily {
+  /** `model_type` (roberta, xlm-roberta, deberta-v2, distilbert, bert…); null when config.json has none. */
+  modelType: string | null;
+  /** The first of `architectures`, e.g. RobertaForQuestionAnswering; null when it has none. */
+  architecture: string | null;
+}
+
+/** What tokenizer.json says the tokenizer is (model-family.ts). */
+export interface TokenizerFamily {
+  /** `model.type`: BPE (RoBERTa's byte-level BPE included), Unigram (SentencePiece), WordPiece, WordLevel. */
+  model: string;
+  /** The post-processor that places the special tokens: TemplateProcessing, RobertaProcessing or BertProcessing. */
+  postProcessor: string;
+  /** One window as it is assembled, e.g. `<s> question </s> </s> context </s>`; `:1` marks token type id 1. */
+  pair: string;
+}
+
+/** The model as recognised from its files. */
+export interface ModelFamily extends ConfigFamily {
+  tokenizer: TokenizerFamily;
+}
+
 /** What the ONNX model declares and what the engine needs to know about it. */
 export interface ModelDescription {
   inputNames: readonly string[];
   outputNames: readonly string[];
   /** True when the model takes `token_type_ids` (BERT-style); DistilBERT does not. */
   usesTokenTypeIds: boolean;
-  /** Longest sequence the model's position embeddings accept (config.json max_position_embeddings). */
+  /**
+   * Longest sequence the model's position embeddings accept (config.json max_position_embeddings,
+   * less RoBERTa's padding offset: 512 for 514 positions).
+   */
   maxPositionEmbeddings: number;
+  /** What the model was recognised as; absent from engines made by hand. */
+  family?: ModelFamily;
 }

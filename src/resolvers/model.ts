@@ -29,6 +29,8 @@ export const modelInfoResolvers: ModelInfoResolvers = {
   source: (info, _args, ctx) => (ctx.exposeModelSource ? info.source : null),
   etag: (info, _args, ctx) => (ctx.exposeModelSource ? info.etag : null),
   sizeBytes: (info) => info.bytes,
+  family: (info) => (info.family ? { modelType: info.family.modelType, architecture: info.family.architecture } : null),
+  tokenizer: (info) => info.family?.tokenizer ?? null,
   // The load's own steps, and what the sandbox's INIT spent beside them (src/support/init-timings.ts).
   loadTimings: (info) => ({ ...info.timings, ...initTimings() }),
 };

@@ -97,12 +97,18 @@ test("names and nullability of the public contract", () => {
        "uptimeSeconds: Float!",
        "responseCache: ResponseCacheStats",
      ],
+     "ModelFamily": [
+       "modelType: String",
+       "architecture: String",
+     ],
      "ModelInfo": [
        "name: String!",
        "source: String",
        "quantized: Boolean!",
        "demo: Boolean!",
        "inputNames: [String!]!",
+       "family: ModelFamily",
+       "tokenizer: ModelTokenizer",
        "maxSequenceLength: Int!",
        "sizeBytes: Float!",
        "etag: String",
@@ -123,6 +129,11 @@ test("names and nullability of the public contract", () => {
        "LOADING",
        "READY",
        "FAILED",
+     ],
+     "ModelTokenizer": [
+       "model: String!",
+       "postProcessor: String!",
+       "pair: String!",
      ],
      "Query": [
        "answer(question: String!, context: String!, options: AnswerOptions): Answer",

@@ -17,6 +17,9 @@ import { startS3, type TestS3 } from '../helpers/s3rver';
 import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, describeWhereLambdaRuns, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
 import { Zip, elfMachine } from './zip';
 import { bertTokenizerJson, spanProblems } from '../helpers/token-boundaries';
+import { pushModel } from '../../scripts/model-cli/push';
+import { FAMILIES, familyCases, familyExpected, familyModelDir } from '../helpers/families';
+import { ANSWER_MANY_QUERY, answerInput, compareAnswers } from '../helpers/reference-qa';
 
 const MiB = 1024 * 1024;
 const STAGES = ['dev', 'prod'] as const;
@@ -325,9 +328,9 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
    * s3rver and TMPDIR the shared sandbox unless overridden. The task root is outside the
    * repository, so a file missing from the package cannot be found in node_modules here.
    */
-  function invoke(events: APIGatewayProxyEventV2[], options: { tmpDir?: string; taskRoot?: string } = {}): Promise<ArtifactRun> {
+  function invoke(events: APIGatewayProxyEventV2[], options: { tmpDir?: string; taskRoot?: string; env?: Record<string, string> } = {}): Promise<ArtifactRun> {
     const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
-    return invokeArtifact({ node: node.path, taskRoot: options.taskRoot ?? taskRoot, fn, env: s3.env, tmpDir: options.tmpDir ?? sandboxTmp, events });
+    return invokeArtifact({ node: node.path, taskRoot: options.taskRoot ?? taskRoot, fn, env: { ...s3.env, ...options.env }, tmpDir: options.tmpDir ?? sandboxTmp, events });
   }
 
   const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
@@ -414,6 +417,39 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
     expect(served.equals(readFileSync(path.join(ROOT, 'dist', 'ide', 'app.js.gz')))).toBe(true);
     expect(gunzipSync(served).length).toBeGreaterThan(1_000_000);
   }, 120_000);
+
+  test("the Hub's QA families (RoBERTa, XLM-R, DeBERTa-v3 style) load at INIT from S3, int8 and fp32, are recognised by name and answer as transformers' pipeline", async () => {
+    // A few cases per family (every case runs through the engine and GraphQL in
+    // test/integration/families.test.ts): several windows, no answer, CJK, astral characters.
+    const ids = ['fam-windows-001', 'fam-noanswer-001', 'fam-cjk-001', 'fam-emoji-001'];
+    const cases = familyCases().filter((c) => ids.includes(c.id));
+    expect(cases).toHaveLength(ids.length);
+    const query = { query: `{ model { quantized family { modelType } tokenizer { model pair } } }` };
+    const mismatches: string[] = [];
+    for (const family of FAMILIES) {
+      const uri = `s3://${MODEL_BUCKET}/families/${family.name}/`;
+      await pushModel(familyModelDir(family.name), uri, { client: s3.client });
+      for (const [precision, quantized] of [['int8', true], ['fp32', false]] as const) {
+        const { results } = await invoke(
+          [
+            httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify(query) }),
+            httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: ANSWER_MANY_QUERY, variables: { inputs: cases.map(answerInput) } }) }),
+          ],
+          { env: { MODEL_URI: uri, MODEL_QUANTIZED: String(quantized) } },
+        );
+        const model = JSON.parse(results[0]!.result.body!).data.model;
+        expect(model).toMatchObject({ quantized, family: { modelType: family.modelType }, tokenizer: { model: family.name === 'roberta' ? 'BPE' : 'Unigram' } });
+        const answered = JSON.parse(results[1]!.result.body!).data.answerMany as Array<{ answers: never; error: { code: string } | null }>;
+        const expected = familyExpected(family.name, precision);
+        cases.forEach((c, i) => {
+          const r = answered[i]!;
+          const problem = r.error ? r.error.code : compareAnswers(expected.get(c.id)!.answers, r.answers, expected.get(c.id)!.flags);
+          if (problem) mismatches.push(`${family.name} ${precision} ${c.id}: ${problem}`);
+        });
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 180_000);
 
   test('a package without its compressed library fails the load, and says it is onnxruntime (not the model)', async () => {
     // What `osls package` would produce if dist/lambda/natives/ had not been built: proof that this

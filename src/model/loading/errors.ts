@@ -18,6 +18,8 @@ export type ModelLoadReason =
   | 'STORAGE_ERROR'
   // The engine's OnnxRuntimeUnavailableError (src/model/errors.ts), which a load passes on.
   | 'RUNTIME_UNAVAILABLE'
+  // The engine's UnsupportedModelError: the files make a model of a kind the engine does not serve.
+  | 'UNSUPPORTED_MODEL'
   | 'CHANGED'
   | 'CHECKSUM_MISMATCH'
   | 'LOCAL_STORAGE';

@@ -98,6 +98,14 @@ export const ONNX_FILES: Record<OnnxVariant, readonly string[]> = {
   all: [QUANTIZED_ONNX, FULL_ONNX],
 };
 
+/**
+ * Where a repository may keep an ONNX file: under `onnx/` (Transformers.js / Xenova repositories),
+ * else at the root, as `optimum-cli export onnx` writes it. The loader finds either (model-files.ts).
+ */
+export function onnxLocations(file: string): string[] {
+  return file.startsWith('onnx/') ? [file, file.slice('onnx/'.length)] : [file];
+}
+
 /** Files a QA model needs from the repo; the optional ones are skipped when the repo lacks them. */
 export function hubFileList(onnx: OnnxVariant = 'int8'): { required: string[]; optional: string[] } {
   return {
@@ -179,13 +187,24 @@ export async function pullFromHub(options: PullOptions): Promise<PullResult> {
   await mkdir(options.dir, { recursive: true });
   const files: PulledFile[] = [];
   let commit: string | undefined;
-  for (const file of [...required, ...optional]) {
-    const url = resolveUrl(endpoint, options.repo, revision, file);
-    const meta = await fetchHubMetadata(url, headers, timeoutMs);
-    if (!meta) {
-      if (optional.includes(file)) continue;
-      throw new HubDownloadError(`${file} not found in ${options.repo}@${revision} (${url})`, url, { kind: 'NOT_FOUND' });
+  for (const wanted of [...required, ...optional]) {
+    let found: { file: string; url: string; meta: HubFileMetadata } | undefined;
+    const tried: string[] = [];
+    for (const file of onnxLocations(wanted)) {
+      const url = resolveUrl(endpoint, options.repo, revision, file);
+      tried.push(url);
+      const meta = await fetchHubMetadata(url, headers, timeoutMs);
+      if (meta) {
+        found = { file, url, meta };
+        break;
+      }
     }
+    if (!found) {
+      if (optional.includes(wanted)) continue;
+      const names = onnxLocations(wanted).join(' or ');
+      throw new HubDownloadError(`${names} not found in ${options.repo}@${revision} (${tried.join(', ')})`, tried[0]!, { kind: 'NOT_FOUND' });
+    }
+    const { file, url, meta } = found;
     commit ??= meta.commit;
     files.push(await downloadFile(url, path.join(options.dir, file), file, meta, headers, options));
   }

@@ -5,7 +5,7 @@ import type { QAEngine } from '../engine';
 import { DEFAULT_MAX_POSITIONS, defaultMaxSeqLength } from '../options';
 import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
-import { OnnxRuntimeUnavailableError } from '../errors';
+import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
 import { InvalidModelError, ModelLoadError } from './errors';
 import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
@@ -90,8 +90,9 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       preOptimized: files.optimized,
     });
   } catch (err) {
-    // A load error, or onnxruntime that cannot load: neither is the model's fault.
-    if (err instanceof ModelLoadError || err instanceof OnnxRuntimeUnavailableError) throw err;
+    // A load error, or onnxruntime that cannot load: neither is the model's fault. A model of a
+    // kind the engine does not serve says so itself (what it found, what was expected).
+    if (err instanceof ModelLoadError || err instanceof OnnxRuntimeUnavailableError || err instanceof UnsupportedModelError) throw err;
     throw new InvalidModelError(
       files.modelObject,
       `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,
@@ -112,6 +113,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     optimized: files.optimized,
     demo: options.demo ?? summary.demo,
     inputNames: [...(engine.description?.inputNames ?? [])],
+    family: engine.description?.family ?? null,
     maxSequenceLength: defaultMaxSeqLength(maxPositions),
     bytes: files.bytes,
     etag: files.etag,

@@ -1,4 +1,5 @@
 import type { QAEngine } from '../engine';
+import type { ModelFamily } from '../types';
 
 /** Where a model came from and what loading it cost; exposed by the API's model information field. */
 export interface ModelInfo {
@@ -17,6 +18,8 @@ export interface ModelInfo {
   demo: boolean;
   /** Input names the ONNX graph declares, in order. */
   inputNames: string[];
+  /** What the model was recognised as from config.json and tokenizer.json; null when the engine does not say. */
+  family?: ModelFamily | null;
   /** Longest window the engine feeds the model (tokens). */
   maxSequenceLength: number;
   /** Bytes read for the model and tokenizer files together. */
