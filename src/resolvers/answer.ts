@@ -8,8 +8,9 @@ import { chargeOutput, chargeText, validateInput, type RawInput } from './valida
 import { answerFieldBound } from './output-bound';
 
 /**
- * Validates and charges (response bytes, text) synchronously, then enqueues on the request's DataLoader without awaiting
- * first. Errors about this input name it as the client did: its alias, or the field's name.
+ * Validates and charges (response bytes, text) synchronously, then enqueues on the request's
+ * DataLoader without awaiting first. Errors about this input name it as the client did: its alias,
+ * or the field's name.
  */
 function load(raw: RawInput, ctx: ApiContext, info: GraphQLResolveInfo): Promise<Answer[]> {
   const input = validateInput(raw, ctx.limits);
