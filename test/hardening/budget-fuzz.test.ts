@@ -119,6 +119,7 @@ async function checkOne(request: GeneratedRequest): Promise<void> {
   for (const code of new Set(codes)) tally(code);
   if (process.env.BUDGET_FUZZ_DEBUG) for (const e of errorsOf(res.json)) tally(String(e.message).slice(0, 60));
   if (ran > 0) tally('windows run');
+  if (/"The response would be \d+ bytes/.test(res.text)) tally('refused when written');
   if (/"answerMany":\[/.test(res.text) && /"RESPONSE_TOO_LARGE"/.test(res.text)) tally('answerMany input refused for its bytes');
   expect(codes.filter((c) => !CODES.has(c))).toEqual([]);
   expect(codes).not.toContain('INTERNAL_SERVER_ERROR');
