@@ -8,6 +8,7 @@ import type { EngineProvider } from '../model/loading/types';
 import type { Answer, QAInput } from '../model/types';
 import type { WorkBudget } from '../model/work-budget';
 import type { RequestScope } from './request-scope';
+import type { ResponseBudget } from './response-budget';
 
 /**
  * The request limits resolvers enforce, read from API_MAX_* variables by the server's configuration
@@ -33,6 +34,12 @@ export interface RequestLimits {
    * the invocation's remaining time, less a margin to answer, lowers it further.
    */
   readonly requestTimeoutMs: number;
+  /**
+   * Bytes of response one HTTP request may produce (its body as sent, all operations together):
+   * each answer field is charged what its answers could take before any work (output-bound.ts),
+   * and the written body is checked again (RESPONSE_TOO_LARGE).
+   */
+  readonly maxResponseBytes: number;
   /** Largest `topK`. */
   readonly maxTopK: number;
   /** Most inputs of one `answerMany`. */
@@ -69,6 +76,8 @@ export interface ApiContext {
   readonly limits: RequestLimits;
   /** Inputs and characters of questions and contexts so far in this HTTP request (all operations). */
   readonly usage: TextUsage;
+  /** Response bytes this HTTP request may still produce (all operations); charged by the resolvers. */
+  readonly output: ResponseBudget;
   /** Model windows this HTTP request may still run (all operations); charged by the engine. */
   readonly budget: WorkBudget;
   /** The request's trace, deadline and stop signal (request-scope.ts). */

@@ -27,6 +27,9 @@ export const ERROR_TABLE = {
   BAD_REQUEST: { status: 400 },
   BATCH_TOO_LARGE: { status: 400 },
   PAYLOAD_TOO_LARGE: { status: 413 },
+  // 422, not 413: 413 is about the request's content, and this request is well-formed and small; what
+  // it asks for (its answers' bytes) is more than the response may carry.
+  RESPONSE_TOO_LARGE: { status: 422 },
   // The moment: retry later, or send less per request.
   MODEL_UNAVAILABLE: { status: 503, retryAfterSeconds: 5, from: ['MODEL_UNAVAILABLE'] }, // ModelUnavailableError (src/model/loading/errors.ts); retrying later can succeed
   DEADLINE_EXCEEDED: { status: 504, from: ['DEADLINE_EXCEEDED'] }, // DeadlineExceededError (below)
@@ -106,6 +109,16 @@ export class RequestCancelledError extends Error {
 export function badUserInput(message: string, argument: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: { code: ErrorCode.BAD_USER_INPUT, argument, http: { status: statusOf('BAD_USER_INPUT') } },
+  });
+}
+
+/**
+ * A field (or an `answerMany` input) whose answers could be larger than what is left of the
+ * request's response budget: refused before any work, HTTP 422 when nothing else succeeded.
+ */
+export function responseTooLarge(message: string, argument: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, argument, http: { status: statusOf('RESPONSE_TOO_LARGE') } },
   });
 }
 

@@ -169,7 +169,7 @@ export type AnswerResult = {
 /** An error that concerns one input of `answerMany`. */
 export type AnswerError = {
   __typename?: 'AnswerError';
-  /** Stable machine-readable code: BAD_USER_INPUT for a bad argument, or a request budget (characters or model windows) the input does not fit; INTERNAL_SERVER_ERROR when the model failed while answering this input (the message is then only "Internal server error"; the server logs the details with the request id). Errors about the whole request (MODEL_UNAVAILABLE, DEADLINE_EXCEEDED, …) fail the `answerMany` field instead. */
+  /** Stable machine-readable code: BAD_USER_INPUT for a bad argument, or a request budget (characters or model windows) the input does not fit; RESPONSE_TOO_LARGE when its answers could be larger than what is left of the response budget; INTERNAL_SERVER_ERROR when the model failed while answering this input (the message is then only "Internal server error"; the server logs the details with the request id). Errors about the whole request (MODEL_UNAVAILABLE, DEADLINE_EXCEEDED, …) fail the `answerMany` field instead. */
   code: Scalars['String']['output'];
   /** Human-readable explanation. */
   message: Scalars['String']['output'];

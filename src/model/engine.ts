@@ -10,8 +10,9 @@ export interface AnswerManyOptions {
    */
   budget?: WorkBudget;
   /**
-   * Stops the call: queued windows are dropped, no further window starts, and the call rejects
-   * with `signal.reason` (the request's deadline passed, or its client went away).
+   * Stops the call (the request's deadline passed, or its client went away): queued windows are
+   * dropped and no further window starts. Inputs that finished before keep their answers; the
+   * others get `signal.reason` in their slot. A call stopped before its windows start rejects with it.
    */
   signal?: AbortSignal;
 }
@@ -29,7 +30,8 @@ export interface QAEngine {
   /**
    * Answers many inputs in one call, in order. A bad input yields its QAInputError in its own slot
    * (so one bad input does not fail the others), and so does an InferenceError when onnxruntime fails
-   * on one of that input's windows; an aborted signal rejects the call. The result for each input
+   * on one of that input's windows, and the stop's reason for an input not finished when `signal`
+   * aborts (finished inputs keep their answers); cheap inputs run first. The result for each input
    * is exactly what `answer` returns for it alone.
    */
   answerMany(inputs: readonly QAInput[], options?: AnswerManyOptions): Promise<Array<Answer[] | Error>>;

@@ -105,14 +105,23 @@ export class QuestionAnswerer implements QAEngine {
       }
     });
 
-    // Windows run one after another, in input order, taking turns with other calls (fair-scheduler.ts);
-    // an identical window (same question, context and geometry asked twice) runs once.
+    // Windows run one after another, cheapest input first (fewest windows; input order among
+    // equals), taking turns with other calls (fair-scheduler.ts): when the call is stopped, as many
+    // inputs as possible have finished, and they keep their answers. An identical window (same
+    // question, context and geometry asked twice) runs once.
     const lane = {};
     const runs = new Map<string, Promise<WindowLogits>>();
-    const results: Array<Answer[] | Error> = [];
-    for (const item of charged) {
+    const results: Array<Answer[] | Error> = new Array(charged.length);
+    const cost = (item: PreparedInput | Error) => (item instanceof Error ? 0 : item.plan.count);
+    const order = charged.map((_, i) => i).sort((a, b) => cost(charged[a]!) - cost(charged[b]!));
+    for (const i of order) {
+      const item = charged[i]!;
       if (item instanceof Error) {
-        results.push(item);
+        results[i] = item;
+        continue;
+      }
+      if (signal?.aborted) {
+        results[i] = stopReason(signal);
         continue;
       }
       const decoded: DecodedWindow[] = [];
@@ -125,16 +134,19 @@ export class QuestionAnswerer implements QAEngine {
           decoded.push(decodeWindow(item, window, await run, this.tokenizer.layout.clsId));
         }
       } catch (error) {
-        // A stopped call rejects as a whole (its queued windows are dropped); onnxruntime failing
-        // on one of this input's windows fails this input only: the others are still answered.
-        signal?.throwIfAborted();
+        // A stopped call drops its queued windows; the inputs not finished get the stop's reason.
+        // onnxruntime failing on one of this input's windows fails this input only.
+        if (signal?.aborted) {
+          results[i] = stopReason(signal);
+          continue;
+        }
         if (error instanceof InferenceError) {
-          results.push(error);
+          results[i] = error;
           continue;
         }
         throw error;
       }
-      results.push(rankAnswers(item.context, decoded, item.options.topK, item.options.handleImpossibleAnswer));
+      results[i] = rankAnswers(item.context, decoded, item.options.topK, item.options.handleImpossibleAnswer);
     }
     return results;
   }
@@ -209,6 +221,11 @@ function decodeWindow(item: PreparedInput, window: Window, logits: WindowLogits,
     return { start, end, score: span.score };
   });
   return { ranges, nullScore: selection.nullScore };
+}
+
+/** Why a call was stopped, as an input's error (the request scope aborts with an Error). */
+function stopReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
 }
 
 function toInputError(error: unknown): Error {

@@ -7,20 +7,20 @@
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../api/context';
-import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, inputErrorMessage, isEngineInputError, isInferenceError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
+import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, responseTooLarge, inputErrorMessage, isEngineInputError, isInferenceError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
 import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from '../api/parents';
-import { chargeText, validateInput } from './validation';
+import { chargeOutput, chargeText, validateInput } from './validation';
+import { answerManyFieldBytes, answerResultBound } from './output-bound';
 import { cacheControlFromInfo } from '@apollo/cache-control-types';
 import { GraphQLError, responsePathAsArray } from 'graphql';
 
 /** The `error` of one input, or a rethrow when the error is not about that input. */
 function inputError(error: unknown, prefix: string): AnswerResultParent {
-  if (error instanceof GraphQLError && error.extensions.code === ErrorCode.BAD_USER_INPUT) {
-    return {
-      answers: null,
-      error: { code: ErrorCode.BAD_USER_INPUT, message: error.message, field: String(error.extensions.argument) },
-    };
+  const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+  if (code === ErrorCode.BAD_USER_INPUT || code === ErrorCode.RESPONSE_TOO_LARGE) {
+    const { message, extensions } = error as GraphQLError;
+    return { answers: null, error: { code, message, field: String(extensions.argument) } };
   }
   if (isEngineInputError(error)) {
     const field = error.field ? `${prefix}${error.field}` : null;
@@ -63,6 +63,9 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
     if (inputs.length > ctx.limits.maxInputs) {
       throw badUserInput(`inputs has ${inputs.length} items; the limit is ${ctx.limits.maxInputs}.`, 'inputs');
     }
+    if (!ctx.output.tryCharge(answerManyFieldBytes(info, inputs.length))) {
+      throw responseTooLarge(`This request's response has no room left for ${String(info.path.key)}; split the request.`, 'inputs');
+    }
     // Every input is validated and charged before any is queued, so a refusal can never leave
     // loads behind that nobody awaits.
     const checked = inputs.map((raw, i): Checked => {
@@ -70,6 +73,7 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
       try {
         // topK's default is the schema's (graphql-js fills it in).
         const input = validateInput(raw, ctx.limits, prefix);
+        chargeOutput(ctx.output, answerResultBound(info, { context: input.context, topK: raw.topK }), raw.topK, `inputs[${i}]`, prefix);
         chargeText(ctx.usage, input, ctx.limits, prefix);
         return { input, prefix };
       } catch (error) {

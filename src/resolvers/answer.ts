@@ -4,14 +4,18 @@ import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../api/context';
 import type { Answer } from '../model/types';
 import { toGraphQLError } from '../api/errors';
-import { chargeText, validateInput, type RawInput } from './validation';
+import { chargeOutput, chargeText, validateInput, type RawInput } from './validation';
+import { answerFieldBound } from './output-bound';
 
 /**
- * Validates and charges synchronously, then enqueues on the request's DataLoader without awaiting
- * first. Errors about this input name it as the client did: its alias, or the field's name.
+ * Validates and charges (response bytes, text) synchronously, then enqueues on the request's
+ * DataLoader without awaiting first. Errors about this input name it as the client did: its alias,
+ * or the field's name.
  */
 function load(raw: RawInput, ctx: ApiContext, info: GraphQLResolveInfo): Promise<Answer[]> {
   const input = validateInput(raw, ctx.limits);
+  // The response's bytes are charged first: a field refused for them takes no text budget.
+  chargeOutput(ctx.output, answerFieldBound(info, { context: input.context, topK: raw.topK }), raw.topK, String(info.path.key), '');
   chargeText(ctx.usage, input, ctx.limits, '');
   return ctx.answers.load(input).catch((error: unknown) => {
     throw toGraphQLError(error, '', String(info.path.key));

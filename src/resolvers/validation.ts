@@ -6,7 +6,9 @@
 import type { QAInput, QAOptions } from '../model/types';
 import type { AnswerOptions } from '../generated/graphql';
 import type { RequestLimits, TextUsage } from '../api/context';
-import { badUserInput } from '../api/errors';
+import { badUserInput, responseTooLarge } from '../api/errors';
+import type { ResponseBudget } from '../api/response-budget';
+import type { OutputBound } from './output-bound';
 
 /** Ranges of the options; the engine checks how they combine (e.g. docStride vs. window room). */
 export const OPTION_RANGES = {
@@ -85,4 +87,19 @@ export function chargeText(usage: TextUsage, input: QAInput, limits: RequestLimi
     );
   }
   usage.textLength = next;
+}
+
+/**
+ * Charges an answer field's (or `answerMany` input's) bound to the request's response budget, or
+ * refuses it (RESPONSE_TOO_LARGE) naming what to change. `subject` names it as the client did (its
+ * alias, or `inputs[3]`); `prefix` is its arguments' prefix.
+ */
+export function chargeOutput(budget: ResponseBudget, bound: OutputBound, topK: number, subject: string, prefix: string): void {
+  if (budget.tryCharge(bound.bytes)) return;
+  throw responseTooLarge(
+    `${subject} could return up to ${bound.bytes} bytes (topK ${topK} × ${bound.textSelections} \`text\` selection(s) × ` +
+      `a context of ${bound.contextBytes} bytes as JSON); this request's response may use ${budget.limit} bytes and has ` +
+      `${budget.remaining} left. Lower topK, select \`text\` fewer times, send a shorter context, or split the request.`,
+    `${prefix}topK`,
+  );
 }

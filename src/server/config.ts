@@ -90,6 +90,16 @@ function readOrigins(env: Env, name: string): string[] {
   return origins.map((o) => o.toLowerCase());
 }
 
+/** Lambda's limit on a synchronous invocation's response: the result object (status, headers, body) as JSON. */
+export const LAMBDA_RESPONSE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Room kept in Lambda's payload for the status, the headers and the result object's own JSON. */
+export const RESPONSE_HEADER_ROOM_BYTES = 64 * 1024;
+/**
+ * The largest body that always fits Lambda's payload: the body travels as a JSON string inside the
+ * result, where each `"` and `\` of it is escaped, so it can take up to twice its own bytes there.
+ */
+export const LAMBDA_SAFE_RESPONSE_BYTES = Math.floor((LAMBDA_RESPONSE_PAYLOAD_BYTES - RESPONSE_HEADER_ROOM_BYTES) / 2);
+
 export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   maxQuestionLength: 1_000,
   // ~5k tokens: about 20 windows of 384 tokens, a few seconds on one Lambda vCPU.
@@ -101,6 +111,9 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   maxRequestWindows: 64,
   // Under API Gateway's 30 s; on Lambda the invocation's own remaining time usually decides.
   requestTimeoutMs: 28_000,
+  // Lambda's response payload limit, derived above (the local server follows it too, so a
+  // request that works locally works deployed).
+  maxResponseBytes: LAMBDA_SAFE_RESPONSE_BYTES,
   maxTopK: 20,
   maxInputs: 32,
   maxBatchOperations: 10,
@@ -120,6 +133,7 @@ export const LIMIT_VARIABLES: Readonly<Record<keyof ApiLimits, string>> = Object
   maxRequestTextLength: 'API_MAX_REQUEST_TEXT_LENGTH',
   maxRequestWindows: 'API_MAX_REQUEST_WINDOWS',
   requestTimeoutMs: 'API_REQUEST_TIMEOUT_MS',
+  maxResponseBytes: 'API_MAX_RESPONSE_BYTES',
   maxTopK: 'API_MAX_TOP_K',
   maxInputs: 'API_MAX_INPUTS',
   maxBatchOperations: 'API_MAX_BATCH_OPERATIONS',

@@ -8,6 +8,7 @@
 import type { EngineProvider } from '../model/loading/types';
 import { WorkBudget } from '../model/work-budget';
 import type { ApiContext, LogSink, RequestLimits, ResponseCacheStats, TextUsage } from '../api/context';
+import { ResponseBudget } from '../api/response-budget';
 import { openScope, type RequestScope } from '../api/request-scope';
 import { createAnswerLoader } from '../resolvers/answer-loader';
 import { defaultSink } from './request-log';
@@ -28,6 +29,7 @@ export interface ContextDependencies {
 export function createContext(deps: ContextDependencies): ApiContext {
   const scope = deps.scope ?? openScope({ timeLimitMs: deps.limits.requestTimeoutMs });
   const budget = new WorkBudget(deps.limits.maxRequestWindows);
+  const output = new ResponseBudget(deps.limits.maxResponseBytes);
   const usage: TextUsage = { textLength: 0, inputs: 0, refusals: 0 };
   // The request's log line and metrics report the work it was charged and what it sent.
   scope.trace.work = budget;
@@ -37,6 +39,7 @@ export function createContext(deps: ContextDependencies): ApiContext {
     provider: deps.provider,
     limits: deps.limits,
     usage,
+    output,
     budget,
     scope,
     serverStartedAt: deps.serverStartedAt,

@@ -15,7 +15,8 @@ export type LambdaHandler = Handler<APIGatewayProxyEventV2, APIGatewayProxyStruc
 /**
  * Time kept back from the invocation's remaining time so that a request stopped at its deadline
  * still answers before Lambda's own timeout: the core's grace for the running window
- * (DEADLINE_GRACE_MS, 500 ms) plus the response's serialization and return.
+ * (DEADLINE_GRACE_MS, 500 ms) plus the response's serialization and return, both bounded by the
+ * response budget (API_MAX_RESPONSE_BYTES).
  */
 export const LAMBDA_RESPONSE_MARGIN_MS = 1_000;
 

@@ -49,7 +49,7 @@ export interface RequestCoreOptions<TContext extends BaseContext> {
   server: ApolloServer<TContext>;
   /** The Apollo context of one HTTP request, built from its scope. */
   context: (scope: RequestScope) => Promise<TContext>;
-  limits: BodyLimits & { requestTimeoutMs: number };
+  limits: BodyLimits & { requestTimeoutMs: number; maxResponseBytes: number };
   /**
    * The GraphQL endpoint's path: other paths get 404, and GET `/` redirects to it. Null: every path
    * that is not an IDE file is GraphQL (behind API Gateway, whose routes choose what reaches us).
@@ -180,6 +180,7 @@ async function route<TContext extends BaseContext>(
     void response.body.asyncIterator.return?.();
     throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', ErrorCode.BAD_REQUEST, 406);
   }
+  checkResponseSize(response.body.string, options.limits.maxResponseBytes);
   const headers = Object.fromEntries(response.headers);
   // A revalidation (a CDN's or browser's If-None-Match) of a response whose model version has not
   // changed: the answers are the same, so send none (src/server/cache/etag-plugin.ts).
@@ -187,6 +188,23 @@ async function route<TContext extends BaseContext>(
     return { status: 304, headers, body: '' };
   }
   return { status: response.status ?? 200, headers, body: response.body.string };
+}
+
+/**
+ * The response budget, enforced on the body as written: the resolvers charge answer fields before
+ * any work (src/resolvers/output-bound.ts), and this catches everything else (errors, many small
+ * fields, a batch's brackets). Never a body Lambda cannot return.
+ */
+function checkResponseSize(body: string, maxBytes: number): void {
+  // A UTF-8 byte is at most 3 per UTF-16 unit: most bodies are decided without counting.
+  if (body.length * 3 <= maxBytes) return;
+  const bytes = Buffer.byteLength(body);
+  if (bytes <= maxBytes) return;
+  throw new HttpRequestError(
+    `The response would be ${bytes} bytes; the limit is ${maxBytes}. ` +
+      'Ask for less per request: lower topK, select fewer fields or aliases, send fewer operations or shorter contexts.',
+    ErrorCode.RESPONSE_TOO_LARGE,
+  );
 }
 
 /** Rejects with the signal's reason `graceMs` after it aborts; never, if cancelled first. */

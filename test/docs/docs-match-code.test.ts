@@ -25,6 +25,7 @@ import {
   type ApiLimits,
 } from '../../src/server/config';
 import { ERROR_TABLE } from '../../src/api/errors';
+import { REQUEST_BUDGET, budgetTableRow } from '../../src/server/request-budget';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { parseTables, type Table, tableVariables, parseDefault } from './markdown-tables';
 
@@ -197,6 +198,25 @@ describe('error codes: docs tables ⇄ code', () => {
     const table = tableUnder('docs/model-loading.md', /^Errors/);
     const listed = table.rows.flatMap((row) => [...(row[0] ?? '').matchAll(/\(([A-Z_]+)\)/g)].map((m) => m[1]!));
     expect([...listed].sort()).toEqual([...reasons].sort());
+  });
+});
+
+describe('request budget: docs table = REQUEST_BUDGET', () => {
+  it("docs/operations.md's \"Request budget\" table is REQUEST_BUDGET, row for row", () => {
+    const table = tableUnder('docs/operations.md', /^Request budget$/);
+    expect(table.header).toEqual(['Axis', 'Limit', 'Variable', 'Default', 'Enforced where', 'Code']);
+    expect(table.rows).toEqual(REQUEST_BUDGET.map(budgetTableRow));
+  });
+
+  it('each axis names a limit variable, its default and a code of ERROR_TABLE that is not Apollo\'s', () => {
+    const axes = REQUEST_BUDGET.map((row) => row.axis);
+    expect(axes).toEqual(expect.arrayContaining(['CPU', 'Response bytes', 'Time']));
+    expect(new Set(axes).size).toBe(axes.length);
+    for (const row of REQUEST_BUDGET) {
+      expect(Object.keys(LIMIT_VARIABLES)).toContain(row.setting);
+      expect(parseDefault(budgetTableRow(row)[3]!)).toBe(DEFAULT_LIMITS[row.setting]);
+      expect(ERROR_TABLE[row.code]).not.toHaveProperty('apollo');
+    }
   });
 });
 
