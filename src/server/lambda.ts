@@ -13,6 +13,7 @@ import type { RequestScope } from '../api/request-scope';
 import { mapEvent, resultOf, type LambdaResult, type MappedEvent } from './lambda-events';
 import { JSON_CONTENT_TYPE, errorResponseBody } from './http-body';
 import { ErrorCode, HttpRequestError, INTERNAL_ERROR_MESSAGE } from '../api/errors';
+import { defaultSink } from './request-log';
 
 /** Any JSON value is an event: a door sends a known shape, but a direct invocation sends anything. */
 export type LambdaHandler = Handler<unknown, LambdaResult>;
@@ -59,6 +60,7 @@ export function createLambdaHandler<TContext extends BaseContext>(
   // Every path that reaches the function is GraphQL (or an IDE file): the door's routes decide.
   const core = createRequestCore({ ...options, server, graphqlPath: null });
   const { logger } = options;
+  const sink = options.log?.sink ?? defaultSink;
   return async (event, context) => {
     let mapped: MappedEvent | null = null;
     try {
@@ -75,8 +77,16 @@ export function createLambdaHandler<TContext extends BaseContext>(
       }
       return resultOf(mapped, await core(requestFromEvent(outcome, context)));
     } catch (error) {
-      // The core answers its own failures; this is the adapter's last word on one of its own.
-      (logger ?? console).error('internal error in the Lambda adapter', error as Error);
+      // The core answers its own failures; this is the adapter's last word on one of its own
+      // (logged with the invocation's id, never echoed to the client).
+      sink({
+        level: 'error',
+        msg: 'internal error in the Lambda adapter',
+        requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
+        error: (error as Error)?.name,
+        message: (error as Error)?.message ?? String(error),
+        stack: (error as Error)?.stack,
+      });
       const failure = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
       return resultOf(mapped, { status: failure.status, headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' }, body: errorResponseBody(failure) });
     }

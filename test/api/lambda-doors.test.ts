@@ -230,6 +230,13 @@ describe('any JSON value as an event gets a response, never a throw', () => {
     expect(resultHeaders(result)['x-request-id']).toBe(lambdaContext.awsRequestId);
   });
 
+  test('a failure in the adapter itself (here, a context whose clock throws) is a masked 500, not a throw', async () => {
+    const context = { ...lambdaContext, getRemainingTimeInMillis: () => { throw new Error('clock stopped at /secret/path'); } };
+    const result = await handler(doorEvent('restApi', {}), context, () => undefined);
+    expect(result).toMatchObject({ statusCode: 500, multiValueHeaders: { 'content-type': [expect.stringMatching(/^application\/json/)] } });
+    expect(JSON.parse(resultText(result!))).toEqual({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
   test('and the next request is answered', async () => {
     await call(null);
     const result = await through('restApi', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
