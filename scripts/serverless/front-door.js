@@ -65,9 +65,10 @@ module.exports = {
     if (door === 'functionUrl') return [];
     const origins = list(await text(resolveVariable, 'corsOrigins'));
     const ide = (await text(resolveVariable, 'ide')) === 'true';
-    // API Gateway answers preflights itself (they carry no API key); the function adds the CORS
-    // headers of real responses (API_CORS_ORIGINS).
-    const cors = origins.length > 0 ? { cors: { origins, headers: CORS_POLICY.allowedHeaders, maxAge: CORS_POLICY.maxAgeSeconds } } : {};
+    // API Gateway answers preflights itself (they carry no API key), allowing the key's header
+    // too; the function adds the CORS headers of real responses (API_CORS_ORIGINS).
+    const headers = [...CORS_POLICY.allowedHeaders, 'x-api-key'];
+    const cors = origins.length > 0 ? { cors: { origins, headers, maxAge: CORS_POLICY.maxAgeSeconds } } : {};
     return [
       { http: { method: 'post', path: 'graphql', private: true, ...cors } },
       { http: { method: 'get', path: 'graphql', private: true, ...cors } },

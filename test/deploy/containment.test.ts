@@ -224,6 +224,18 @@ describe('front doors (frontDoor)', () => {
     }, 60_000);
   });
 
+  test('restApi with corsOrigins: API Gateway answers preflights, without a key, allowing the key header', () => {
+    const t = packaged([], { frontDoor: 'restApi', corsOrigins: 'https://app.example.com' });
+    expect(ofPrefix(t, 'AWS::ApiGatewayV2::')).toEqual([]);
+    const options = ofType(t, 'AWS::ApiGateway::Method').find((m) => m.Properties.HttpMethod === 'OPTIONS')!.Properties;
+    expect(options.ApiKeyRequired).toBeFalsy();
+    expect(options.Integration.Type).toBe('MOCK');
+    const preflight = options.Integration.IntegrationResponses[0].ResponseParameters;
+    expect(preflight['method.response.header.Access-Control-Allow-Origin']).toBe("'https://app.example.com'");
+    expect(preflight['method.response.header.Access-Control-Allow-Headers'].replace(/'/g, '').split(',')).toContain('x-api-key');
+    expect(fnOf(t).Environment.Variables.API_CORS_ORIGINS).toBe('https://app.example.com');
+  }, 60_000);
+
   describe('functionUrl', () => {
     let url: CfnTemplate;
     beforeAll(() => {
