@@ -30,10 +30,12 @@ export const LAMBDA_RESPONSE_MARGIN_MS = 1_000;
  * event of no known shape becomes a request the core refuses (so it is logged and counted too).
  */
 export function requestFromEvent(mapped: MappedEvent | { refused: HttpRequestError }, context: Partial<Context> | undefined): CoreRequest {
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  const remaining: unknown = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   const invocation = {
     requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
-    timeLimitMs: remaining === undefined ? undefined : Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS),
+    // Lambda's clock is a number; a caller's own context may not be, and then only the API's
+    // own request timeout applies.
+    timeLimitMs: typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS) : undefined,
   };
   if ('refused' in mapped) {
     return { method: 'UNKNOWN', path: '', search: '', headers: new HeaderMap(), body: '', refused: mapped.refused, ...invocation };

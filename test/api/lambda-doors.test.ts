@@ -237,6 +237,13 @@ describe('any JSON value as an event gets a response, never a throw', () => {
     expect(JSON.parse(resultText(result!))).toEqual({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   });
 
+  test("a context whose clock is not a number: the API's own timeout applies, the request is answered", async () => {
+    const context = { ...lambdaContext, getRemainingTimeInMillis: () => 'soon' as unknown as number };
+    const result = await handler(doorEvent('httpApi', { headers: { 'content-type': 'application/json' }, body: JSON_BODY }), context, () => undefined);
+    expect(result!.statusCode).toBe(200);
+    expect(JSON.parse(resultText(result!)).data.answers.length).toBeGreaterThan(0);
+  });
+
   test('and the next request is answered', async () => {
     await call(null);
     const result = await through('restApi', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
