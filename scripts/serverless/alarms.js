@@ -7,8 +7,10 @@
  * `none` (or an empty value in `params`) leaves that alarm out:
  *   alarmTopicArn           SNS topic the alarms notify (ALARM and OK); none by default (the
  *                           alarms still change state in the console)
- *   alarm5xxPercent         % of requests answered 5xx by API Gateway over 5 minutes (default 5;
- *                           only once there were at least 10 requests in those 5 minutes)
+ *   alarm5xxPercent         % of requests answered 5xx by the front door over 5 minutes (default 5;
+ *                           only once there were at least 10 requests in those 5 minutes): API
+ *                           Gateway's metrics of the HTTP API or REST API, or the function URL's
+ *                           (frontDoor, scripts/serverless/front-door.js)
  *   alarmDurationPercent    p99 of the function's duration over 5 minutes, as a % of its timeout
  *                           (default 80: 23.2 s of 29 s)
  *   alarmThrottles          throttled invocations in 5 minutes (default 1: the reserved
@@ -54,6 +56,7 @@ async function settings(resolveVariable) {
   if (!['true', 'false'].includes(dashboard)) throw new Error(`dashboard must be true or false, got "${dashboard}"`);
   const timeoutS = Number(await text(resolveVariable, 'param:timeout'));
   return {
+    door: await text(resolveVariable, 'param:frontDoor'),
     topic: OFF.includes(topic.toLowerCase()) ? null : topic,
     dashboard: dashboard === 'true',
     namespace: await text(resolveVariable, 'param:metricsNamespace'),
@@ -69,7 +72,46 @@ async function settings(resolveVariable) {
 }
 
 const FUNCTION = { Ref: 'ApiLambdaFunction' };
-const API = { Ref: 'HttpApi' };
+
+/**
+ * The front door's request metrics: namespace, dimensions (for an alarm, and as Fn::Sub text for
+ * the dashboard) and the names of its request count, 4xx and 5xx. A REST API's metrics are named
+ * by the API's name (osls names it `<stage>-<service>`) and stage; a function URL's by the function.
+ */
+function doorMetrics(s) {
+  if (s.door === 'restApi') {
+    const name = `${s.stage}-${s.service}`;
+    return {
+      title: 'API Gateway REST API',
+      namespace: 'AWS/ApiGateway',
+      dimensions: [{ Name: 'ApiName', Value: name }, { Name: 'Stage', Value: s.stage }],
+      dashboardDimensions: ['ApiName', name, 'Stage', s.stage],
+      count: 'Count',
+      fourxx: '4XXError',
+      fivexx: '5XXError',
+    };
+  }
+  if (s.door === 'functionUrl') {
+    return {
+      title: 'function URL',
+      namespace: 'AWS/Lambda',
+      dimensions: [{ Name: 'FunctionName', Value: FUNCTION }],
+      dashboardDimensions: ['FunctionName', '${ApiLambdaFunction}'],
+      count: 'UrlRequestCount',
+      fourxx: 'Url4xxCount',
+      fivexx: 'Url5xxCount',
+    };
+  }
+  return {
+    title: 'API Gateway',
+    namespace: 'AWS/ApiGateway',
+    dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+    dashboardDimensions: ['ApiId', '${HttpApi}'],
+    count: 'Count',
+    fourxx: '4xx',
+    fivexx: '5xx',
+  };
+}
 
 function alarm(s, { name, description, ...properties }) {
   const actions = s.topic ? { AlarmActions: [s.topic], OKActions: [s.topic] } : {};
@@ -105,11 +147,12 @@ function ownMetric(s, metricName) {
 function alarms(s) {
   const out = {};
   if (s.fivexx !== null) {
+    const door = doorMetrics(s);
     const apiMetric = (id, metricName) => ({
       Id: id,
       ReturnData: false,
       MetricStat: {
-        Metric: { Namespace: 'AWS/ApiGateway', MetricName: metricName, Dimensions: [{ Name: 'ApiId', Value: API }] },
+        Metric: { Namespace: door.namespace, MetricName: metricName, Dimensions: door.dimensions },
         Period: PERIOD_S,
         Stat: 'Sum',
       },
@@ -119,8 +162,8 @@ function alarms(s) {
       description: `${s.fivexx} % or more of requests were answered with a 5xx over 5 minutes.`,
       Threshold: s.fivexx,
       Metrics: [
-        apiMetric('errors', '5xx'),
-        apiMetric('requests', 'Count'),
+        apiMetric('errors', door.fivexx),
+        apiMetric('requests', door.count),
         { Id: 'rate', Label: '5xx %', ReturnData: true, Expression: `IF(requests >= ${MIN_REQUESTS_FOR_RATE}, 100 * errors / requests, 0)` },
       ],
     });
@@ -171,6 +214,7 @@ function alarms(s) {
 
 /** The dashboard's body: a JSON string for Fn::Sub (the function and the API by reference). */
 function dashboardBody(s) {
+  const door = doorMetrics(s);
   const own = (metricName, stat = 'Sum', extra = {}) => [s.namespace, metricName, 'service', SERVICE_NAME, 'stage', s.stage, { stat, ...extra }];
   const search = (metricName, dimension, stat) => ({
     expression: `SEARCH('{${s.namespace},${dimension},service,stage} MetricName="${metricName}" service="${SERVICE_NAME}" stage="${s.stage}"', '${stat}', ${PERIOD_S})`,
@@ -184,10 +228,10 @@ function dashboardBody(s) {
     properties: { title, region: '${AWS::Region}', period: PERIOD_S, view: 'timeSeries', stacked: false, metrics, ...extra },
   });
   const widgets = [
-    widget('Requests and 5xx (API Gateway)', [
-      ['AWS/ApiGateway', 'Count', 'ApiId', '${HttpApi}', { stat: 'Sum' }],
-      ['AWS/ApiGateway', '5xx', 'ApiId', '${HttpApi}', { stat: 'Sum' }],
-      ['AWS/ApiGateway', '4xx', 'ApiId', '${HttpApi}', { stat: 'Sum' }],
+    widget(`Requests and 5xx (${door.title})`, [
+      [door.namespace, door.count, ...door.dashboardDimensions, { stat: 'Sum' }],
+      [door.namespace, door.fivexx, ...door.dashboardDimensions, { stat: 'Sum' }],
+      [door.namespace, door.fourxx, ...door.dashboardDimensions, { stat: 'Sum' }],
     ], 0, 0),
     widget('Duration (ms): function p50/p99, request latency p99', [
       ['AWS/Lambda', 'Duration', 'FunctionName', '${ApiLambdaFunction}', { stat: 'p50' }],

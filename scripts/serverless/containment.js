@@ -12,8 +12,9 @@
  *                 rest of the account keeps its concurrency. `none` on accounts whose concurrency
  *                 quota is too small to reserve from (new accounts often have 10, and AWS keeps 10
  *                 unreserved).
- *   throttleRate  HTTP API stage throttling, steady requests per second (all routes together)
- *   throttleBurst HTTP API stage throttling, token-bucket size (requests at once)
+ *   throttleRate  the API stage's throttling (HTTP API or REST API), steady requests per second
+ *                 (all routes together)
+ *   throttleBurst the API stage's throttling, token-bucket size (requests at once)
  */
 'use strict';
 
@@ -42,6 +43,8 @@ async function limit(resolveVariable, name, { integer }) {
 }
 
 module.exports = {
+  limit,
+
   /** functions.api.reservedConcurrency; null (with serverless.yml's `, null` fallback) omits the property. */
   reservedConcurrency: async ({ resolveVariable }) => limit(resolveVariable, 'reservedConcurrency', { integer: true }),
 

@@ -1,16 +1,22 @@
 /**
- * The Lambda adapter: API Gateway HTTP API (payload v2) events ↔ the request core
- * (request-core.ts), which does everything else exactly as for the local server. Two pure mappings
- * and the invocation's time limit. Why not @as-integrations/aws-lambda: README, "Four departures".
+ * The Lambda adapter: the events of every front door (API Gateway HTTP API and REST API, function
+ * URLs, Application Load Balancers; mapped in lambda-events.ts) ↔ the request core
+ * (request-core.ts), which does everything else exactly as for the local server. This file adds
+ * the invocation: its time limit, its log context, and a response for any event at all.
  */
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, Handler } from 'aws-lambda';
+import type { Context, Handler } from 'aws-lambda';
 import type { Api } from './api';
-import { createRequestCore, type CoreRequest, type CoreResponse, type RequestCoreOptions } from './request-core';
+import { createRequestCore, type CoreRequest, type RequestCoreOptions } from './request-core';
 import type { RequestScope } from '../api/request-scope';
+import { mapEvent, resultOf, type LambdaResult, type MappedEvent } from './lambda-events';
+import { JSON_CONTENT_TYPE, errorResponseBody } from './http-body';
+import { ErrorCode, HttpRequestError, INTERNAL_ERROR_MESSAGE } from '../api/errors';
+import { defaultSink } from './request-log';
 
-export type LambdaHandler = Handler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+/** Any JSON value is an event: a door sends a known shape, but a direct invocation sends anything. */
+export type LambdaHandler = Handler<unknown, LambdaResult>;
 
 /**
  * Time kept back from the invocation's remaining time so that a request stopped at its deadline
@@ -20,40 +26,22 @@ export type LambdaHandler = Handler<APIGatewayProxyEventV2, APIGatewayProxyStruc
  */
 export const LAMBDA_RESPONSE_MARGIN_MS = 1_000;
 
-function headerMapOf(event: APIGatewayProxyEventV2): HeaderMap {
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers.set(name, value);
-  }
-  return headers;
-}
-
-/** Decodes the event's body (API Gateway base64-encodes bodies it considers binary). */
-export function eventBody(event: APIGatewayProxyEventV2): Buffer | string {
-  if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
-}
-
-/** The core's request for one invocation; `context` gives the request id and the time left. */
-export function requestFromEvent(event: APIGatewayProxyEventV2, context: Partial<Context> | undefined): CoreRequest {
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
-  return {
-    method: (event.requestContext?.http?.method ?? 'GET').toUpperCase(),
-    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
-    search: event.rawQueryString ?? '',
-    headers: headerMapOf(event),
-    body: eventBody(event),
-    requestId: context?.awsRequestId,
-    timeLimitMs: remaining === undefined ? undefined : Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS),
+/**
+ * The core's request for one invocation; `context` gives the request id and the time left. An
+ * event of no known shape becomes a request the core refuses (so it is logged and counted too).
+ */
+export function requestFromEvent(mapped: MappedEvent | { refused: HttpRequestError }, context: Partial<Context> | undefined): CoreRequest {
+  const remaining: unknown = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  const invocation = {
+    requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
+    // Lambda's clock is a number; a caller's own context may not be, and then only the API's
+    // own request timeout applies.
+    timeLimitMs: typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS) : undefined,
   };
-}
-
-/** The v2 result for a core response: text as is, bytes (the IDE's gzipped files) base64-encoded. */
-export function resultFromResponse(response: CoreResponse): APIGatewayProxyStructuredResultV2 {
-  if (Buffer.isBuffer(response.body)) {
-    return { statusCode: response.status, headers: response.headers, body: response.body.toString('base64'), isBase64Encoded: true };
+  if ('refused' in mapped) {
+    return { method: 'UNKNOWN', path: '', search: '', headers: new HeaderMap(), body: '', refused: mapped.refused, ...invocation };
   }
-  return { statusCode: response.status, headers: response.headers, body: response.body };
+  return { ...mapped.request, ...invocation };
 }
 
 export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCoreOptions<TContext>, 'server' | 'graphqlPath'> & {
@@ -62,28 +50,49 @@ export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCor
 };
 
 /**
- * A v2 handler for `server`. Apollo starts in the background, as on Lambda it must: the first
- * invocation waits for it, and a failed start fails requests rather than INIT.
+ * The handler for `server`, whatever door the function is behind. Apollo starts in the background,
+ * as on Lambda it must: the first invocation waits for it, and a failed start fails requests
+ * rather than INIT. It answers every event, never throws: an event of no known shape gets 400
+ * BAD_REQUEST, and a failure outside the core (a bug) a masked 500.
  */
 export function createLambdaHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   options: LambdaAdapterOptions<TContext>,
 ): LambdaHandler {
   server.startInBackgroundHandlingStartupErrorsByLoggingAndFailingAllRequests();
-  // Every path that reaches the function is GraphQL (or an IDE file): API Gateway's routes decide.
+  // Every path that reaches the function is GraphQL (or an IDE file): the door's routes decide.
   const core = createRequestCore({ ...options, server, graphqlPath: null });
   const { logger } = options;
+  const sink = options.log?.sink ?? defaultSink;
   return async (event, context) => {
-    if (logger) {
-      // A sandbox runs one invocation at a time, so the Logger's per-invocation state is this
-      // request's: cold_start, function_request_id and the function's name come from the context,
-      // correlation_id is API Gateway's request id (its access logs carry it), and the debug
-      // sampling (POWERTOOLS_LOGGER_SAMPLE_RATE) is drawn again for each invocation.
-      if (context) logger.addContext(context);
-      logger.setCorrelationId(event.requestContext?.requestId);
-      logger.refreshSampleRateCalculation();
+    let mapped: MappedEvent | null = null;
+    try {
+      const outcome = mapEvent(event);
+      if (!('refused' in outcome)) mapped = outcome;
+      if (logger) {
+        // A sandbox runs one invocation at a time, so the Logger's per-invocation state is this
+        // request's: cold_start, function_request_id and the function's name come from the context,
+        // correlation_id is the door's request id (API Gateway's access logs carry it), and the
+        // debug sampling (POWERTOOLS_LOGGER_SAMPLE_RATE) is drawn again for each invocation.
+        if (context) logger.addContext(context);
+        logger.setCorrelationId(mapped?.correlationId);
+        logger.refreshSampleRateCalculation();
+      }
+      return resultOf(mapped, await core(requestFromEvent(outcome, context)));
+    } catch (error) {
+      // The core answers its own failures; this is the adapter's last word on one of its own
+      // (logged with the invocation's id, never echoed to the client).
+      sink({
+        level: 'error',
+        msg: 'internal error in the Lambda adapter',
+        requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
+        error: (error as Error)?.name,
+        message: (error as Error)?.message ?? String(error),
+        stack: (error as Error)?.stack,
+      });
+      const failure = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
+      return resultOf(mapped, { status: failure.status, headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' }, body: errorResponseBody(failure) });
     }
-    return resultFromResponse(await core(requestFromEvent(event, context)));
   };
 }
 

@@ -30,6 +30,11 @@ export interface CoreRequest {
    * answers 413 PAYLOAD_TOO_LARGE.
    */
   oversizedBody?: { bytes: number; atLeast: boolean };
+  /**
+   * Set when the transport could not read a request at all (a Lambda event of no known shape):
+   * the core answers this error, with the headers, log line and metrics of any response.
+   */
+  refused?: HttpRequestError;
   /** An id for the request: Lambda's awsRequestId, or the client's `x-request-id` locally. */
   requestId?: string;
   /** The most time the transport allows, in ms (on Lambda: the remaining time less a margin). */
@@ -146,6 +151,7 @@ async function route<TContext extends BaseContext>(
   request: CoreRequest,
   scope: RequestScope,
 ): Promise<CoreResponse> {
+  if (request.refused) throw request.refused;
   if (request.oversizedBody) checkBodySize(request.oversizedBody.bytes, options.limits, request.oversizedBody.atLeast);
   const asset = request.method === 'GET' && options.ideAssets ? ideAssetName(request.path) : null;
   if (asset && options.ideAssets) {

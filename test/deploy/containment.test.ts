@@ -155,3 +155,131 @@ describe('posture', () => {
     expect(routesOf(t)).toEqual(['GET /graphql', 'POST /graphql']);
   }, 60_000);
 });
+
+describe('front doors (frontDoor)', () => {
+  const ofPrefix = (t: CfnTemplate, prefix: string) => Object.values(t.Resources).filter((r) => r.Type.startsWith(prefix));
+  const alarmMetrics = (t: CfnTemplate) =>
+    (t.Resources.Api5xxRateAlarm!.Properties.Metrics as Array<{ Id: string; MetricStat?: { Metric: unknown } }>)
+      .filter((m) => m.MetricStat)
+      .map((m) => [m.Id, m.MetricStat!.Metric]);
+
+  describe('restApi', () => {
+    let rest: CfnTemplate;
+    beforeAll(() => {
+      rest = packaged([], { frontDoor: 'restApi' });
+    }, 120_000);
+
+    test('a REST API whose GraphQL methods need an API key, and no HTTP API', () => {
+      expect(ofPrefix(rest, 'AWS::ApiGatewayV2::')).toEqual([]);
+      only(rest, 'AWS::ApiGateway::RestApi');
+      const methods = ofType(rest, 'AWS::ApiGateway::Method').map((m) => m.Properties);
+      expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
+      for (const method of methods) {
+        expect(method).toMatchObject({ ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
+        expect(JSON.stringify(method.Integration.Uri)).toContain('ApiLambdaFunction');
+      }
+      expect(only(rest, 'AWS::ApiGateway::Resource').Properties.PathPart).toBe('graphql');
+    });
+
+    test("the stage's throttling, and one usage plan with each key's quota and throttle", () => {
+      const deployment = only(rest, 'AWS::ApiGateway::Deployment').Properties;
+      expect(deployment.StageName).toBe('prod');
+      expect(deployment.StageDescription).toEqual({ ThrottlingRateLimit: DEFAULTS.throttleRate, ThrottlingBurstLimit: DEFAULTS.throttleBurst });
+      const plan = only(rest, 'AWS::ApiGateway::UsagePlan').Properties;
+      expect(plan).toMatchObject({ Quota: { Limit: 100_000, Period: 'MONTH' }, Throttle: { RateLimit: 10, BurstLimit: 5 } });
+      expect(plan.ApiStages).toEqual([{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'prod' }]);
+      expect(only(rest, 'AWS::ApiGateway::ApiKey').Properties).toMatchObject({ Enabled: true, Name: 'default' });
+      expect(only(rest, 'AWS::ApiGateway::UsagePlanKey').Properties.KeyType).toBe('API_KEY');
+      expect(fnOf(rest).ReservedConcurrentExecutions).toBe(DEFAULTS.reservedConcurrency);
+    });
+
+    test('the 5xx alarm reads the REST API\'s own metrics, by its name and stage', () => {
+      const name = only(rest, 'AWS::ApiGateway::RestApi').Properties.Name;
+      const dimensions = [{ Name: 'ApiName', Value: name }, { Name: 'Stage', Value: 'prod' }];
+      expect(alarmMetrics(rest)).toEqual([
+        ['errors', { Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Dimensions: dimensions }],
+        ['requests', { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: dimensions }],
+      ]);
+      expect(JSON.stringify(rest)).not.toContain('HttpApi');
+    });
+
+    test('parameters: keys, quota, throttles; `none` leaves each out; the IDE route is public', () => {
+      const t = packaged(['--stage', 'dev'], {
+        frontDoor: 'restApi',
+        apiKeys: 'partner-a, partner-b',
+        apiKeyQuota: '500',
+        apiKeyQuotaPeriod: 'day',
+        apiKeyThrottleRate: '3',
+        apiKeyThrottleBurst: 'none',
+        throttleRate: '7',
+        throttleBurst: 'none',
+      });
+      expect(ofType(t, 'AWS::ApiGateway::ApiKey').map((k) => k.Properties.Name).sort()).toEqual(['partner-a', 'partner-b']);
+      expect(ofType(t, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
+      const plan = only(t, 'AWS::ApiGateway::UsagePlan').Properties;
+      expect([plan.Quota, plan.Throttle]).toEqual([{ Limit: 500, Period: 'DAY' }, { RateLimit: 3 }]);
+      expect(only(t, 'AWS::ApiGateway::Deployment').Properties.StageDescription).toEqual({ ThrottlingRateLimit: 7 });
+      const methods = ofType(t, 'AWS::ApiGateway::Method').map((m) => [m.Properties.HttpMethod, m.Properties.ApiKeyRequired]);
+      expect(methods.sort()).toEqual([['GET', false], ['GET', true], ['POST', true]]);
+    }, 60_000);
+  });
+
+  test('restApi with corsOrigins: API Gateway answers preflights, without a key, allowing the key header', () => {
+    const t = packaged([], { frontDoor: 'restApi', corsOrigins: 'https://app.example.com' });
+    expect(ofPrefix(t, 'AWS::ApiGatewayV2::')).toEqual([]);
+    const options = ofType(t, 'AWS::ApiGateway::Method').find((m) => m.Properties.HttpMethod === 'OPTIONS')!.Properties;
+    expect(options.ApiKeyRequired).toBeFalsy();
+    expect(options.Integration.Type).toBe('MOCK');
+    const preflight = options.Integration.IntegrationResponses[0].ResponseParameters;
+    expect(preflight['method.response.header.Access-Control-Allow-Origin']).toBe("'https://app.example.com'");
+    expect(preflight['method.response.header.Access-Control-Allow-Headers'].replace(/'/g, '').split(',')).toContain('x-api-key');
+    expect(fnOf(t).Environment.Variables.API_CORS_ORIGINS).toBe('https://app.example.com');
+  }, 60_000);
+
+  describe('functionUrl', () => {
+    let url: CfnTemplate;
+    beforeAll(() => {
+      url = packaged([], { frontDoor: 'functionUrl' });
+    }, 120_000);
+
+    test('a function URL with AWS_IAM auth, no gateway, the reserved concurrency as its bound', () => {
+      expect(ofPrefix(url, 'AWS::ApiGateway')).toEqual([]);
+      expect(only(url, 'AWS::Lambda::Url').Properties).toEqual({ AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': ['ApiLambdaFunction', 'Arn'] } });
+      // No public invoke permission: only IAM principals allowed lambda:InvokeFunctionUrl.
+      expect(ofType(url, 'AWS::Lambda::Permission')).toEqual([]);
+      expect(fnOf(url).ReservedConcurrentExecutions).toBe(DEFAULTS.reservedConcurrency);
+      expect(alarmMetrics(url)).toEqual([
+        ['errors', { Namespace: 'AWS/Lambda', MetricName: 'Url5xxCount', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ApiLambdaFunction' } }] }],
+        ['requests', { Namespace: 'AWS/Lambda', MetricName: 'UrlRequestCount', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ApiLambdaFunction' } }] }],
+      ]);
+      expect(JSON.stringify(url)).not.toContain('HttpApi');
+    });
+
+    test('functionUrlAuth=NONE: a public URL, anyone may invoke it', () => {
+      const t = packaged([], { frontDoor: 'functionUrl', functionUrlAuth: 'NONE' });
+      expect(only(t, 'AWS::Lambda::Url').Properties.AuthType).toBe('NONE');
+      const permissions = ofType(t, 'AWS::Lambda::Permission').map((p) => p.Properties);
+      expect(permissions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' }),
+          expect.objectContaining({ Action: 'lambda:InvokeFunction', Principal: '*', InvokedViaFunctionUrl: true }),
+        ]),
+      );
+      expect(permissions).toHaveLength(2);
+    }, 60_000);
+  });
+
+  test.each([
+    [{ frontDoor: 'alb' }, /frontDoor must be one of httpApi, restApi, functionUrl, got "alb"/],
+    [{ frontDoor: 'restApi', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'app' }, /jwtIssuer is an HTTP API authorizer: use it with frontDoor=httpApi/],
+    [{ frontDoor: 'restApi', apiKeyQuotaPeriod: 'YEAR' }, /apiKeyQuotaPeriod must be one of DAY, WEEK, MONTH, got "YEAR"/],
+    [{ frontDoor: 'restApi', apiKeyThrottleRate: '0' }, /apiKeyThrottleRate=0 would refuse every request/],
+    [{ frontDoor: 'restApi', apiKeyThrottleRate: '2.5' }, /apiKeyThrottleRate must be a positive integer/],
+    [{ frontDoor: 'functionUrl', functionUrlAuth: 'JWT' }, /functionUrlAuth must be AWS_IAM or NONE, got "JWT"/],
+    [{ frontDoor: 'functionUrl', functionUrlAuth: 'NONE', reservedConcurrency: 'none' }, /functionUrlAuth=NONE with reservedConcurrency=none/],
+  ])('%j is refused at package time', (params, message) => {
+    const { template, output } = osls([], params);
+    expect(template).toBeUndefined();
+    expect(output).toMatch(message);
+  }, 60_000);
+});

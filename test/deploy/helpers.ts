@@ -219,7 +219,8 @@ export async function invokeArtifact(options: {
   fn: { Properties: Record<string, any> };
   env: Record<string, string>;
   tmpDir: string;
-  events: APIGatewayProxyEventV2[];
+  /** Events of any front door (test/api/helpers/lambda-events.ts builds the others). */
+  events: unknown[];
   /** Runs `node` (e.g. the arm64 build under qemu: test/deploy/arm64-emulation.ts); none by default. */
   launcher?: string[];
   /** Kills the run after this long (emulation is slow, but a hang must not stall the suite). */

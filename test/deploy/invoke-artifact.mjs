@@ -3,7 +3,7 @@
 //
 //   node invoke-artifact.mjs <task root> <handler, e.g. dist/lambda/handler.handler>  < events.json
 //
-// stdin: a JSON array of API Gateway v2 events; stdout: one JSON line {initMs, results, runtime},
+// stdin: a JSON array of events (any front door's, or any JSON value); stdout: one JSON line {initMs, results, runtime},
 // runtime = this process's Node version and ABI and the native files it actually mapped from the
 // task root and from the temporary folder (from /proc/self/maps: proof that the addons loaded
 // under this Node, and from where).

@@ -20,6 +20,7 @@ import { bertTokenizerJson, spanProblems } from '../helpers/token-boundaries';
 import { pushModel } from '../../scripts/model-cli/push';
 import { FAMILIES, familyCases, familyExpected, familyModelDir } from '../helpers/families';
 import { ANSWER_MANY_QUERY, answerInput, compareAnswers } from '../helpers/reference-qa';
+import { DOORS, doorEvent, resultText } from '../api/helpers/lambda-events';
 
 const MiB = 1024 * 1024;
 const STAGES = ['dev', 'prod'] as const;
@@ -328,7 +329,7 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
    * s3rver and TMPDIR the shared sandbox unless overridden. The task root is outside the
    * repository, so a file missing from the package cannot be found in node_modules here.
    */
-  function invoke(events: APIGatewayProxyEventV2[], options: { tmpDir?: string; taskRoot?: string; env?: Record<string, string> } = {}): Promise<ArtifactRun> {
+  function invoke(events: unknown[], options: { tmpDir?: string; taskRoot?: string; env?: Record<string, string> } = {}): Promise<ArtifactRun> {
     const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
     return invokeArtifact({ node: node.path, taskRoot: options.taskRoot ?? taskRoot, fn, env: { ...s3.env, ...options.env }, tmpDir: options.tmpDir ?? sandboxTmp, events });
   }
@@ -397,6 +398,22 @@ describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBD
     ]);
     // The model was read once, during INIT, from the configured prefix (`model push` wrote a version: its manifest first).
     expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBe(1);
+  }, 120_000);
+
+  test('answers the same through every front door (HTTP API, function URL, REST API, ALB), and a null event with a 400', async () => {
+    const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
+    const { results } = await invoke([
+      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
+      ...DOORS.map((door) => doorEvent(door, { headers: json, body, base64: door === 'restApi' })),
+      null,
+    ]);
+    const [reference, ...others] = results.map((r) => r.result);
+    const unknown = others.pop()!;
+    expect(reference!.statusCode).toBe(200);
+    expect(JSON.parse(reference!.body!).data.answer).toEqual(expect.objectContaining({ text: expect.any(String) }));
+    expect(others.map((r) => [r.statusCode, JSON.parse(resultText(r))])).toEqual(DOORS.map(() => [200, JSON.parse(reference!.body!)]));
+    expect(others.map((r) => (r as { statusDescription?: string }).statusDescription)).toEqual(DOORS.map((door) => (door.startsWith('alb') ? '200 OK' : undefined)));
+    expect([unknown.statusCode, JSON.parse(resultText(unknown)).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
   }, 120_000);
 
   test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {
