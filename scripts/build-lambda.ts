@@ -86,8 +86,9 @@ function packageOf(input: string): string {
 }
 
 /** Builds dist/lambda/: the ESM handler bundle, the gzipped IDE files and the compressed natives. */
-export async function buildBundle(options: { quiet?: boolean } = {}): Promise<BundleResult> {
+export async function buildBundle(options: { quiet?: boolean; onStep?: (step: string) => void } = {}): Promise<BundleResult> {
   const started = Date.now();
+  options.onStep?.('Bundling src/lambda.mts (esbuild)…');
   if (!existsSync(path.join(IDE_SOURCE_DIR, 'app.js.gz'))) {
     throw new Error('The IDE bundle is missing: run `npm run build:ide` first (dist/ide/app.js.gz).');
   }
@@ -140,6 +141,8 @@ export async function buildBundle(options: { quiet?: boolean } = {}): Promise<Bu
   }
   const natives: BundleResult['natives'] = [];
   for (const arch of ARCHITECTURES) {
+    // Brotli at a high quality: the slow step of a first build, skipped when the library is unchanged.
+    options.onStep?.(`Compressing onnxruntime's library for linux-${NODE_ARCH[arch]} (skipped when unchanged)…`);
     const { manifest, reused, ms } = await compressOnnxRuntimeLibrary(NODE_ARCH[arch], NATIVES_DIR);
     natives.push({ arch, bytes: manifest.bytes, compressedBytes: manifest.compressedBytes, reused, ms });
   }
@@ -289,7 +292,7 @@ export function parseBuildArgs(argv: string[]): { target?: string; stage: string
 
 async function main(argv: string[]): Promise<void> {
   const { target, stage, params, verbose } = parseBuildArgs(argv);
-  const bundle = await buildBundle();
+  const bundle = await buildBundle({ onStep: (step) => console.log(step) });
   console.log(`Bundle built in ${bundle.ms} ms → ${path.relative(ROOT, bundle.dir)}/ (handler.mjs ${mb(bundle.handlerBytes)}, ide ${mb(bundle.ideBytes)} gzipped)`);
   for (const n of bundle.natives) {
     console.log(
@@ -310,6 +313,7 @@ async function main(argv: string[]): Promise<void> {
   const archs: Architecture[] = target === 'all' ? [...ARCHITECTURES] : [target as Architecture];
   for (const arch of archs) {
     if (!ARCHITECTURES.includes(arch)) throw new Error(`--package must be x86_64, arm64 or all, got "${target}"`);
+    console.log(`Packaging ${arch} (${stage}) with osls…`);
     const { dir, ms } = packageArch(arch, { stage, params });
     const zip = path.join(dir, 'serverless-qa-graphql.zip');
     console.log(`Packaged ${arch} (${stage}) in ${ms} ms → ${path.relative(ROOT, zip)} (${mb(statSync(zip).size)})`);

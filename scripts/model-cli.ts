@@ -1,18 +1,21 @@
 /**
  * Model tools: `npm run model -- <command>`.
  *
- *   pull [<hf-repo-id>] [--revision R] [--fp32 | --all] [<dir>]   download from the Hub (HF_ENDPOINT), resumable, verified:
+ *   pull [<hf-repo-id> [<dir>]] [--revision R] [--fp32 | --all]   download from the Hub (HF_ENDPOINT), resumable, verified:
  *                                                            the int8 ONNX file (what the loader prefers), or with
  *                                                            --fp32 only onnx/model.onnx, with --all both
  *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload a folder as a new version (files, then
  *                                                            model-manifest.json), or a bundle
  *   info <uri>                                               list what a URI holds (and its version)
  *   optimize <dir> [--tolerance T]                           save onnxruntime's offline-optimized graph beside each
- *                                                            standard ONNX file (*.optimized.onnx), checked against it
+ *                                                            standard ONNX file (the ORT format the loader serves,
+ *                                                            and *.optimized.onnx), each checked against it
  *
  * S3 settings follow the SDK's environment (AWS_REGION, AWS_ENDPOINT_URL_S3, credentials chain)
  * plus S3_FORCE_PATH_STYLE=true for local emulators.
  */
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '../src/model/loading/config';
 import { hubCacheDir } from '../src/model/loading/default-source';
@@ -23,13 +26,17 @@ import { describeUri } from './model-cli/info';
 import { DEFAULT_TOLERANCE, optimizeModel } from './model-cli/optimize';
 
 const USAGE = `usage: npm run model -- <command>
-  pull [<hf-repo-id>] [--revision R] [--fp32 | --all] [<dir>]   (default repo ${DEFAULT_HUB_REPO};
-       the int8 onnx/model_quantized.onnx, --fp32: only onnx/model.onnx, --all: both;
-       without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
+  pull [<hf-repo-id> [<dir>]] [--revision R] [--fp32 | --all]   (default repo ${DEFAULT_HUB_REPO};
+       one argument is always the repo; the int8 onnx/model_quantized.onnx, --fp32: only onnx/model.onnx,
+       --all: both; without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
   push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>   (a folder: a new version, manifest last)
   info <uri>
-  optimize <dir> [--tolerance T]   (writes onnx/*.optimized.onnx beside each standard file, checked
-       by running both graphs on the same windows: fails if a logit differs by more than T, default ${DEFAULT_TOLERANCE})`;
+  optimize <dir> [--tolerance T]   (writes the ORT format, onnx/*.onnxruntime-<version>.ort, which the
+       loader serves, and onnx/*.optimized.onnx beside each standard file, each checked by running it and
+       the standard graph on the same windows: removed if a logit differs by more than T, default ${DEFAULT_TOLERANCE})
+  -h, --help   this text`;
+
+const COMMANDS = new Set(['pull', 'push', 'info', 'optimize']);
 
 function parseOptions(argv: string[]) {
   return parseArgs({
@@ -57,9 +64,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    process.stderr.write(`${USAGE}\n`);
-    return command ? 0 : 2;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!command || !COMMANDS.has(command)) {
+    process.stderr.write(`${command ? `error: unknown command "${command}"\n` : ''}${USAGE}\n`);
+    return 2;
   }
   const config = loadModelLoadingConfig();
   const bar = new ProgressBar();
@@ -72,10 +83,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       // No folder: the cache `npm start` looks in when MODEL_URI is unset (MODEL_HUB_REPO, MODEL_CACHE_DIR).
       const revision = values.revision ?? config.hub.revision;
-      const cache = () => hubCacheDir({ cacheDir: config.cacheDir, hub: { ...config.hub, revision } });
-      const [repo, dir] =
-        rest.length === 2 ? [rest[0]!, rest[1]!] : rest.length === 1 ? [DEFAULT_HUB_REPO, rest[0]!] : [config.hub.repo, cache()];
-      const result = await pullFromHub({
+      // One argument is the repo, never the folder: `pull owner/name` must not download the
+      // default repo into a folder called owner/name.
+      const repo = rest[0] ?? config.hub.repo;
+      const dir = rest[1] ?? hubCacheDir({ cacheDir: config.cacheDir, hub: { ...config.hub, repo, revision } });
+      const result = await withFolderRemovedIfLeftEmpty(dir, () => pullFromHub({
         repo,
         revision,
         onnx: values.all ? 'all' : values.fp32 ? 'fp32' : 'int8',
@@ -83,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
         endpoint: config.hub.endpoint,
         token: config.hub.token,
         onProgress: (p) => bar.update(p.name, p.loaded, p.total),
-      });
+      }));
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
@@ -121,6 +133,31 @@ export async function main(argv: string[]): Promise<number> {
   }
   process.stderr.write(`${USAGE}\n`);
   return 2;
+}
+
+/**
+ * Runs `work`, and if it fails, removes `dir` when `work` created it and left nothing in it (a
+ * failed pull of a mistyped repo must not leave an empty folder behind). Partial downloads stay:
+ * the next pull resumes them.
+ */
+async function withFolderRemovedIfLeftEmpty<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const existed = existsSync(dir);
+  try {
+    return await work();
+  } catch (err) {
+    if (!existed) await removeIfEmpty(dir);
+    throw err;
+  }
+}
+
+async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name !== '.hub-pull.json')) return;
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    // Nothing to remove.
+  }
 }
 
 if (require.main === module) {

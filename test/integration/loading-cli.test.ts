@@ -16,6 +16,7 @@ let s3: TestS3;
 let hub: HubServer;
 let work: string;
 const saved = { ...process.env };
+const REPO = 'Xenova/distilbert-base-cased-distilled-squad';
 const onnx = Buffer.alloc(200_000, 3);
 const fp32 = Buffer.alloc(300_000, 5);
 
@@ -57,7 +58,7 @@ describe('model CLI', () => {
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const dir = path.join(work, 'm');
-      expect(await main(['pull', '--revision', 'v1', dir])).toBe(0);
+      expect(await main(['pull', REPO, dir, '--revision', 'v1'])).toBe(0);
       expect(await readFile(path.join(dir, 'onnx/model_quantized.onnx'))).toEqual(onnx);
       expect(await pulledFiles(dir)).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('onnx/model_quantized.onnx');
@@ -108,22 +109,70 @@ describe('model CLI', () => {
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const only32 = path.join(work, 'fp32');
-      expect(await main(['pull', '--revision', 'v1', '--fp32', only32])).toBe(0);
+      expect(await main(['pull', REPO, only32, '--revision', 'v1', '--fp32'])).toBe(0);
       expect(await pulledFiles(only32)).toEqual(['config.json', 'onnx/model.onnx', 'tokenizer.json']);
       expect(await readFile(path.join(only32, 'onnx/model.onnx'))).toEqual(fp32);
       const both = path.join(work, 'all');
-      expect(await main(['pull', '--revision', 'v1', '--all', both])).toBe(0);
+      expect(await main(['pull', REPO, both, '--revision', 'v1', '--all'])).toBe(0);
       expect(await pulledFiles(both)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json']);
       expect(await readFile(path.join(both, 'onnx/model.onnx'))).toEqual(fp32);
       expect(await readFile(path.join(both, 'onnx/model_quantized.onnx'))).toEqual(onnx);
       err.mockClear();
-      expect(await main(['pull', '--fp32', '--all', path.join(work, 'neither')])).toBe(2);
+      expect(await main(['pull', REPO, path.join(work, 'neither'), '--fp32', '--all'])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('--fp32 and --all exclude each other');
       err.mockClear();
-      expect(await main(['pull', '--quantized', path.join(work, 'old')])).toBe(2);
+      expect(await main(['pull', REPO, path.join(work, 'old'), '--quantized'])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/Unknown option '--quantized'[\s\S]*usage: npm run model/);
       await expect(readdir(path.join(work, 'neither'))).rejects.toThrow(/ENOENT/);
       await expect(readdir(path.join(work, 'old'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+
+  it('one argument is the repo: `pull owner/name` fills that repo\'s cache folder, never a folder named owner/name', async () => {
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const cacheDir = path.join(work, 'cache-one-arg');
+    const cwd = process.cwd();
+    Object.assign(process.env, { MODEL_CACHE_DIR: cacheDir });
+    process.chdir(work);
+    try {
+      expect(await main(['pull', REPO, '--revision', 'v1'])).toBe(0);
+      const expected = path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'v1');
+      expect(await pulledFiles(expected)).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+      await expect(readdir(path.join(work, 'Xenova'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      process.chdir(cwd);
+      delete process.env.MODEL_CACHE_DIR;
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+
+  it('a failed pull leaves no empty folder behind', async () => {
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const target = path.join(work, 'mistyped');
+      await expect(main(['pull', 'Xenova/no-such-repo', target, '--revision', 'v1'])).rejects.toThrow();
+      await expect(readdir(target)).rejects.toThrow(/ENOENT/);
+    } finally {
+      err.mockRestore();
+    }
+  });
+
+  it('--help prints the usage and exits 0; an unknown command says so and exits 2', async () => {
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['--help'])).toBe(0);
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^usage: npm run model[\s\S]*optimize[\s\S]*\.ort/);
+      expect(await main(['pul'])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^error: unknown command "pul"\nusage: npm run model/);
+      err.mockClear();
+      expect(await main([])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^usage: npm run model/);
     } finally {
       out.mockRestore();
       err.mockRestore();
