@@ -126,6 +126,8 @@ describe('parameters', () => {
     [{ throttleRate: '0' }, /throttleRate=0 would refuse every request/],
     [{ throttleRate: '-5' }, /throttleRate must be a positive number/],
     [{ throttleBurst: '1.5' }, /throttleBurst must be a positive integer/],
+    [{ modelBucket: null }, /The model's location is missing: modelBucket is not set\. add --param=modelBucket=<bucket> --param=modelPrefix=/],
+    [{ modelPrefix: null }, /The model's location is missing: modelPrefix is not set\. add --param=modelBucket=<bucket>/],
   ])('%j is refused at package time', (params, message) => {
     const { template, output } = osls(['--stage', 'prod'], params);
     expect(template).toBeUndefined();

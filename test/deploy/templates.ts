@@ -23,9 +23,12 @@ export function templatePackager(scratch: string) {
    * `osls package` with exactly these arguments (no --stage unless given) and the model's
    * parameters; the template, or the failure's output.
    */
-  function osls(args: string[], params: Record<string, string> = {}): { template?: CfnTemplate; output: string } {
+  function osls(args: string[], params: Record<string, string | null> = {}): { template?: CfnTemplate; output: string } {
     const dir = mkdtempSync(path.join(scratch, 'pkg-'));
-    const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params }).map(([k, v]) => `--param=${k}=${v}`);
+    // A null parameter is left out (the model's own included).
+    const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params })
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `--param=${k}=${v}`);
     const run = runOslsPackage([oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], env, 120_000);
     const output = `${run.stdout}${run.stderr}`;
     if (run.status !== 0) return { output };
