@@ -315,10 +315,10 @@ function fromBundle(
   return {
     source: uri,
     modelObject: `${uri}!/${bundle.onnxName}`,
-    tokenizerObject: `${uri}!/${TOKENIZER_FILE}`,
+    tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
     model: bundle.onnx,
     tokenizerJson: bundle.tokenizer.toString('utf8'),
-    config: bundle.config ? parseJson(bundle.config.toString('utf8'), `${uri}!/${CONFIG_FILE}`) : undefined,
+    config: bundle.config ? parseJson(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`) : undefined,
     quantized: isQuantizedName(bundle.onnxName),
     bytes,
     etag,
