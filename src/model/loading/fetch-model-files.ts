@@ -12,6 +12,7 @@ import {
   ModelObjectNotFoundError,
 } from './errors';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
+import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
 import type { TargetChoice } from './part-sink';
@@ -88,7 +89,7 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         break;
       case 's3-archive': {
         const client = requireClient(options, source.uri);
-        const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key), undefined, {
+        const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key, source.uri), undefined, {
           signal: controller.signal,
           openFile: options.openFile,
           onRequested: options.onModelRequested,
@@ -201,7 +202,9 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
   const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
   let manifest: ModelManifest | undefined;
   try {
-    const read = await readFromLoad(load, prefix + MODEL_MANIFEST, { kind: 'buffer' });
+    const read = await readFromLoad(load, prefix + MODEL_MANIFEST, inMemory(manifestObject, (bytes) =>
+      bytes > MAX_MANIFEST_BYTES ? `${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} for a manifest` : null,
+    ));
     manifest = parseManifest((read.data as Buffer).toString('utf8'), manifestObject);
   } catch (err) {
     // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
@@ -212,9 +215,30 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
   return manifest ? fetchManifestFolder(load, manifest, manifestObject) : fetchHubLayoutFolder(load);
 }
 
-/** Where a body goes: memory, or the load's spill folder when larger than maxInMemoryBytes. */
-function targetFor(options: FetchOptions, spill: SpillFolder, name: string): TargetChoice {
-  return async (bytes) => (bytes > options.read.maxInMemoryBytes ? { kind: 'file', path: await spill.file(name) } : { kind: 'buffer' });
+/**
+ * Where the ONNX body goes: memory, or the load's spill folder when larger than the memory left
+ * (`inMemoryBeside`: bytes the tokenizer and config hold, when known). Refused over the ceiling.
+ */
+function targetFor(options: FetchOptions, spill: SpillFolder, name: string, uri: string, inMemoryBeside = 0): TargetChoice {
+  return async (bytes) => {
+    const problem = sizeProblem(name, bytes, options.read.maxInMemoryBytes);
+    if (problem) throw new InvalidModelError(uri, problem);
+    return bytes > options.read.maxInMemoryBytes - inMemoryBeside ? { kind: 'file', path: await spill.file(name) } : { kind: 'buffer' };
+  };
+}
+
+/** A body that must be held in memory (tokenizer.json, config.json, the manifest): refused over its limit before allocation. */
+function inMemory(uri: string, problemOf: (bytes: number) => string | null): TargetChoice {
+  return async (bytes) => {
+    const problem = problemOf(bytes);
+    if (problem) throw new InvalidModelError(uri, problem);
+    return { kind: 'buffer' };
+  };
+}
+
+/** inMemory for a model file, by its name's limit (size-limits.ts). */
+function fileInMemory(options: FetchOptions, name: string, uri: string): TargetChoice {
+  return inMemory(uri, (bytes) => sizeProblem(name, bytes, options.read.maxInMemoryBytes));
 }
 
 /** Exactly the files the manifest lists for its version, each checked against its size and SHA-256. */
@@ -239,10 +263,13 @@ async function fetchManifestFolder(load: S3FolderLoad, manifest: ModelManifest, 
   const configFile = listed.get(CONFIG_FILE);
   const read = (file: ManifestFile, target: TargetChoice, onRequested?: () => void) =>
     readFromLoad(load, root + file.path, target, { bytes: file.bytes, sha256: file.sha256 }, onRequested);
+  const uriOf = (file: ManifestFile): string => s3Uri(bucket, root + file.path);
+  // The tokenizer and config are held in memory whatever happens: the ONNX body gets what is left.
+  const beside = tokenizerFile.bytes + (configFile?.bytes ?? 0);
   const [tok, cfg, onnx] = await settleAll(stop, [
-    read(tokenizerFile, { kind: 'buffer' }),
-    configFile ? read(configFile, { kind: 'buffer' }) : Promise.resolve(undefined),
-    read(onnxFile, targetFor(options, spill, onnxName), options.onModelRequested),
+    read(tokenizerFile, fileInMemory(options, TOKENIZER_FILE, uriOf(tokenizerFile))),
+    configFile ? read(configFile, fileInMemory(options, CONFIG_FILE, uriOf(configFile))) : Promise.resolve(undefined),
+    read(onnxFile, targetFor(options, spill, onnxName, uriOf(onnxFile), beside), options.onModelRequested),
   ] as const);
   return folderFiles(load, tokenizerObject, onnxName, onnx, tok, cfg, manifest.version);
 }
@@ -273,13 +300,13 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
   const read = (key: string, target: TargetChoice, onRequested?: () => void) => readFromLoad(load, prefix + key, target, undefined, onRequested);
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
-  const tokenizer = read(TOKENIZER_FILE, { kind: 'buffer' }).catch((err: unknown) => {
+  const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch((err: unknown) => {
     throw err instanceof ModelObjectNotFoundError
       ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
       : err;
   });
   // config.json is optional: absent means defaults (512 positions, not a demo).
-  const config = read(CONFIG_FILE, { kind: 'buffer' }).catch((err: unknown) => {
+  const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch((err: unknown) => {
     if (err instanceof ModelObjectNotFoundError) return undefined;
     throw err;
   });
@@ -287,7 +314,7 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
     const tried: string[] = [];
     for (const candidate of candidatesFor(options)) {
       try {
-        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate), options.onModelRequested) };
+        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate, s3Uri(bucket, prefix + candidate)), options.onModelRequested) };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
         if (!(err instanceof ModelObjectNotFoundError)) throw err;
