@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ReadOptions } from './config';
@@ -10,7 +10,9 @@ import {
   ModelLoadError,
   ModelLocalStorageError,
   ModelObjectNotFoundError,
+  ModelReadTimeoutError,
 } from './errors';
+import { idleBounded, readLocalFile, requireRegularFile, statLocal, withinMs } from './local-file';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
@@ -102,8 +104,11 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         break;
       }
       case 'local-archive': {
-        const size = (await statOrMissing(source.path)).size;
-        const bundle = await unpackModelBundle(createReadStream(source.path), source.uri, await unpackOptions(options, spill, source.uri));
+        const archive = await statLocal(source.path, options.read);
+        requireRegularFile(source.path, archive);
+        const size = archive.size;
+        const chunks = idleBounded(createReadStream(source.path, { highWaterMark: 1 << 20 }), source.path, options.read.idleTimeoutMs);
+        const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
         files = fromBundle(source.uri, bundle, size, null);
         break;
       }
@@ -353,27 +358,27 @@ function fromBundle(
   };
 }
 
-async function statOrMissing(file: string) {
-  try {
-    return await stat(file);
-  } catch (err) {
-    throw new MissingModelFileError(file, (err as NodeJS.ErrnoException).code, { cause: err });
-  }
-}
-
 async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<FetchedFiles> {
-  const dirStat = await statOrMissing(dir);
+  const dirStat = await statLocal(dir, options.read);
   if (!dirStat.isDirectory()) throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
+  const limit = (name: string) => (bytes: number) => sizeProblem(name, bytes, options.read.maxInMemoryBytes);
   const tokenizerObject = path.join(dir, TOKENIZER_FILE);
-  const tokenizer = await readFile(tokenizerObject).catch((err: unknown) => {
-    throw new MissingModelFileError(tokenizerObject, (err as NodeJS.ErrnoException).code, { cause: err });
-  });
+  const tokenizer = await readLocalFile(tokenizerObject, limit(TOKENIZER_FILE), options.read);
   const configPath = path.join(dir, CONFIG_FILE);
-  const config = await readFile(configPath).catch(() => undefined);
+  // Optional: absent is no config; anything else wrong with it (a FIFO, too large, a stall) fails the load.
+  const config = await readLocalFile(configPath, limit(CONFIG_FILE), options.read).catch((err: unknown) => {
+    if (err instanceof MissingModelFileError) return undefined;
+    throw err;
+  });
   for (const candidate of candidatesFor(options)) {
     const file = path.join(dir, candidate);
-    const s = await stat(file).catch(() => undefined);
+    const s = await withinMs(stat(file), options.read.idleTimeoutMs, file, 'stat').catch((err: unknown) => {
+      if (err instanceof ModelReadTimeoutError) throw err;
+      return undefined;
+    });
     if (!s?.isFile()) continue;
+    const problem = sizeProblem(candidate, s.size, options.read.maxInMemoryBytes);
+    if (problem) throw new InvalidModelError(file, problem);
     return {
       source: dir,
       modelObject: file,
