@@ -64,7 +64,8 @@ export class QuestionAnswerer implements QAEngine {
       inputNames: model.inputNames,
       outputNames: model.outputNames,
       usesTokenTypeIds: model.usesTokenTypeIds,
-      maxPositionEmbeddings: typeof configured === 'number' && configured > 0 ? configured : DEFAULT_MAX_POSITIONS,
+      // Whole positions only (the loader refuses anything else in config.json; callers may not use it).
+      maxPositionEmbeddings: Number.isInteger(configured) && (configured as number) > 0 ? (configured as number) : DEFAULT_MAX_POSITIONS,
     };
     return new QuestionAnswerer(tokenizer, model, description, { tokenizerMs: t1 - t0, sessionCreateMs: t2 - t1 });
   }

@@ -72,4 +72,12 @@ describe('a local folder', () => {
     execFileSync('mkfifo', [fifo]);
     await expect(within(loadModel(fifo, opts()))).rejects.toMatchObject({ reason: 'INVALID_MODEL', object: fifo });
   });
+  it.each([0.5, 0, 8, '512', 1e9])('config.json with max_position_embeddings %p is refused, naming it', async (value) => {
+    const dir = await folder(`mpe-${String(value)}`, { 'config.json': JSON.stringify({ max_position_embeddings: value }) });
+    await expect(within(loadModel(dir, opts()))).rejects.toMatchObject({
+      reason: 'INVALID_MODEL',
+      object: path.join(dir, 'config.json'),
+      message: expect.stringContaining('max_position_embeddings must be an integer from 16 to 1048576'),
+    });
+  });
 });

@@ -16,7 +16,7 @@ import { idleBounded, readLocalFile, requireRegularFile, statLocal, withinMs } f
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
-import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
+import { CONFIG_FILE, TOKENIZER_FILE, configProblem, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
 import type { TargetChoice } from './part-sink';
 import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
@@ -150,14 +150,18 @@ async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: 
   return { preferQuantized: options.preferQuantized, preferOptimized: options.preferOptimized, onnxruntimeVersion: options.onnxruntimeVersion, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
 }
 
-function parseJson(text: string, object: string): Record<string, unknown> {
+/** A config.json's text, parsed and checked (configProblem); `object` names it in errors. */
+function parseConfig(text: string, object: string): Record<string, unknown> {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
+    parsed = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Record<string, unknown>;
   } catch (err) {
     throw new InvalidModelError(object, `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
+  const problem = configProblem(parsed as Record<string, unknown>);
+  if (problem) throw new InvalidModelError(object, problem);
+  return parsed as Record<string, unknown>;
 }
 
 /** One load of an S3 folder: what the manifest and the Hugging Face layout readers share. */
@@ -193,7 +197,7 @@ function folderFiles(
     tokenizerObject,
     model: onnx.data,
     tokenizerJson: (tok.data as Buffer).toString('utf8'),
-    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
+    config: cfg ? parseConfig((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
     quantized: isQuantizedName(onnxName),
     bytes: onnx.bytes + tok.bytes + (cfg?.bytes ?? 0),
     etag: onnx.etag,
@@ -350,7 +354,7 @@ function fromBundle(
     tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
     model: bundle.onnx,
     tokenizerJson: bundle.tokenizer.toString('utf8'),
-    config: bundle.config ? parseJson(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`) : undefined,
+    config: bundle.config ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`) : undefined,
     quantized: isQuantizedName(bundle.onnxName),
     bytes,
     etag,
@@ -386,7 +390,7 @@ async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<Fet
       // A path, not bytes: onnxruntime reads the file itself, so it is never held twice.
       model: file,
       tokenizerJson: tokenizer.toString('utf8'),
-      config: config ? parseJson(config.toString('utf8'), configPath) : undefined,
+      config: config ? parseConfig(config.toString('utf8'), configPath) : undefined,
       quantized: isQuantizedName(candidate),
       bytes: s.size + tokenizer.length + (config?.length ?? 0),
       etag: null,
