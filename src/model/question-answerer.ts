@@ -60,12 +60,19 @@ export class QuestionAnswerer implements QAEngine {
     });
     const t2 = performance.now();
     const configured = source.config?.max_position_embeddings;
+    // Whole positions only (the loader refuses anything else in config.json; callers may not use it).
+    const maxPositions = Number.isInteger(configured) && (configured as number) > 0 ? (configured as number) : DEFAULT_MAX_POSITIONS;
+    try {
+      await model.probe(await probeWindow(tokenizer, maxPositions));
+    } catch (error) {
+      await model.dispose().catch(() => undefined);
+      throw error;
+    }
     const description: ModelDescription = {
       inputNames: model.inputNames,
       outputNames: model.outputNames,
       usesTokenTypeIds: model.usesTokenTypeIds,
-      // Whole positions only (the loader refuses anything else in config.json; callers may not use it).
-      maxPositionEmbeddings: Number.isInteger(configured) && (configured as number) > 0 ? (configured as number) : DEFAULT_MAX_POSITIONS,
+      maxPositionEmbeddings: maxPositions,
     };
     return new QuestionAnswerer(tokenizer, model, description, { tokenizerMs: t1 - t0, sessionCreateMs: t2 - t1 });
   }
@@ -176,6 +183,13 @@ export class QuestionAnswerer implements QAEngine {
 }
 
 type DecodedWindow = { ranges: ScoredRange[]; nullScore: number };
+
+/** A short real window (question, context and special tokens as the tokenizer makes them), to probe the model with. */
+async function probeWindow(tokenizer: QATokenizer, maxPositions: number): Promise<Window> {
+  const [question, context] = await Promise.all([tokenizer.encode('What is this?'), tokenizer.encode('This is a short test of the model.')]);
+  const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
+  return iterateWindows(question.ids, context.ids, tokenizer.layout, options).next().value as Window;
+}
 
 /** Span search on one window's logits, as character ranges of the context (for rankAnswers). */
 function decodeWindow(item: PreparedInput, window: Window, logits: WindowLogits, clsId: number | null): DecodedWindow {
