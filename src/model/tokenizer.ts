@@ -8,6 +8,7 @@
 import { Tokenizer } from 'tokenizers';
 import { pairLayoutFromTokenizerJson, type PairLayout } from './special-tokens';
 import { codePointIndex } from './utf16-offsets';
+import { backtrackingProblem, regexPatterns } from './regex-safety';
 
 /** One text's tokens, with offsets already converted to UTF-16 units of that text. */
 export interface EncodedText {
@@ -28,6 +29,12 @@ export class QATokenizer {
   /** Loads the contents of a `tokenizer.json`. Throws on invalid JSON or an unsupported layout. */
   static fromJson(tokenizerJson: string): QATokenizer {
     const parsed = JSON.parse(tokenizerJson);
+    // Before the Rust library sees them: a pattern that backtracks would abort the process on some
+    // request (regex-safety.ts says why this is checked statically).
+    for (const { at, pattern } of regexPatterns(parsed)) {
+      const problem = backtrackingProblem(pattern);
+      if (problem) throw new Error(`tokenizer.json: the regex ${JSON.stringify(pattern)} at ${at} can backtrack exponentially (${problem})`);
+    }
     const layout = pairLayoutFromTokenizerJson(parsed);
     const tokenizer = Tokenizer.fromString(tokenizerJson);
     tokenizer.disableTruncation();
