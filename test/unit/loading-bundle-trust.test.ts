@@ -139,6 +139,13 @@ describe('sizes and names', () => {
       'two entries for the same model file (a/onnx/model.onnx and onnx/model.onnx)',
     );
   });
+
+  it('two ONNX files with no standard name are refused rather than one picked by archive order', async () => {
+    const files = { 'encoder.onnx': randomBytes(1024), 'decoder.onnx': randomBytes(1024), 'tokenizer.json': '{}' };
+    await expect(within(unpackModelBundle(drip(await bundle(files)), 's3://b/m.tar.gz', options()))).rejects.toThrow(
+      'two ONNX files and no standard name to choose by (encoder.onnx and decoder.onnx)',
+    );
+  });
 });
 
 describe('a spill that fails', () => {

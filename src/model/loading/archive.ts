@@ -119,7 +119,10 @@ export async function unpackModelBundle(
       const job = readEntry(entry);
       track({ done: job.done.then((b) => void (file === TOKENIZER_FILE ? (result.tokenizer = b) : (result.config = b))), stop: job.stop });
     } else if (isModelEntry(name) && rank(name) <= bestRank) {
-      if (rank(name) === bestRank) return void refuse(name, `two entries for the same model file (${bestName} and ${name}); keep one`);
+      if (rank(name) === bestRank) {
+        const why = bestRank === unranked ? 'two ONNX files and no standard name to choose by' : 'two entries for the same model file';
+        return void refuse(name, `${why} (${bestName} and ${name}); keep one`);
+      }
       bestRank = rank(name);
       bestName = name;
       if (!sized(entry, name)) return void entry.resume();
