@@ -140,11 +140,15 @@ describe('sizes and names', () => {
     );
   });
 
-  it('two ONNX files with no standard name are refused rather than one picked by archive order', async () => {
-    const files = { 'encoder.onnx': randomBytes(1024), 'decoder.onnx': randomBytes(1024), 'tokenizer.json': '{}' };
-    await expect(within(unpackModelBundle(drip(await bundle(files)), 's3://b/m.tar.gz', options()))).rejects.toThrow(
-      'two ONNX files and no standard name to choose by (encoder.onnx and decoder.onnx)',
-    );
+  it.each([
+    ['int8 first', ['onnx/model_int8.onnx', 'onnx/model_fp16.onnx']],
+    ['fp16 first', ['onnx/model_fp16.onnx', 'onnx/model_int8.onnx']],
+  ])('among ONNX files with no standard name, the first by name wins whatever the order (%s)', async (_name, order) => {
+    const files: Record<string, Buffer | string> = { 'tokenizer.json': '{}' };
+    for (const name of order) files[name] = randomBytes(1024);
+    const out = await within(unpackModelBundle(drip(await bundle(files)), 's3://b/m.tar.gz', options()));
+    expect(out.onnxName).toBe('onnx/model_fp16.onnx');
+    expect((out.onnx as Buffer).equals(files['onnx/model_fp16.onnx'] as Buffer)).toBe(true);
   });
 });
 

@@ -119,21 +119,21 @@ export async function unpackModelBundle(
       const job = readEntry(entry);
       track({ done: job.done.then((b) => void (file === TOKENIZER_FILE ? (result.tokenizer = b) : (result.config = b))), stop: job.stop });
     } else if (isModelEntry(name) && rank(name) <= bestRank) {
-      if (rank(name) === bestRank) {
-        const why = bestRank === unranked ? 'two ONNX files and no standard name to choose by' : 'two entries for the same model file';
-        return void refuse(name, `${why} (${bestName} and ${name}); keep one`);
-      }
+      // Two entries for one candidate name (`onnx/model.onnx` and `old/onnx/model.onnx`): refused.
+      // Among files with no candidate name (`model_fp16.onnx`, `model_int8.onnx`), the first by
+      // name is taken, whatever the archive's order.
+      if (rank(name) === bestRank && bestRank < unranked) return void refuse(name, `two entries for the same model file (${bestName} and ${name}); keep one`);
+      if (rank(name) === bestRank && name > bestName) return void entry.resume();
       bestRank = rank(name);
       bestName = name;
       if (!sized(entry, name)) return void entry.resume();
       const size = entry.size ?? 0;
       const job = size > options.maxInMemoryBytes - inMemory ? spillEntry(entry, options.spillDir, name, object) : readEntry(entry);
-      const myRank = bestRank;
       track({
         done: job.done.then(async (data) => {
-          // A better-ranked entry may have been chosen while this one was read: then this one is
-          // dropped, and a spilled loser must not stay in /tmp until the end of the load.
-          if (myRank === bestRank) {
+          // A better entry may have been chosen while this one was read: then this one is dropped,
+          // and a spilled loser must not stay in /tmp until the end of the load.
+          if (name === bestName) {
             const replaced = result.onnx;
             result.onnxName = name;
             result.onnx = data;
