@@ -152,6 +152,20 @@ describe('sizes and names', () => {
   });
 });
 
+describe('a source that fails', () => {
+  it('is the source’s error (STORAGE_ERROR), not a verdict on the bundle', async () => {
+    const good = await bundle({ ...model(), 'onnx/model.onnx': randomBytes(256 * 1024) });
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield good.subarray(0, 64 * 1024);
+      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    }
+    await expect(within(unpackModelBundle(broken(), '/models/m.tar.gz', options()))).rejects.toMatchObject({
+      reason: 'STORAGE_ERROR',
+      message: 'Error reading /models/m.tar.gz: EIO: i/o error, read',
+    });
+  });
+});
+
 describe('a spill that fails', () => {
   it('is a LOCAL_STORAGE error naming the entry, with no unhandled rejection', async () => {
     const seen: unknown[] = [];

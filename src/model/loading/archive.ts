@@ -164,8 +164,9 @@ export async function unpackModelBundle(
     }
     await Promise.allSettled(jobs.map((j) => j.done));
   } catch (err) {
-    // The source itself failed (a read error of the archive): stop what flows, then answer.
-    fail(err);
+    // The source itself failed (a read error or a timeout of the archive, not its content): stop
+    // what flows, then answer with that error.
+    fail(err instanceof ModelLoadError ? err : new ModelLoadError(`Error reading ${object}: ${(err as Error)?.message ?? err}`, object, 'STORAGE_ERROR', { cause: err }));
     await Promise.allSettled(jobs.map((j) => j.done));
   }
   if (failure !== undefined) {
