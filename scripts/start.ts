@@ -10,6 +10,7 @@ import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
 import { int, str, type Env } from '../src/support/env';
 import { ensureDemoModel } from './test-models';
+import { forTerminal } from './terminal-text';
 
 /** Where `npm start` listens: PORT (0 picks a free port) and HOST. */
 function listenAddress(env: Env = process.env): { port: number; host: string } {
@@ -33,12 +34,13 @@ async function main(): Promise<void> {
   console.log('Loading the model…');
   if (await provider.warmUp()) {
     const info = provider.info()!;
-    console.log(`Model ready: ${info.name} from ${info.source} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
+    // The name and source come from the model's files: escaped (terminal-text.ts).
+    console.log(`Model ready: ${forTerminal(info.name)} from ${forTerminal(info.source)} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
     if (info.demo) console.log('Note: this is the random-weight demo model; its answers mean nothing.');
   } else {
     const reason = provider.error()?.message ?? 'unknown error';
     console.log('Model load failed:');
-    console.log(`\n${reason}\n`);
+    console.log(`\n${forTerminal(reason)}\n`);
     console.log(`${NO_MODEL_HELP}\n`);
     console.log('The server keeps running: answer requests return MODEL_UNAVAILABLE (HTTP 503) and retry the load.');
   }

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import { InferenceError } from './errors';
 import { checkQuestionAnsweringGraph } from './model-family';
+import { graphProblem, logitsProblem, type ValueInfo } from './onnx-contract';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime/load';
 import { lambdaMemoryMb } from '../support/env';
 import { defaultIntraOpThreads } from './threads';
@@ -112,13 +113,34 @@ export class OnnxQAModel {
       typeof model === 'string'
         ? await runtime.InferenceSession.create(model, base)
         : await runtime.InferenceSession.create(inPlace ?? model, inPlace ? { ...base, extra: ORT_BYTES_IN_PLACE } : base);
+    // Names first (another kind of model: UnsupportedModelError), then types and shapes (a
+    // malformed export of the right kind).
+    let problem: Error | null = null;
     try {
       checkQuestionAnsweringGraph(session.inputNames, session.outputNames);
+      const graph = graphProblem(session.inputMetadata as readonly ValueInfo[], session.outputMetadata as readonly ValueInfo[]);
+      if (graph) problem = new Error(`The ONNX model ${graph}`);
     } catch (error) {
-      await session.release();
-      throw error;
+      problem = error as Error;
+    }
+    if (problem) {
+      await session.release().catch(() => undefined);
+      throw problem;
     }
     return new OnnxQAModel(runtime, session, session.inputNames, session.outputNames, inPlace);
+  }
+
+  /**
+   * Runs one window before the model is served: a graph whose declared shapes say little (or lie)
+   * must still give finite logits of the window's length. Throws with what is wrong.
+   */
+  async probe(window: WindowInput): Promise<void> {
+    try {
+      await this.run(window);
+    } catch (error) {
+      const detail = error instanceof InferenceError && error.cause ? `${error.message}: ${(error.cause as Error).message ?? error.cause}` : (error as Error).message;
+      throw new Error(`The ONNX model fails a probe window of ${window.inputIds.length} tokens: ${detail}`, { cause: error });
+    }
   }
 
   get usesTokenTypeIds(): boolean {
@@ -143,10 +165,13 @@ export class OnnxQAModel {
     } catch (cause) {
       throw new InferenceError(`onnxruntime failed on a window of ${length} tokens`, { cause });
     }
-    return {
-      start: outputs.start_logits.data as Float32Array,
-      end: outputs.end_logits.data as Float32Array,
-    };
+    // Checked on every run, not only at the probe: a NaN or a short output would otherwise be an
+    // answer (or a crash) far from its cause. Two passes over a few hundred floats.
+    const start = outputs.start_logits?.data;
+    const end = outputs.end_logits?.data;
+    const problem = logitsProblem('start_logits', start, length) ?? logitsProblem('end_logits', end, length);
+    if (problem) throw new InferenceError(`the model's output for a window of ${length} tokens is unusable`, { cause: new Error(problem) });
+    return { start: start as Float32Array, end: end as Float32Array };
   }
 
   async dispose(): Promise<void> {

@@ -62,11 +62,20 @@ export class QuestionAnswerer implements QAEngine {
       preOptimized: source.preOptimized,
     });
     const t2 = performance.now();
+    // Whole positions only (the loader refuses anything else in config.json; callers may not use
+    // it), less RoBERTa-style position ids' padding offset (model-family.ts).
+    const maxPositions = maxSequencePositions(source.config) ?? DEFAULT_MAX_POSITIONS;
+    try {
+      await model.probe(await probeWindow(tokenizer, maxPositions));
+    } catch (error) {
+      await model.dispose().catch(() => undefined);
+      throw error;
+    }
     const description: ModelDescription = {
       inputNames: model.inputNames,
       outputNames: model.outputNames,
       usesTokenTypeIds: model.usesTokenTypeIds,
-      maxPositionEmbeddings: maxSequencePositions(source.config) ?? DEFAULT_MAX_POSITIONS,
+      maxPositionEmbeddings: maxPositions,
       family: { ...configFamily, tokenizer: tokenizer.family },
     };
     return new QuestionAnswerer(tokenizer, model, description, { tokenizerMs: t1 - t0, sessionCreateMs: t2 - t1 });
@@ -190,6 +199,13 @@ export class QuestionAnswerer implements QAEngine {
 }
 
 type DecodedWindow = { ranges: ScoredRange[]; nullScore: number };
+
+/** A short real window (question, context and special tokens as the tokenizer makes them), to probe the model with. */
+async function probeWindow(tokenizer: QATokenizer, maxPositions: number): Promise<Window> {
+  const [question, context] = await Promise.all([tokenizer.encode('What is this?'), tokenizer.encode('This is a short test of the model.')]);
+  const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
+  return iterateWindows(question.ids, context.ids, tokenizer.layout, options).next().value as Window;
+}
 
 /** Span search on one window's logits, as character ranges of the context (for rankAnswers). */
 function decodeWindow(item: PreparedInput, window: Window, logits: WindowLogits, clsId: number | null): DecodedWindow {

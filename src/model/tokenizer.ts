@@ -10,6 +10,7 @@ import { recognizeTokenizer } from './model-family';
 import { pairLayoutFromTokenizerJson, type PairLayout } from './special-tokens';
 import type { TokenizerFamily } from './types';
 import { codePointIndex } from './utf16-offsets';
+import { backtrackingProblem, regexPatterns } from './regex-safety';
 
 /** One text's tokens, with offsets already converted to UTF-16 units of that text. */
 export interface EncodedText {
@@ -36,6 +37,12 @@ export class QATokenizer {
   static fromJson(tokenizerJson: string): QATokenizer {
     const parsed = JSON.parse(tokenizerJson);
     const family = recognizeTokenizer(parsed);
+    // Before the Rust library sees them: a pattern that backtracks would abort the process on some
+    // request (regex-safety.ts says why this is checked statically).
+    for (const { at, pattern } of regexPatterns(parsed)) {
+      const problem = backtrackingProblem(pattern);
+      if (problem) throw new Error(`tokenizer.json: the regex ${JSON.stringify(pattern)} at ${at} can backtrack exponentially (${problem})`);
+    }
     const layout = pairLayoutFromTokenizerJson(parsed);
     const tokenizer = Tokenizer.fromString(tokenizerJson);
     tokenizer.disableTruncation();

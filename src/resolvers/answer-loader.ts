@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
 import type { EngineProvider } from '../model/loading/types';
 import type { AnswerManyOptions } from '../model/engine';
 import type { Answer, QAInput } from '../model/types';
-import { untilAborted } from '../api/request-scope';
+import { waitForModel } from './wait-for-model';
 import { markPhase } from '../support/phase-marks';
 
 /**
@@ -39,7 +39,7 @@ export function createAnswerLoader(provider: EngineProvider, work: AnswerManyOpt
     async (inputs) => {
       markPhase('engine-start');
       // A provider failure (ModelUnavailableError) rejects every load of the batch with it.
-      const engine = await untilAborted(provider.get(), work.signal);
+      const engine = await waitForModel(provider, work.signal);
       // Error slots (QAInputError, WorkBudgetError, an InferenceError on one of that input's windows)
       // reject only their own load: DataLoader's contract.
       const answers = await engine.answerMany(inputs, work);

@@ -2,14 +2,14 @@
 import type { HealthResolvers, ModelInfoResolvers, QueryResolvers } from '../generated/graphql';
 import { initTimings } from '../support/init-timings';
 import { toGraphQLError } from '../api/errors';
-import { untilAborted } from '../api/request-scope';
+import { waitForModel } from './wait-for-model';
 
 export const modelQueryResolvers: Pick<QueryResolvers, 'model' | 'health'> = {
   model: async (_parent, _args, ctx) => {
     try {
       // Loads on first use, so clients (and deploy scripts) can warm an instance with it; a
       // request past its deadline stops waiting (the load itself goes on for the next request).
-      await untilAborted(ctx.provider.get(), ctx.scope.signal);
+      await waitForModel(ctx.provider, ctx.scope.signal);
     } catch (error) {
       throw toGraphQLError(error);
     }

@@ -230,6 +230,8 @@ describe('defaults: docs tables = code', () => {
     S3_FORCE_PATH_STYLE: loader.s3.forcePathStyle,
     MODEL_S3_CONNECT_TIMEOUT_MS: loader.s3.connectionTimeoutMs,
     MODEL_S3_IDLE_TIMEOUT_MS: loader.s3.idleTimeoutMs,
+    MODEL_S3_FIRST_BYTE_TIMEOUT_MS: loader.s3.firstByteTimeoutMs!,
+    MODEL_MAX_WAIT_MS: loader.maxWaitMs,
     MODEL_S3_TOTAL_TIMEOUT_MS: loader.s3.totalTimeoutMs,
     MODEL_S3_PART_BYTES: loader.s3.partBytes!,
     MODEL_S3_CONCURRENCY: loader.s3.concurrency!,

@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureTestModel } from '../../scripts/test-models';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { forTerminal } from '../../scripts/terminal-text';
 
 const ROOT = path.resolve(__dirname, '../..');
 let model: string;
@@ -106,4 +107,25 @@ describe('npm start', () => {
     expect(lines.some((l) => l.startsWith('Model unavailable: Cannot pull the model nobody/mistyped-model@main'))).toBe(true);
     expect(lines.join('\n')).not.toMatch(/DEMO MODEL|random-weight demo model;/);
   }, 90_000);
+
+  it('prints a model name from config.json escaped: no escape sequence, no forged line', async () => {
+    const forged = path.join(work, 'forged-name');
+    await cp(model, forged, { recursive: true });
+    const config = JSON.parse(await readFile(path.join(forged, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const name = 'evil\u001b[2J\rModel ready: forged\nNote: forged';
+    await writeFile(path.join(forged, 'config.json'), JSON.stringify({ ...config, _name_or_path: name }));
+    const { lines } = await start({ MODEL_URI: forged }, /^Note: .*$/m);
+    const plain = lines.filter((l) => !l.startsWith('{'));
+    expect(plain.filter((l) => l.startsWith('Model ready:'))).toEqual([
+      expect.stringMatching(/^Model ready: evil\\x1b\[2J\\x0dModel ready: forged\\x0aNote: forged from /),
+    ]);
+    expect(plain.filter((l) => l.startsWith('Note:'))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('\u001b');
+  }, 90_000);
+});
+
+describe('forTerminal', () => {
+  it('escapes C0, DEL, C1 and bidirectional overrides, and keeps the rest', () => {
+    expect(forTerminal('a\u001b[2Jb\r\n\t\u007f\u009b\u202eé中')).toBe('a\\x1b[2Jb\\x0d\\x0a\\x09\\x7f\\x9b\\u202eé中');
+  });
 });

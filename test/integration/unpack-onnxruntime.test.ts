@@ -132,6 +132,28 @@ describe('unpacking and loading (child processes)', () => {
     expect(out.start).toEqual(plainLogits);
   });
 
+  test('a truncated binding in the reused folder is replaced, not trusted (it would die of SIGBUS)', async () => {
+    const binding = path.join(unpackedDir, 'onnxruntime_binding.node');
+    const packaged = readFileSync(binding);
+    truncateSync(binding, packaged.length >> 1);
+    const out = await runChild(natives, sandbox());
+    expect(out.result).toMatchObject({ status: 'unpacked', dir: unpackedDir });
+    expect(readFileSync(binding).equals(packaged)).toBe(true);
+    expect(out.start).toEqual(plainLogits);
+  });
+
+  test('a binding of the right size but other bytes is replaced too', async () => {
+    const binding = path.join(unpackedDir, 'onnxruntime_binding.node');
+    const packaged = readFileSync(binding);
+    const bytes = Buffer.from(packaged);
+    // Past the ELF header and the dynamic section, in the code: a flip there would load and misbehave.
+    bytes[bytes.length - 4096] = bytes[bytes.length - 4096]! ^ 0xff;
+    writeFileSync(binding, bytes);
+    const out = await runChild(natives, sandbox());
+    expect(out.result).toMatchObject({ status: 'unpacked', dir: unpackedDir });
+    expect(readFileSync(binding).equals(packaged)).toBe(true);
+  });
+
   test('a folder others can write to is not trusted: replaced by a private one', async () => {
     chmodSync(unpackedDir, 0o777);
     const out = await runChild(natives, sandbox());

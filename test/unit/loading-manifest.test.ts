@@ -31,6 +31,7 @@ describe('manifest', () => {
     ['a path climbing out', { ...good, files: [{ ...good.files[0], path: 'onnx/../../x' }] }, 'file path "onnx/../../x" is not a relative path'],
     ['a file twice', { ...good, files: [good.files[0], good.files[0]] }, 'onnx/model.onnx listed twice'],
     ['a bad size', { ...good, files: [{ ...good.files[0], bytes: -1 }] }, 'onnx/model.onnx: bytes is not a size'],
+    ['a size over the ceiling', { ...good, files: [{ ...good.files[0], bytes: 1e15 }] }, 'onnx/model.onnx: 1000000000000000 bytes is over the ceiling of 17179869184'],
     ['a bad hash', { ...good, files: [{ ...good.files[0], sha256: 'abc' }] }, 'onnx/model.onnx: sha256 is not a hex SHA-256'],
     ['no files', { ...good, files: [] }, 'files missing'],
   ])('refuses %s', (_name, value, problem) => {

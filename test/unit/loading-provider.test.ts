@@ -83,4 +83,20 @@ describe('ModelProvider', () => {
   it('validates its options', () => {
     expect(() => new ModelProvider(async () => loaded, { backoff: { initialMs: 5, maxMs: 1, factor: 2 } })).toThrow(RangeError);
   });
+  it('get() waits at most maxWaitMs for a load in progress; the load goes on, and warmUp waits for it', async () => {
+    const d = deferred<LoadedModel>();
+    let calls = 0;
+    const p = new ModelProvider(() => (calls++, d.promise), { maxWaitMs: 30, describe: 's3://b/m/' });
+    const warm = p.warmUp();
+    const started = Date.now();
+    const err = (await p.get().catch((e: unknown) => e)) as ModelUnavailableError;
+    expect(err).toBeInstanceOf(ModelUnavailableError);
+    expect(err.message).toBe('Model unavailable: s3://b/m/ is still loading after 30 ms');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(p.state()).toBe('loading');
+    d.resolve(loaded);
+    expect(await warm).toBe(true);
+    expect(await p.get()).toBe(engine);
+    expect(calls).toBe(1);
+  });
 });

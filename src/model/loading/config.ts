@@ -30,6 +30,11 @@ export interface ModelLoadingConfig {
     /** `MODEL_S3_CONNECT_TIMEOUT_MS` (default 3000). */
     connectionTimeoutMs: number;
   };
+  /**
+   * `MODEL_MAX_WAIT_MS` (default 10000): longest a request waits for a load in progress before it is
+   * answered MODEL_UNAVAILABLE (503, Retry-After); the load goes on for the requests after it.
+   */
+  maxWaitMs: number;
   /** `MODEL_RETRY_INITIAL_MS` (1000) / `MODEL_RETRY_MAX_MS` (30000): backoff after a failed load. */
   retry: BackoffOptions;
   /** Local cache of Hub downloads for `npm start` (`MODEL_CACHE_DIR`, default `.cache/models`). */
@@ -50,9 +55,11 @@ export interface ModelLoadingConfig {
 
 /** Timeouts and memory policy for S3 reads. */
 export interface S3ReadOptions {
-  /** `MODEL_S3_IDLE_TIMEOUT_MS` (default 10000): longest wait for the next bytes of a body. */
+  /** `MODEL_S3_IDLE_TIMEOUT_MS` (default 5000): longest wait for the next bytes of a body (and of a local file). */
   idleTimeoutMs: number;
-  /** `MODEL_S3_TOTAL_TIMEOUT_MS` (default 120000): deadline for one object, headers to last byte. */
+  /** `MODEL_S3_FIRST_BYTE_TIMEOUT_MS` (default 2000): longest wait for a response's headers (S3 answers in tens of ms). */
+  firstByteTimeoutMs?: number;
+  /** `MODEL_S3_TOTAL_TIMEOUT_MS` (default 120000): deadline for one object (or local file), headers to last byte. */
   totalTimeoutMs: number;
   /**
    * `MODEL_MAX_IN_MEMORY_BYTES`: bodies larger than this are streamed to `spillDir` and handed to
@@ -112,7 +119,8 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
       endpoint: str(env, 'AWS_ENDPOINT_URL_S3') ?? str(env, 'AWS_ENDPOINT_URL'),
       region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
       connectionTimeoutMs: int(env, 'MODEL_S3_CONNECT_TIMEOUT_MS', 3_000),
-      idleTimeoutMs: int(env, 'MODEL_S3_IDLE_TIMEOUT_MS', 10_000),
+      idleTimeoutMs: int(env, 'MODEL_S3_IDLE_TIMEOUT_MS', 5_000, { min: 1 }),
+      firstByteTimeoutMs: int(env, 'MODEL_S3_FIRST_BYTE_TIMEOUT_MS', 2_000, { min: 1 }),
       totalTimeoutMs: int(env, 'MODEL_S3_TOTAL_TIMEOUT_MS', 120_000),
       maxInMemoryBytes: int(env, 'MODEL_MAX_IN_MEMORY_BYTES', defaultMaxInMemoryBytes(env)),
       spillDir: str(env, 'MODEL_SPILL_DIR') ?? os.tmpdir(),
@@ -120,6 +128,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
       concurrency: int(env, 'MODEL_S3_CONCURRENCY', DEFAULT_CONCURRENCY, parallel),
       partAttempts: int(env, 'MODEL_S3_PART_ATTEMPTS', DEFAULT_PART_ATTEMPTS, parallel),
     },
+    maxWaitMs: int(env, 'MODEL_MAX_WAIT_MS', 10_000, { min: 1 }),
     retry: readRetry(env),
     cacheDir: path.resolve(cwd, str(env, 'MODEL_CACHE_DIR') ?? '.cache/models'),
     hub: {

@@ -39,7 +39,7 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
   if (!config.modelUri && !options.useDefaultModel) {
     return new ModelProvider(async () => {
       throw new ModelUnavailableError(NO_MODEL_URI);
-    }, { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry });
+    }, { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry, maxWaitMs: config.maxWaitMs });
   }
   return new ModelProvider(
     async () => {
@@ -58,6 +58,6 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
         onModelRequested: options.onModelRequested,
       });
     },
-    { logger, describe: config.modelUri ?? 'default model', backoff: config.retry },
+    { logger, describe: config.modelUri ?? 'default model', backoff: config.retry, maxWaitMs: config.maxWaitMs },
   );
 }

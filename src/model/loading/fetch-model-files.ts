@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ReadOptions } from './config';
@@ -10,10 +10,13 @@ import {
   ModelLoadError,
   ModelLocalStorageError,
   ModelObjectNotFoundError,
+  ModelReadTimeoutError,
 } from './errors';
+import { idleBounded, readLocalFile, requireRegularFile, statLocal, withinMs } from './local-file';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
+import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
-import { CONFIG_FILE, TOKENIZER_FILE, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
+import { CONFIG_FILE, TOKENIZER_FILE, configProblem, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
 import type { TargetChoice } from './part-sink';
 import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
@@ -88,7 +91,7 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         break;
       case 's3-archive': {
         const client = requireClient(options, source.uri);
-        const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key), undefined, {
+        const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key, source.uri), undefined, {
           signal: controller.signal,
           openFile: options.openFile,
           onRequested: options.onModelRequested,
@@ -101,8 +104,11 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         break;
       }
       case 'local-archive': {
-        const size = (await statOrMissing(source.path)).size;
-        const bundle = await unpackModelBundle(createReadStream(source.path), source.uri, await unpackOptions(options, spill, source.uri));
+        const archive = await statLocal(source.path, options.read);
+        requireRegularFile(source.path, archive);
+        const size = archive.size;
+        const chunks = idleBounded(createReadStream(source.path, { highWaterMark: 1 << 20 }), source.path, options.read.idleTimeoutMs);
+        const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
         files = fromBundle(source.uri, bundle, size, null);
         break;
       }
@@ -144,14 +150,18 @@ async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: 
   return { preferQuantized: options.preferQuantized, preferOptimized: options.preferOptimized, onnxruntimeVersion: options.onnxruntimeVersion, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
 }
 
-function parseJson(text: string, object: string): Record<string, unknown> {
+/** A config.json's text, parsed and checked (configProblem); `object` names it in errors. */
+function parseConfig(text: string, object: string): Record<string, unknown> {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
+    parsed = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Record<string, unknown>;
   } catch (err) {
     throw new InvalidModelError(object, `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
+  const problem = configProblem(parsed as Record<string, unknown>);
+  if (problem) throw new InvalidModelError(object, problem);
+  return parsed as Record<string, unknown>;
 }
 
 /** One load of an S3 folder: what the manifest and the Hugging Face layout readers share. */
@@ -187,7 +197,7 @@ function folderFiles(
     tokenizerObject,
     model: onnx.data,
     tokenizerJson: (tok.data as Buffer).toString('utf8'),
-    config: cfg ? parseJson((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
+    config: cfg ? parseConfig((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
     quantized: isQuantizedName(onnxName),
     bytes: onnx.bytes + tok.bytes + (cfg?.bytes ?? 0),
     etag: onnx.etag,
@@ -201,7 +211,9 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
   const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
   let manifest: ModelManifest | undefined;
   try {
-    const read = await readFromLoad(load, prefix + MODEL_MANIFEST, { kind: 'buffer' });
+    const read = await readFromLoad(load, prefix + MODEL_MANIFEST, inMemory(manifestObject, (bytes) =>
+      bytes > MAX_MANIFEST_BYTES ? `${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} for a manifest` : null,
+    ));
     manifest = parseManifest((read.data as Buffer).toString('utf8'), manifestObject);
   } catch (err) {
     // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
@@ -212,9 +224,30 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
   return manifest ? fetchManifestFolder(load, manifest, manifestObject) : fetchHubLayoutFolder(load);
 }
 
-/** Where a body goes: memory, or the load's spill folder when larger than maxInMemoryBytes. */
-function targetFor(options: FetchOptions, spill: SpillFolder, name: string): TargetChoice {
-  return async (bytes) => (bytes > options.read.maxInMemoryBytes ? { kind: 'file', path: await spill.file(name) } : { kind: 'buffer' });
+/**
+ * Where the ONNX body goes: memory, or the load's spill folder when larger than the memory left
+ * (`inMemoryBeside`: bytes the tokenizer and config hold, when known). Refused over the ceiling.
+ */
+function targetFor(options: FetchOptions, spill: SpillFolder, name: string, uri: string, inMemoryBeside = 0): TargetChoice {
+  return async (bytes) => {
+    const problem = sizeProblem(name, bytes, options.read.maxInMemoryBytes);
+    if (problem) throw new InvalidModelError(uri, problem);
+    return bytes > options.read.maxInMemoryBytes - inMemoryBeside ? { kind: 'file', path: await spill.file(name) } : { kind: 'buffer' };
+  };
+}
+
+/** A body that must be held in memory (tokenizer.json, config.json, the manifest): refused over its limit before allocation. */
+function inMemory(uri: string, problemOf: (bytes: number) => string | null): TargetChoice {
+  return async (bytes) => {
+    const problem = problemOf(bytes);
+    if (problem) throw new InvalidModelError(uri, problem);
+    return { kind: 'buffer' };
+  };
+}
+
+/** inMemory for a model file, by its name's limit (size-limits.ts). */
+function fileInMemory(options: FetchOptions, name: string, uri: string): TargetChoice {
+  return inMemory(uri, (bytes) => sizeProblem(name, bytes, options.read.maxInMemoryBytes));
 }
 
 /** Exactly the files the manifest lists for its version, each checked against its size and SHA-256. */
@@ -239,10 +272,13 @@ async function fetchManifestFolder(load: S3FolderLoad, manifest: ModelManifest, 
   const configFile = listed.get(CONFIG_FILE);
   const read = (file: ManifestFile, target: TargetChoice, onRequested?: () => void) =>
     readFromLoad(load, root + file.path, target, { bytes: file.bytes, sha256: file.sha256 }, onRequested);
+  const uriOf = (file: ManifestFile): string => s3Uri(bucket, root + file.path);
+  // The tokenizer and config are held in memory whatever happens: the ONNX body gets what is left.
+  const beside = tokenizerFile.bytes + (configFile?.bytes ?? 0);
   const [tok, cfg, onnx] = await settleAll(stop, [
-    read(tokenizerFile, { kind: 'buffer' }),
-    configFile ? read(configFile, { kind: 'buffer' }) : Promise.resolve(undefined),
-    read(onnxFile, targetFor(options, spill, onnxName), options.onModelRequested),
+    read(tokenizerFile, fileInMemory(options, TOKENIZER_FILE, uriOf(tokenizerFile))),
+    configFile ? read(configFile, fileInMemory(options, CONFIG_FILE, uriOf(configFile))) : Promise.resolve(undefined),
+    read(onnxFile, targetFor(options, spill, onnxName, uriOf(onnxFile), beside), options.onModelRequested),
   ] as const);
   return folderFiles(load, tokenizerObject, onnxName, onnx, tok, cfg, manifest.version);
 }
@@ -273,13 +309,13 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
   const read = (key: string, target: TargetChoice, onRequested?: () => void) => readFromLoad(load, prefix + key, target, undefined, onRequested);
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
-  const tokenizer = read(TOKENIZER_FILE, { kind: 'buffer' }).catch((err: unknown) => {
+  const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch((err: unknown) => {
     throw err instanceof ModelObjectNotFoundError
       ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
       : err;
   });
   // config.json is optional: absent means defaults (512 positions, not a demo).
-  const config = read(CONFIG_FILE, { kind: 'buffer' }).catch((err: unknown) => {
+  const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch((err: unknown) => {
     if (err instanceof ModelObjectNotFoundError) return undefined;
     throw err;
   });
@@ -287,7 +323,7 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
     const tried: string[] = [];
     for (const candidate of candidatesFor(options)) {
       try {
-        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate), options.onModelRequested) };
+        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate, s3Uri(bucket, prefix + candidate)), options.onModelRequested) };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
         if (!(err instanceof ModelObjectNotFoundError)) throw err;
@@ -315,10 +351,10 @@ function fromBundle(
   return {
     source: uri,
     modelObject: `${uri}!/${bundle.onnxName}`,
-    tokenizerObject: `${uri}!/${TOKENIZER_FILE}`,
+    tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
     model: bundle.onnx,
     tokenizerJson: bundle.tokenizer.toString('utf8'),
-    config: bundle.config ? parseJson(bundle.config.toString('utf8'), `${uri}!/${CONFIG_FILE}`) : undefined,
+    config: bundle.config ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`) : undefined,
     quantized: isQuantizedName(bundle.onnxName),
     bytes,
     etag,
@@ -326,27 +362,27 @@ function fromBundle(
   };
 }
 
-async function statOrMissing(file: string) {
-  try {
-    return await stat(file);
-  } catch (err) {
-    throw new MissingModelFileError(file, (err as NodeJS.ErrnoException).code, { cause: err });
-  }
-}
-
 async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<FetchedFiles> {
-  const dirStat = await statOrMissing(dir);
+  const dirStat = await statLocal(dir, options.read);
   if (!dirStat.isDirectory()) throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
+  const limit = (name: string) => (bytes: number) => sizeProblem(name, bytes, options.read.maxInMemoryBytes);
   const tokenizerObject = path.join(dir, TOKENIZER_FILE);
-  const tokenizer = await readFile(tokenizerObject).catch((err: unknown) => {
-    throw new MissingModelFileError(tokenizerObject, (err as NodeJS.ErrnoException).code, { cause: err });
-  });
+  const tokenizer = await readLocalFile(tokenizerObject, limit(TOKENIZER_FILE), options.read);
   const configPath = path.join(dir, CONFIG_FILE);
-  const config = await readFile(configPath).catch(() => undefined);
+  // Optional: absent is no config; anything else wrong with it (a FIFO, too large, a stall) fails the load.
+  const config = await readLocalFile(configPath, limit(CONFIG_FILE), options.read).catch((err: unknown) => {
+    if (err instanceof MissingModelFileError) return undefined;
+    throw err;
+  });
   for (const candidate of candidatesFor(options)) {
     const file = path.join(dir, candidate);
-    const s = await stat(file).catch(() => undefined);
+    const s = await withinMs(stat(file), options.read.idleTimeoutMs, file, 'stat').catch((err: unknown) => {
+      if (err instanceof ModelReadTimeoutError) throw err;
+      return undefined;
+    });
     if (!s?.isFile()) continue;
+    const problem = sizeProblem(candidate, s.size, options.read.maxInMemoryBytes);
+    if (problem) throw new InvalidModelError(file, problem);
     return {
       source: dir,
       modelObject: file,
@@ -354,7 +390,7 @@ async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<Fet
       // A path, not bytes: onnxruntime reads the file itself, so it is never held twice.
       model: file,
       tokenizerJson: tokenizer.toString('utf8'),
-      config: config ? parseJson(config.toString('utf8'), configPath) : undefined,
+      config: config ? parseConfig(config.toString('utf8'), configPath) : undefined,
       quantized: isQuantizedName(candidate),
       bytes: s.size + tokenizer.length + (config?.length ?? 0),
       etag: null,

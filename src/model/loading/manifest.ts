@@ -11,6 +11,7 @@
  * are still read the old way.
  */
 import { InvalidModelError } from './errors';
+import { MAX_MODEL_FILE_BYTES } from './size-limits';
 
 /** The manifest's key under the model prefix. */
 export const MODEL_MANIFEST = 'model-manifest.json';
@@ -86,6 +87,8 @@ export function manifestProblem(value: unknown): string | null {
     if (seen.has(file.path)) return `${file.path} listed twice`;
     seen.add(file.path);
     if (!Number.isSafeInteger(file.bytes) || (file.bytes as number) < 0) return `${file.path}: bytes is not a size`;
+    // Checked here, before a read plans its parts from it; the object's real size is checked on its first answer.
+    if ((file.bytes as number) > MAX_MODEL_FILE_BYTES) return `${file.path}: ${file.bytes as number} bytes is over the ceiling of ${MAX_MODEL_FILE_BYTES}`;
     if (typeof file.sha256 !== 'string' || !HEX64.test(file.sha256)) return `${file.path}: sha256 is not a hex SHA-256`;
   }
   return null;

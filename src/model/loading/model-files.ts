@@ -85,3 +85,27 @@ export function summarizeConfig(config: Record<string, unknown> | undefined): Mo
   const mpe = config?.max_position_embeddings;
   return { name, demo, maxPositionEmbeddings: typeof mpe === 'number' ? mpe : undefined };
 }
+
+/**
+ * The most positions a config.json may declare: far above any BERT-family encoder (512), low enough
+ * that every window length derived from it is a small integer.
+ */
+export const MAX_POSITION_EMBEDDINGS = 1 << 20;
+/** The fewest positions a model must have to hold a question, a context token and the special tokens. */
+export const MIN_POSITION_EMBEDDINGS = 16;
+
+/**
+ * Why a parsed config.json cannot describe a model the engine serves, or null. Only the fields the
+ * loader reads are checked; the rest of the file is the exporter's business.
+ */
+export function configProblem(config: Record<string, unknown>): string | null {
+  const mpe = config.max_position_embeddings;
+  if (mpe !== undefined && !(Number.isInteger(mpe) && (mpe as number) >= MIN_POSITION_EMBEDDINGS && (mpe as number) <= MAX_POSITION_EMBEDDINGS)) {
+    return `max_position_embeddings must be an integer from ${MIN_POSITION_EMBEDDINGS} to ${MAX_POSITION_EMBEDDINGS}, got ${JSON.stringify(mpe)}`;
+  }
+  const name = config._name_or_path;
+  if (name !== undefined && (typeof name !== 'string' || name.length > 512)) return '_name_or_path must be a string of at most 512 characters';
+  const generated = config._generated;
+  if (generated !== undefined && (typeof generated !== 'object' || generated === null || Array.isArray(generated))) return '_generated must be an object';
+  return null;
+}

@@ -19,6 +19,11 @@ export interface ModelProviderOptions {
   logger?: LoadLogger;
   /** Describes the source in messages (e.g. the URI), when known before loading. */
   describe?: string;
+  /**
+   * Longest `get()` waits for a load in progress (default: as long as it takes). Past it the caller
+   * gets ModelUnavailableError and stops waiting; the load itself goes on for later callers.
+   */
+  maxWaitMs?: number;
 }
 
 const silent: LoadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -50,13 +55,39 @@ export class ModelProvider implements EngineProvider {
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silent;
     this.describe = options.describe ?? 'the model';
+    this.maxWaitMs = options.maxWaitMs;
   }
   private readonly describe: string;
+  private readonly maxWaitMs: number | undefined;
 
-  /** The loaded engine; rejects with ModelUnavailableError while the model cannot be loaded. */
+  /**
+   * The loaded engine; rejects with ModelUnavailableError while the model cannot be loaded, and when
+   * a load in progress has not finished within `maxWaitMs`.
+   */
   async get(): Promise<QAEngine> {
     if (this.loaded) return this.loaded.engine;
-    if (this.inflight) return (await this.inflight).engine;
+    return (await this.waitAtMost(this.loadOrJoin())).engine;
+  }
+
+  /** `load` or ModelUnavailableError after maxWaitMs, whichever first. */
+  private waitAtMost(load: Promise<LoadedModel>): Promise<LoadedModel> {
+    const ms = this.maxWaitMs;
+    if (ms === undefined || !Number.isFinite(ms)) return load;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ModelUnavailableError(`Model unavailable: ${this.describe} is still loading after ${ms} ms`)),
+        ms,
+      );
+      timer.unref?.();
+    });
+    return Promise.race([load, waited]).finally(() => clearTimeout(timer));
+  }
+
+  /** The load in progress, or a new one (outside a backoff); no bound on the wait. */
+  private async loadOrJoin(): Promise<LoadedModel> {
+    if (this.loaded) return this.loaded;
+    if (this.inflight) return this.inflight;
     const now = this.now();
     if (this.lastError && now < this.retryAt) {
       const waitS = Math.ceil((this.retryAt - now) / 1000);
@@ -65,7 +96,7 @@ export class ModelProvider implements EngineProvider {
         { cause: this.lastError.cause ?? this.lastError },
       );
     }
-    return (await this.start()).engine;
+    return this.start();
   }
 
   /** Provenance of the loaded model, or null until a load has succeeded. */
@@ -91,7 +122,7 @@ export class ModelProvider implements EngineProvider {
    */
   async warmUp(): Promise<boolean> {
     try {
-      await this.get();
+      await this.loadOrJoin();
       return true;
     } catch {
       return false;

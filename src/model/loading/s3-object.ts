@@ -23,8 +23,13 @@ import { s3Uri } from './source-uri';
 
 /** How one object is read; the ranged-read settings default to config.ts's DEFAULT_* values. */
 export interface ObjectReadOptions {
-  /** Longest wait for the response headers or the next bytes of a body, per request. */
+  /** Longest wait for the next bytes of a body, per request. */
   idleTimeoutMs: number;
+  /**
+   * Longest wait for a response's headers, per request (default idleTimeoutMs). S3 answers in tens
+   * of milliseconds: an endpoint that accepts the connection and says nothing fails in seconds.
+   */
+  firstByteTimeoutMs?: number;
   /** Deadline for the whole object, all parts and retries. */
   totalTimeoutMs: number;
   /** Bytes per ranged GET; an object up to this size is one GET. `Infinity` (or 0): always one stream. */
@@ -41,6 +46,7 @@ function resolveReadOptions(options: ObjectReadOptions): ResolvedReadOptions {
   const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
   return {
     idleTimeoutMs: options.idleTimeoutMs,
+    firstByteTimeoutMs: options.firstByteTimeoutMs ?? options.idleTimeoutMs,
     totalTimeoutMs: options.totalTimeoutMs,
     partBytes: partBytes > 0 ? partBytes : Infinity,
     concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
@@ -280,7 +286,7 @@ class ObjectReader {
     const idle = setTimeout(() => {
       stalled = true;
       attempt.abort();
-    }, this.options.idleTimeoutMs);
+    }, this.options.firstByteTimeoutMs);
     // No Range only for a read of unknown size as one stream (partBytes Infinity, or an empty object).
     const range = Number.isFinite(part.end) ? `bytes=${part.start}-${part.end}` : undefined;
     this.requests += 1;
@@ -298,10 +304,14 @@ class ObjectReader {
         { abortSignal: signal },
       );
     } catch (err) {
-      if (stalled) throw new RetryablePartError(new ModelReadTimeoutError(this.uri, this.options.idleTimeoutMs, 'no response', { cause: err }));
+      if (stalled) throw new RetryablePartError(new ModelReadTimeoutError(this.uri, this.options.firstByteTimeoutMs, 'no response', { cause: err }));
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) {
         throw new ModelObjectChangedError(this.uri, `its ETag is no longer ${this.etag}`, { cause: err });
+      }
+      // A part past the object's end: the size the manifest fixed is not the object's.
+      if (this.expected && (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416)) {
+        throw new ModelChecksumError(this.uri, `the object is shorter than the ${this.expected.bytes} bytes the manifest lists (no bytes ${part.start}-${part.end})`, { cause: err });
       }
       // An empty object has no byte 0: S3 answers 416 to the probe; read it whole instead.
       if (probe && range && (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416)) {
@@ -330,6 +340,13 @@ class ObjectReader {
       throw new ModelObjectChangedError(this.uri, `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`);
     }
     const status = out.$metadata.httpStatusCode ?? 200;
+    // A size fixed in advance (the manifest's) must be the object's real one: checked on the first
+    // answer, before the parts it planned are fetched.
+    const size = status === 206 ? totalFromContentRange(out.ContentRange) : out.ContentLength;
+    if (this.expected && size !== undefined && size !== this.expected.bytes && !(status !== 206 && range)) {
+      body.destroy();
+      throw new ModelChecksumError(this.uri, `the object has ${size} bytes, the manifest lists ${this.expected.bytes}`);
+    }
     if (!probe && status !== 206 && !(part.start === 0 && part.end === this.total - 1)) {
       body.destroy();
       throw new ModelLoadError(`Error reading ${this.uri}: the server ignored Range ${range} (HTTP ${status})`, this.uri);

@@ -72,7 +72,7 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOpti
   const dir = path.join(tmpDir, `onnxruntime-${version}-${process.platform}-${process.arch}-${manifest.sha256.slice(0, 16)}`);
   // Partial folders of a process killed mid-unpack (only ever ours: the name carries the owner).
   await removeStaleFolders(tmpDir, partialBase(dir));
-  const reused = await isComplete(dir, manifest);
+  const reused = await isComplete(dir, manifest, packagedBinding);
   if (!reused) {
     // A folder that is there but incomplete was damaged after the fact (a /tmp cleaner on a
     // workstation): replace it rather than fail on every start until someone deletes it.
@@ -133,16 +133,29 @@ function partialBase(dir: string): string {
 
 /**
  * True when `dir` can be loaded from: ours and not writable by others (its path is predictable,
- * so someone else could have made it), both files there, and the library's size and SHA-256 those
- * of the manifest. Hashing 44 MiB costs ~30 ms here, only on a later INIT in the same sandbox.
+ * so someone else could have made it), the library's size and SHA-256 those of the manifest, and
+ * the binding byte for byte the packaged one (a truncated binding would be mapped and kill the
+ * process with SIGBUS on first use, not fail to load). Hashing 44 MiB costs ~30 ms here, only on a
+ * later INIT in the same sandbox; the binding is a few hundred KiB.
  */
-async function isComplete(dir: string, manifest: CompressedLibraryManifest): Promise<boolean> {
+async function isComplete(dir: string, manifest: CompressedLibraryManifest, packagedBinding: string): Promise<boolean> {
   try {
-    const [folder, library] = await Promise.all([stat(dir), stat(path.join(dir, LIBRARY_FILE)), stat(path.join(dir, BINDING_FILE))]);
+    const bindingFile = path.join(dir, BINDING_FILE);
+    const [folder, library, binding, packaged] = await Promise.all([
+      stat(dir),
+      stat(path.join(dir, LIBRARY_FILE)),
+      stat(bindingFile),
+      stat(packagedBinding),
+    ]);
     if (typeof process.getuid === 'function' && folder.uid !== process.getuid()) return false;
     if ((folder.mode & 0o022) !== 0) return false;
-    if (library.size !== manifest.bytes) return false;
-    return (await sha256Of(path.join(dir, LIBRARY_FILE))) === manifest.sha256;
+    if (library.size !== manifest.bytes || binding.size !== packaged.size) return false;
+    const [librarySha, bindingSha, packagedSha] = await Promise.all([
+      sha256Of(path.join(dir, LIBRARY_FILE)),
+      sha256Of(bindingFile),
+      sha256Of(packagedBinding),
+    ]);
+    return librarySha === manifest.sha256 && bindingSha === packagedSha;
   } catch {
     return false;
   }
@@ -202,7 +215,7 @@ async function unpackInto(dir: string, folder: string, manifest: CompressedLibra
       await rename(partial, dir);
     } catch (cause) {
       // Another thread of this process (serverless-offline runs handlers in workers) won the race.
-      if (!(await isComplete(dir, manifest))) {
+      if (!(await isComplete(dir, manifest, packagedBinding))) {
         throw new OnnxRuntimeUnavailableError(dir, `cannot move the unpacked library into place: ${(cause as Error).message}`, { cause });
       }
     }
