@@ -183,6 +183,28 @@ describe.each(['lambda', 'local'])('through the %s transport', (which) => {
     await expectGood(transport);
   });
 
+  // Nothing of the request is quoted back, whichever parser refused it (V8's JSON.parse quotes the
+  // start of its input in its own message); the place may be given, as numbers.
+  test.each([
+    ['a body that is not JSON', { headers: JSON_HEADERS, body: 'my secret question' }],
+    ['a JSON body with a bare word', { headers: JSON_HEADERS, body: '{"query": my secret question}' }],
+    ['a JSON body cut short', { headers: JSON_HEADERS, body: '{"query": "my secret question' }],
+    ['GET variables that are not JSON', { method: 'GET', query: `query=${encodeURIComponent('{ health { ready } }')}&variables=my%20secret%20question`, headers: { 'apollo-require-preflight': 'true' } }],
+    ['GET extensions that are not JSON', { method: 'GET', query: `query=${encodeURIComponent('{ health { ready } }')}&extensions=my%20secret%20question`, headers: { 'apollo-require-preflight': 'true' } }],
+  ] as Array<[string, Req]>)('invalid JSON (%s): BAD_REQUEST, and no part of the input in the message', async (_name, req) => {
+    const transport = transports.find(([name]) => name === which)![1];
+    const res = await transport(req);
+    expect({ status: res.status, code: res.json.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
+    expect(res.text).not.toMatch(/secret|question|my\b/);
+    await expectGood(transport);
+  });
+
+  test('invalid JSON: the message says where the parser stopped, in numbers', async () => {
+    const transport = transports.find(([name]) => name === which)![1];
+    const res = await transport({ headers: JSON_HEADERS, body: '{"query": "{ health { ready } }",}' });
+    expect(res.json.errors[0].message).toBe('Invalid JSON in the request body at line 1, column 34.');
+  });
+
   test('answerMany keeps per-input errors in their slots (HTTP 200)', async () => {
     const transport = transports.find(([name]) => name === which)![1];
     const res = await transport(
