@@ -15,7 +15,6 @@ import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
 import { responseCachePlugins } from './cache/response-cache';
 import type { ResponseCacheStats } from '../api/context';
-import { modelEtagPlugin } from './cache/etag-plugin';
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -71,9 +70,8 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
       }),
       partialSuccessPlugin<ApiContext>(),
       config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),
-      // Cacheable responses (schema @cacheControl) carry the model version as their ETag, and
-      // optionally are kept in memory (src/server/cache/).
-      modelEtagPlugin<ApiContext>(),
+      // Cacheable responses (schema @cacheControl) are optionally kept in memory; their ETag is
+      // the request core's (src/server/cache/etag.ts).
       ...(options.responseCache ? responseCachePlugins<ApiContext>(options.responseCache) : []),
       ...(options.plugins ?? []),
     ],
