@@ -204,6 +204,8 @@ describe('defaults: docs tables = code', () => {
   const loader = loadModelLoadingConfig({}, ROOT);
   const expected: Record<string, number | boolean | string> = {
     API_RESPONSE_CACHE_BYTES: DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES,
+    API_DOCUMENT_CACHE_BYTES: loadApiConfig({}).documentCacheBytes,
+    API_PERSISTED_QUERY_CACHE_BYTES: loadApiConfig({}).persistedQueryCacheBytes,
     API_MASK_ERRORS: loadApiConfig({}).maskErrors,
     API_LOG_REQUEST_TEXT: loadApiConfig({}).logRequestText,
     MODEL_QUANTIZED: loader.preferQuantized,
