@@ -9,6 +9,7 @@ import { resolvers } from '../resolvers';
 import type { ApiConfig } from './config';
 import type { ApiContext } from '../api/context';
 import { createFormatError } from '../api/errors';
+import { schemaNamesOf } from '../api/value-free-messages';
 import { ideLandingPagePlugin } from '../ide/landing-page';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
@@ -57,7 +58,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     introspection: config.introspection,
     // Never follow NODE_ENV: stack traces are shown only when masking is explicitly off.
     includeStacktraceInErrorResponses: !config.maskErrors,
-    formatError: createFormatError({ maskErrors: config.maskErrors }),
+    formatError: createFormatError({ maskErrors: config.maskErrors, schemaNames: schemaNamesOf(typeDefs) }),
     allowBatchedHttpRequests: true,
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.
