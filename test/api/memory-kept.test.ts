@@ -73,6 +73,14 @@ describe('through HTTP: the heap a stream of distinct queries leaves behind stay
     expect(kept).toBeLessThan(allowed);
   });
 
+  test('persisted-query registrations of 300,000 CJK characters each', async () => {
+    const kept = await keptBy(send(sizes), 200, (i) => {
+      const query = `#${i}${'問'.repeat(300_000)}\n{ __typename }`;
+      return JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } });
+    });
+    expect(kept).toBeLessThan(allowed);
+  });
+
   test('a registered persisted query is still found by its hash alone', async () => {
     const transport = send(sizes);
     const query = '{ __typename }';
