@@ -7,6 +7,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
+import { withoutQuotedValues } from './value-free-messages';
 
 interface ErrorRow {
   /** The HTTP status of a response that fails with this code (partial success aside). */
@@ -237,8 +238,11 @@ export function isPublicCode(code: unknown): boolean {
  * is logged, with the request id, by the request-log plugin (request-log.ts), so the operator
  * still sees it.
  */
-export function createFormatError(options: { maskErrors: boolean }) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function createFormatError(options: { maskErrors: boolean; /** The schema's names (value-free-messages.ts). */ schemaNames?: ReadonlySet<string> }) {
+  const schemaNames = options.schemaNames ?? new Set<string>();
+  return (unredacted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // graphql-js quotes the values it refuses (users' questions and contexts): never sent.
+    const formatted = { ...unredacted, message: withoutQuotedValues(unredacted.message, schemaNames) };
     const clientCode = uncodedClientErrorCode(error);
     if (clientCode) return { message: formatted.message, extensions: { code: clientCode } };
     const code = formatted.extensions?.code;

@@ -2,7 +2,9 @@
  * The built IDE files (scripts/build-ide.ts), served gzipped by the API on Lambda and locally.
  * Files are read once and kept in memory with their gzip form, so a request costs no I/O.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import fresh from 'fresh';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { str, type Env } from '../support/env';
@@ -41,6 +43,14 @@ export function findIdeAssetsDir(env: Env = process.env): string | null {
   return candidates.find((dir) => existsSync(path.join(dir, 'app.js')) || existsSync(path.join(dir, 'app.js.gz'))) ?? null;
 }
 
+/**
+ * A hash of the file's bytes, so a new build always gets a new tag. Weak: the gzipped and the
+ * inflated responses are the same file in two content codings, which only a weak tag may share.
+ */
+function contentEtag(gzipped: Buffer): string {
+  return `W/"${createHash('sha256').update(gzipped).digest('base64url').slice(0, 32)}"`;
+}
+
 export class IdeAssets {
   private constructor(private readonly files: ReadonlyMap<string, IdeAsset>) {}
 
@@ -58,7 +68,7 @@ export class IdeAssets {
       if (!contentType) continue;
       const gzPath = path.join(dir, `${name}.gz`);
       const gzipped = existsSync(gzPath) ? readFileSync(gzPath) : gzipSync(readFileSync(path.join(dir, name)), { level: 9 });
-      files.set(name, { contentType, gzipped, etag: `"${gzipped.length.toString(16)}-${name}"` });
+      files.set(name, { contentType, gzipped, etag: contentEtag(gzipped) });
     }
     return new IdeAssets(files);
   }
@@ -102,7 +112,10 @@ export function ideAssetResponse(
     'cache-control': 'no-cache',
     vary: 'accept-encoding',
   };
-  if (request.ifNoneMatch === asset.etag) return { status: 304, headers: common, body: Buffer.alloc(0) };
+  // `fresh` (jshttp) compares If-None-Match as RFC 9110 says: a list, weak comparison, `*`.
+  if (request.ifNoneMatch && fresh({ 'if-none-match': request.ifNoneMatch }, { etag: asset.etag })) {
+    return { status: 304, headers: common, body: Buffer.alloc(0) };
+  }
   if (/\bgzip\b/i.test(request.acceptEncoding ?? '')) {
     return { status: 200, headers: { ...common, 'content-encoding': 'gzip' }, body: asset.gzipped };
   }

@@ -16,6 +16,7 @@ import { ApiMetrics, type MetricsRecorder } from './metrics';
 import type { LogSink } from './request-log';
 import type { RequestScope } from '../api/request-scope';
 import type { ResponseCacheStats } from '../api/context';
+import { createCaches, type ApiCaches } from './cache/stores';
 import { optionalBool, str, type Env } from '../support/env';
 
 export interface Api {
@@ -35,6 +36,8 @@ export interface Api {
   readonly metrics: MetricsRecorder | null;
   /** The built IDE, or null when the IDE is off (or its bundle was not built). */
   readonly ideAssets: IdeAssets | null;
+  /** The caches that keep memory between requests, each bounded in bytes (cache/stores.ts). */
+  readonly caches: ApiCaches;
 }
 
 export interface CreateApiOptions {
@@ -77,6 +80,7 @@ export function createApi(options: CreateApiOptions): Api {
   const logger = options.logger ?? createLogger();
   const logSink = options.logSink ?? loggerSink(logger);
   const responseCache: ResponseCacheStats | null = config.responseCacheBytes > 0 ? { maxBytes: config.responseCacheBytes, hits: 0, misses: 0 } : null;
+  const caches = createCaches(config);
   return {
     config,
     provider,
@@ -84,7 +88,8 @@ export function createApi(options: CreateApiOptions): Api {
     logger,
     logSink,
     metrics: options.metrics === undefined ? defaultMetrics(config.stage) : options.metrics,
-    server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache }),
+    caches,
+    server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache, caches }),
     createContext: async (scope) =>
       createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache, log: logSink }),
   };

@@ -9,13 +9,14 @@ import { resolvers } from '../resolvers';
 import type { ApiConfig } from './config';
 import type { ApiContext } from '../api/context';
 import { createFormatError } from '../api/errors';
+import { schemaNamesOf } from '../api/value-free-messages';
 import { ideLandingPagePlugin } from '../ide/landing-page';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
 import { responseCachePlugins } from './cache/response-cache';
+import { createCaches, type ApiCaches } from './cache/stores';
 import type { ResponseCacheStats } from '../api/context';
-import { modelEtagPlugin } from './cache/etag-plugin';
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -25,11 +26,14 @@ export interface ApiServerOptions {
   logSink?: LogSink;
   /** The response cache's counters when it is on (config.responseCacheBytes > 0); null or absent: off. */
   responseCache?: ResponseCacheStats | null;
+  /** The caches, bounded in bytes (cache/stores.ts); made from the config's sizes when absent. */
+  caches?: ApiCaches;
 }
 
 export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiContext> {
   const { config } = options;
   const { limits } = config;
+  const caches = options.caches ?? createCaches(config);
   // graphql-armor's validation rules reject a query before it executes: 1,000 aliases or a
   // depth bomb costs one parse and a 400, never 1,000 resolver calls. Its "allow batched
   // requests: false" advice is deliberately not followed: batches are capped in http-body.ts.
@@ -54,7 +58,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     introspection: config.introspection,
     // Never follow NODE_ENV: stack traces are shown only when masking is explicitly off.
     includeStacktraceInErrorResponses: !config.maskErrors,
-    formatError: createFormatError({ maskErrors: config.maskErrors }),
+    formatError: createFormatError({ maskErrors: config.maskErrors, schemaNames: schemaNamesOf(typeDefs) }),
     allowBatchedHttpRequests: true,
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.
@@ -62,6 +66,10 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     validationRules: [knownOperationTypesRule, ...armor.validationRules],
     // The parser stops after maxTokens tokens: a huge document costs no more than a small one.
     parseOptions: { maxTokens: limits.maxTokens },
+    // Parsed documents and persisted queries keep their whole text, comments included: both are
+    // bounded by the bytes they hold, not Apollo's defaults (an AST's JSON, a string's length).
+    documentStore: caches.documents,
+    persistedQueries: caches.persistedQueries ? { cache: caches.persistedQueries } : false,
     plugins: [
       ...armor.plugins,
       requestLogPlugin<ApiContext>({
@@ -71,10 +79,9 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
       }),
       partialSuccessPlugin<ApiContext>(),
       config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),
-      // Cacheable responses (schema @cacheControl) carry the model version as their ETag, and
-      // optionally are kept in memory (src/server/cache/).
-      modelEtagPlugin<ApiContext>(),
-      ...(options.responseCache ? responseCachePlugins<ApiContext>(options.responseCache) : []),
+      // Cacheable responses (schema @cacheControl) are optionally kept in memory; their ETag is
+      // the request core's (src/server/cache/etag.ts).
+      ...(options.responseCache && caches.responses ? responseCachePlugins<ApiContext>(options.responseCache, caches.responses) : []),
       ...(options.plugins ?? []),
     ],
   });

@@ -57,6 +57,13 @@ export interface ApiConfig {
    * exercise the model unless they ask for the cache).
    */
   responseCacheBytes: number;
+  /**
+   * Bytes of memory for parsed query documents, their text included (Apollo's document store,
+   * src/server/cache/stores.ts); 0 parses every query anew.
+   */
+  documentCacheBytes: number;
+  /** Bytes of memory for automatic persisted queries (APQ); 0 turns APQ off. */
+  persistedQueryCacheBytes: number;
   limits: ApiLimits;
 }
 
@@ -146,6 +153,15 @@ export const LIMIT_VARIABLES: Readonly<Record<keyof ApiLimits, string>> = Object
 /** The response cache's size in production unless API_RESPONSE_CACHE_BYTES says otherwise. */
 export const DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The parsed-document cache's size unless API_DOCUMENT_CACHE_BYTES says otherwise: hundreds of
+ * operations of an ordinary client (a document takes kilobytes), far below any Lambda's memory.
+ */
+export const DEFAULT_DOCUMENT_CACHE_BYTES = 8 * 1024 * 1024;
+
+/** The persisted-query cache's size unless API_PERSISTED_QUERY_CACHE_BYTES says otherwise. */
+export const DEFAULT_PERSISTED_QUERY_CACHE_BYTES = 8 * 1024 * 1024;
+
 /** Variables that no longer exist, with what replaced them: setting one is an error, never ignored. */
 const RENAMED_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   API_MAX_REQUEST_CONTEXT_LENGTH:
@@ -155,7 +171,7 @@ const RENAMED_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
 /**
  * Reads the configuration. Variables: API_STAGE; API_INTROSPECTION, API_IDE, API_MASK_ERRORS,
  * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (booleans); API_CORS_ORIGINS (comma-separated);
- * API_RESPONSE_CACHE_BYTES (0 or more); and the limits in LIMIT_VARIABLES (positive integers).
+ * API_RESPONSE_CACHE_BYTES, API_DOCUMENT_CACHE_BYTES, API_PERSISTED_QUERY_CACHE_BYTES (0 or more); and the limits in LIMIT_VARIABLES (positive integers).
  */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   for (const [old, replacement] of Object.entries(RENAMED_VARIABLES)) {
@@ -178,6 +194,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     responseCacheBytes: int(env, 'API_RESPONSE_CACHE_BYTES', production ? DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES : 0, {
       note: 'bytes; 0 turns it off',
     }),
+    documentCacheBytes: int(env, 'API_DOCUMENT_CACHE_BYTES', DEFAULT_DOCUMENT_CACHE_BYTES, { note: 'bytes; 0 turns it off' }),
+    persistedQueryCacheBytes: int(env, 'API_PERSISTED_QUERY_CACHE_BYTES', DEFAULT_PERSISTED_QUERY_CACHE_BYTES, { note: 'bytes; 0 turns APQ off' }),
     limits,
   };
 }

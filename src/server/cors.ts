@@ -41,8 +41,9 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
 export function corsHeaders(req: CorsRequest, allowed: readonly string[]): CorsResult {
   const preflight = req.method.toUpperCase() === 'OPTIONS';
   // Vary on Origin whenever the answer depends on it, so shared caches never serve one origin's
-  // allowance to another.
-  const headers: Record<string, string> = allowed.length > 0 && !allowed.includes('*') ? { vary: 'Origin' } : {};
+  // allowance to another. With `*` it does too: a request without Origin gets no CORS headers, and
+  // a cached copy of that response must not reach a browser's cross-origin request.
+  const headers: Record<string, string> = allowed.length > 0 ? { vary: 'Origin' } : {};
   if (!originAllowed(req.origin, allowed)) return { preflight, headers };
   headers['access-control-allow-origin'] = allowed.includes('*') ? '*' : req.origin!;
   headers['access-control-expose-headers'] = CORS_EXPOSED_HEADERS;

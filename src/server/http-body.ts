@@ -34,10 +34,7 @@ export function parseBody(text: string, contentType: string | undefined, limits:
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new HttpRequestError(
-        `Invalid JSON in the request body: ${(error as Error).message}`,
-        ErrorCode.BAD_REQUEST,
-      );
+      throw new HttpRequestError(`Invalid JSON in the request body${jsonErrorPlace(error)}.`, ErrorCode.BAD_REQUEST);
     }
     if (Array.isArray(body) && body.length > limits.maxBatchOperations) {
       throw new HttpRequestError(
@@ -49,6 +46,19 @@ export function parseBody(text: string, contentType: string | undefined, limits:
   }
   if (type.startsWith('text/plain')) return text;
   return '';
+}
+
+/**
+ * Where JSON.parse stopped, as V8 states it (" at line 1, column 8"), or '' when it does not say.
+ * Only the numbers are kept: V8's message may quote the start of the input ("Unexpected token 'm',
+ * "my secret "... is not valid JSON"), and no part of a request is ever echoed in a message.
+ */
+function jsonErrorPlace(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const lineColumn = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lineColumn) return ` at line ${lineColumn[1]}, column ${lineColumn[2]}`;
+  const position = /at position (\d+)/.exec(message);
+  return position ? ` at character ${position[1]}` : '';
 }
 
 /** The body of an error response: the GraphQL response shape, so clients parse it as usual. */

@@ -12,6 +12,7 @@ import { JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type Bo
 import type { MetricsRecorder } from './metrics';
 import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
 import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
+import { notModified, responseEtag } from './cache/etag';
 
 /** One HTTP request, as every transport can describe it. */
 export interface CoreRequest {
@@ -187,13 +188,16 @@ async function route<TContext extends BaseContext>(
     throw new HttpRequestError('Incremental delivery is not supported by this endpoint.', ErrorCode.BAD_REQUEST, 406);
   }
   checkResponseSize(response.body.string, options.limits.maxResponseBytes);
-  const headers = Object.fromEntries(response.headers);
-  // A revalidation (a CDN's or browser's If-None-Match) of a response whose model version has not
-  // changed: the answers are the same, so send none (src/server/cache/etag-plugin.ts).
-  if ((response.status ?? 200) === 200 && headers.etag && request.headers.get('if-none-match')?.split(/\s*,\s*/).includes(headers.etag)) {
-    return { status: 304, headers, body: '' };
-  }
-  return { status: response.status ?? 200, headers, body: response.body.string };
+  const status = response.status ?? 200;
+  const body = response.body.string;
+  // Content-Type follows the request's Accept (application/json or graphql-response+json).
+  const headers = withHeaders(Object.fromEntries(response.headers), { vary: 'Accept' });
+  // Validators and revalidation (src/server/cache/etag.ts): GET only, content-derived, none on errors.
+  const etag = responseEtag({ method: request.method, status, headers, body });
+  if (etag === null) delete headers.etag;
+  else headers.etag = etag;
+  if (notModified(request.method, request.headers.get('if-none-match'), etag)) return { status: 304, headers, body: '' };
+  return { status, headers, body };
 }
 
 /**

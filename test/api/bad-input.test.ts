@@ -183,6 +183,44 @@ describe.each(['lambda', 'local'])('through the %s transport', (which) => {
     await expectGood(transport);
   });
 
+  // Nothing of the request is quoted back, whichever parser refused it (V8's JSON.parse quotes the
+  // start of its input in its own message); the place may be given, as numbers.
+  test.each([
+    ['a body that is not JSON', { headers: JSON_HEADERS, body: 'my secret question' }],
+    ['a JSON body with a bare word', { headers: JSON_HEADERS, body: '{"query": my secret question}' }],
+    ['a JSON body cut short', { headers: JSON_HEADERS, body: '{"query": "my secret question' }],
+    ['GET variables that are not JSON', { method: 'GET', query: `query=${encodeURIComponent('{ health { ready } }')}&variables=my%20secret%20question`, headers: { 'apollo-require-preflight': 'true' } }],
+    ['GET extensions that are not JSON', { method: 'GET', query: `query=${encodeURIComponent('{ health { ready } }')}&extensions=my%20secret%20question`, headers: { 'apollo-require-preflight': 'true' } }],
+  ] as Array<[string, Req]>)('invalid JSON (%s): BAD_REQUEST, and no part of the input in the message', async (_name, req) => {
+    const transport = transports.find(([name]) => name === which)![1];
+    const res = await transport(req);
+    expect({ status: res.status, code: res.json.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
+    expect(res.text).not.toMatch(/secret|question|my\b/);
+    await expectGood(transport);
+  });
+
+  // graphql-js quotes the values it refuses (questions, contexts): the messages keep the variable,
+  // its path and the expected type, never the value.
+  test.each([
+    ['a variable of the wrong type', gql('query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }', { q: 'Where?', c: ['my secret context'] }), 'BAD_USER_INPUT', /^Variable "\$c" got invalid value; String cannot represent a non string value\.$/],
+    ['an answerMany input field', gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', { i: [{ question: 'Where?', context: 'Here.', topK: 'my secret question' }] }), 'BAD_USER_INPUT', /^Variable "\$i" got invalid value at "i\[0\]\.topK"; Int cannot represent non-integer value\.$/],
+    ['an unknown input key', gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', { i: [{ question: 'Where?', context: 'Here.', 'my secret question': 1 }] }), 'BAD_USER_INPUT', /^Variable "\$i" got invalid value at "i\[0\]"; A field is not defined by type "AnswerInput"\.$/],
+    ['a literal of the wrong type', gql('{ answer(question: "Where?", context: my_secret_context) { text } }'), 'GRAPHQL_VALIDATION_FAILED', /^String cannot represent a non string value\.$/],
+    ['a syntax error at a string', gql('{ answer(question: "Where?" "my secret question") { text } }'), 'GRAPHQL_PARSE_FAILED', /^Syntax Error: Expected Name, found String\.$/],
+  ] as Array<[string, Req, string, RegExp]>)('%s: the message names what is wrong, never the value', async (_name, req, code, message) => {
+    const transport = transports.find(([name]) => name === which)![1];
+    const res = await transport(req);
+    expect(res.json.errors[0].extensions.code).toBe(code);
+    expect(res.json.errors[0].message).toMatch(message);
+    expect(res.text).not.toMatch(/secret/);
+  });
+
+  test('invalid JSON: the message says where the parser stopped, in numbers', async () => {
+    const transport = transports.find(([name]) => name === which)![1];
+    const res = await transport({ headers: JSON_HEADERS, body: '{"query": "{ health { ready } }",}' });
+    expect(res.json.errors[0].message).toBe('Invalid JSON in the request body at line 1, column 34.');
+  });
+
   test('answerMany keeps per-input errors in their slots (HTTP 200)', async () => {
     const transport = transports.find(([name]) => name === which)![1];
     const res = await transport(

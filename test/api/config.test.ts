@@ -13,6 +13,8 @@ test('defaults off Lambda without API_STAGE (local development): introspection a
       logRequests: false,
       logRequestText: false,
       responseCacheBytes: 0,
+      documentCacheBytes: 8 * 1024 * 1024,
+      persistedQueryCacheBytes: 8 * 1024 * 1024,
       limits: DEFAULT_LIMITS,
     });
   }
@@ -32,6 +34,14 @@ test('explicit switches and limits', () => {
   expect(config).toMatchObject({ introspection: false, ide: false, maskErrors: false });
   expect(config.limits.maxContextLength).toBe(50_000);
   expect(config.limits.maxBatchOperations).toBe(3);
+});
+
+test('the parsed-document and persisted-query caches: 8 MiB each in every stage unless set, 0 turns them off', () => {
+  for (const API_STAGE of ['prod', 'dev']) {
+    expect(loadApiConfig({ API_STAGE })).toMatchObject({ documentCacheBytes: 8 * 1024 * 1024, persistedQueryCacheBytes: 8 * 1024 * 1024 });
+  }
+  expect(loadApiConfig({ API_DOCUMENT_CACHE_BYTES: '0', API_PERSISTED_QUERY_CACHE_BYTES: '1_000_000' })).toMatchObject({ documentCacheBytes: 0, persistedQueryCacheBytes: 1_000_000 });
+  expect(() => loadApiConfig({ API_PERSISTED_QUERY_CACHE_BYTES: '-1' })).toThrow(/API_PERSISTED_QUERY_CACHE_BYTES must be an integer >= 0/);
 });
 
 test('the response cache: 16 MiB in production unless set, off in development, 0 turns it off', () => {

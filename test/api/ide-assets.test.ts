@@ -23,6 +23,24 @@ test('a folder with only .gz files serves every asset, gzipped or inflated', () 
   expect(ideAssetResponse(assets.get('nope.js'), {}).status).toBe(404);
 });
 
+test('an asset\'s ETag names its content (two builds of one size differ) and If-None-Match compares as RFC 9110 says', () => {
+  const build = (text: string) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ide-'));
+    writeFileSync(path.join(dir, 'app.js.gz'), gzipSync(text));
+    return IdeAssets.load(dir).get('app.js');
+  };
+  const [one, other] = [build('console.log("aaa")'), build('console.log("bbb")')];
+  expect(one!.gzipped.length).toBe(other!.gzipped.length);
+  const tag = ideAssetResponse(one, { acceptEncoding: 'gzip' }).headers.etag!;
+  expect(ideAssetResponse(other, { acceptEncoding: 'gzip' }).headers.etag).not.toBe(tag);
+  // The new build's file is sent in full to a browser holding the old one's tag.
+  expect(ideAssetResponse(other, { acceptEncoding: 'gzip', ifNoneMatch: tag }).status).toBe(200);
+  // One file in two content codings shares a weak tag; a list and `*` match.
+  expect(ideAssetResponse(one, {}).headers.etag).toBe(tag);
+  expect(tag.startsWith('W/')).toBe(true);
+  for (const ifNoneMatch of [`"x", ${tag}`, '*']) expect(ideAssetResponse(one, { acceptEncoding: 'gzip', ifNoneMatch }).status).toBe(304);
+});
+
 test('asset names come only from a path ending in /ide/<file>', () => {
   expect(ideAssetName('/ide/app.js')).toBe('app.js');
   expect(ideAssetName('/prod/ide/graphql.worker.js')).toBe('graphql.worker.js');

@@ -208,14 +208,24 @@ describe('request budget: docs table = REQUEST_BUDGET', () => {
     expect(table.rows).toEqual(REQUEST_BUDGET.map(budgetTableRow));
   });
 
-  it('each axis names a limit variable, its default and a code of ERROR_TABLE that is not Apollo\'s', () => {
+  it('each axis names its variable, the default the configuration parsers use, and a code of ERROR_TABLE that is not Apollo\'s', () => {
     const axes = REQUEST_BUDGET.map((row) => row.axis);
-    expect(axes).toEqual(expect.arrayContaining(['CPU', 'Response bytes', 'Time']));
+    expect(axes).toEqual(
+      expect.arrayContaining(['CPU', 'Response bytes', 'Time', 'Waiting for the model', 'Memory kept: parsed documents', 'Memory kept: persisted queries', 'Memory kept: responses']),
+    );
     expect(new Set(axes).size).toBe(axes.length);
+    // The parsers' defaults with nothing set (production, where every cache is on).
+    const api = loadApiConfig({ API_STAGE: 'prod' });
+    const parsed: Record<string, number> = {
+      ...Object.fromEntries(Object.entries(LIMIT_VARIABLES).map(([field, variable]) => [variable, api.limits[field as keyof ApiLimits]])),
+      API_DOCUMENT_CACHE_BYTES: api.documentCacheBytes,
+      API_PERSISTED_QUERY_CACHE_BYTES: api.persistedQueryCacheBytes,
+      API_RESPONSE_CACHE_BYTES: api.responseCacheBytes,
+      MODEL_MAX_WAIT_MS: loadModelLoadingConfig({}, ROOT).maxWaitMs,
+    };
     for (const row of REQUEST_BUDGET) {
-      expect(Object.keys(LIMIT_VARIABLES)).toContain(row.setting);
-      expect(parseDefault(budgetTableRow(row)[3]!)).toBe(DEFAULT_LIMITS[row.setting]);
-      expect(ERROR_TABLE[row.code]).not.toHaveProperty('apollo');
+      expect(parseDefault(budgetTableRow(row)[3]!)).toBe(parsed[row.setting.variable]);
+      if (row.code !== null) expect(ERROR_TABLE[row.code]).not.toHaveProperty('apollo');
     }
   });
 });
@@ -224,6 +234,8 @@ describe('defaults: docs tables = code', () => {
   const loader = loadModelLoadingConfig({}, ROOT);
   const expected: Record<string, number | boolean | string> = {
     API_RESPONSE_CACHE_BYTES: DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES,
+    API_DOCUMENT_CACHE_BYTES: loadApiConfig({}).documentCacheBytes,
+    API_PERSISTED_QUERY_CACHE_BYTES: loadApiConfig({}).persistedQueryCacheBytes,
     API_MASK_ERRORS: loadApiConfig({}).maskErrors,
     API_LOG_REQUEST_TEXT: loadApiConfig({}).logRequestText,
     MODEL_QUANTIZED: loader.preferQuantized,

@@ -39,3 +39,17 @@ describe('the CORS policy is stated once', () => {
     expect(['x-apollo-operation-name', 'apollo-require-preflight']).toContain(sent[0]);
   });
 });
+
+describe('Vary: Origin wherever the headers depend on the Origin', () => {
+  // A shared cache must not hand a response made for one Origin (or for none) to another request.
+  it.each([[[ORIGIN]], [['*']]])('allow-list %j: every response that differs by Origin says Vary: Origin', (allowed) => {
+    const withOrigin = corsHeaders({ method: 'GET', origin: ORIGIN }, allowed);
+    const without = corsHeaders({ method: 'GET', origin: undefined }, allowed);
+    expect(withOrigin.headers).not.toEqual(without.headers);
+    for (const { headers } of [withOrigin, without]) expect(split(headers.vary)).toContain('Origin');
+  });
+
+  it('no allow-list: no CORS headers, nothing varies', () => {
+    expect(corsHeaders({ method: 'GET', origin: ORIGIN }, []).headers).toEqual({});
+  });
+});

@@ -1,12 +1,12 @@
 /**
  * The optional per-instance response cache: Apollo's response-cache plugin over an in-memory LRU
- * bounded in bytes (API_RESPONSE_CACHE_BYTES). The schema's cache hints alone decide what is
+ * bounded by the bytes it holds (API_RESPONSE_CACHE_BYTES; stores.ts). The schema's cache hints alone decide what is
  * cached; the model version is part of the key, so a cached answer always names the model that
  * computed it (docs/api.md, "HTTP caching"). Hits and misses are counted per instance and per request.
  */
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { EngineProvider } from '../../model/loading/types';
 import type { ResponseCacheStats } from '../../api/context';
 import type { RequestTrace } from '../../api/request-scope';
@@ -23,14 +23,14 @@ function currentVersion(provider: EngineProvider): string | null {
 }
 
 /**
- * The two plugins of the response cache (Apollo's, then the one that counts), sharing `stats`.
- * Bounded by `maxBytes`: the LRU's size of an entry is its serialized length.
+ * The two plugins of the response cache (Apollo's, then the one that counts), sharing `stats`,
+ * over `cache` (stores.ts: bounded by the bytes of the serialized responses it keeps).
  */
-export function responseCachePlugins<T extends CacheContext>(stats: ResponseCacheStats): ApolloServerPlugin<T>[] {
+export function responseCachePlugins<T extends CacheContext>(stats: ResponseCacheStats, cache: KeyValueCache<string>): ApolloServerPlugin<T>[] {
   // Which operations were looked up, and the model version their key was made with.
   const keyVersion = new WeakMap<GraphQLRequestContext<T>, string | null>();
   const apollo = responseCachePlugin<T>({
-    cache: new InMemoryLRUCache<string>({ maxSize: stats.maxBytes }),
+    cache,
     extraCacheKeyData: async (rc) => {
       const version = currentVersion(rc.contextValue.provider);
       keyVersion.set(rc, version);
