@@ -67,10 +67,20 @@ describe('production: introspection and the IDE are off', () => {
       const intro = await transport(gql('{ __schema { queryType { name } } }'));
       expect(intro.status).toBe(400);
       expect(intro.json.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      // A browser opening the endpoint gets no IDE page (Apollo's CSRF check answers instead).
+      // The refusal names the variable that turns it on, not Apollo's constructor option.
+      expect(intro.json.errors[0].message).toMatch(/API_INTROSPECTION/);
+      expect(intro.json.errors[0].message).not.toMatch(/ApolloServer|introspection: true/);
+      // A browser opening the endpoint gets no IDE, and a page saying why and how to call the API
+      // (not Apollo's CSRF refusal of a GET).
       const page = await transport({ method: 'GET', headers: { accept: 'text/html' } });
-      expect(page.headers['content-type'] ?? '').not.toMatch(/text\/html/);
-      expect(page.text).not.toMatch(/graphiql/i);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect(page.text).not.toMatch(/graphiql|<script/i);
+      expect(page.text).toMatch(/API_IDE/);
+      expect(page.text).toMatch(/POST/);
+      // A GET without the preflight header from anything but a browser page load is still refused.
+      const csrf = await transport({ method: 'GET', query: 'query=%7B__typename%7D', headers: { accept: 'application/json' } });
+      expect(csrf.status).toBe(400);
       // No "did you mean" schema hints either.
       const typo = await transport(gql('{ answr(question: "a", context: "b") { text } }'));
       expect(typo.json.errors[0].message).not.toMatch(/Did you mean/);
