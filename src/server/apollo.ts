@@ -11,6 +11,7 @@ import { createFormatError } from '../api/errors';
 import { schemaNamesOf } from '../api/value-free-messages';
 import { ideLandingPagePlugin, ideOffLandingPagePlugin } from '../ide/landing-page';
 import { noIntrospectionRule } from './no-introspection-rule';
+import { demoNoticePlugin } from './demo-notice';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
@@ -79,6 +80,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
         sink: options.logSink ?? defaultSink,
       }),
       partialSuccessPlugin<ApiContext>(),
+      demoNoticePlugin(),
       config.ide ? ideLandingPagePlugin() : ideOffLandingPagePlugin(),
       // Cacheable responses (schema @cacheControl) are optionally kept in memory; their ETag is
       // the request core's (src/server/cache/etag.ts).

@@ -116,6 +116,27 @@ test("model { source etag } name the bucket: null in production, shown in develo
   }
 });
 
+test('the demo model says so in every response, where a client reading answers sees it; a real model adds nothing', async () => {
+  const tiny = await (tinyEngine ??= loadTinyModel());
+  const query = gql('{ answer(question: "Where is it?", context: "It is in Paris.") { text } }');
+  for (const demo of [true, false]) {
+    const api = createApi({ config: apiConfig({ production: true, ide: false }), provider: new StaticProvider(tiny.engine, { ...tiny.info, demo }), ideAssetsDir: null });
+    apis.push(api);
+    const running = await listen(api, { port: 0, host: '127.0.0.1' });
+    servers.push(running);
+    for (const transport of [lambdaTransport(api), localTransport(running)]) {
+      const res = await transport(query);
+      expect(res.status).toBe(200);
+      expect(typeof res.json.data.answer.text).toBe('string');
+      if (demo) {
+        expect(res.json.extensions.warnings).toEqual([{ code: 'DEMO_MODEL', message: expect.stringMatching(/demo model.*random.*mean nothing.*MODEL_URI/) }]);
+      } else {
+        expect(res.json.extensions?.warnings).toBeUndefined();
+      }
+    }
+  }
+});
+
 test('internal errors are masked: no message, stack trace or file path', async () => {
   const { transports, logs } = await both(loadApiConfig({ API_STAGE: 'prod' }), new FailingEngine());
   for (const [, transport] of transports) {
