@@ -10,7 +10,7 @@ import { findIdeAssetsDir } from '../../src/ide/assets';
 
 // Powertools parses its own variables (POWERTOOLS_METRICS_DISABLED, which src/server/api.ts reads
 // too) with this function: the outside reference for which words mean true and false.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const powertools = require('@aws-lambda-powertools/commons/utils/env') as {
   getBooleanFromEnv(options: { key: string; extendedParsing: boolean }): boolean;
 };
