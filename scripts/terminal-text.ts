@@ -3,6 +3,7 @@
  * made safe to print on a terminal: control characters (C0, DEL, C1) and bidirectional overrides
  * are written as escapes, so that none can clear the screen, move the cursor, or forge a line.
  */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export function forTerminal(text: string): string {

@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   }
 
   let coldSection: ColdSection | undefined;
-  let memoryRows: MemoryRow[] = [];
+  const memoryRows: MemoryRow[] = [];
   if (sections.has('cold') || sections.has('memory')) {
     const bundle = await ChildBundle.build();
     try {

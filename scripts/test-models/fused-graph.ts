@@ -117,7 +117,6 @@ export function buildFusedModel(weights: TransformerWeights, options: FusedOptio
   // The encoder imports only the default domain: put the contrib ops in onnxruntime's, re-encoded
   // with onnx-inspect's protobuf schema.
   const T = modelProto();
-  /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- protobufjs message object */
   const model = T.decode(g.encode(OPSET, 'Fused int8 candidate built from the test-model weights (scripts/test-models/fused-graph.ts)')) as any;
   for (const node of model.graph.node) if (CONTRIB_OPS.has(node.opType)) node.domain = 'com.microsoft';
   model.opsetImport.push({ domain: 'com.microsoft', version: 1 });

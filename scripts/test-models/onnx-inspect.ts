@@ -84,7 +84,6 @@ export interface InspectedModel {
   initializers: Map<string, InspectedInitializer>;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- protobufjs decodes to plain objects */
 export function inspectOnnx(bytes: Uint8Array): InspectedModel {
   const T = modelProto();
   const m = T.toObject(T.decode(bytes), { longs: Number, defaults: true }) as any;

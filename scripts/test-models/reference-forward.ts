@@ -12,6 +12,7 @@ import type { LayerNormWeights, Linear, TransformerWeights } from './weights';
 
 const FLOAT32_MIN = -3.4028234663852886e38;
 
+/* eslint-disable no-loss-of-precision -- Cody's coefficients, quoted to the digits he published */
 /**
  * erf(x) by W. J. Cody's rational Chebyshev approximations (as in many libm implementations);
  * relative error below 1e-15, far below what the float32 comparison can see.

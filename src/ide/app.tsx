@@ -10,7 +10,7 @@ import { EXAMPLE_QUERY } from './example';
 
 // Monaco runs its language services in web workers; they are separate bundles next to this one
 // (GraphiQL's own setup-workers files assume Vite or webpack).
-(globalThis as any).MonacoEnvironment = {
+(globalThis as { MonacoEnvironment?: unknown }).MonacoEnvironment = {
   getWorker(_workerId: string, label: string) {
     const file = label === 'graphql' ? 'graphql.worker.js' : label === 'json' ? 'json.worker.js' : 'editor.worker.js';
     return new Worker(new URL(`./${file}`, import.meta.url));

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import fresh from 'fresh';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { str, type Env } from '../support/env';
+import { invalid, str, type Env } from '../support/env';
 
 export interface IdeAsset {
   contentType: string;
@@ -34,13 +34,22 @@ export const IDE_BUILD_DIR = path.join('dist', 'ide');
  * (the Lambda package), else dist/ide of the repository (tests, npm start).
  */
 export function findIdeAssetsDir(env: Env = process.env): string | null {
+  const configured = str(env, 'IDE_ASSETS_DIR');
+  // A folder named on purpose that holds no build is a mistake to say, not a default to fall back to.
+  if (configured !== undefined && !hasBuild(configured)) {
+    throw invalid('IDE_ASSETS_DIR', 'a folder holding the built IDE (app.js or app.js.gz, from `npm run build:ide`)', configured);
+  }
   const candidates = [
-    str(env, 'IDE_ASSETS_DIR'),
+    configured,
     path.join(__dirname, 'ide'),
     path.resolve(__dirname, '..', '..', IDE_BUILD_DIR),
   ].filter((dir): dir is string => typeof dir === 'string' && dir !== '');
-  // The Lambda package carries only the precompressed files (`app.js.gz`), to stay small.
-  return candidates.find((dir) => existsSync(path.join(dir, 'app.js')) || existsSync(path.join(dir, 'app.js.gz'))) ?? null;
+  return candidates.find(hasBuild) ?? null;
+}
+
+/** The Lambda package carries only the precompressed files (`app.js.gz`), to stay small. */
+function hasBuild(dir: string): boolean {
+  return existsSync(path.join(dir, 'app.js')) || existsSync(path.join(dir, 'app.js.gz'));
 }
 
 /**

@@ -23,9 +23,6 @@ export class QAInputError extends Error {
 export class InferenceError extends Error {
   override readonly name = 'InferenceError';
   readonly code = 'INFERENCE_FAILED' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /**

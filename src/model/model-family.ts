@@ -10,6 +10,8 @@
 import { UnsupportedModelError } from './errors';
 import type { ConfigFamily, TokenizerFamily } from './types';
 
+// tokenizer.json and config.json as parsed: read defensively, field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const TOKENIZER_MODELS = ['BPE', 'Unigram', 'WordPiece', 'WordLevel'];

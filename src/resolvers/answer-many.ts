@@ -84,7 +84,7 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
     // The field's response path (`["m"]` for an alias), as GraphQL errors report it.
     const fieldPath = responsePathAsArray(info.path);
     const pending = checked.map((item, i) =>
-      'refused' in item ? item.refused : answerOne(item.input, ctx, item.prefix, [...fieldPath, i]),
+      'refused' in item ? Promise.resolve(item.refused) : answerOne(item.input, ctx, item.prefix, [...fieldPath, i]),
     );
     // Every load settles before the field does: a request-level failure is reported once, and no
     // rejection is left unobserved.

@@ -2,7 +2,6 @@
  * The Apollo Server configuration shared by the Lambda handler, the local server and tests.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { typeDefs } from '../generated/type-defs';
 import { resolvers } from '../resolvers';
@@ -10,7 +9,9 @@ import type { ApiConfig } from './config';
 import type { ApiContext } from '../api/context';
 import { createFormatError } from '../api/errors';
 import { schemaNamesOf } from '../api/value-free-messages';
-import { ideLandingPagePlugin } from '../ide/landing-page';
+import { ideLandingPagePlugin, ideOffLandingPagePlugin } from '../ide/landing-page';
+import { noIntrospectionRule } from './no-introspection-rule';
+import { demoNoticePlugin } from './demo-notice';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
@@ -55,7 +56,8 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
   return new ApolloServer<ApiContext>({
     typeDefs,
     resolvers,
-    introspection: config.introspection,
+    // Apollo's own refusal names its constructor option; ours names API_INTROSPECTION.
+    introspection: true,
     // Never follow NODE_ENV: stack traces are shown only when masking is explicitly off.
     includeStacktraceInErrorResponses: !config.maskErrors,
     formatError: createFormatError({ maskErrors: config.maskErrors, schemaNames: schemaNamesOf(typeDefs) }),
@@ -63,7 +65,7 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.
     csrfPrevention: true,
-    validationRules: [knownOperationTypesRule, ...armor.validationRules],
+    validationRules: [knownOperationTypesRule, ...(config.introspection ? [] : [noIntrospectionRule]), ...armor.validationRules],
     // The parser stops after maxTokens tokens: a huge document costs no more than a small one.
     parseOptions: { maxTokens: limits.maxTokens },
     // Parsed documents and persisted queries keep their whole text, comments included: both are
@@ -78,7 +80,8 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
         sink: options.logSink ?? defaultSink,
       }),
       partialSuccessPlugin<ApiContext>(),
-      config.ide ? ideLandingPagePlugin() : ApolloServerPluginLandingPageDisabled(),
+      demoNoticePlugin(),
+      config.ide ? ideLandingPagePlugin() : ideOffLandingPagePlugin(),
       // Cacheable responses (schema @cacheControl) are optionally kept in memory; their ETag is
       // the request core's (src/server/cache/etag.ts).
       ...(options.responseCache && caches.responses ? responseCachePlugins<ApiContext>(options.responseCache, caches.responses) : []),

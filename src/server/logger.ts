@@ -4,18 +4,27 @@
  * What is logged stays decided by request-log.ts; this file only maps its entries to Logger calls.
  * Settings are Powertools' own variables (docs/operations.md, "Reading the logs").
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { LogLevel, Logger } from '@aws-lambda-powertools/logger';
 import type { LoadLogger } from '../model/loading/provider';
 import type { LogSink } from '../api/context';
 
 import { SERVICE_NAME, serviceName } from '../support/json-log';
+import { invalid, str, type Env } from '../support/env';
 
 /** The service name on every log line and metric, unless POWERTOOLS_SERVICE_NAME says otherwise. */
 export { SERVICE_NAME };
 
-export function createLogger(): Logger {
-  // Powertools reads POWERTOOLS_LOG_LEVEL and POWERTOOLS_LOGGER_SAMPLE_RATE itself; an explicit
-  // serviceName would override POWERTOOLS_SERVICE_NAME, so it is only the fallback.
+/** Powertools' log levels (any case); for any other value it logs at INFO without a word. */
+const LOG_LEVELS: readonly string[] = Object.values(LogLevel);
+
+export function createLogger(env: Env = process.env): Logger {
+  // Powertools reads POWERTOOLS_LOG_LEVEL and POWERTOOLS_LOGGER_SAMPLE_RATE itself, and takes a
+  // misspelt level for INFO without a word: refuse it here instead. An explicit serviceName would
+  // override POWERTOOLS_SERVICE_NAME, so it is only the fallback.
+  const level = str(env, 'POWERTOOLS_LOG_LEVEL');
+  if (level !== undefined && !LOG_LEVELS.includes(level.toUpperCase())) {
+    throw invalid('POWERTOOLS_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')} (any case)`, level);
+  }
   return new Logger({ serviceName: serviceName() });
 }
 

@@ -180,6 +180,8 @@ export function sendWhileDraining(
   return new Promise<DrainOutcome>((resolve) => {
     let discardedBytes = 0;
     let ended: DrainEnd | null = null;
+    // Assigned once below, after the handlers that clear it are in place.
+    // eslint-disable-next-line prefer-const
     let timer: NodeJS.Timeout | undefined;
 
     const onClose = (): void => {

@@ -7,8 +7,7 @@
  * Jest: serverless-offline loads the handler in a worker thread of its own process.
  */
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { buildBundle, oslsBin } from '../../scripts/build-lambda';
 import { freePort } from '../helpers/free-port';
 import { startS3, type TestS3 } from '../helpers/s3rver';

@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ARCHITECTURES, NODE_ARCH, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
 import type { CompressedLibraryManifest } from '../../src/model/onnxruntime/compressed-library';
 import { startS3, type TestS3 } from '../helpers/s3rver';

@@ -21,7 +21,7 @@ const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 let engine: CountingEngine;
-let apis: Api[] = [];
+const apis: Api[] = [];
 let local: RunningServer;
 let transports: Array<[string, Transport]>;
 const reference = new Map<string, string>();

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { ensureTestModel } from '../../scripts/test-models';
 import { ANSWER, CONTEXT, QUESTION } from './helpers/transports';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
 
 const figures: string[] = [];

@@ -67,10 +67,20 @@ describe('production: introspection and the IDE are off', () => {
       const intro = await transport(gql('{ __schema { queryType { name } } }'));
       expect(intro.status).toBe(400);
       expect(intro.json.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      // A browser opening the endpoint gets no IDE page (Apollo's CSRF check answers instead).
+      // The refusal names the variable that turns it on, not Apollo's constructor option.
+      expect(intro.json.errors[0].message).toMatch(/API_INTROSPECTION/);
+      expect(intro.json.errors[0].message).not.toMatch(/ApolloServer|introspection: true/);
+      // A browser opening the endpoint gets no IDE, and a page saying why and how to call the API
+      // (not Apollo's CSRF refusal of a GET).
       const page = await transport({ method: 'GET', headers: { accept: 'text/html' } });
-      expect(page.headers['content-type'] ?? '').not.toMatch(/text\/html/);
-      expect(page.text).not.toMatch(/graphiql/i);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect(page.text).not.toMatch(/graphiql|<script/i);
+      expect(page.text).toMatch(/API_IDE/);
+      expect(page.text).toMatch(/POST/);
+      // A GET without the preflight header from anything but a browser page load is still refused.
+      const csrf = await transport({ method: 'GET', query: 'query=%7B__typename%7D', headers: { accept: 'application/json' } });
+      expect(csrf.status).toBe(400);
       // No "did you mean" schema hints either.
       const typo = await transport(gql('{ answr(question: "a", context: "b") { text } }'));
       expect(typo.json.errors[0].message).not.toMatch(/Did you mean/);
@@ -103,6 +113,27 @@ test("model { source etag } name the bucket: null in production, shown in develo
     expect(res.status).toBe(200);
     expect(res.json.data.model).toEqual({ name: info.name, quantized: info.quantized, ...expected });
     if (production) expect(res.text).not.toContain('private-models-bucket');
+  }
+});
+
+test('the demo model says so in every response, where a client reading answers sees it; a real model adds nothing', async () => {
+  const tiny = await (tinyEngine ??= loadTinyModel());
+  const query = gql('{ answer(question: "Where is it?", context: "It is in Paris.") { text } }');
+  for (const demo of [true, false]) {
+    const api = createApi({ config: apiConfig({ production: true, ide: false }), provider: new StaticProvider(tiny.engine, { ...tiny.info, demo }), ideAssetsDir: null });
+    apis.push(api);
+    const running = await listen(api, { port: 0, host: '127.0.0.1' });
+    servers.push(running);
+    for (const transport of [lambdaTransport(api), localTransport(running)]) {
+      const res = await transport(query);
+      expect(res.status).toBe(200);
+      expect(typeof res.json.data.answer.text).toBe('string');
+      if (demo) {
+        expect(res.json.extensions.warnings).toEqual([{ code: 'DEMO_MODEL', message: expect.stringMatching(/demo model.*random.*mean nothing.*MODEL_URI/) }]);
+      } else {
+        expect(res.json.extensions?.warnings).toBeUndefined();
+      }
+    }
   }
 });
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 // s3rver ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   configureBuckets(): Promise<unknown>;
   callback(): http.RequestListener;

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { corsHeaders } from '../../src/server/cors';
 import { CSRF_HEADER } from '../../src/client/client';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const httpApi = require('../../scripts/serverless/http-api.js') as {
   httpApi(options: { resolveVariable: (name: string) => Promise<string | undefined> }): Promise<{ cors?: Record<string, unknown> }>;
 };

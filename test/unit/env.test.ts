@@ -5,10 +5,12 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigError, bool, int, list, oneOf, optionalBool, optionalInt, str } from '../../src/support/env';
 import { loadApiConfig } from '../../src/server/config';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
+import { createLogger } from '../../src/server/logger';
+import { findIdeAssetsDir } from '../../src/ide/assets';
 
 // Powertools parses its own variables (POWERTOOLS_METRICS_DISABLED, which src/server/api.ts reads
 // too) with this function: the outside reference for which words mean true and false.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const powertools = require('@aws-lambda-powertools/commons/utils/env') as {
   getBooleanFromEnv(options: { key: string; extendedParsing: boolean }): boolean;
 };
@@ -130,9 +132,21 @@ describe('both configurations fail with ConfigError naming the variable', () => 
     ['MODEL_THREADS', () => loadModelLoadingConfig({ MODEL_THREADS: '65' })],
     ['MODEL_QUANTIZED', () => loadModelLoadingConfig({ MODEL_QUANTIZED: 'int8' })],
     ['MODEL_RETRY_MAX_MS', () => loadModelLoadingConfig({ MODEL_RETRY_INITIAL_MS: '5000', MODEL_RETRY_MAX_MS: '1000' })],
+    // Powertools itself would log at INFO without a word.
+    ['POWERTOOLS_LOG_LEVEL', () => createLogger({ POWERTOOLS_LOG_LEVEL: 'verbose' })],
+    // A folder named on purpose that holds no build: not a silent fall-back to another one.
+    ['IDE_ASSETS_DIR', () => findIdeAssetsDir({ IDE_ASSETS_DIR: path.join(__dirname, 'no-such-ide-build') })],
   ])('%s', (name, load) => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`^${name} must be `));
+  });
+});
+
+describe('values the libraries take are accepted', () => {
+  it('every Powertools log level, in any case', () => {
+    for (const level of ['trace', 'DEBUG', 'Info', 'warn', 'ERROR', 'critical', 'silent']) {
+      expect(() => createLogger({ POWERTOOLS_LOG_LEVEL: level })).not.toThrow();
+    }
   });
 });
 

@@ -26,7 +26,7 @@ import { ANSWER_QUERY, postGraphQL } from '../graphql-client';
 import { makeInput } from '../inputs';
 import type { ModelFolder } from '../model-folder';
 import type { Settings } from '../report-types';
-import { interleave, ratio, summarize, type Case, type Summary } from '../stats';
+import { interleave, summarize, type Case, type Summary } from '../stats';
 
 export const OPTIMIZED_HEADING = '## The optimized graph (`model optimize`)';
 export const SIZES = [

@@ -154,9 +154,6 @@ export class ModelLocalStorageError extends ModelLoadError {
 export class ModelUnavailableError extends Error {
   override readonly name = 'ModelUnavailableError';
   readonly code = 'MODEL_UNAVAILABLE' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /**

@@ -206,7 +206,7 @@ function folderFiles(
 }
 
 async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
-  const { source, options } = load;
+  const { source } = load;
   const { bucket, prefix } = source;
   const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
   let manifest: ModelManifest | undefined;

@@ -23,6 +23,7 @@ export const AST_BYTES_PER_JSON_BYTE = 5;
  */
 const DOCUMENT_BASE_BYTES = 256;
 
+// eslint-disable-next-line no-control-regex -- the Latin-1 range starts at U+0000 on purpose
 const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 
 /** The bytes V8 keeps for the characters of `text` (one-byte or two-byte string). */
