@@ -27,7 +27,10 @@ const LAYERS = {
   generated: { path: '^src/generated/', may: ['engine', 'loading', 'api'] },
   resolvers: { path: '^src/resolvers/', may: ['support', 'engine', 'engineErrors', 'loading', 'api', 'generated'] },
   ide: { path: '^src/ide/', may: ['support'] },
-  server: { path: '^src/server/', may: ['support', 'runtime', 'engine', 'engineErrors', 'loading', 'api', 'generated', 'resolvers', 'ide'] },
+  server: {
+    path: '^src/server/',
+    may: ['support', 'runtime', 'engine', 'engineErrors', 'loading', 'api', 'generated', 'resolvers', 'ide'],
+  },
   client: { path: '^src/client/', may: ['support'] },
   demo: { path: '^src/demo/', may: ['support', 'client'] },
 };
@@ -51,7 +54,9 @@ const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error',
 module.exports = {
   forbidden: [
     ...layerRules,
-    forbid('entries-at-the-top', 'Nothing under src/<folder>/ imports an entry (src/*.ts, src/*.mts).', '^src/[^/]+/', { path: '^src/[^/]+\\.m?ts$' }),
+    forbid('entries-at-the-top', 'Nothing under src/<folder>/ imports an entry (src/*.ts, src/*.mts).', '^src/[^/]+/', {
+      path: '^src/[^/]+\\.m?ts$',
+    }),
     forbid(
       'src-not-into-scripts-or-test',
       'Production code never reaches into scripts/ or test/ (the demo model generator is handed in by scripts/start.ts).',
@@ -64,7 +69,12 @@ module.exports = {
       '^src/(model|support)/',
       { path: 'node_modules/(graphql|@apollo|dataloader|@escape\\.tech|@aws-lambda-powertools)/' },
     ),
-    forbid('no-unresolvable', 'Every import in src/ resolves (a typo would otherwise slip past the rules above).', '^src/', { couldNotResolve: true }),
+    forbid(
+      'no-unresolvable',
+      'Every import in src/ resolves (a typo would otherwise slip past the rules above).',
+      '^src/',
+      { couldNotResolve: true },
+    ),
     forbid('no-circular', 'No import cycles in src/.', '^src/', { circular: true }),
   ],
   options: {
@@ -72,6 +82,10 @@ module.exports = {
     exclude: { path: '\\.d\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], mainFields: ['module', 'main', 'types', 'typings'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
   },
 };

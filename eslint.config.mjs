@@ -8,19 +8,38 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', '.build/', '.serverless/', '.cache/', 'coverage/', 'test-models/', 'models/', 'src/generated/', 'src/client/generated/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.build/',
+      '.serverless/',
+      '.cache/',
+      'coverage/',
+      'test-models/',
+      'models/',
+      'src/generated/',
+      'src/client/generated/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
-    languageOptions: { parserOptions: { project: ['./tsconfig.json', './tsconfig.ide.json', './tsconfig.lambda.json'], tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: {
+        project: ['./tsconfig.json', './tsconfig.ide.json', './tsconfig.lambda.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     rules: {
       // `!` marks a lookup the code has just made sure of (a key it set, a group that matched, an
       // index inside the bounds it checked); the rule would trade each for a branch that cannot run.
       '@typescript-eslint/no-non-null-assertion': 'off',
       // `_name` and rest siblings (`const { stacktrace: _, ...rest } = …`) are unused on purpose.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',

@@ -28,14 +28,27 @@ type Logits = Array<Record<string, Float32Array>>;
 type Feeds = Array<Record<string, { type: string; dims: number[]; data: number[] }>>;
 
 let jobs = 0;
-function runGraph(launcher: string[], node: string, model: string, feeds: Feeds, optimization: string, optimizedModel?: string): Logits {
+function runGraph(
+  launcher: string[],
+  node: string,
+  model: string,
+  feeds: Feeds,
+  optimization: string,
+  optimizedModel?: string,
+): Logits {
   const job = path.join(work, `job-${++jobs}.json`);
   const out = path.join(work, `out-${jobs}.json`);
   writeFileSync(job, JSON.stringify({ items: [{ model, feeds }], optimization, threads: 1, out, optimizedModel }));
   const [command, ...prefix] = [...launcher, node];
-  const run = spawnSync(command!, [...prefix, RUNNER, job], { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 << 20 });
+  const run = spawnSync(command!, [...prefix, RUNNER, job], {
+    encoding: 'utf8',
+    timeout: 3_600_000,
+    maxBuffer: 64 << 20,
+  });
   if (run.status !== 0) throw new Error(`run-graph failed (${run.status ?? run.signal}): ${run.stderr}`);
-  const result = JSON.parse(readFileSync(out, 'utf8')) as { items: Array<Array<{ outputs: Record<string, { base64: string }> }>> };
+  const result = JSON.parse(readFileSync(out, 'utf8')) as {
+    items: Array<Array<{ outputs: Record<string, { base64: string }> }>>;
+  };
   return result.items[0]!.map((r) =>
     Object.fromEntries(
       Object.entries(r.outputs).map(([name, t]) => {
@@ -65,7 +78,10 @@ const opCounts = (file: string): string => {
 };
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { windows: { type: 'string', default: '9' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { windows: { type: 'string', default: '9' } },
+  });
   const dir = positionals[0];
   if (!dir) throw new Error('usage: arm64-optimized.ts <model-dir> [--windows N]');
   const standard = path.join(dir, QUANTIZED_ONNX);
@@ -79,7 +95,7 @@ async function main(): Promise<void> {
   const host = runGraph([], process.execPath, standard, feeds, 'all');
   const lines = [
     `${windows.length} windows of ${windows.map((w) => w.inputIds.length).join(', ')} tokens`,
-    '| arm64 core (qemu) | standard (all) vs x86_64-saved optimized (disabled), on arm64 | standard vs x86_64-saved ORT format (disabled), on arm64 | arm64 vs x86_64, standard file | arm64 extended save has x86_64\'s operators |',
+    "| arm64 core (qemu) | standard (all) vs x86_64-saved optimized (disabled), on arm64 | standard vs x86_64-saved ORT format (disabled), on arm64 | arm64 vs x86_64, standard file | arm64 extended save has x86_64's operators |",
     '| --- | --: | --: | --: | --- |',
   ];
   for (const cpu of ['cortex-a72', 'neoverse-n1'] as QemuCpu[]) {
@@ -90,7 +106,9 @@ async function main(): Promise<void> {
     const opt = runGraph(launcher, node, optimized, feeds, 'disabled');
     const ort = runGraph(launcher, node, ortFormat, feeds, 'disabled');
     runGraph(launcher, node, standard, feeds.slice(0, 1), 'extended', armSaved);
-    lines.push(`| ${cpu} | ${maxAbsDiff(std, opt)} | ${maxAbsDiff(std, ort)} | ${maxAbsDiff(host, std).toExponential(2)} | ${opCounts(armSaved) === opCounts(optimized) ? 'yes' : 'no'} |`);
+    lines.push(
+      `| ${cpu} | ${maxAbsDiff(std, opt)} | ${maxAbsDiff(std, ort)} | ${maxAbsDiff(host, std).toExponential(2)} | ${opCounts(armSaved) === opCounts(optimized) ? 'yes' : 'no'} |`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -40,8 +40,26 @@ import { DEFAULT_QA_OPTIONS } from '../src/model/options';
 import { cutWindows } from '../src/model/windows';
 import { DEFAULT_LIMITS, LIMIT_VARIABLES } from '../src/server/config';
 import { arm64Launcher, type QemuCpu } from '../test/deploy/arm64-emulation';
-import { MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, httpApiEvent, invokeArtifact, lambdaNode } from '../test/deploy/helpers';
-import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected, requestsWithinLimits, type Precision, type ReferenceAnswer, type ReferenceCase } from '../test/helpers/reference-qa';
+import {
+  MODEL_BUCKET,
+  MODEL_PARAMS,
+  MODEL_PREFIX,
+  httpApiEvent,
+  invokeArtifact,
+  lambdaNode,
+} from '../test/deploy/helpers';
+import {
+  ANSWER_MANY_QUERY,
+  REFERENCE_MODEL_DIR,
+  answerInput,
+  compareAnswers,
+  referenceCases,
+  referenceExpected,
+  requestsWithinLimits,
+  type Precision,
+  type ReferenceAnswer,
+  type ReferenceCase,
+} from '../test/helpers/reference-qa';
 import { startS3 } from '../test/helpers/s3rver';
 import { Zip } from '../test/deploy/zip';
 
@@ -69,7 +87,12 @@ async function sides(options: { variants?: boolean } = {}): Promise<{ host: Side
     // and with SME but onnxruntime's KleidiAI kernels switched off by their session option.
     const node = arm[0]!.node;
     arm.push({ name: 'arm64 max,sme=off', node, launcher: arm64Launcher('max', ',sme=off') });
-    arm.push({ name: 'arm64 max + mlas.disable_kleidiai', node, launcher: arm64Launcher('max'), config: { 'mlas.disable_kleidiai': '1' } });
+    arm.push({
+      name: 'arm64 max + mlas.disable_kleidiai',
+      node,
+      launcher: arm64Launcher('max'),
+      config: { 'mlas.disable_kleidiai': '1' },
+    });
   }
   return { host: { name: `${process.arch} host`, node: process.execPath, launcher: [] }, arm };
 }
@@ -89,17 +112,33 @@ interface GraphRun {
 }
 
 let jobCounter = 0;
-function runGraph(side: Side, model: string, feeds: Feeds[], optimization: 'disabled' | 'all', optimizedModel?: string): GraphRun[] {
+function runGraph(
+  side: Side,
+  model: string,
+  feeds: Feeds[],
+  optimization: 'disabled' | 'all',
+  optimizedModel?: string,
+): GraphRun[] {
   return runGraphs(side, [{ model, feeds }], optimization, optimizedModel)[0]!;
 }
 
 /** Several models in one process (one qemu start-up, which costs seconds). */
-function runGraphs(side: Side, items: Array<{ model: string; feeds: Feeds[] }>, optimization: 'disabled' | 'all', optimizedModel?: string): GraphRun[][] {
+function runGraphs(
+  side: Side,
+  items: Array<{ model: string; feeds: Feeds[] }>,
+  optimization: 'disabled' | 'all',
+  optimizedModel?: string,
+): GraphRun[][] {
   const job = path.join(work, `job-${++jobCounter}.json`);
   const out = path.join(work, `out-${jobCounter}.json`);
   writeFileSync(job, JSON.stringify({ items, optimization, threads: 1, out, optimizedModel, config: side.config }));
   const [command, ...prefix] = [...side.launcher, side.node];
-  const run = spawnSync(command!, [...prefix, RUNNER, job], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 << 20 });
+  const run = spawnSync(command!, [...prefix, RUNNER, job], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 3_600_000,
+    maxBuffer: 64 << 20,
+  });
   if (run.status !== 0) throw new Error(`${side.name}: run-graph failed (${run.status ?? run.signal}): ${run.stderr}`);
   const result = JSON.parse(readFileSync(out, 'utf8')) as { items: GraphRun[][] };
   rmSync(out);
@@ -157,11 +196,15 @@ function difference(a: RawTensor, b: RawTensor): Difference {
  * appended to the file, extend the graph's outputs without re-encoding anything else. Names only
  * (no types): onnxruntime infers them.
  */
-function withAllOutputs(modelBytes: Buffer): { bytes: Buffer; order: Array<{ node: string; opType: string; outputs: string[] }> } {
+function withAllOutputs(modelBytes: Buffer): {
+  bytes: Buffer;
+  order: Array<{ node: string; opType: string; outputs: string[] }>;
+} {
   const model = inspectOnnx(modelBytes);
   const declared = new Set(model.outputs.map((o) => o.name));
   const graph = new ProtoMessage();
-  for (const n of model.nodes) for (const o of n.outputs) if (o && !declared.has(o)) graph.message(12, new ProtoMessage().string(1, o));
+  for (const n of model.nodes)
+    for (const o of n.outputs) if (o && !declared.has(o)) graph.message(12, new ProtoMessage().string(1, o));
   return {
     bytes: Buffer.concat([modelBytes, new ProtoMessage().message(7, graph).toBytes()]),
     order: model.nodes.map((n) => ({ node: n.name, opType: n.opType, outputs: n.outputs.filter(Boolean) })),
@@ -169,18 +212,27 @@ function withAllOutputs(modelBytes: Buffer): { bytes: Buffer; order: Array<{ nod
 }
 
 /** The windows the engine would run for these cases (its own tokenizer and window cutting), first `perCase` of each. */
-async function windowsOf(cases: ReferenceCase[], modelDir: string, inputNames: string[], perCase = 1): Promise<Array<{ id: string; feeds: Feeds }>> {
+async function windowsOf(
+  cases: ReferenceCase[],
+  modelDir: string,
+  inputNames: string[],
+  perCase = 1,
+): Promise<Array<{ id: string; feeds: Feeds }>> {
   const tokenizer = QATokenizer.fromJson(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8'));
   const out: Array<{ id: string; feeds: Feeds }> = [];
   for (const c of cases) {
     const q = await tokenizer.encode(c.question);
     const ctx = await tokenizer.encode(c.context);
-    const windows = cutWindows(q.ids, ctx.ids, tokenizer.layout, { maxSeqLength: c.max_seq_len ?? DEFAULT_QA_OPTIONS.maxSeqLength, docStride: c.doc_stride ?? DEFAULT_QA_OPTIONS.docStride });
+    const windows = cutWindows(q.ids, ctx.ids, tokenizer.layout, {
+      maxSeqLength: c.max_seq_len ?? DEFAULT_QA_OPTIONS.maxSeqLength,
+      docStride: c.doc_stride ?? DEFAULT_QA_OPTIONS.docStride,
+    });
     for (const [i, w] of windows.slice(0, perCase).entries()) {
       const dims = [1, w.inputIds.length];
       const feeds: Feeds = {};
       for (const name of inputNames) {
-        const data = name === 'input_ids' ? w.inputIds : name === 'attention_mask' ? w.inputIds.map(() => 1) : w.typeIds;
+        const data =
+          name === 'input_ids' ? w.inputIds : name === 'attention_mask' ? w.inputIds.map(() => 1) : w.typeIds;
         feeds[name] = { type: 'int64', dims, data };
       }
       out.push({ id: `${c.id}#${i}`, feeds });
@@ -189,7 +241,8 @@ async function windowsOf(cases: ReferenceCase[], modelDir: string, inputNames: s
   return out;
 }
 
-const fmt = (n: number, digits = 3): string => (n === 0 ? '0' : Math.abs(n) < 1e-3 || Math.abs(n) >= 1e4 ? n.toExponential(digits - 1) : n.toPrecision(digits));
+const fmt = (n: number, digits = 3): string =>
+  n === 0 ? '0' : Math.abs(n) < 1e-3 || Math.abs(n) >= 1e4 ? n.toExponential(digits - 1) : n.toPrecision(digits);
 
 // ---------------------------------------------------------------------------------------------
 // answers: the packaged handlers on the 120 reference cases
@@ -200,11 +253,22 @@ async function answers(): Promise<void> {
   const cases = referenceCases();
   const chunks = await requestsWithinLimits(cases, DEFAULT_LIMITS);
   const events = chunks.map((chunk) =>
-    httpApiEvent({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ANSWER_MANY_QUERY, variables: { inputs: chunk.map(answerInput) } }) }),
+    httpApiEvent({
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: ANSWER_MANY_QUERY, variables: { inputs: chunk.map(answerInput) } }),
+    }),
   );
   const s3 = await startS3([MODEL_BUCKET]);
   for (const file of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
-    await s3.client.send(new PutObjectCommand({ Bucket: MODEL_BUCKET, Key: `${MODEL_PREFIX}${file}`, Body: readFileSync(path.join(REFERENCE_MODEL_DIR, file)) }));
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: MODEL_BUCKET,
+        Key: `${MODEL_PREFIX}${file}`,
+        Body: readFileSync(path.join(REFERENCE_MODEL_DIR, file)),
+      }),
+    );
   }
   const roots = new Map<Architecture, { root: string; fn: any }>();
   for (const arch of ['x86_64', 'arm64'] as const) {
@@ -212,16 +276,36 @@ async function answers(): Promise<void> {
     const root = path.join(work, `task-${arch}`);
     Zip.open(path.join(dir, 'serverless-qa-graphql.zip')).extractTo(root);
     const template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
-    roots.set(arch, { root, fn: Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function') });
+    roots.set(arch, {
+      root,
+      fn: Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function'),
+    });
     rmSync(dir, { recursive: true, force: true });
   }
   const x64Node = (await lambdaNode('x64')).path;
   const { arm } = await sides({ variants: true });
-  const runs: Array<{ name: string; arch: Architecture; node: string; launcher: string[]; variant: boolean; config?: Record<string, string> }> = [
+  const runs: Array<{
+    name: string;
+    arch: Architecture;
+    node: string;
+    launcher: string[];
+    variant: boolean;
+    config?: Record<string, string>;
+  }> = [
     { name: 'x86_64 (this machine)', arch: 'x86_64', node: x64Node, launcher: [], variant: false },
-    ...arm.map((s) => ({ name: s.name, arch: 'arm64' as const, node: s.node, launcher: s.launcher, variant: s.name.includes('sme=off') || !!s.config, config: s.config })),
+    ...arm.map((s) => ({
+      name: s.name,
+      arch: 'arm64' as const,
+      node: s.node,
+      launcher: s.launcher,
+      variant: s.name.includes('sme=off') || !!s.config,
+      config: s.config,
+    })),
   ];
-  const lines = ['| package, CPU | precision | identical to the reference (of 120) | differing cases | run, s |', '| --- | --- | --: | --- | --: |'];
+  const lines = [
+    '| package, CPU | precision | identical to the reference (of 120) | differing cases | run, s |',
+    '| --- | --- | --: | --- | --: |',
+  ];
   try {
     for (const precision of ['fp32', 'int8'] as Precision[]) {
       const expected = referenceExpected(precision);
@@ -237,19 +321,37 @@ async function answers(): Promise<void> {
           launcher: r.launcher,
           taskRoot: root,
           fn,
-          env: { ...s3.env, MODEL_QUANTIZED: String(precision === 'int8'), [LIMIT_VARIABLES.maxContextLength]: '30000' },
+          env: {
+            ...s3.env,
+            MODEL_QUANTIZED: String(precision === 'int8'),
+            [LIMIT_VARIABLES.maxContextLength]: '30000',
+          },
           tmpDir: mkdtempSync(path.join(work, 'sandbox-')),
           events,
           timeoutMs: 1_800_000,
         });
-        const got = run.results.flatMap((x) => JSON.parse(x.result.body!).data.answerMany as Array<{ answers: ReferenceAnswer[] | null; error: unknown }>);
+        const got = run.results.flatMap(
+          (x) =>
+            JSON.parse(x.result.body!).data.answerMany as Array<{ answers: ReferenceAnswer[] | null; error: unknown }>,
+        );
         const diffs = cases
-          .map((c, i) => ({ id: c.id, flags: expected.get(c.id)!.flags, d: got[i]!.error ? `error ${JSON.stringify(got[i]!.error)}` : compareAnswers(expected.get(c.id)!.answers, got[i]!.answers!) }))
+          .map((c, i) => ({
+            id: c.id,
+            flags: expected.get(c.id)!.flags,
+            d: got[i]!.error
+              ? `error ${JSON.stringify(got[i]!.error)}`
+              : compareAnswers(expected.get(c.id)!.answers, got[i]!.answers!),
+          }))
           .filter((x) => x.d !== null);
         const seconds = ((Date.now() - started) / 1000).toFixed(0);
         log(`answers ${precision} ${r.name}: ${120 - diffs.length}/120 in ${seconds} s`);
         for (const d of diffs.slice(0, 5)) log(`  ${d.id}${d.flags ? ` (${d.flags.join(',')})` : ''}: ${d.d}`);
-        const listed = diffs.length === 0 ? '—' : diffs.length <= 6 ? diffs.map((d) => d.id + (d.flags ? ` (${d.flags.join(',')})` : '')).join(', ') : `${diffs.length} cases`;
+        const listed =
+          diffs.length === 0
+            ? '—'
+            : diffs.length <= 6
+              ? diffs.map((d) => d.id + (d.flags ? ` (${d.flags.join(',')})` : '')).join(', ')
+              : `${diffs.length} cases`;
         lines.push(`| ${r.name} | ${precision} | ${120 - diffs.length} | ${listed} | ${seconds} |`);
       }
     }
@@ -272,7 +374,11 @@ async function nodes(windowCount: number): Promise<void> {
   const all = referenceCases();
   const step = Math.max(1, Math.floor(all.length / windowCount));
   const picked = all.filter((_, i) => i % step === 0).slice(0, windowCount);
-  const windows = await windowsOf(picked, REFERENCE_MODEL_DIR, inspected.inputs.map((i) => i.name));
+  const windows = await windowsOf(
+    picked,
+    REFERENCE_MODEL_DIR,
+    inspected.inputs.map((i) => i.name),
+  );
   const feeds = windows.map((w) => w.feeds);
   const { host, arm } = await sides();
 
@@ -288,7 +394,13 @@ async function nodes(windowCount: number): Promise<void> {
       const k = `${n.domain ? `${n.domain}.` : ''}${n.opType}`;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
-    graphs.set(side.name, [...counts].sort().map(([k, v]) => `${k} ${v}`).join(', '));
+    graphs.set(
+      side.name,
+      [...counts]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    );
   }
   const distinct = new Set(graphs.values());
   console.log(`\n### nodes: the optimized int8 graph per CPU\n`);
@@ -303,7 +415,7 @@ async function nodes(windowCount: number): Promise<void> {
     log(`nodes (${label}): ${order.length} nodes`);
     const ref = runGraph(host, exposedFile, feeds, 'disabled');
     const lines = [
-      `\n### nodes: ${label === 'unfused' ? 'the int8 graph as exported' : "the int8 graph as onnxruntime optimizes it (saved on x86_64)"}, every node output compared with x86_64's, ${windows.length} windows, graph optimizations off\n`,
+      `\n### nodes: ${label === 'unfused' ? 'the int8 graph as exported' : 'the int8 graph as onnxruntime optimizes it (saved on x86_64)'}, every node output compared with x86_64's, ${windows.length} windows, graph optimizations off\n`,
       `| CPU | first node that differs at all (windows) | first node that differs by more than ${SIGNIFICANT * 100}% of its range (windows): worst difference there | logits: max abs diff | outputs differing by op type (max abs diff) |`,
       '| --- | --- | --- | --: | --- |',
     ];
@@ -339,16 +451,24 @@ async function nodes(windowCount: number): Promise<void> {
                 entry.worst = `${fmt(d.maxAbs)} of range ${fmt(d.range)}, ${d.differing}/${d.count} elements differ (${windows[w]!.id}, output ${o})`;
               }
               firstBig.set(id, entry);
-              log(`  ${windows[w]!.id}: first significant difference at ${id} ${o}: max abs ${d.maxAbs} (range ${d.range}), ${d.differing}/${d.count}`);
+              log(
+                `  ${windows[w]!.id}: first significant difference at ${id} ${o}: max abs ${d.maxAbs} (range ${d.range}), ${d.differing}/${d.count}`,
+              );
             }
           }
         }
         if (any !== null) firstAny.set(any, (firstAny.get(any) ?? 0) + 1);
-        for (const o of inspected.outputs) logits = Math.max(logits, difference(ref[w]!.outputs[o.name]!, got[w]!.outputs[o.name]!).maxAbs);
+        for (const o of inspected.outputs)
+          logits = Math.max(logits, difference(ref[w]!.outputs[o.name]!, got[w]!.outputs[o.name]!).maxAbs);
       }
       const list = (m: Map<string, number>) => [...m].map(([k, v]) => `${k}: ${v}`).join('; ') || 'none';
       lines.push(
-        `| ${side.name} | ${list(firstAny)} | ${[...firstBig].map(([k, v]) => `${k}: ${v.windows}; ${v.worst}`).join('; ') || 'none'} | ${fmt(logits)} | ${[...perOp].filter(([, v]) => v.differing > 0).map(([k, v]) => `${k} ${v.differing}/${v.outputs} (${fmt(v.maxAbs)})`).join(', ')} |`,
+        `| ${side.name} | ${list(firstAny)} | ${[...firstBig].map(([k, v]) => `${k}: ${v.windows}; ${v.worst}`).join('; ') || 'none'} | ${fmt(logits)} | ${[
+          ...perOp,
+        ]
+          .filter(([, v]) => v.differing > 0)
+          .map(([k, v]) => `${k} ${v.differing}/${v.outputs} (${fmt(v.maxAbs)})`)
+          .join(', ')} |`,
       );
     }
     console.log(lines.join('\n'));
@@ -361,7 +481,20 @@ async function nodes(windowCount: number): Promise<void> {
 const ELEM_TYPE: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7 };
 
 /** Op types whose kernels compute (shape and copy ops cannot differ between CPUs). */
-const COMPUTING = new Set(['DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'DynamicQuantizeLinear', 'MatMulInteger', 'LayerNormalization', 'Gelu', 'Softmax', 'FusedMatMul', 'MatMul', 'Add', 'Mul', 'Sub']);
+const COMPUTING = new Set([
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'LayerNormalization',
+  'Gelu',
+  'Softmax',
+  'FusedMatMul',
+  'MatMul',
+  'Add',
+  'Mul',
+  'Sub',
+]);
 
 /**
  * Every computing node of the graph `x86_64` optimizes the int8 model into, cut out as a one-node
@@ -373,7 +506,11 @@ async function kernels(windowCount: number): Promise<void> {
   const inspected = inspectOnnx(readFileSync(file));
   const all = referenceCases();
   const step = Math.max(1, Math.floor(all.length / windowCount));
-  const windows = await windowsOf(all.filter((_, i) => i % step === 0).slice(0, windowCount), REFERENCE_MODEL_DIR, inspected.inputs.map((i) => i.name));
+  const windows = await windowsOf(
+    all.filter((_, i) => i % step === 0).slice(0, windowCount),
+    REFERENCE_MODEL_DIR,
+    inspected.inputs.map((i) => i.name),
+  );
   const feeds = windows.map((w) => w.feeds);
   const { host, arm } = await sides({ variants: true });
   const optimized = path.join(work, 'optimized-host.onnx');
@@ -393,7 +530,14 @@ async function kernels(windowCount: number): Promise<void> {
     if (!COMPUTING.has(node.opType)) continue;
     const live = (node.input as string[]).filter((i) => i && !initializers.has(i));
     if (live.some((i) => !graphInputs.has(i) && !hostValues[0]!.outputs[i])) continue;
-    const valueOf = (w: number, name: string): RawTensor => (graphInputs.has(name) ? { type: 'int64', dims: feeds[w]![name]!.dims, base64: Buffer.from(BigInt64Array.from(feeds[w]![name]!.data!.map(BigInt)).buffer).toString('base64') } : hostValues[w]!.outputs[name]!);
+    const valueOf = (w: number, name: string): RawTensor =>
+      graphInputs.has(name)
+        ? {
+            type: 'int64',
+            dims: feeds[w]![name]!.dims,
+            base64: Buffer.from(BigInt64Array.from(feeds[w]![name]!.data!.map(BigInt)).buffer).toString('base64'),
+          }
+        : hostValues[w]!.outputs[name]!;
     const one = {
       irVersion: model.irVersion,
       opsetImport: model.opsetImport,
@@ -404,15 +548,30 @@ async function kernels(windowCount: number): Promise<void> {
         initializer: (node.input as string[]).filter((i) => initializers.has(i)).map((i) => initializers.get(i)),
         input: live.map((name) => {
           const v = valueOf(0, name);
-          return { name, type: { tensorType: { elemType: ELEM_TYPE[v.type], shape: { dim: v.dims.map((_, d) => ({ dimParam: `d${d}` })) } } } };
+          return {
+            name,
+            type: {
+              tensorType: {
+                elemType: ELEM_TYPE[v.type],
+                shape: { dim: v.dims.map((_, d) => ({ dimParam: `d${d}` })) },
+              },
+            },
+          };
         }),
         output: (node.output as string[]).filter(Boolean).map((name) => ({ name })),
       },
     };
     const modelFile = path.join(work, `node-${k}.onnx`);
     writeFileSync(modelFile, Model.encode(Model.fromObject(one)).finish());
-    items.push({ model: modelFile, feeds: feeds.map((_, w) => Object.fromEntries(live.map((name) => [name, valueOf(w, name)]))) });
-    cut.push({ node: node.name || node.output[0], opType: node.opType, outputs: (node.output as string[]).filter(Boolean) });
+    items.push({
+      model: modelFile,
+      feeds: feeds.map((_, w) => Object.fromEntries(live.map((name) => [name, valueOf(w, name)]))),
+    });
+    cut.push({
+      node: node.name || node.output[0],
+      opType: node.opType,
+      outputs: (node.output as string[]).filter(Boolean),
+    });
   }
   log(`kernels: ${cut.length} nodes cut out, ${windows.length} windows`);
   const ref = runGraphs(host, items, 'disabled');
@@ -428,18 +587,21 @@ async function kernels(windowCount: number): Promise<void> {
     const [K, N] = b.dims as number[];
     const bq = new Int8Array(Uint8Array.from(b.rawData).buffer);
     const scale = new Float32Array(Uint8Array.from(initializers.get(scaleName!).rawData).buffer)[0]!;
-    const bias = biasName ? new Float32Array(Uint8Array.from(initializers.get(biasName).rawData).buffer) : new Float32Array(N!);
+    const bias = biasName
+      ? new Float32Array(Uint8Array.from(initializers.get(biasName).rawData).buffer)
+      : new Float32Array(N!);
     exact.set(
       i,
       windows.map((_, w) => {
         const a = values(items[i]!.feeds[w]![aName!] as RawTensor);
         const rows = a.length / K!;
         const out: number[] = [];
-        for (let m = 0; m < rows; m++) for (let n = 0; n < N!; n++) {
-          let sum = 0;
-          for (let k = 0; k < K!; k++) sum += a[m * K! + k]! * bq[k * N! + n]! * scale;
-          out.push(sum + bias[n]!);
-        }
+        for (let m = 0; m < rows; m++)
+          for (let n = 0; n < N!; n++) {
+            let sum = 0;
+            for (let k = 0; k < K!; k++) sum += a[m * K! + k]! * bq[k * N! + n]! * scale;
+            out.push(sum + bias[n]!);
+          }
         return out;
       }),
     );
@@ -466,17 +628,25 @@ async function kernels(windowCount: number): Promise<void> {
   for (const side of arm) {
     log(`kernels: ${side.name}`);
     const got = runGraphs(side, items, 'disabled');
-    errors.set(side.name, dqmm.map((i) => errorOf(got, i)));
+    errors.set(
+      side.name,
+      dqmm.map((i) => errorOf(got, i)),
+    );
     const byOp = new Map<string, { nodes: number; differing: number; worst: Difference & { where: string } }>();
     for (const [i, c] of cut.entries()) {
       let nodeDiffers = false;
-      const entry = byOp.get(c.opType) ?? { nodes: 0, differing: 0, worst: { differing: 0, count: 0, maxAbs: -1, range: 0, where: '' } };
+      const entry = byOp.get(c.opType) ?? {
+        nodes: 0,
+        differing: 0,
+        worst: { differing: 0, count: 0, maxAbs: -1, range: 0, where: '' },
+      };
       entry.nodes++;
       for (let w = 0; w < windows.length; w++) {
         for (const o of c.outputs) {
           const d = difference(ref[i]![w]!.outputs[o]!, got[i]![w]!.outputs[o]!);
           if (d.differing > 0) nodeDiffers = true;
-          if (d.maxAbs / (d.range || 1) > entry.worst.maxAbs / (entry.worst.range || 1)) entry.worst = { ...d, where: `${c.node} → ${o}, ${windows[w]!.id}` };
+          if (d.maxAbs / (d.range || 1) > entry.worst.maxAbs / (entry.worst.range || 1))
+            entry.worst = { ...d, where: `${c.node} → ${o}, ${windows[w]!.id}` };
         }
       }
       if (nodeDiffers) entry.differing++;
@@ -484,11 +654,14 @@ async function kernels(windowCount: number): Promise<void> {
     }
     for (const [op, e] of byOp) {
       const w = e.worst;
-      lines.push(`| ${side.name} | ${op} (${e.nodes}) | ${e.differing} | ${w.maxAbs <= 0 ? 'identical' : `${fmt(w.maxAbs)} (${fmt(w.range)}), ${w.differing}/${w.count} — ${w.where}`} |`);
+      lines.push(
+        `| ${side.name} | ${op} (${e.nodes}) | ${e.differing} | ${w.maxAbs <= 0 ? 'identical' : `${fmt(w.maxAbs)} (${fmt(w.range)}), ${w.differing}/${w.count} — ${w.where}`} |`,
+      );
     }
   }
   console.log(lines.join('\n'));
-  for (const [j, i] of dqmm.entries()) exactLines.push(`| ${cut[i]!.node} | ${[host, ...arm].map((x) => fmt(errors.get(x.name)![j]!)).join(' | ')} |`);
+  for (const [j, i] of dqmm.entries())
+    exactLines.push(`| ${cut[i]!.node} | ${[host, ...arm].map((x) => fmt(errors.get(x.name)![j]!)).join(' | ')} |`);
   console.log(exactLines.join('\n'));
 }
 
@@ -518,7 +691,9 @@ async function full(windowCount: number): Promise<void> {
   const names = inspected.inputs.map((i) => i.name);
   const [startName, endName] = inspected.outputs.map((o) => o.name);
   // Short cases: one window each, 60–200 tokens (emulating a full-size window costs seconds).
-  const picked = referenceCases().filter((c) => c.id.startsWith('pub-short')).slice(0, windowCount);
+  const picked = referenceCases()
+    .filter((c) => c.id.startsWith('pub-short'))
+    .slice(0, windowCount);
   const windows = await windowsOf(picked, dir, names);
   const feeds = windows.map((w) => w.feeds);
   const { host, arm } = await sides({ variants: true });
@@ -569,13 +744,19 @@ async function full(windowCount: number): Promise<void> {
       }
     }
     const ms = got.reduce((sum, r) => sum + r.ms, 0) / got.length;
-    lines.push(`| ${c.name} | ${agree}/${windows.length} | ${fmt(maxDiff)} | ${fmt(maxDiffInt8)} | ${fmt(range)} | ${ms.toFixed(0)}${c.side === host ? '' : ' (emulated)'} |`);
+    lines.push(
+      `| ${c.name} | ${agree}/${windows.length} | ${fmt(maxDiff)} | ${fmt(maxDiffInt8)} | ${fmt(range)} | ${ms.toFixed(0)}${c.side === host ? '' : ' (emulated)'} |`,
+    );
   }
   console.log(lines.join('\n'));
 }
 
 async function main(): Promise<void> {
-  const { values: opts, positionals } = parseArgs({ options: { windows: { type: 'string' }, 'full-windows': { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values: opts, positionals } = parseArgs({
+    options: { windows: { type: 'string' }, 'full-windows': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const parts = positionals.length ? positionals : ['answers', 'nodes', 'kernels', 'full'];
   try {
     if (parts.includes('answers')) await answers();

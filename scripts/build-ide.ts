@@ -8,7 +8,16 @@
  *   npx tsx scripts/build-ide.ts --if-stale build only when a source is newer than the output
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { IDE_BUILD_DIR } from '../src/ide/assets';
@@ -38,7 +47,10 @@ function isStale(): boolean {
   return !existsSync(marker) || statSync(marker).mtimeMs < newestSourceMtime();
 }
 
-export async function buildIde(): Promise<{ outDir: string; files: Array<{ name: string; bytes: number; gzipBytes: number }> }> {
+export async function buildIde(): Promise<{
+  outDir: string;
+  files: Array<{ name: string; bytes: number; gzipBytes: number }>;
+}> {
   const started = Date.now();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -78,7 +90,9 @@ export async function buildIde(): Promise<{ outDir: string; files: Array<{ name:
     return { name, bytes: data.length, gzipBytes: gz.length };
   });
   const total = files.reduce((sum, f) => sum + f.gzipBytes, 0);
-  console.log(`IDE built in ${Date.now() - started} ms → ${path.relative(root, outDir)}/ (${(total / 1048576).toFixed(2)} MB gzipped)`);
+  console.log(
+    `IDE built in ${Date.now() - started} ms → ${path.relative(root, outDir)}/ (${(total / 1048576).toFixed(2)} MB gzipped)`,
+  );
   return { outDir, files };
 }
 

@@ -86,7 +86,9 @@ function packageOf(input: string): string {
 }
 
 /** Builds dist/lambda/: the ESM handler bundle, the gzipped IDE files and the compressed natives. */
-export async function buildBundle(options: { quiet?: boolean; onStep?: (step: string) => void } = {}): Promise<BundleResult> {
+export async function buildBundle(
+  options: { quiet?: boolean; onStep?: (step: string) => void } = {},
+): Promise<BundleResult> {
   const started = Date.now();
   options.onStep?.('Bundling src/lambda.mts (esbuild)…');
   if (!existsSync(path.join(IDE_SOURCE_DIR, 'app.js.gz'))) {
@@ -148,7 +150,9 @@ export async function buildBundle(options: { quiet?: boolean; onStep?: (step: st
   }
   const inputs = new Map<string, number>();
   const meta: Metafile = result.metafile!;
-  for (const [input, info] of Object.entries(meta.outputs[path.relative(ROOT, path.join(BUNDLE_DIR, 'handler.mjs'))]?.inputs ?? {})) {
+  for (const [input, info] of Object.entries(
+    meta.outputs[path.relative(ROOT, path.join(BUNDLE_DIR, 'handler.mjs'))]?.inputs ?? {},
+  )) {
     const pkg = packageOf(input);
     inputs.set(pkg, (inputs.get(pkg) ?? 0) + info.bytesInOutput);
   }
@@ -183,16 +187,29 @@ export interface PackageOptions {
  * parameters; it runs here with every AWS credential source removed, so a change that makes it
  * call AWS fails loudly instead of quietly using someone's account.
  */
-export function packageArch(arch: Architecture, options: PackageOptions = {}): { dir: string; ms: number; output: string } {
+export function packageArch(
+  arch: Architecture,
+  options: PackageOptions = {},
+): { dir: string; ms: number; output: string } {
   const stage = options.stage ?? DEFAULT_STAGE;
   const dir = packageDir(arch, stage, options.suffix);
   rmSync(dir, { recursive: true, force: true });
   const params = { arch, ...options.params };
-  const args = [oslsBin(), 'package', '--stage', stage, '--package', dir, ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`)];
+  const args = [
+    oslsBin(),
+    'package',
+    '--stage',
+    stage,
+    '--package',
+    dir,
+    ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`),
+  ];
   const started = Date.now();
   const run = runOslsPackage(args, packagingEnv(options.env));
   if (run.status !== 0) {
-    throw new Error(`osls package (${stage}, ${arch}) failed with ${run.status ?? run.signal}:\n${run.stdout}\n${run.stderr}`);
+    throw new Error(
+      `osls package (${stage}, ${arch}) failed with ${run.status ?? run.signal}:\n${run.stdout}\n${run.stderr}`,
+    );
   }
   return { dir, ms: Date.now() - started, output: `${run.stdout}${run.stderr}` };
 }
@@ -268,7 +285,12 @@ function mb(bytes: number): string {
  * The command line, parsed by node:util's parseArgs: unknown options and missing values are errors
  * (a mistyped `--stgae dev` must not package prod silently). `--param=name=value` may repeat.
  */
-export function parseBuildArgs(argv: string[]): { target?: string; stage: string; params: Record<string, string>; verbose: boolean } {
+export function parseBuildArgs(argv: string[]): {
+  target?: string;
+  stage: string;
+  params: Record<string, string>;
+  verbose: boolean;
+} {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -293,7 +315,9 @@ export function parseBuildArgs(argv: string[]): { target?: string; stage: string
 async function main(argv: string[]): Promise<void> {
   const { target, stage, params, verbose } = parseBuildArgs(argv);
   const bundle = await buildBundle({ onStep: (step) => console.log(step) });
-  console.log(`Bundle built in ${bundle.ms} ms → ${path.relative(ROOT, bundle.dir)}/ (handler.mjs ${mb(bundle.handlerBytes)}, ide ${mb(bundle.ideBytes)} gzipped)`);
+  console.log(
+    `Bundle built in ${bundle.ms} ms → ${path.relative(ROOT, bundle.dir)}/ (handler.mjs ${mb(bundle.handlerBytes)}, ide ${mb(bundle.ideBytes)} gzipped)`,
+  );
   for (const n of bundle.natives) {
     console.log(
       `  natives/linux-${NODE_ARCH[n.arch]}: ${LIBRARY_FILE} ${mb(n.bytes)} → ${mb(n.compressedBytes)} brotli` +

@@ -54,7 +54,11 @@ export function linuxLibraryPath(nodeArch: string, onnxruntimeDir = onnxruntimeN
  * written under temporary names and renamed (jest workers may build at once), manifest last, so a
  * manifest always describes a complete .br file.
  */
-export async function compressOnnxRuntimeLibrary(nodeArch: string, nativesDir: string, options: CompressOptions = {}): Promise<CompressResult> {
+export async function compressOnnxRuntimeLibrary(
+  nodeArch: string,
+  nativesDir: string,
+  options: CompressOptions = {},
+): Promise<CompressResult> {
   const started = Date.now();
   const onnxruntimeDir = options.onnxruntimeDir ?? onnxruntimeNodeDir();
   const source = linuxLibraryPath(nodeArch, onnxruntimeDir);
@@ -63,13 +67,19 @@ export async function compressOnnxRuntimeLibrary(nodeArch: string, nativesDir: s
   }
   const library = readFileSync(source);
   const sha256 = createHash('sha256').update(library).digest('hex');
-  const version = (JSON.parse(readFileSync(path.join(onnxruntimeDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(path.join(onnxruntimeDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const folder = path.join(nativesDir, nativesFolderName('linux', nodeArch));
   const manifestPath = path.join(folder, MANIFEST_FILE);
   const compressedPath = path.join(folder, COMPRESSED_LIBRARY_FILE);
 
   const existing = readExisting(manifestPath);
-  if (existing && existing.sha256 === sha256 && existing.onnxruntimeVersion === version && sizeOf(compressedPath) === existing.compressedBytes) {
+  if (
+    existing &&
+    existing.sha256 === sha256 &&
+    existing.onnxruntimeVersion === version &&
+    sizeOf(compressedPath) === existing.compressedBytes
+  ) {
     return { manifest: existing, folder, reused: true, ms: Date.now() - started };
   }
 

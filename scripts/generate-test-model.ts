@@ -59,7 +59,9 @@ async function main(): Promise<void> {
   if (values.out) {
     const r = await generateTestModel(path.resolve(values.out), spec);
     const mb = (b: number | null): string => (b === null ? '-' : `${(b / 1e6).toFixed(1)} MB`);
-    console.log(`${r.dir}\n  model.onnx ${mb(r.bytes.fp32)}, model_quantized.onnx ${mb(r.bytes.int8)}, ${r.ms.toFixed(0)} ms`);
+    console.log(
+      `${r.dir}\n  model.onnx ${mb(r.bytes.fp32)}, model_quantized.onnx ${mb(r.bytes.int8)}, ${r.ms.toFixed(0)} ms`,
+    );
   } else {
     const dir = await ensureTestModel(spec);
     console.log(`${dir}\n  ${(performance.now() - t0).toFixed(0)} ms (generated, or reused from the cache)`);

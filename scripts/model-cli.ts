@@ -87,15 +87,17 @@ export async function main(argv: string[]): Promise<number> {
       // default repo into a folder called owner/name.
       const repo = rest[0] ?? config.hub.repo;
       const dir = rest[1] ?? hubCacheDir({ cacheDir: config.cacheDir, hub: { ...config.hub, repo, revision } });
-      const result = await withFolderRemovedIfLeftEmpty(dir, () => pullFromHub({
-        repo,
-        revision,
-        onnx: values.all ? 'all' : values.fp32 ? 'fp32' : 'int8',
-        dir,
-        endpoint: config.hub.endpoint,
-        token: config.hub.token,
-        onProgress: (p) => bar.update(p.name, p.loaded, p.total),
-      }));
+      const result = await withFolderRemovedIfLeftEmpty(dir, () =>
+        pullFromHub({
+          repo,
+          revision,
+          onnx: values.all ? 'all' : values.fp32 ? 'fp32' : 'int8',
+          dir,
+          endpoint: config.hub.endpoint,
+          token: config.hub.token,
+          onProgress: (p) => bar.update(p.name, p.loaded, p.total),
+        }),
+      );
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
@@ -103,7 +105,10 @@ export async function main(argv: string[]): Promise<number> {
       if (rest.length !== 2) break;
       const client = createModelS3Client(config);
       try {
-        const pushed = await pushModel(rest[0]!, rest[1]!, { client, onProgress: (p) => bar.update(p.name, p.loaded, p.total) });
+        const pushed = await pushModel(rest[0]!, rest[1]!, {
+          client,
+          onProgress: (p) => bar.update(p.name, p.loaded, p.total),
+        });
         process.stdout.write(`${JSON.stringify(pushed, null, 2)}\n`);
       } finally {
         client.destroy();

@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   // lines below are the start-up summary, each on a line of its own between them.
   const logger = createLogger();
   // The demo model's generator lives here in scripts/, not in src/: production code cannot reach it.
-  const provider = createEngineProvider({ useDefaultModel: true, demoModel: ensureDemoModel, logger: loadLogger(logger) });
+  const provider = createEngineProvider({
+    useDefaultModel: true,
+    demoModel: ensureDemoModel,
+    logger: loadLogger(logger),
+  });
   const api = createApi({ config, provider, logger });
   const running = await listen(api, address);
   console.log(`GraphQL endpoint: ${running.url}`);
@@ -35,7 +39,9 @@ async function main(): Promise<void> {
   if (await provider.warmUp()) {
     const info = provider.info()!;
     // The name and source come from the model's files: escaped (terminal-text.ts).
-    console.log(`Model ready: ${forTerminal(info.name)} from ${forTerminal(info.source)} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`);
+    console.log(
+      `Model ready: ${forTerminal(info.name)} from ${forTerminal(info.source)} (${info.quantized ? 'int8' : 'fp32'}, ${info.timings.totalMs} ms)`,
+    );
     if (info.demo) console.log('Note: this is the random-weight demo model; its answers mean nothing.');
   } else {
     const reason = provider.error()?.message ?? 'unknown error';

@@ -33,7 +33,12 @@ function splitUrl(url: string | undefined): { path: string; search: string } {
   return { path: pathname.replace(/\/{2,}/g, '/'), search };
 }
 
-async function handle(core: RequestCore, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  core: RequestCore,
+  maxBodyBytes: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   // 'close' before the response finished: the client went away, and its work should stop.
   const clientGone = new AbortController();
   res.once('close', () => {
@@ -76,7 +81,11 @@ export function createNodeListener<TContext extends BaseContext>(
   return (req, res) => {
     handle(core, options.limits.maxBodyBytes, req, res).catch((error: unknown) => {
       // The core answers every error itself; this is a failure to read or write the socket.
-      options.log?.sink({ level: 'warn', msg: 'connection failed', message: (error as Error)?.message ?? String(error) });
+      options.log?.sink({
+        level: 'warn',
+        msg: 'connection failed',
+        message: (error as Error)?.message ?? String(error),
+      });
       res.destroy();
     });
   };

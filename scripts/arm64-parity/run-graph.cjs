@@ -48,7 +48,11 @@ async function main() {
       const outputs = {};
       for (const [name, t] of Object.entries(result)) {
         const d = t.data;
-        outputs[name] = { type: t.type, dims: t.dims, base64: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64') };
+        outputs[name] = {
+          type: t.type,
+          dims: t.dims,
+          base64: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64'),
+        };
       }
       runs.push({ ms, outputs });
     }

@@ -38,8 +38,14 @@ async function main(): Promise<void> {
   const node = await lambdaNode();
   const model = await fullModel(log);
   await buildBundle({ quiet: true });
-  const packaged = packageArch('x86_64', { stage: 'prod', params: { modelBucket: BUCKET, modelPrefix: PREFIX }, suffix: 'bench' });
-  const template = JSON.parse(readFileSync(path.join(packaged.dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  const packaged = packageArch('x86_64', {
+    stage: 'prod',
+    params: { modelBucket: BUCKET, modelPrefix: PREFIX },
+    suffix: 'bench',
+  });
+  const template = JSON.parse(
+    readFileSync(path.join(packaged.dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
   const fn = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
   const zip = Zip.open(path.join(packaged.dir, 'serverless-qa-graphql.zip'));
 
@@ -55,11 +61,17 @@ async function main(): Promise<void> {
   rmSync(path.join(plainRoot, path.relative(ROOT, NATIVES_DIR)), { recursive: true, force: true });
 
   const { s3 } = await startS3WithModel(model.dir);
-  const health = httpApiEvent({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health { ready } }' }) });
+  const health = httpApiEvent({
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ health { ready } }' }),
+  });
 
   async function init(taskRoot: string, tmpDir: string): Promise<InitSample> {
     const run = await invokeArtifact({ node: node.path, taskRoot, fn, env: s3.env, tmpDir, events: [health] });
-    if (!JSON.parse(run.results[0]!.result.body!).data.health.ready) throw new Error(`the model did not load:\n${run.logs}`);
+    if (!JSON.parse(run.results[0]!.result.body!).data.health.ready)
+      throw new Error(`the model did not load:\n${run.logs}`);
     const unpack = jsonLogLines(run.logs, 'onnxruntime library ready')[0]?.ms;
     return { initMs: run.initMs, unpackMs: typeof unpack === 'number' ? unpack : null };
   }
@@ -86,7 +98,9 @@ async function main(): Promise<void> {
   const plain = summarize(samples.plain.map((s) => s.initMs));
   const row = (name: string, list: InitSample[]): string => {
     const init = summarize(list.map((s) => s.initMs));
-    const unpack = list.every((s) => s.unpackMs === null) ? '—' : `${summarize(list.map((s) => s.unpackMs ?? NaN)).median.toFixed(0)}`;
+    const unpack = list.every((s) => s.unpackMs === null)
+      ? '—'
+      : `${summarize(list.map((s) => s.unpackMs ?? NaN)).median.toFixed(0)}`;
     return `| ${name} | ${init.n} | ${fmt(init)} | ${unpack} | ${(init.median / plain.median).toFixed(2)} |`;
   };
   process.stdout.write(

@@ -14,7 +14,10 @@ import type { ColdReport, ServeReport } from './child/serve';
 const REPO = path.resolve(__dirname, '..', '..');
 
 export class ChildBundle {
-  private constructor(readonly file: string, private readonly dir: string) {}
+  private constructor(
+    readonly file: string,
+    private readonly dir: string,
+  ) {}
 
   static async build(): Promise<ChildBundle> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qa-bench-'));
@@ -33,7 +36,9 @@ export class ChildBundle {
   }
 
   /** Starts the child; resolves with its first report and the ms from fork to that report. */
-  async start(env: Record<string, string>): Promise<{ child: ChildProcess; report: ColdReport | ServeReport; wallMs: number }> {
+  async start(
+    env: Record<string, string>,
+  ): Promise<{ child: ChildProcess; report: ColdReport | ServeReport; wallMs: number }> {
     const t0 = performance.now();
     const child = fork(this.file, [], {
       // NODE_NO_WARNINGS: the AWS SDK's Node-version notice would only clutter the bench output.

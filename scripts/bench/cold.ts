@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const threads = Number(values.threads);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${values.threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`--threads must be a positive integer, got ${values.threads}`);
   const model = await fullModel(log);
   const input = await makeInput(model.tokenizer, SIZES[0].target, SIZES[0].seed);
   const bundle = await ChildBundle.build();

@@ -10,7 +10,12 @@ import type { QATokenizer } from '../../src/model/tokenizer';
 import { cutWindows, type Window } from '../../src/model/windows';
 
 /** Windows of one input as the engine cuts them with default options. */
-export async function engineWindows(tokenizer: QATokenizer, questionText: string, context: string, maxPositions = 512): Promise<Window[]> {
+export async function engineWindows(
+  tokenizer: QATokenizer,
+  questionText: string,
+  context: string,
+  maxPositions = 512,
+): Promise<Window[]> {
   const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
   const [q, c] = await Promise.all([tokenizer.encode(questionText), tokenizer.encode(context)]);
   return cutWindows(q.ids, c.ids, tokenizer.layout, options);
@@ -28,7 +33,12 @@ export class Floor {
    * `preOptimized` for a `model optimize` graph, as the loader creates it; `overrides` for variants
    * the engine does not use.
    */
-  static async create(model: string | Uint8Array, threads: number, preOptimized = false, overrides: ort.InferenceSession.SessionOptions = {}): Promise<Floor> {
+  static async create(
+    model: string | Uint8Array,
+    threads: number,
+    preOptimized = false,
+    overrides: ort.InferenceSession.SessionOptions = {},
+  ): Promise<Floor> {
     const options = { ...sessionOptions(threads, preOptimized), ...overrides };
     // Two calls, not one on a union: create's overloads take a path or bytes, not either.
     return typeof model === 'string'

@@ -33,9 +33,21 @@ async function main(): Promise<void> {
     const graphs: Array<{ name: string; file: string; preOptimized: boolean }> = [
       { name: 'standard int8 export', file: model.onnx('int8'), preOptimized: false },
       { name: '`model optimize` (extended, saved)', file: path.join(work, 'optimized.onnx'), preOptimized: true },
-      { name: 'QAttention + Skip/Gelu fusions, per-tensor', file: path.join(work, 'qattention.onnx'), preOptimized: false },
-      { name: 'QAttention + Skip/Gelu fusions, per-column', file: path.join(work, 'qattention-per-column.onnx'), preOptimized: false },
-      { name: 'fp32 Attention + Skip/Gelu, int8 elsewhere', file: path.join(work, 'attention-fp32.onnx'), preOptimized: false },
+      {
+        name: 'QAttention + Skip/Gelu fusions, per-tensor',
+        file: path.join(work, 'qattention.onnx'),
+        preOptimized: false,
+      },
+      {
+        name: 'QAttention + Skip/Gelu fusions, per-column',
+        file: path.join(work, 'qattention-per-column.onnx'),
+        preOptimized: false,
+      },
+      {
+        name: 'fp32 Attention + Skip/Gelu, int8 elsewhere',
+        file: path.join(work, 'attention-fp32.onnx'),
+        preOptimized: false,
+      },
     ];
     log('building the candidates');
     await saveOptimizedGraph(model.onnx('int8'), graphs[1]!.file);
@@ -43,11 +55,23 @@ async function main(): Promise<void> {
     await writeFile(graphs[3]!.file, buildFusedModel(weights, { perChannel: true, quantAttention: true }));
     await writeFile(graphs[4]!.file, buildFusedModel(weights, { perChannel: false, quantAttention: false }));
 
-    const timed = await Promise.all([[150, 1], [382, 2]].map(([n, seed]) => makeInput(model.tokenizer, { sequenceTokens: n! }, seed!)));
-    const timedWindows = (await Promise.all(timed.map((i) => engineWindows(model.tokenizer, i.question, i.context)))).map((w) => w[0]!);
+    const timed = await Promise.all(
+      [
+        [150, 1],
+        [382, 2],
+      ].map(([n, seed]) => makeInput(model.tokenizer, { sequenceTokens: n! }, seed!)),
+    );
+    const timedWindows = (
+      await Promise.all(timed.map((i) => engineWindows(model.tokenizer, i.question, i.context)))
+    ).map((w) => w[0]!);
     // Accuracy: 16 more inputs of ~150 and ~380 tokens, one window each.
-    const extra = await Promise.all(Array.from({ length: 16 }, (_, i) => makeInput(model.tokenizer, { sequenceTokens: i % 2 ? 382 : 150 }, 100 + i)));
-    const accuracyWindows = [...timedWindows, ...(await Promise.all(extra.map((i) => engineWindows(model.tokenizer, i.question, i.context)))).map((w) => w[0]!)];
+    const extra = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => makeInput(model.tokenizer, { sequenceTokens: i % 2 ? 382 : 150 }, 100 + i)),
+    );
+    const accuracyWindows = [
+      ...timedWindows,
+      ...(await Promise.all(extra.map((i) => engineWindows(model.tokenizer, i.question, i.context)))).map((w) => w[0]!),
+    ];
 
     log('accuracy against fp32');
     const fp32 = await ort.InferenceSession.create(model.onnx('fp32'), sessionOptions(1));
@@ -61,7 +85,8 @@ async function main(): Promise<void> {
 
     log('session creation');
     const creates = new Map<string, number[]>(graphs.map((g) => [g.name, []]));
-    for (const g of graphs) await (await ort.InferenceSession.create(g.file, sessionOptions(1, g.preOptimized))).release();
+    for (const g of graphs)
+      await (await ort.InferenceSession.create(g.file, sessionOptions(1, g.preOptimized))).release();
     for (let r = 0; r < Math.max(5, rounds >> 1); r++) {
       for (const g of graphs) {
         const t0 = performance.now();
@@ -74,7 +99,9 @@ async function main(): Promise<void> {
     const runs = new Map<string, Summary>();
     for (const threads of [1, 2]) {
       log(`raw session.run, ${threads} thread(s), ${rounds} rounds`);
-      const sessions = await Promise.all(graphs.map((g) => ort.InferenceSession.create(g.file, sessionOptions(threads, g.preOptimized))));
+      const sessions = await Promise.all(
+        graphs.map((g) => ort.InferenceSession.create(g.file, sessionOptions(threads, g.preOptimized))),
+      );
       const cases: Case[] = [];
       graphs.forEach((g, k) => {
         timedWindows.forEach((w, i) => {
@@ -100,7 +127,9 @@ async function main(): Promise<void> {
       );
       const c = summarize(creates.get(g.name)!, creates.get(g.name)!);
       const a = accuracy.get(g.name)!;
-      lines.push(`| ${g.name} | ${cells.join(' | ')} | ${c.median.toFixed(0)} (${ratio(c, createStd).toFixed(2)}) | ${a.maxAbsDiff.toFixed(4)} | ${a.sameArgmax} |`);
+      lines.push(
+        `| ${g.name} | ${cells.join(' | ')} | ${c.median.toFixed(0)} (${ratio(c, createStd).toFixed(2)}) | ${a.maxAbsDiff.toFixed(4)} | ${a.sameArgmax} |`,
+      );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -143,7 +143,10 @@ export function gemmTimes(kernel: CeilingKernel, runs: readonly KernelEvent[][])
   const ms = runs.map((events) => {
     const gemm = events.filter((e) => e.op === kernel.op);
     // One GEMM node per run, or onnxruntime did not optimize the graph as the module comment says.
-    if (gemm.length !== 1) throw new Error(`${kernel.id}: expected one ${kernel.op} node per run, got ${events.map((e) => e.op).join(', ')}`);
+    if (gemm.length !== 1)
+      throw new Error(
+        `${kernel.id}: expected one ${kernel.op} node per run, got ${events.map((e) => e.op).join(', ')}`,
+      );
     return gemm[0]!.ms;
   });
   return summarize(ms);

@@ -23,7 +23,11 @@ function post(url: string, body: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -42,12 +46,16 @@ function post(url: string, body: string): Promise<string> {
   });
 }
 
-export const ANSWER_QUERY = 'query Answer($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
+export const ANSWER_QUERY =
+  'query Answer($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
 
 /** One request with `n` aliased `answer` fields: every field reaches the engine in one answerMany call. */
 export function aliasedAnswerQuery(n: number): string {
   const vars = Array.from({ length: n }, (_, i) => `$q${i}: String!, $c${i}: String!`).join(', ');
-  const fields = Array.from({ length: n }, (_, i) => `a${i}: answer(question: $q${i}, context: $c${i}) { text score start end }`).join(' ');
+  const fields = Array.from(
+    { length: n },
+    (_, i) => `a${i}: answer(question: $q${i}, context: $c${i}) { text score start end }`,
+  ).join(' ');
   return `query Many(${vars}) { ${fields} }`;
 }
 

@@ -15,7 +15,15 @@ import { closeClient } from './graphql-client';
 import { describeMachine } from './machine';
 import { makeInput, type SizedInput } from './inputs';
 import { fullModel } from './model-folder';
-import { coldDownloadSummary, coldTable, latencyTable, machineTable, memoryTable, targetsTable, type Target } from './report';
+import {
+  coldDownloadSummary,
+  coldTable,
+  latencyTable,
+  machineTable,
+  memoryTable,
+  targetsTable,
+  type Target,
+} from './report';
 import type { Row, Settings } from './report-types';
 import { ChildBundle } from './children';
 import { runBatch } from './sections/batch';
@@ -69,7 +77,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = os.loadavg();
   const sections = new Set(values.sections.split(',').map((s) => s.trim()));
-  for (const s of sections) if (!(ALL_SECTIONS as readonly string[]).includes(s) && s !== 'optimized') throw new Error(`unknown section ${s}`);
+  for (const s of sections)
+    if (!(ALL_SECTIONS as readonly string[]).includes(s) && s !== 'optimized') throw new Error(`unknown section ${s}`);
   if (sections.has('optimized')) {
     // Measured alone (its own servers and sessions), spliced in place of its previous version.
     if (sections.size > 1) throw new Error('--sections optimized runs alone');
@@ -88,7 +97,10 @@ async function main(): Promise<void> {
     // The budget section needs nothing from the others: measured alone, and written into the
     // existing docs/benchmarks.md in place of its previous version (the other sections keep theirs).
     const model = await fullModel(log);
-    const section = budgetSection(budgetTables(await runBudget(model, benchSettings(values.quick), log)), (performance.now() - started) / 60_000);
+    const section = budgetSection(
+      budgetTables(await runBudget(model, benchSettings(values.quick), log)),
+      (performance.now() - started) / 60_000,
+    );
     process.stdout.write(section);
     closeClient();
     if (!values['no-write'] && existsSync(DOC)) {
@@ -154,7 +166,14 @@ async function main(): Promise<void> {
     try {
       if (sections.has('cold')) {
         log('cold start: local folder, and S3 through the throttling proxy (one stream, ranged, spilled)');
-        coldSection = await runColdSection(bundle, model, latency.inputs[0]!, chosenThreads, settings.quick ? 2 : 5, log);
+        coldSection = await runColdSection(
+          bundle,
+          model,
+          latency.inputs[0]!,
+          chosenThreads,
+          settings.quick ? 2 : 5,
+          log,
+        );
       }
       if (sections.has('memory')) {
         log('memory: peak RSS over 200 requests');
@@ -196,7 +215,10 @@ const BUDGET_HEADING = '## Work budget and fair turns';
 
 /** The budget section; `minutes` when it was measured in a run of its own (`--sections budget`). */
 function budgetSection(tables: string, minutes?: number): string {
-  const own = minutes === undefined ? '' : ` This section was measured in a run of its own (\`--sections budget\`, ${minutes.toFixed(1)} minutes, ${new Date().toISOString().slice(0, 10)}).`;
+  const own =
+    minutes === undefined
+      ? ''
+      : ` This section was measured in a run of its own (\`--sections budget\`, ${minutes.toFixed(1)} minutes, ${new Date().toISOString().slice(0, 10)}).`;
   return `${BUDGET_HEADING}
 
 What one window costs at the worst geometry a request may ask for (512 tokens; one thread, as on a
@@ -246,7 +268,10 @@ function spliceSection(doc: string, heading: string, section: string, before: st
 }
 
 /** 20 requests' worth of inputs, cycled: mostly short and medium, one long context. */
-async function memoryInputs(tokenizer: Parameters<typeof makeInput>[0], latencyInputs: readonly SizedInput[]): Promise<SizedInput[]> {
+async function memoryInputs(
+  tokenizer: Parameters<typeof makeInput>[0],
+  latencyInputs: readonly SizedInput[],
+): Promise<SizedInput[]> {
   const [s150, s380, s2000] = latencyInputs as [SizedInput, SizedInput, SizedInput];
   const short = await makeInput(tokenizer, { sequenceTokens: 48 }, 300);
   return [...Array.from({ length: 6 }, () => [short, s150, s380]).flat(), s150, s2000];
@@ -264,10 +289,13 @@ function threadsTable(s: Map<string, Summary>): string {
       const two = s.get(`${what}/2/${size.name}`)!;
       let precision = '';
       if (what === 'floor-fp32') {
-        const r = (t: number) => ratio(s.get(`floor-fp32/${t}/${size.name}`)!, s.get(`floor-int8/${t}/${size.name}`)!).toFixed(2);
+        const r = (t: number) =>
+          ratio(s.get(`floor-fp32/${t}/${size.name}`)!, s.get(`floor-int8/${t}/${size.name}`)!).toFixed(2);
         precision = `${r(1)} (1 thread), ${r(2)} (2 threads)`;
       }
-      lines.push(`| ${what} | ${size.name} | ${one.median.toFixed(1)} | ${two.median.toFixed(1)} | ${ratio(one, two).toFixed(2)} | ${precision} |`);
+      lines.push(
+        `| ${what} | ${size.name} | ${one.median.toFixed(1)} | ${two.median.toFixed(1)} | ${ratio(one, two).toFixed(2)} | ${precision} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -280,7 +308,9 @@ function contentionTable(s: Map<string, Summary>): string {
   ];
   for (const size of ['~150', '~380']) {
     const [one, two] = [s.get(`1/${size}`)!, s.get(`2/${size}`)!];
-    lines.push(`| ${size} tokens | ${one.median.toFixed(1)} (${one.min.toFixed(0)}–${one.max.toFixed(0)}) | ${two.median.toFixed(1)} (${two.min.toFixed(0)}–${two.max.toFixed(0)}) | ${ratio(one, two).toFixed(2)} |`);
+    lines.push(
+      `| ${size} tokens | ${one.median.toFixed(1)} (${one.min.toFixed(0)}–${one.max.toFixed(0)}) | ${two.median.toFixed(1)} (${two.min.toFixed(0)}–${two.max.toFixed(0)}) | ${ratio(one, two).toFixed(2)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -313,24 +343,49 @@ function overheadTable(o: OverheadResult, full: Map<string, Summary>): string {
   );
   for (const set of ['mixed', 'short']) {
     const [one, seq] = [b(`one/${set}`), b(`seq/${set}`)];
-    lines.push(`| ${set} | ${one.toFixed(2)} | ${seq.toFixed(2)} | ${((seq - one) / 15).toFixed(2)} | ${(seq / one).toFixed(2)} |`);
+    lines.push(
+      `| ${set} | ${one.toFixed(2)} | ${seq.toFixed(2)} | ${((seq - one) / 15).toFixed(2)} | ${(seq / one).toFixed(2)} |`,
+    );
   }
   return lines.join('\n');
 }
 
-function targets(s: Map<string, Summary>, batch: readonly Row[], cold: ColdSection | undefined, memory: readonly MemoryRow[]): Target[] {
+function targets(
+  s: Map<string, Summary>,
+  batch: readonly Row[],
+  cold: ColdSection | undefined,
+  memory: readonly MemoryRow[],
+): Target[] {
   const out: Target[] = [];
   for (const t of THREADS) {
     const m = (what: string, size: string) => s.get(`${what}/${t}/${size}`)!;
     const g = ratio(m('graphql', '~150'), m('floor-int8', '~150'));
-    out.push({ name: `GraphQL over HTTP / floor, ~150 tokens, ${t} thread(s)`, goal: '≤ 1.10', measured: g.toFixed(2), met: g <= 1.1 });
+    out.push({
+      name: `GraphQL over HTTP / floor, ~150 tokens, ${t} thread(s)`,
+      goal: '≤ 1.10',
+      measured: g.toFixed(2),
+      met: g <= 1.1,
+    });
     const p380 = ratio(m('peer', '~380'), m('engine', '~380'));
-    out.push({ name: `peer / ours (engine), ~380 tokens, ${t} thread(s)`, goal: '≥ 1.8', measured: p380.toFixed(2), met: p380 >= 1.8 });
+    out.push({
+      name: `peer / ours (engine), ~380 tokens, ${t} thread(s)`,
+      goal: '≥ 1.8',
+      measured: p380.toFixed(2),
+      met: p380 >= 1.8,
+    });
     const p150 = ratio(m('peer', '~150'), m('engine', '~150'));
-    out.push({ name: `peer / ours (engine), ~150 tokens, ${t} thread(s)`, goal: '≥ 1.2', measured: p150.toFixed(2), met: p150 >= 1.2 });
+    out.push({
+      name: `peer / ours (engine), ~150 tokens, ${t} thread(s)`,
+      goal: '≥ 1.2',
+      measured: p150.toFixed(2),
+      met: p150 >= 1.2,
+    });
   }
   const row = (prefix: string, set: string) => batch.find((r) => r.label.startsWith(prefix) && r.label.endsWith(set));
-  for (const [set, goal, min] of [['mixed lengths', '≥ 1.0 (no slower)', 1.0], ['short (~48 tokens)', '≥ 1.1', 1.1]] as const) {
+  for (const [set, goal, min] of [
+    ['mixed lengths', '≥ 1.0 (no slower)', 1.0],
+    ['short (~48 tokens)', '≥ 1.1', 1.1],
+  ] as const) {
     const one = row('16 in one', set);
     const seq = row('16 sequential GraphQL', set);
     if (!one || !seq) continue;
@@ -338,17 +393,47 @@ function targets(s: Map<string, Summary>, batch: readonly Row[], cold: ColdSecti
     out.push({ name: `16 sequential / 16 in one request, ${set}`, goal, measured: r.toFixed(2), met: r >= min });
   }
   if (cold) {
-    out.push({ name: 'model download, one stream / ranged (S3 via proxy)', goal: '≥ 3', measured: cold.downloadSpeedup.toFixed(2), met: cold.downloadSpeedup >= 3 });
+    out.push({
+      name: 'model download, one stream / ranged (S3 via proxy)',
+      goal: '≥ 3',
+      measured: cold.downloadSpeedup.toFixed(2),
+      met: cold.downloadSpeedup >= 3,
+    });
     for (const c of cold.rows) {
-      out.push({ name: `cold start / sum of parts, ${c.source}`, goal: '≤ 1.3', measured: c.ratio.median.toFixed(2), met: c.ratio.median <= 1.3 });
+      out.push({
+        name: `cold start / sum of parts, ${c.source}`,
+        goal: '≤ 1.3',
+        measured: c.ratio.median.toFixed(2),
+        met: c.ratio.median <= 1.3,
+      });
     }
   }
   const int8 = memory.find((m) => m.precision === 'int8');
-  if (int8) out.push({ name: 'int8 peak RSS, 200 requests', goal: '≤ 400 MB', measured: `${int8.peakRssMb.toFixed(0)} MB`, met: int8.peakRssMb <= 400 });
+  if (int8)
+    out.push({
+      name: 'int8 peak RSS, 200 requests',
+      goal: '≤ 400 MB',
+      measured: `${int8.peakRssMb.toFixed(0)} MB`,
+      met: int8.peakRssMb <= 400,
+    });
   return out;
 }
 
-function render(parts: Record<'machine' | 'latency' | 'threadsAndPrecision' | 'overhead' | 'contention' | 'batch' | 'cold' | 'memory' | 'budget' | 'targets', string> & { chosenThreads: number; minutes: number }): string {
+function render(
+  parts: Record<
+    | 'machine'
+    | 'latency'
+    | 'threadsAndPrecision'
+    | 'overhead'
+    | 'contention'
+    | 'batch'
+    | 'cold'
+    | 'memory'
+    | 'budget'
+    | 'targets',
+    string
+  > & { chosenThreads: number; minutes: number },
+): string {
   return `# Benchmarks
 
 Written by \`npm run bench\` (scripts/bench/); do not edit by hand — the prose at the end comes from

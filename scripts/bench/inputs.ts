@@ -6,10 +6,60 @@
 import { QATokenizer } from '../../src/model/tokenizer';
 import { rng } from './stats';
 
-const SUBJECTS = ['The committee', 'A young engineer', 'The old harbour', 'Marie Curie', 'The northern railway', 'Our library', 'The river delta', 'A small bakery', 'The orchestra', 'The city council', 'Professor Okafor', 'The research vessel'];
-const VERBS = ['announced', 'rebuilt', 'studied', 'described', 'opened', 'measured', 'financed', 'questioned', 'restored', 'documented', 'compared', 'celebrated'];
-const OBJECTS = ['a new bridge across the valley', 'the effects of salt on concrete', 'seventeen rare manuscripts', 'the first electric tram line', 'a festival of regional music', 'the migration routes of cranes', 'the budget for the coming decade', 'an exhibition about glassmaking', 'the water quality in 1893', 'a cheaper way to store grain', 'the lighthouse on the eastern cape', 'the rules of an ancient board game'];
-const TAILS = ['after years of debate', 'in the spring of 1912', 'with help from volunteers', 'despite heavy rain', 'for about 4,300 euros', 'before the election', 'to the surprise of many residents', 'during a long winter', 'in cooperation with two universities', 'while the museum was closed'];
+const SUBJECTS = [
+  'The committee',
+  'A young engineer',
+  'The old harbour',
+  'Marie Curie',
+  'The northern railway',
+  'Our library',
+  'The river delta',
+  'A small bakery',
+  'The orchestra',
+  'The city council',
+  'Professor Okafor',
+  'The research vessel',
+];
+const VERBS = [
+  'announced',
+  'rebuilt',
+  'studied',
+  'described',
+  'opened',
+  'measured',
+  'financed',
+  'questioned',
+  'restored',
+  'documented',
+  'compared',
+  'celebrated',
+];
+const OBJECTS = [
+  'a new bridge across the valley',
+  'the effects of salt on concrete',
+  'seventeen rare manuscripts',
+  'the first electric tram line',
+  'a festival of regional music',
+  'the migration routes of cranes',
+  'the budget for the coming decade',
+  'an exhibition about glassmaking',
+  'the water quality in 1893',
+  'a cheaper way to store grain',
+  'the lighthouse on the eastern cape',
+  'the rules of an ancient board game',
+];
+const TAILS = [
+  'after years of debate',
+  'in the spring of 1912',
+  'with help from volunteers',
+  'despite heavy rain',
+  'for about 4,300 euros',
+  'before the election',
+  'to the surprise of many residents',
+  'during a long winter',
+  'in cooperation with two universities',
+  'while the museum was closed',
+];
 const QUESTIONS = [
   'Who rebuilt the bridge across the valley?',
   'When was the first electric tram line opened?',

@@ -49,7 +49,10 @@ export function describeMachine(): Machine {
     cpu: `${cpus[0]?.model.trim() ?? 'unknown'}`,
     cores: os.availableParallelism(),
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    loadAverage: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
     node: process.version,
     onnxruntimeNode: packageVersion('onnxruntime-node'),
     transformersJs: packageVersion('@huggingface/transformers'),

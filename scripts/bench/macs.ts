@@ -2,7 +2,12 @@
 import { readFileSync } from 'node:fs';
 
 /** Width, feed-forward width, layers and heads from a Hugging Face DistilBERT (or BERT) config.json. */
-export function distilbertDims(config: Record<string, unknown>): { d: number; ff: number; layers: number; heads: number } {
+export function distilbertDims(config: Record<string, unknown>): {
+  d: number;
+  ff: number;
+  layers: number;
+  heads: number;
+} {
   const d = Number(config.dim ?? config.hidden_size ?? 768);
   return {
     d,

@@ -28,7 +28,10 @@ async function child(dir: string, file: string): Promise<void> {
   const model = await fullModelFrom(dir);
   const input = await makeInput(model.tokenizer, { sequenceTokens: 380 }, 7);
   const [window] = await engineWindows(model.tokenizer, input.question, input.context);
-  const engine = await OnnxQAModel.create(await readFile(path.join(dir, file)), { intraOpNumThreads: 1, preOptimized: file.endsWith('.ort') });
+  const engine = await OnnxQAModel.create(await readFile(path.join(dir, file)), {
+    intraOpNumThreads: 1,
+    preOptimized: file.endsWith('.ort'),
+  });
   for (let i = 0; i < 5; i++) await engine.run(window!);
   // Several collections across event-loop turns: one right after the runs can leave the read
   // buffer of the standard file alive (it is not the session's), and it would count against it.
@@ -37,12 +40,16 @@ async function child(dir: string, file: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const m = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ rss: m.rss / MiB, arrayBuffers: m.arrayBuffers / MiB, peak: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rss: m.rss / MiB, arrayBuffers: m.arrayBuffers / MiB, peak: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
   await engine.dispose();
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '4' }, child: { type: 'string' }, dir: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '4' }, child: { type: 'string' }, dir: { type: 'string' } },
+  });
   if (values.child) return child(values.dir!, values.child);
   const model = await fullModel(log);
   const work = await mkdtemp(path.join(os.tmpdir(), 'qa-ort-memory-'));
@@ -52,11 +59,17 @@ async function main(): Promise<void> {
       ['standard int8 (level all)', QUANTIZED_ONNX],
       ['ORT format, bytes in place (served)', ORT_FORMAT],
     ] as const;
-    const samples = new Map<string, Array<{ rss: number; arrayBuffers: number; peak: number }>>(variants.map(([name]) => [name, []]));
+    const samples = new Map<string, Array<{ rss: number; arrayBuffers: number; peak: number }>>(
+      variants.map(([name]) => [name, []]),
+    );
     // Alternated, one fresh process a sample.
     for (let r = 0; r < Number(values.runs); r++) {
       for (const [name, file] of variants) {
-        const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--child', file, '--dir', dir], { encoding: 'utf8' });
+        const run = spawnSync(
+          process.execPath,
+          ['--expose-gc', '--import', 'tsx', __filename, '--child', file, '--dir', dir],
+          { encoding: 'utf8' },
+        );
         if (run.status !== 0) throw new Error(`child failed (${run.status ?? run.signal}): ${run.stderr}`);
         samples.get(name)!.push(JSON.parse(run.stdout.trim().split('\n').pop()!));
         log(`${name}: ${run.stdout.trim()}`);
@@ -72,7 +85,9 @@ async function main(): Promise<void> {
       const rss = summarize(list.map((s) => s.rss));
       const peak = summarize(list.map((s) => s.peak));
       const buffers = summarize(list.map((s) => s.arrayBuffers));
-      lines.push(`| ${name} | ${rss.median.toFixed(0)} (${rss.min.toFixed(0)}–${rss.max.toFixed(0)}) | ${buffers.median.toFixed(0)} | ${peak.median.toFixed(0)} (${peak.min.toFixed(0)}–${peak.max.toFixed(0)}) |`);
+      lines.push(
+        `| ${name} | ${rss.median.toFixed(0)} (${rss.min.toFixed(0)}–${rss.max.toFixed(0)}) | ${buffers.median.toFixed(0)} | ${peak.median.toFixed(0)} (${peak.min.toFixed(0)}–${peak.max.toFixed(0)}) |`,
+      );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

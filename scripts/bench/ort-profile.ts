@@ -45,13 +45,21 @@ function eventsByRun(events: readonly ProfileEvent[]): KernelEvent[][] {
  * `pauseMs` idle: onnxruntime's workers spin after a run and would take the next session's
  * core). Returns the kernel events of the timed runs, by key.
  */
-export async function profileRuns(items: readonly Profiled[], runs: number, pauseMs: number): Promise<Map<string, KernelEvent[][]>> {
+export async function profileRuns(
+  items: readonly Profiled[],
+  runs: number,
+  pauseMs: number,
+): Promise<Map<string, KernelEvent[][]>> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'qa-bench-profile-'));
   const sessions: Array<{ item: Profiled; session: ort.InferenceSession; prefix: string }> = [];
   try {
     for (const [i, item] of items.entries()) {
       const prefix = `p${i}`;
-      sessions.push({ item, prefix, session: await item.open({ enableProfiling: true, profileFilePrefix: path.join(work, prefix) }) });
+      sessions.push({
+        item,
+        prefix,
+        session: await item.open({ enableProfiling: true, profileFilePrefix: path.join(work, prefix) }),
+      });
     }
     for (let r = 0; r <= runs; r++) {
       for (const s of sessions) {
@@ -66,8 +74,12 @@ export async function profileRuns(items: readonly Profiled[], runs: number, paus
       if (!file) throw new Error(`no onnxruntime profile for ${s.item.key}`);
       const byRun = eventsByRun(JSON.parse(await readFile(path.join(work, file), 'utf8')) as ProfileEvent[]);
       const repeat = s.item.repeat ?? 1;
-      if (byRun.length !== (runs + 1) * repeat) throw new Error(`${s.item.key}: ${byRun.length} profiled runs, expected ${(runs + 1) * repeat}`);
-      out.set(s.item.key, byRun.filter((_, i) => i >= repeat && i % repeat === repeat - 1));
+      if (byRun.length !== (runs + 1) * repeat)
+        throw new Error(`${s.item.key}: ${byRun.length} profiled runs, expected ${(runs + 1) * repeat}`);
+      out.set(
+        s.item.key,
+        byRun.filter((_, i) => i >= repeat && i % repeat === repeat - 1),
+      );
     }
     return out;
   } finally {

@@ -16,14 +16,27 @@ export type PhaseRecord = Array<[PhaseMark | 'request' | 'response', number]>;
  * client's share (`client`: its time minus the server's, request start to response finish).
  */
 export const PHASES = [
-  { id: 'client', ends: undefined, label: 'Client ↔ server: the request and response between the two processes, HTTP client, JSON on the client' },
-  { id: 'before', ends: 'engine-start', label: 'Server before the engine: HTTP in, body, Apollo parse, validate and execute up to the resolver, the DataLoader batch' },
+  {
+    id: 'client',
+    ends: undefined,
+    label: 'Client ↔ server: the request and response between the two processes, HTTP client, JSON on the client',
+  },
+  {
+    id: 'before',
+    ends: 'engine-start',
+    label:
+      'Server before the engine: HTTP in, body, Apollo parse, validate and execute up to the resolver, the DataLoader batch',
+  },
   { id: 'tokenize', ends: 'prepared', label: 'Tokenize the question and context, plan the windows' },
   { id: 'turn', ends: 'window-turn', label: "Build the window, the fair scheduler's turn" },
   { id: 'tensors', ends: 'run-start', label: 'Input tensors' },
   { id: 'run', ends: 'run-end', label: '`session.run` in the server' },
   { id: 'search', ends: 'engine-end', label: 'Logits out, span search, ranking' },
-  { id: 'after', ends: 'response', label: "Server after the engine: the resolver's result, Apollo's response, JSON, HTTP out" },
+  {
+    id: 'after',
+    ends: 'response',
+    label: "Server after the engine: the resolver's result, Apollo's response, JSON, HTTP out",
+  },
 ] as const;
 export type PhaseId = (typeof PHASES)[number]['id'];
 
@@ -42,7 +55,8 @@ export function fetchPhases(child: ChildProcess): Promise<PhaseRecord[]> {
 
 /** One request's phases in ms; a window's phases add up when a request runs several. */
 export function phasesOf(record: PhaseRecord, clientMs: number): Record<PhaseId, number> {
-  if (record[0]?.[0] !== 'request' || record.at(-1)?.[0] !== 'response') throw new Error('a phase record must run from request to response');
+  if (record[0]?.[0] !== 'request' || record.at(-1)?.[0] !== 'response')
+    throw new Error('a phase record must run from request to response');
   const out = Object.fromEntries(PHASES.map((p) => [p.id, 0])) as Record<PhaseId, number>;
   for (let i = 1; i < record.length; i++) {
     const [mark, at] = record[i]!;

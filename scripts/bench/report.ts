@@ -34,7 +34,10 @@ export function coldTable(rows: readonly ColdRow[]): string {
       `| ${r.source} | ${r.runs} | ${ms(r.wall.median)} (${range(r.wall)}) | ${ms(r.boot.median)} | ${ms(r.apiImport.median)} | ${ms(r.download.median)} | ${ms(r.sessionCreate.median)} | ${ms(r.tokenizer.median)} | ${ms(r.firstRun.median)} | ${ms(r.parts.median)} | ${ms(r.loaderExtra.median)} | ${ms(r.forkAndIpc.median)} | ${ratio(r.ratio.median)} | ${r.peakTmpMb.max.toFixed(1)} |`,
     );
   }
-  return lines.join('\n') + "\n\nAll in ms, medians (min–max for the total). Parts are the loader's own timings (`ModelInfo.timings`) plus the first `answer`. *Node start + loader*: the child's clock when its main code starts (Node itself, compiling the bundle, evaluating the loader and the AWS SDK's S3 client). *API modules*: evaluating Apollo, graphql and the API, which the child does as `src/lambda.mts` does, once the model's GETs are in flight (overlapping the download), except in the *API evaluated before the load* row (the order before). *Loader outside parts*: `loadModel`'s total minus its parts (the lazy import of the engine, which loads onnxruntime's native addon). *Fork + IPC*: the parent's wall time minus the child's own clock. Wall / parts is the median of per-run ratios. *Peak /tmp*: the most bytes seen under the child's own TMPDIR, sampled every 10 ms, over all runs (onnxruntime's library is not unpacked here: on Lambda add its 44 MiB, docs/deploy.md).";
+  return (
+    lines.join('\n') +
+    "\n\nAll in ms, medians (min–max for the total). Parts are the loader's own timings (`ModelInfo.timings`) plus the first `answer`. *Node start + loader*: the child's clock when its main code starts (Node itself, compiling the bundle, evaluating the loader and the AWS SDK's S3 client). *API modules*: evaluating Apollo, graphql and the API, which the child does as `src/lambda.mts` does, once the model's GETs are in flight (overlapping the download), except in the *API evaluated before the load* row (the order before). *Loader outside parts*: `loadModel`'s total minus its parts (the lazy import of the engine, which loads onnxruntime's native addon). *Fork + IPC*: the parent's wall time minus the child's own clock. Wall / parts is the median of per-run ratios. *Peak /tmp*: the most bytes seen under the child's own TMPDIR, sampled every 10 ms, over all runs (onnxruntime's library is not unpacked here: on Lambda add its 44 MiB, docs/deploy.md)."
+  );
 }
 
 /** The download comparison of the cold-start section, one paragraph. */
@@ -58,7 +61,9 @@ export function memoryTable(rows: readonly MemoryRow[]): string {
     '| --- | --: | --: | --: | --: | --: |',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.precision} | ${r.requests} | ${r.rssAfterLoadMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} | ${r.maxSampledRssMb.toFixed(0)} | ${r.wallMs.toFixed(0)} |`);
+    lines.push(
+      `| ${r.precision} | ${r.requests} | ${r.rssAfterLoadMb.toFixed(0)} | ${r.peakRssMb.toFixed(0)} | ${r.maxSampledRssMb.toFixed(0)} | ${r.wallMs.toFixed(0)} |`,
+    );
   }
   return lines.join('\n');
 }

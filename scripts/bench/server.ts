@@ -7,6 +7,10 @@ import { StaticProvider } from '../../src/model/loading/static-provider';
 
 /** Same Apollo configuration as `npm start` (production limits), IDE off, on a free loopback port. */
 export function serveEngine(engine: QAEngine): Promise<RunningServer> {
-  const api = createApi({ config: apiConfig({ ide: false }), provider: new StaticProvider(engine), ideAssetsDir: null });
+  const api = createApi({
+    config: apiConfig({ ide: false }),
+    provider: new StaticProvider(engine),
+    ideAssetsDir: null,
+  });
   return listen(api, { port: 0, host: '127.0.0.1' });
 }

@@ -25,18 +25,38 @@ export interface UriInfo {
 export async function describeUri(uri: string, client?: S3Client): Promise<UriInfo> {
   const source = parseModelUri(uri);
   if (source.kind === 'local-folder' || source.kind === 'local-archive') {
-    if (source.kind === 'local-archive') return { uri: source.uri, kind: source.kind, files: [{ path: path.basename(source.path), bytes: (await stat(source.path)).size }] };
+    if (source.kind === 'local-archive')
+      return {
+        uri: source.uri,
+        kind: source.kind,
+        files: [{ path: path.basename(source.path), bytes: (await stat(source.path)).size }],
+      };
     const names = await listModelFiles(source.path);
-    const files = await Promise.all(names.map(async (p) => ({ path: p, bytes: (await stat(path.join(source.path, p))).size })));
-    const config = await readFile(path.join(source.path, 'config.json'), 'utf8').then(JSON.parse).catch(() => undefined);
-    return { uri: source.uri, kind: source.kind, files, config: config && { ...summarizeConfig(config), modelType: config.model_type } };
+    const files = await Promise.all(
+      names.map(async (p) => ({ path: p, bytes: (await stat(path.join(source.path, p))).size })),
+    );
+    const config = await readFile(path.join(source.path, 'config.json'), 'utf8')
+      .then(JSON.parse)
+      .catch(() => undefined);
+    return {
+      uri: source.uri,
+      kind: source.kind,
+      files,
+      config: config && { ...summarizeConfig(config), modelType: config.model_type },
+    };
   }
   if (!client) throw new Error('an S3 client is needed for s3:// URIs');
   if (source.kind === 's3-archive') {
-    const head = await client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key })).catch((e: unknown) => {
-      throw toModelLoadError(e, source.uri, source.bucket);
-    });
-    return { uri: source.uri, kind: source.kind, files: [{ path: source.key, bytes: head.ContentLength ?? 0, etag: head.ETag }] };
+    const head = await client
+      .send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key }))
+      .catch((e: unknown) => {
+        throw toModelLoadError(e, source.uri, source.bucket);
+      });
+    return {
+      uri: source.uri,
+      kind: source.kind,
+      files: [{ path: source.key, bytes: head.ContentLength ?? 0, etag: head.ETag }],
+    };
   }
   const files: UriInfo['files'] = [];
   let token: string | undefined;
@@ -46,14 +66,21 @@ export async function describeUri(uri: string, client?: S3Client): Promise<UriIn
       .catch((e: unknown) => {
         throw toModelLoadError(e, source.uri, source.bucket);
       });
-    for (const o of page.Contents ?? []) files.push({ path: (o.Key ?? '').slice(source.prefix.length), bytes: o.Size ?? 0, etag: o.ETag });
+    for (const o of page.Contents ?? [])
+      files.push({ path: (o.Key ?? '').slice(source.prefix.length), bytes: o.Size ?? 0, etag: o.ETag });
     token = page.NextContinuationToken;
   } while (token);
   const manifest = await readManifest(client, source.bucket, source.prefix);
   if (!manifest) return { uri: source.uri, kind: source.kind, files };
   const versions = [
-    ...new Set(files.filter((f) => f.path.startsWith(VERSIONS_FOLDER)).map((f) => f.path.slice(VERSIONS_FOLDER.length).split('/')[0]!)),
-  ].sort().reverse();
+    ...new Set(
+      files
+        .filter((f) => f.path.startsWith(VERSIONS_FOLDER))
+        .map((f) => f.path.slice(VERSIONS_FOLDER.length).split('/')[0]!),
+    ),
+  ]
+    .sort()
+    .reverse();
   return {
     uri: source.uri,
     kind: source.kind,

@@ -24,7 +24,13 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEMO_CONTEXT, DEMO_QUESTIONS } from '../../src/demo/example';
-import { TOKENIZER_FILE, CONFIG_FILE, onnxCandidates, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
+import {
+  TOKENIZER_FILE,
+  CONFIG_FILE,
+  onnxCandidates,
+  optimizedName,
+  ortFormatName,
+} from '../../src/model/loading/model-files';
 import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { ORT_BYTES_IN_PLACE, sessionOptions, windowFeeds } from '../../src/model/onnx-model';
 import { QATokenizer } from '../../src/model/tokenizer';
@@ -68,22 +74,33 @@ export interface OptimizeOptions {
 /** The check's inputs: demo questions on a short, a medium and a two-window context. */
 export async function checkWindows(dir: string): Promise<Window[]> {
   const tokenizer = QATokenizer.fromJson(await readFile(path.join(dir, TOKENIZER_FILE), 'utf8'));
-  const config = JSON.parse(await readFile(path.join(dir, CONFIG_FILE), 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  const config = JSON.parse(await readFile(path.join(dir, CONFIG_FILE), 'utf8').catch(() => '{}')) as Record<
+    string,
+    unknown
+  >;
   const maxPositions = typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 512;
   const contexts = [DEMO_CONTEXT.split('\n\n')[0]!, DEMO_CONTEXT, `${DEMO_CONTEXT}\n\n${DEMO_CONTEXT}`];
   const out: Window[] = [];
   for (const context of contexts) {
-    for (const question of DEMO_QUESTIONS) out.push(...(await engineWindows(tokenizer, question, context, maxPositions)));
+    for (const question of DEMO_QUESTIONS)
+      out.push(...(await engineWindows(tokenizer, question, context, maxPositions)));
   }
   return out;
 }
 
 /** Runs two sessions on the same windows and compares their logits. */
-export async function compareLogits(a: ort.InferenceSession, b: ort.InferenceSession, windows: readonly Window[]): Promise<LogitComparison> {
+export async function compareLogits(
+  a: ort.InferenceSession,
+  b: ort.InferenceSession,
+  windows: readonly Window[],
+): Promise<LogitComparison> {
   let maxAbsDiff = 0;
   let sameArgmax = 0;
   for (const w of windows) {
-    const [ra, rb] = [await a.run(windowFeeds(ort.Tensor, a.inputNames, w)), await b.run(windowFeeds(ort.Tensor, b.inputNames, w))];
+    const [ra, rb] = [
+      await a.run(windowFeeds(ort.Tensor, a.inputNames, w)),
+      await b.run(windowFeeds(ort.Tensor, b.inputNames, w)),
+    ];
     let same = true;
     for (const name of ['start_logits', 'end_logits']) {
       const x = ra[name]!.data as Float32Array;
@@ -106,7 +123,12 @@ function argmax(x: Float32Array): number {
  * Saves onnxruntime's `extended`-level graph of `source` to `target` (written under a temporary
  * name, then renamed), as ONNX or in the ORT format.
  */
-export async function saveOptimizedGraph(source: string, target: string, threads = 1, format: 'ONNX' | 'ORT' = 'ONNX'): Promise<number> {
+export async function saveOptimizedGraph(
+  source: string,
+  target: string,
+  threads = 1,
+  format: 'ONNX' | 'ORT' = 'ONNX',
+): Promise<number> {
   // `.incomplete` is skipped by `model push` (listModelFiles) and by nothing else that reads .onnx.
   const partial = `${target}.incomplete`;
   const started = performance.now();
@@ -133,12 +155,21 @@ export async function optimizeModel(dir: string, options: OptimizeOptions = {}):
   for (const rel of onnxCandidates(true)) {
     if ((await stat(path.join(dir, rel)).catch(() => undefined))?.isFile()) present.push(rel);
   }
-  if (present.length === 0) throw new Error(`No standard ONNX file in ${dir} (looked for ${onnxCandidates(true).join(', ')})`);
+  if (present.length === 0)
+    throw new Error(`No standard ONNX file in ${dir} (looked for ${onnxCandidates(true).join(', ')})`);
   const windows = options.windows ?? (await checkWindows(dir));
   const results: OptimizedFile[] = [];
   for (const rel of present) {
     const result = await saveChecked(dir, rel, optimizedName(rel), 'ONNX', windows, tolerance, threads);
-    const ortFormat = await saveChecked(dir, rel, ortFormatName(rel, installedOnnxRuntimeVersion()), 'ORT', windows, tolerance, threads);
+    const ortFormat = await saveChecked(
+      dir,
+      rel,
+      ortFormatName(rel, installedOnnxRuntimeVersion()),
+      'ORT',
+      windows,
+      tolerance,
+      threads,
+    );
     await writeFile(
       path.join(dir, sidecarName(rel)),
       `${JSON.stringify({ ...result, level: OFFLINE_LEVEL, onnxruntime: ort.env.versions.common, fromSha256: await sha256(path.join(dir, rel)), ortFormat }, null, 2)}\n`,

@@ -22,7 +22,13 @@ export class ProgressBar {
 }
 
 /** `name [#####-----]  45%  30.1/67.0 MB  12.3 MB/s` (pure, for tests). */
-export function formatProgress(name: string, loaded: number, total: number | undefined, elapsedMs: number, width = 24): string {
+export function formatProgress(
+  name: string,
+  loaded: number,
+  total: number | undefined,
+  elapsedMs: number,
+  width = 24,
+): string {
   const mb = (n: number) => (n / 1e6).toFixed(1);
   const rate = elapsedMs > 0 ? `${mb((loaded / elapsedMs) * 1000)} MB/s` : '';
   if (!total) return `${name}  ${mb(loaded)} MB  ${rate}`;

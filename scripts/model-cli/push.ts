@@ -8,7 +8,13 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { create as createTar } from 'tar';
 import { parseModelUri } from '../../src/model/loading/source-uri';
 import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
-import { MODEL_MANIFEST, VERSIONS_FOLDER, versionId, type ManifestFile, type ModelManifest } from '../../src/model/loading/manifest';
+import {
+  MODEL_MANIFEST,
+  VERSIONS_FOLDER,
+  versionId,
+  type ManifestFile,
+  type ModelManifest,
+} from '../../src/model/loading/manifest';
 
 /** Progress of one upload: bytes sent so far out of total (undefined when streaming an archive). */
 export interface TransferProgress {
@@ -66,7 +72,8 @@ export async function listModelFiles(dir: string): Promise<string[]> {
  */
 export async function pushModel(dir: string, uri: string, options: PushOptions): Promise<PushedObject[]> {
   const target = parseModelUri(uri);
-  if (target.kind !== 's3-folder' && target.kind !== 's3-archive') throw new Error(`push needs an s3:// destination, got ${uri}`);
+  if (target.kind !== 's3-folder' && target.kind !== 's3-archive')
+    throw new Error(`push needs an s3:// destination, got ${uri}`);
   const files = await listModelFiles(dir);
   if (files.length === 0) throw new Error(`Nothing to push: ${dir} holds no files`);
   const partSize = options.partSize ?? 8 * 1024 * 1024;
@@ -108,7 +115,12 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
   // Last, and in one PUT: until this lands, readers see the previous manifest and its files.
   const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const put = await options.client.send(
-    new PutObjectCommand({ Bucket: target.bucket, Key: target.prefix + MODEL_MANIFEST, Body: body, ContentType: 'application/json' }),
+    new PutObjectCommand({
+      Bucket: target.bucket,
+      Key: target.prefix + MODEL_MANIFEST,
+      Body: body,
+      ContentType: 'application/json',
+    }),
   );
   pushed.push({ key: target.prefix + MODEL_MANIFEST, bytes: body.length, etag: put.ETag, version: manifest.version });
   await pruneVersions(options.client, target.bucket, target.prefix, manifest.version, options.keepVersions ?? 2);
@@ -129,7 +141,11 @@ async function hashFile(file: string): Promise<{ bytes: number; sha256: string }
 /** Where the folder came from: `<repo>@<commit>` if `model pull` fetched it, else its absolute path. */
 async function describeSource(dir: string): Promise<string> {
   try {
-    const pulled = JSON.parse(await readFile(path.join(dir, PULL_MANIFEST), 'utf8')) as { repo?: string; commit?: string; revision?: string };
+    const pulled = JSON.parse(await readFile(path.join(dir, PULL_MANIFEST), 'utf8')) as {
+      repo?: string;
+      commit?: string;
+      revision?: string;
+    };
     if (pulled.repo) return `${pulled.repo}@${pulled.commit ?? pulled.revision ?? 'unknown'}`;
   } catch {
     // Not pulled from the Hub by this tool.
@@ -142,7 +158,14 @@ export async function buildManifest(dir: string, files: string[], at: Date): Pro
   const listed: ManifestFile[] = [];
   for (const rel of files) listed.push({ path: rel, ...(await hashFile(path.join(dir, rel))) });
   const version = versionId(listed, at, (text) => createHash('sha256').update(text).digest('hex'));
-  return { format: 1, version, folder: `${VERSIONS_FOLDER}${version}/`, source: await describeSource(dir), createdAt: at.toISOString(), files: listed };
+  return {
+    format: 1,
+    version,
+    folder: `${VERSIONS_FOLDER}${version}/`,
+    source: await describeSource(dir),
+    createdAt: at.toISOString(),
+    files: listed,
+  };
 }
 
 /**
@@ -150,14 +173,22 @@ export async function buildManifest(dir: string, files: string[], at: Date): Pro
  * The previous one is kept by default: a cold start that read the old manifest just before the
  * switch may still be downloading its files.
  */
-async function pruneVersions(client: S3Client, bucket: string, prefix: string, current: string, keep: number): Promise<void> {
+async function pruneVersions(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  current: string,
+  keep: number,
+): Promise<void> {
   const base = prefix + VERSIONS_FOLDER;
   const versions = new Set<string>();
   const keys: string[] = [];
   let token: string | undefined;
   // Bounded by the listing: each page advances the continuation token or ends the loop.
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) {
       const key = o.Key ?? '';
       const version = key.slice(base.length).split('/')[0];
@@ -173,7 +204,10 @@ async function pruneVersions(client: S3Client, bucket: string, prefix: string, c
   const doomed = keys.filter((k) => !kept.has(k.slice(base.length).split('/')[0]!));
   for (let i = 0; i < doomed.length; i += 1000) {
     await client.send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: doomed.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: doomed.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      }),
     );
   }
 }

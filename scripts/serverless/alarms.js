@@ -41,7 +41,9 @@ async function threshold(resolveVariable, name, { max } = {}) {
   if (OFF.includes(text.toLowerCase())) return null;
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || (max !== undefined && value > max)) {
-    throw new Error(`${name} must be a number above 0${max === undefined ? '' : ` and at most ${max}`}, or "none", got "${text}"`);
+    throw new Error(
+      `${name} must be a number above 0${max === undefined ? '' : ` and at most ${max}`}, or "none", got "${text}"`,
+    );
   }
   return value;
 }
@@ -84,7 +86,10 @@ function doorMetrics(s) {
     return {
       title: 'API Gateway REST API',
       namespace: 'AWS/ApiGateway',
-      dimensions: [{ Name: 'ApiName', Value: name }, { Name: 'Stage', Value: s.stage }],
+      dimensions: [
+        { Name: 'ApiName', Value: name },
+        { Name: 'Stage', Value: s.stage },
+      ],
       dashboardDimensions: ['ApiName', name, 'Stage', s.stage],
       count: 'Count',
       fourxx: '4XXError',
@@ -164,7 +169,12 @@ function alarms(s) {
       Metrics: [
         apiMetric('errors', door.fivexx),
         apiMetric('requests', door.count),
-        { Id: 'rate', Label: '5xx %', ReturnData: true, Expression: `IF(requests >= ${MIN_REQUESTS_FOR_RATE}, 100 * errors / requests, 0)` },
+        {
+          Id: 'rate',
+          Label: '5xx %',
+          ReturnData: true,
+          Expression: `IF(requests >= ${MIN_REQUESTS_FOR_RATE}, 100 * errors / requests, 0)`,
+        },
       ],
     });
   }
@@ -215,7 +225,15 @@ function alarms(s) {
 /** The dashboard's body: a JSON string for Fn::Sub (the function and the API by reference). */
 function dashboardBody(s) {
   const door = doorMetrics(s);
-  const own = (metricName, stat = 'Sum', extra = {}) => [s.namespace, metricName, 'service', SERVICE_NAME, 'stage', s.stage, { stat, ...extra }];
+  const own = (metricName, stat = 'Sum', extra = {}) => [
+    s.namespace,
+    metricName,
+    'service',
+    SERVICE_NAME,
+    'stage',
+    s.stage,
+    { stat, ...extra },
+  ];
   const search = (metricName, dimension, stat) => ({
     expression: `SEARCH('{${s.namespace},${dimension},service,stage} MetricName="${metricName}" service="${SERVICE_NAME}" stage="${s.stage}"', '${stat}', ${PERIOD_S})`,
   });
@@ -225,30 +243,64 @@ function dashboardBody(s) {
     y,
     width: 12,
     height: 6,
-    properties: { title, region: '${AWS::Region}', period: PERIOD_S, view: 'timeSeries', stacked: false, metrics, ...extra },
+    properties: {
+      title,
+      region: '${AWS::Region}',
+      period: PERIOD_S,
+      view: 'timeSeries',
+      stacked: false,
+      metrics,
+      ...extra,
+    },
   });
   const widgets = [
-    widget(`Requests and 5xx (${door.title})`, [
-      [door.namespace, door.count, ...door.dashboardDimensions, { stat: 'Sum' }],
-      [door.namespace, door.fivexx, ...door.dashboardDimensions, { stat: 'Sum' }],
-      [door.namespace, door.fourxx, ...door.dashboardDimensions, { stat: 'Sum' }],
-    ], 0, 0),
-    widget('Duration (ms): function p50/p99, request latency p99', [
-      ['AWS/Lambda', 'Duration', 'FunctionName', '${ApiLambdaFunction}', { stat: 'p50' }],
-      ['AWS/Lambda', 'Duration', 'FunctionName', '${ApiLambdaFunction}', { stat: 'p99' }],
-      own('Latency', 'p99'),
-    ], 12, 0, { annotations: { horizontal: [{ label: 'timeout', value: s.timeoutS * 1000 }] } }),
-    widget('Work: inputs, windows, tokens (sum)', [own('Inputs'), own('Windows'), own('Tokens', 'Sum', { yAxis: 'right' })], 0, 6),
+    widget(
+      `Requests and 5xx (${door.title})`,
+      [
+        [door.namespace, door.count, ...door.dashboardDimensions, { stat: 'Sum' }],
+        [door.namespace, door.fivexx, ...door.dashboardDimensions, { stat: 'Sum' }],
+        [door.namespace, door.fourxx, ...door.dashboardDimensions, { stat: 'Sum' }],
+      ],
+      0,
+      0,
+    ),
+    widget(
+      'Duration (ms): function p50/p99, request latency p99',
+      [
+        ['AWS/Lambda', 'Duration', 'FunctionName', '${ApiLambdaFunction}', { stat: 'p50' }],
+        ['AWS/Lambda', 'Duration', 'FunctionName', '${ApiLambdaFunction}', { stat: 'p99' }],
+        own('Latency', 'p99'),
+      ],
+      12,
+      0,
+      { annotations: { horizontal: [{ label: 'timeout', value: s.timeoutS * 1000 }] } },
+    ),
+    widget(
+      'Work: inputs, windows, tokens (sum)',
+      [own('Inputs'), own('Windows'), own('Tokens', 'Sum', { yAxis: 'right' })],
+      0,
+      6,
+    ),
     widget('Errors by code, budget rejections', [[search('Errors', 'code', 'Sum')], own('BudgetRejections')], 12, 6),
-    widget('Concurrency and throttles', [
-      ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', '${ApiLambdaFunction}', { stat: 'Maximum' }],
-      ['AWS/Lambda', 'Throttles', 'FunctionName', '${ApiLambdaFunction}', { stat: 'Sum' }],
-    ], 0, 12),
-    widget('Model loads (ms, by model version) and failures', [
-      [search('ModelLoadMs', 'modelVersion', 'Maximum')],
-      [search('ModelDownloadMs', 'modelVersion', 'Maximum')],
-      own('ModelLoadFailures'),
-    ], 12, 12),
+    widget(
+      'Concurrency and throttles',
+      [
+        ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', '${ApiLambdaFunction}', { stat: 'Maximum' }],
+        ['AWS/Lambda', 'Throttles', 'FunctionName', '${ApiLambdaFunction}', { stat: 'Sum' }],
+      ],
+      0,
+      12,
+    ),
+    widget(
+      'Model loads (ms, by model version) and failures',
+      [
+        [search('ModelLoadMs', 'modelVersion', 'Maximum')],
+        [search('ModelDownloadMs', 'modelVersion', 'Maximum')],
+        own('ModelLoadFailures'),
+      ],
+      12,
+      12,
+    ),
   ];
   return JSON.stringify({ widgets });
 }

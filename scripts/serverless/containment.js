@@ -36,7 +36,9 @@ async function limit(resolveVariable, name, { integer }) {
   if (value === 0) {
     throw new Error(
       `${name}=0 would refuse every request; use ${name}=none to leave the limit out` +
-        (name === 'reservedConcurrency' ? ' (to take the API offline on purpose, set the function\'s concurrency to 0 with the AWS CLI)' : ''),
+        (name === 'reservedConcurrency'
+          ? " (to take the API offline on purpose, set the function's concurrency to 0 with the AWS CLI)"
+          : ''),
     );
   }
   return value;

@@ -42,7 +42,9 @@ async function frontDoor(resolveVariable) {
   const door = await text(resolveVariable, 'frontDoor');
   if (!DOORS.includes(door)) throw new Error(`frontDoor must be one of ${DOORS.join(', ')}, got "${door}"`);
   if (door !== 'httpApi' && (await text(resolveVariable, 'jwtIssuer')) !== '') {
-    throw new Error(`jwtIssuer is an HTTP API authorizer: use it with frontDoor=httpApi (frontDoor=${door} has ${door === 'restApi' ? 'API keys' : 'functionUrlAuth'})`);
+    throw new Error(
+      `jwtIssuer is an HTTP API authorizer: use it with frontDoor=httpApi (frontDoor=${door} has ${door === 'restApi' ? 'API keys' : 'functionUrlAuth'})`,
+    );
   }
   return door;
 }
@@ -81,14 +83,21 @@ module.exports = {
   apiGateway: async ({ resolveVariable }) => {
     if ((await frontDoor(resolveVariable)) !== 'restApi') return null;
     const keys = list(await text(resolveVariable, 'apiKeys'));
-    if (keys.length === 0) throw new Error('apiKeys must name at least one API key with frontDoor=restApi (every GraphQL request needs one)');
+    if (keys.length === 0)
+      throw new Error(
+        'apiKeys must name at least one API key with frontDoor=restApi (every GraphQL request needs one)',
+      );
     const quota = await limit(resolveVariable, 'apiKeyQuota', { integer: true });
     const period = (await text(resolveVariable, 'apiKeyQuotaPeriod')).toUpperCase();
-    if (quota !== null && !QUOTA_PERIODS.includes(period)) throw new Error(`apiKeyQuotaPeriod must be one of ${QUOTA_PERIODS.join(', ')}, got "${period}"`);
+    if (quota !== null && !QUOTA_PERIODS.includes(period))
+      throw new Error(`apiKeyQuotaPeriod must be one of ${QUOTA_PERIODS.join(', ')}, got "${period}"`);
     // osls takes whole requests per second here (its schema), unlike the stage's rate.
     const rate = await limit(resolveVariable, 'apiKeyThrottleRate', { integer: true });
     const burst = await limit(resolveVariable, 'apiKeyThrottleBurst', { integer: true });
-    const throttle = { ...(rate === null ? {} : { rateLimit: rate }), ...(burst === null ? {} : { burstLimit: burst }) };
+    const throttle = {
+      ...(rate === null ? {} : { rateLimit: rate }),
+      ...(burst === null ? {} : { burstLimit: burst }),
+    };
     return {
       apiKeys: keys,
       usagePlan: {
@@ -104,7 +113,9 @@ module.exports = {
     const auth = (await text(resolveVariable, 'functionUrlAuth')).toUpperCase();
     if (!URL_AUTH.includes(auth)) throw new Error(`functionUrlAuth must be AWS_IAM or NONE, got "${auth}"`);
     if (auth === 'NONE' && (await limit(resolveVariable, 'reservedConcurrency', { integer: true })) === null) {
-      throw new Error('functionUrlAuth=NONE with reservedConcurrency=none: a public function URL has no throttling, so the reserved concurrency is the only bound on what anyone can spend');
+      throw new Error(
+        'functionUrlAuth=NONE with reservedConcurrency=none: a public function URL has no throttling, so the reserved concurrency is the only bound on what anyone can spend',
+      );
     }
     return auth === 'AWS_IAM' ? { authorizer: 'aws_iam' } : true;
   },
@@ -114,7 +125,10 @@ module.exports = {
     if ((await frontDoor(resolveVariable)) !== 'restApi') return {};
     const rate = await limit(resolveVariable, 'throttleRate', { integer: false });
     const burst = await limit(resolveVariable, 'throttleBurst', { integer: true });
-    return { ...(rate === null ? {} : { ThrottlingRateLimit: rate }), ...(burst === null ? {} : { ThrottlingBurstLimit: burst }) };
+    return {
+      ...(rate === null ? {} : { ThrottlingRateLimit: rate }),
+      ...(burst === null ? {} : { ThrottlingBurstLimit: burst }),
+    };
   },
 
   /** resources.extensions: the HTTP API stage's throttling, for httpApi (the stage osls generates). */

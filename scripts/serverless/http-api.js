@@ -35,7 +35,8 @@ async function params(resolveVariable) {
 function checkJwt(p) {
   if (p.jwtIssuer === '') return false;
   if (!/^https:\/\/\S+$/.test(p.jwtIssuer)) throw new Error(`jwtIssuer must be an https URL, got "${p.jwtIssuer}"`);
-  if (p.jwtAudience.length === 0) throw new Error('jwtAudience is required with jwtIssuer (the app client ids tokens are issued for)');
+  if (p.jwtAudience.length === 0)
+    throw new Error('jwtAudience is required with jwtIssuer (the app client ids tokens are issued for)');
   return true;
 }
 

@@ -21,7 +21,9 @@ class RestApiStageThrottle {
     const deployments = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Deployment');
     if (!settings || Object.keys(settings).length === 0) return;
     if (deployments.length !== 1) {
-      throw new Error(`rest-api-stage: expected the REST API's one AWS::ApiGateway::Deployment, found ${deployments.length}`);
+      throw new Error(
+        `rest-api-stage: expected the REST API's one AWS::ApiGateway::Deployment, found ${deployments.length}`,
+      );
     }
     deployments[0].Properties.StageDescription = { ...deployments[0].Properties.StageDescription, ...settings };
   }

@@ -47,12 +47,16 @@ export const ERROR_TABLE = {
   PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, apollo: true },
 } as const satisfies Record<string, ErrorRow>;
 
-type OwnCode = { [K in keyof typeof ERROR_TABLE]: (typeof ERROR_TABLE)[K] extends { apollo: true } ? never : K }[keyof typeof ERROR_TABLE];
+type OwnCode = {
+  [K in keyof typeof ERROR_TABLE]: (typeof ERROR_TABLE)[K] extends { apollo: true } ? never : K;
+}[keyof typeof ERROR_TABLE];
 
 /** The codes this API raises itself (ERROR_TABLE less Apollo's). */
 export const ErrorCode = Object.freeze(
   Object.fromEntries(
-    Object.entries(ERROR_TABLE as Record<string, ErrorRow>).filter(([, row]) => !row.apollo).map(([code]) => [code, code]),
+    Object.entries(ERROR_TABLE as Record<string, ErrorRow>)
+      .filter(([, row]) => !row.apollo)
+      .map(([code]) => [code, code]),
   ),
 ) as { readonly [K in OwnCode]: K };
 export type ErrorCode = OwnCode;
@@ -64,7 +68,9 @@ export function statusOf(code: keyof typeof ERROR_TABLE): number {
 
 /** A lower-layer error's `code` → the API code that answers it (from ERROR_TABLE's `from`). */
 const CODE_OF_LOWER_LAYER_ERROR: ReadonlyMap<string, ErrorCode> = new Map(
-  Object.entries(ERROR_TABLE as Record<string, ErrorRow>).flatMap(([code, row]) => (row.from ?? []).map((from) => [from, code as ErrorCode] as const)),
+  Object.entries(ERROR_TABLE as Record<string, ErrorRow>).flatMap(([code, row]) =>
+    (row.from ?? []).map((from) => [from, code as ErrorCode] as const),
+  ),
 );
 
 /** A request rejected before it reaches Apollo (the body, the method, the transport); rendered as a GraphQL error response. */
@@ -129,7 +135,10 @@ export function modelUnavailable(cause: Error): GraphQLError {
     originalError: cause,
     extensions: {
       code: ErrorCode.MODEL_UNAVAILABLE,
-      http: { status: statusOf('MODEL_UNAVAILABLE'), headers: new HeaderMap([['retry-after', String(ERROR_TABLE.MODEL_UNAVAILABLE.retryAfterSeconds)]]) },
+      http: {
+        status: statusOf('MODEL_UNAVAILABLE'),
+        headers: new HeaderMap([['retry-after', String(ERROR_TABLE.MODEL_UNAVAILABLE.retryAfterSeconds)]]),
+      },
     },
   });
 }
@@ -139,7 +148,10 @@ export function modelUnavailable(cause: Error): GraphQLError {
  * for a gateway that gave up: the same request may fit a less busy moment, a smaller one will.
  */
 function coded(code: ErrorCode, cause: Error): GraphQLError {
-  return new GraphQLError(cause.message, { originalError: cause, extensions: { code, http: { status: statusOf(code) } } });
+  return new GraphQLError(cause.message, {
+    originalError: cause,
+    extensions: { code, http: { status: statusOf(code) } },
+  });
 }
 
 /** Duck-typed rather than `instanceof`: the engine and loader classes may be bundled twice. */
@@ -204,7 +216,9 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
 /** Codes whose messages are written for clients (ERROR_TABLE's unmasked ones); everything else is masked in production. */
 const PUBLIC_CODES: ReadonlySet<string> = new Set(
-  Object.entries(ERROR_TABLE as Record<string, ErrorRow>).filter(([, row]) => !row.masked).map(([code]) => code),
+  Object.entries(ERROR_TABLE as Record<string, ErrorRow>)
+    .filter(([, row]) => !row.masked)
+    .map(([code]) => code),
 );
 
 /** graphql-js's message when variable coercion gives up after 50 errors (no code, no status). */
@@ -238,7 +252,10 @@ export function isPublicCode(code: unknown): boolean {
  * is logged, with the request id, by the request-log plugin (request-log.ts), so the operator
  * still sees it.
  */
-export function createFormatError(options: { maskErrors: boolean; /** The schema's names (value-free-messages.ts). */ schemaNames?: ReadonlySet<string> }) {
+export function createFormatError(options: {
+  maskErrors: boolean;
+  /** The schema's names (value-free-messages.ts). */ schemaNames?: ReadonlySet<string>;
+}) {
   const schemaNames = options.schemaNames ?? new Set<string>();
   return (unredacted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // graphql-js quotes the values it refuses (users' questions and contexts): never sent.

@@ -14,9 +14,7 @@ export interface AnswerErrorParent {
 }
 
 /** One `answerMany` result: the engine's answers, or the error for that input. */
-export type AnswerResultParent =
-  | { answers: Answer[]; error: null }
-  | { answers: null; error: AnswerErrorParent };
+export type AnswerResultParent = { answers: Answer[]; error: null } | { answers: null; error: AnswerErrorParent };
 
 export interface HealthParent {
   state: EngineState;

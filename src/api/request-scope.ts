@@ -51,7 +51,11 @@ export interface OpenScope extends RequestScope {
  * Opens the scope of one request. `timeLimitMs` is the time it may take; `transportSignal`, when
  * given, aborts when the client disconnects.
  */
-export function openScope(options: { requestId?: string; timeLimitMs: number; transportSignal?: AbortSignal }): OpenScope {
+export function openScope(options: {
+  requestId?: string;
+  timeLimitMs: number;
+  transportSignal?: AbortSignal;
+}): OpenScope {
   // A client's or the platform's id is kept when it is a harmless token; otherwise a fresh UUID.
   const trace = newTrace(newRequestId(options.requestId));
   const controller = new AbortController();

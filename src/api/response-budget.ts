@@ -13,7 +13,8 @@ export class ResponseBudget {
     /** Bytes the whole response may take. */
     readonly limit: number,
   ) {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`A response budget must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`A response budget must be a positive integer, got ${limit}`);
   }
 
   /** Bytes charged so far. */

@@ -24,14 +24,27 @@ type Rewrite = (m: RegExpExecArray, known: (...names: string[]) => boolean) => s
 
 const REASONS: ReadonlyArray<[RegExp, Rewrite]> = [
   [SCALAR_REFUSAL, (m) => `${m[1]} cannot represent ${m[2]}value.`],
-  [new RegExp(`^Expected type "(${NAME})" to be an object\\.`), (m, known) => (known(m[1]!) ? `Expected type "${m[1]}" to be an object.` : null)],
+  [
+    new RegExp(`^Expected type "(${NAME})" to be an object\\.`),
+    (m, known) => (known(m[1]!) ? `Expected type "${m[1]}" to be an object.` : null),
+  ],
   [
     new RegExp(`^Field "(${NAME})" of required type "(${TYPE})" was not provided\\.`),
-    (m, known) => (known(m[1]!, ...typeNames(m[2]!)) ? `Field "${m[1]}" of required type "${m[2]}" was not provided.` : null),
+    (m, known) =>
+      known(m[1]!, ...typeNames(m[2]!)) ? `Field "${m[1]}" of required type "${m[2]}" was not provided.` : null,
   ],
-  [new RegExp(`^Field "[\\s\\S]*" is not defined by type "(${NAME})"\\.`), (m, known) => (known(m[1]!) ? `A field is not defined by type "${m[1]}".` : null)],
-  [new RegExp(`^Value "[\\s\\S]*" does not exist in "(${NAME})" enum\\.`), (m, known) => (known(m[1]!) ? `The value does not exist in "${m[1]}" enum.` : null)],
-  [new RegExp(`^Enum "(${NAME})" cannot represent non-(?:string|enum) value`), (m, known) => (known(m[1]!) ? `Enum "${m[1]}" cannot represent this value.` : null)],
+  [
+    new RegExp(`^Field "[\\s\\S]*" is not defined by type "(${NAME})"\\.`),
+    (m, known) => (known(m[1]!) ? `A field is not defined by type "${m[1]}".` : null),
+  ],
+  [
+    new RegExp(`^Value "[\\s\\S]*" does not exist in "(${NAME})" enum\\.`),
+    (m, known) => (known(m[1]!) ? `The value does not exist in "${m[1]}" enum.` : null),
+  ],
+  [
+    new RegExp(`^Enum "(${NAME})" cannot represent non-(?:string|enum) value`),
+    (m, known) => (known(m[1]!) ? `Enum "${m[1]}" cannot represent this value.` : null),
+  ],
   [
     new RegExp(`^Expected non-nullable type "(${TYPE})" not to be null\\.`),
     (m, known) => (known(...typeNames(m[1]!)) ? `Expected non-nullable type "${m[1]}" not to be null.` : null),

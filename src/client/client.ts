@@ -55,7 +55,11 @@ async function sha256(text: string): Promise<string> {
 }
 
 export function createPersistedClient(options: QaClientOptions): ApolloClient {
-  const http = new HttpLink({ uri: options.uri, fetch: options.fetch, headers: { ...CSRF_HEADER, ...options.headers } });
+  const http = new HttpLink({
+    uri: options.uri,
+    fetch: options.fetch,
+    headers: { ...CSRF_HEADER, ...options.headers },
+  });
   const persisted: ApolloLink = new PersistedQueryLink({ sha256, useGETForHashedQueries: true });
   return new ApolloClient({ link: persisted.concat(http), cache: cache() });
 }

@@ -56,7 +56,10 @@ form.addEventListener('submit', (event) => {
 
 async function ask(): Promise<void> {
   const context = contextInput.value;
-  const questions = questionsInput.value.split('\n').map((q) => q.trim()).filter((q) => q !== '');
+  const questions = questionsInput.value
+    .split('\n')
+    .map((q) => q.trim())
+    .filter((q) => q !== '');
   if (questions.length === 0) return setStatus('Type at least one question.', true);
   const topK = Math.max(1, Math.min(20, Math.trunc(Number(topKInput.value)) || 1));
   const options = impossibleInput.checked ? { handleImpossibleAnswer: true } : null;
@@ -67,7 +70,11 @@ async function ask(): Promise<void> {
   // Issued in the same tick: the BatchHttpLink sends them as one request.
   const settled = await Promise.allSettled(
     questions.map((question) =>
-      client.query({ query: AnswersQuery, variables: { question, context, topK, options }, fetchPolicy: 'network-only' }),
+      client.query({
+        query: AnswersQuery,
+        variables: { question, context, topK, options },
+        fetchPolicy: 'network-only',
+      }),
     ),
   );
   const ms = Math.round(performance.now() - started);
@@ -79,7 +86,10 @@ async function ask(): Promise<void> {
       : { question: questions[i]!, answers: null, error: errorMessage(s.reason) },
   );
   shown = { context, results: list };
-  setStatus(`${questions.length} question${questions.length === 1 ? '' : 's'} · ${requests} HTTP request${requests === 1 ? '' : 's'} · ${ms} ms`, false);
+  setStatus(
+    `${questions.length} question${questions.length === 1 ? '' : 's'} · ${requests} HTTP request${requests === 1 ? '' : 's'} · ${ms} ms`,
+    false,
+  );
   results.hidden = false;
   select(0);
 }

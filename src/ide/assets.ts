@@ -37,7 +37,11 @@ export function findIdeAssetsDir(env: Env = process.env): string | null {
   const configured = str(env, 'IDE_ASSETS_DIR');
   // A folder named on purpose that holds no build is a mistake to say, not a default to fall back to.
   if (configured !== undefined && !hasBuild(configured)) {
-    throw invalid('IDE_ASSETS_DIR', 'a folder holding the built IDE (app.js or app.js.gz, from `npm run build:ide`)', configured);
+    throw invalid(
+      'IDE_ASSETS_DIR',
+      'a folder holding the built IDE (app.js or app.js.gz, from `npm run build:ide`)',
+      configured,
+    );
   }
   const candidates = [
     configured,
@@ -70,13 +74,18 @@ export class IdeAssets {
   static load(dir: string): IdeAssets {
     const files = new Map<string, IdeAsset>();
     const entries = readdirSync(dir);
-    const names = new Set([...entries.filter((n) => !n.endsWith('.gz')), ...entries.filter((n) => n.endsWith('.gz')).map((n) => n.slice(0, -3))]);
+    const names = new Set([
+      ...entries.filter((n) => !n.endsWith('.gz')),
+      ...entries.filter((n) => n.endsWith('.gz')).map((n) => n.slice(0, -3)),
+    ]);
     for (const name of names) {
       const ext = path.extname(name);
       const contentType = CONTENT_TYPES[ext];
       if (!contentType) continue;
       const gzPath = path.join(dir, `${name}.gz`);
-      const gzipped = existsSync(gzPath) ? readFileSync(gzPath) : gzipSync(readFileSync(path.join(dir, name)), { level: 9 });
+      const gzipped = existsSync(gzPath)
+        ? readFileSync(gzPath)
+        : gzipSync(readFileSync(path.join(dir, name)), { level: 9 });
       files.set(name, { contentType, gzipped, etag: contentEtag(gzipped) });
     }
     return new IdeAssets(files);

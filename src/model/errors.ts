@@ -60,11 +60,7 @@ export class WorkBudgetError extends QAInputError {
 export class OnnxRuntimeUnavailableError extends Error {
   override readonly name = 'OnnxRuntimeUnavailableError';
   readonly reason = 'RUNTIME_UNAVAILABLE' as const;
-  constructor(
-    file: string,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(file: string, detail: string, options?: { cause?: unknown }) {
     super(`onnxruntime unavailable (${file}): ${detail}`, options);
     this.object = file;
   }

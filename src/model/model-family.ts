@@ -16,7 +16,8 @@ type Json = Record<string, any>;
 
 const TOKENIZER_MODELS = ['BPE', 'Unigram', 'WordPiece', 'WordLevel'];
 const PAIR_PROCESSORS = ['TemplateProcessing', 'BertProcessing', 'RobertaProcessing'];
-const EXTRACTIVE = 'an extractive question-answering export (…ForQuestionAnswering, ONNX outputs start_logits and end_logits)';
+const EXTRACTIVE =
+  'an extractive question-answering export (…ForQuestionAnswering, ONNX outputs start_logits and end_logits)';
 /** Heads that generate text: a causal or sequence-to-sequence language model is no extractive QA model. */
 const GENERATIVE_ARCHITECTURE = /(ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM)$/;
 /**
@@ -34,12 +35,22 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
  */
 export function recognizeConfig(config: Record<string, unknown> | undefined): ConfigFamily {
   const modelType = text(config?.model_type);
-  const architectures = Array.isArray(config?.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
+  const architectures = Array.isArray(config?.architectures)
+    ? config.architectures.filter((a): a is string => typeof a === 'string')
+    : [];
   const extractive = architectures.some((a) => a.endsWith('ForQuestionAnswering'));
   const generative = architectures.find((a) => GENERATIVE_ARCHITECTURE.test(a));
   if (!extractive && (generative || config?.is_decoder === true || config?.is_encoder_decoder === true)) {
-    const found = generative ? `architectures ${architectures.join(', ')}` : config?.is_decoder === true ? 'is_decoder true' : 'is_encoder_decoder true';
-    throw new UnsupportedModelError('config.json', `${found} (a generative model${modelType ? `, model_type ${modelType}` : ''})`, EXTRACTIVE);
+    const found = generative
+      ? `architectures ${architectures.join(', ')}`
+      : config?.is_decoder === true
+        ? 'is_decoder true'
+        : 'is_encoder_decoder true';
+    throw new UnsupportedModelError(
+      'config.json',
+      `${found} (a generative model${modelType ? `, model_type ${modelType}` : ''})`,
+      EXTRACTIVE,
+    );
   }
   return { modelType, architecture: architectures[0] ?? null };
 }
@@ -54,7 +65,14 @@ export function maxSequencePositions(config: Record<string, unknown> | undefined
   if (typeof positions !== 'number' || !Number.isInteger(positions) || positions <= 0) return undefined;
   const modelType = text(config?.model_type);
   const pad = config?.pad_token_id;
-  if (modelType && OFFSET_POSITIONS.has(modelType) && typeof pad === 'number' && Number.isInteger(pad) && pad >= 0 && positions > pad + 1) {
+  if (
+    modelType &&
+    OFFSET_POSITIONS.has(modelType) &&
+    typeof pad === 'number' &&
+    Number.isInteger(pad) &&
+    pad >= 0 &&
+    positions > pad + 1
+  ) {
     return positions - (pad + 1);
   }
   return positions;
@@ -80,7 +98,10 @@ function templateText(pair: Json[]): string {
   return pair
     .map((piece) => {
       const [name, typeId] = piece.Sequence
-        ? [piece.Sequence.id === 'A' ? 'question' : piece.Sequence.id === 'B' ? 'context' : `$${piece.Sequence.id}`, piece.Sequence.type_id]
+        ? [
+            piece.Sequence.id === 'A' ? 'question' : piece.Sequence.id === 'B' ? 'context' : `$${piece.Sequence.id}`,
+            piece.Sequence.type_id,
+          ]
         : [String(piece.SpecialToken?.id), piece.SpecialToken?.type_id];
       return typeId ? `${name}:${typeId}` : name;
     })
@@ -96,7 +117,11 @@ function checkTemplate(pair: Json[], rendered: string): void {
   const kinds = pair.map((p) => (p.Sequence ? `$${p.Sequence.id}` : p.SpecialToken ? 'special' : '?'));
   const a = kinds.indexOf('$A');
   const b = kinds.indexOf('$B');
-  const ok = a > 0 && b > a && kinds.filter((k) => k !== 'special').length === 2 && kinds.slice(0, a).every((k) => k === 'special');
+  const ok =
+    a > 0 &&
+    b > a &&
+    kinds.filter((k) => k !== 'special').length === 2 &&
+    kinds.slice(0, a).every((k) => k === 'special');
   if (!ok) {
     throw new UnsupportedModelError(
       'tokenizer.json',
@@ -108,9 +133,14 @@ function checkTemplate(pair: Json[], rendered: string): void {
 
 /** Reads the tokenizer's model and pair layout from a parsed tokenizer.json; refuses what the engine cannot assemble. */
 export function recognizeTokenizer(tokenizerJson: Json): TokenizerFamily {
-  const model = text(tokenizerJson?.model?.type) ?? (tokenizerJson?.model?.vocab && tokenizerJson?.model?.merges ? 'BPE' : null);
+  const model =
+    text(tokenizerJson?.model?.type) ?? (tokenizerJson?.model?.vocab && tokenizerJson?.model?.merges ? 'BPE' : null);
   if (!model || !TOKENIZER_MODELS.includes(model)) {
-    throw new UnsupportedModelError('tokenizer.json', `model ${model ?? 'without a type'}`, `a tokenizer model among ${TOKENIZER_MODELS.join(', ')}`);
+    throw new UnsupportedModelError(
+      'tokenizer.json',
+      `model ${model ?? 'without a type'}`,
+      `a tokenizer model among ${TOKENIZER_MODELS.join(', ')}`,
+    );
   }
   const processor = pairProcessor(tokenizerJson);
   if (!processor || !PAIR_PROCESSORS.includes(processor.type)) {
@@ -122,7 +152,12 @@ export function recognizeTokenizer(tokenizerJson: Json): TokenizerFamily {
   }
   let pair: string;
   if (processor.type === 'TemplateProcessing') {
-    if (!Array.isArray(processor.pair)) throw new UnsupportedModelError('tokenizer.json', 'a TemplateProcessing without a pair template', 'a pair template');
+    if (!Array.isArray(processor.pair))
+      throw new UnsupportedModelError(
+        'tokenizer.json',
+        'a TemplateProcessing without a pair template',
+        'a pair template',
+      );
     pair = templateText(processor.pair);
     checkTemplate(processor.pair, pair);
   } else if (processor.type === 'RobertaProcessing') {
@@ -139,11 +174,19 @@ export function recognizeTokenizer(tokenizerJson: Json): TokenizerFamily {
 export function checkQuestionAnsweringGraph(inputNames: readonly string[], outputNames: readonly string[]): void {
   const missingOutputs = ['start_logits', 'end_logits'].filter((n) => !outputNames.includes(n));
   if (missingOutputs.length > 0) {
-    throw new UnsupportedModelError('the ONNX graph', `outputs ${outputNames.join(', ') || '(none)'}`, `outputs start_logits and end_logits: ${EXTRACTIVE}`);
+    throw new UnsupportedModelError(
+      'the ONNX graph',
+      `outputs ${outputNames.join(', ') || '(none)'}`,
+      `outputs start_logits and end_logits: ${EXTRACTIVE}`,
+    );
   }
   const missingInputs = ['input_ids', 'attention_mask'].filter((n) => !inputNames.includes(n));
   const unknownInputs = inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
   if (missingInputs.length > 0 || unknownInputs.length > 0) {
-    throw new UnsupportedModelError('the ONNX graph', `inputs ${inputNames.join(', ') || '(none)'}`, 'inputs input_ids and attention_mask, and token_type_ids if any');
+    throw new UnsupportedModelError(
+      'the ONNX graph',
+      `inputs ${inputNames.join(', ') || '(none)'}`,
+      'inputs input_ids and attention_mask, and token_type_ids if any',
+    );
   }
 }

@@ -30,7 +30,8 @@ function shapeProblem(value: ValueInfo): string | null {
   const shape = value.shape ?? [];
   if (shape.length === 0) return null;
   if (shape.length !== 2) return `${value.name} has shape [${shape.join(', ')}], not [batch, sequence]`;
-  if (!fitsDim(shape[0]!, 0) || !fitsDim(shape[1]!, 1)) return `${value.name} has the fixed shape [${shape.join(', ')}], not [batch, sequence]`;
+  if (!fitsDim(shape[0]!, 0) || !fitsDim(shape[1]!, 1))
+    return `${value.name} has the fixed shape [${shape.join(', ')}], not [batch, sequence]`;
   return null;
 }
 
@@ -38,17 +39,21 @@ function shapeProblem(value: ValueInfo): string | null {
 export function graphProblem(inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): string | null {
   const feedable: readonly string[] = [...REQUIRED_INPUTS, ...OPTIONAL_INPUTS];
   const names = inputs.map((i) => i.name);
-  for (const name of REQUIRED_INPUTS) if (!names.includes(name)) return `has no input ${name} (it declares ${names.join(', ')})`;
+  for (const name of REQUIRED_INPUTS)
+    if (!names.includes(name)) return `has no input ${name} (it declares ${names.join(', ')})`;
   for (const input of inputs) {
-    if (!feedable.includes(input.name)) return `declares an input the engine cannot feed: ${input.name} (it feeds ${feedable.join(', ')})`;
-    if (!input.isTensor || input.type !== 'int64') return `input ${input.name} is ${input.isTensor ? input.type : 'not a tensor'}, not int64`;
+    if (!feedable.includes(input.name))
+      return `declares an input the engine cannot feed: ${input.name} (it feeds ${feedable.join(', ')})`;
+    if (!input.isTensor || input.type !== 'int64')
+      return `input ${input.name} is ${input.isTensor ? input.type : 'not a tensor'}, not int64`;
     const problem = shapeProblem(input);
     if (problem) return `input ${problem}`;
   }
   for (const name of OUTPUTS) {
     const output = outputs.find((o) => o.name === name);
     if (!output) return `has no output ${name} (it declares ${outputs.map((o) => o.name).join(', ')})`;
-    if (!output.isTensor || output.type !== 'float32') return `output ${name} is ${output.isTensor ? output.type : 'not a tensor'}, not float32`;
+    if (!output.isTensor || output.type !== 'float32')
+      return `output ${name} is ${output.isTensor ? output.type : 'not a tensor'}, not float32`;
     const problem = shapeProblem(output);
     if (problem) return `output ${problem}`;
   }

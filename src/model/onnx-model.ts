@@ -57,7 +57,9 @@ export function isOrtFormat(bytes: Uint8Array): boolean {
  * copying (session creation about half the standard file's, the same logits and run time, a lower
  * peak RSS; docs/engine.md). The bytes must then outlive the session: OnnxQAModel keeps them.
  */
-export const ORT_BYTES_IN_PLACE = { session: { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' } };
+export const ORT_BYTES_IN_PLACE = {
+  session: { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' },
+};
 
 /** The int64 input tensors of one window (batch 1, unpadded), for the inputs the model declares. */
 export function windowFeeds(
@@ -108,17 +110,24 @@ export class OnnxQAModel {
     // read into memory onnxruntime owns; ORT-format bytes are used in place, from a 16-byte-aligned
     // start (the weights are read as floats where they lie).
     let inPlace: Uint8Array | undefined;
-    if (typeof model !== 'string' && isOrtFormat(model)) inPlace = model.byteOffset % 16 === 0 ? model : new Uint8Array(model);
+    if (typeof model !== 'string' && isOrtFormat(model))
+      inPlace = model.byteOffset % 16 === 0 ? model : new Uint8Array(model);
     const session =
       typeof model === 'string'
         ? await runtime.InferenceSession.create(model, base)
-        : await runtime.InferenceSession.create(inPlace ?? model, inPlace ? { ...base, extra: ORT_BYTES_IN_PLACE } : base);
+        : await runtime.InferenceSession.create(
+            inPlace ?? model,
+            inPlace ? { ...base, extra: ORT_BYTES_IN_PLACE } : base,
+          );
     // Names first (another kind of model: UnsupportedModelError), then types and shapes (a
     // malformed export of the right kind).
     let problem: Error | null = null;
     try {
       checkQuestionAnsweringGraph(session.inputNames, session.outputNames);
-      const graph = graphProblem(session.inputMetadata as readonly ValueInfo[], session.outputMetadata as readonly ValueInfo[]);
+      const graph = graphProblem(
+        session.inputMetadata as readonly ValueInfo[],
+        session.outputMetadata as readonly ValueInfo[],
+      );
       if (graph) problem = new Error(`The ONNX model ${graph}`);
     } catch (error) {
       problem = error as Error;
@@ -138,8 +147,13 @@ export class OnnxQAModel {
     try {
       await this.run(window);
     } catch (error) {
-      const detail = error instanceof InferenceError && error.cause ? `${error.message}: ${(error.cause as Error).message ?? error.cause}` : (error as Error).message;
-      throw new Error(`The ONNX model fails a probe window of ${window.inputIds.length} tokens: ${detail}`, { cause: error });
+      const detail =
+        error instanceof InferenceError && error.cause
+          ? `${error.message}: ${(error.cause as Error).message ?? error.cause}`
+          : (error as Error).message;
+      throw new Error(`The ONNX model fails a probe window of ${window.inputIds.length} tokens: ${detail}`, {
+        cause: error,
+      });
     }
   }
 
@@ -170,7 +184,10 @@ export class OnnxQAModel {
     const start = outputs.start_logits?.data;
     const end = outputs.end_logits?.data;
     const problem = logitsProblem('start_logits', start, length) ?? logitsProblem('end_logits', end, length);
-    if (problem) throw new InferenceError(`the model's output for a window of ${length} tokens is unusable`, { cause: new Error(problem) });
+    if (problem)
+      throw new InferenceError(`the model's output for a window of ${length} tokens is unusable`, {
+        cause: new Error(problem),
+      });
     return { start: start as Float32Array, end: end as Float32Array };
   }
 

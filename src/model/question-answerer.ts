@@ -136,7 +136,12 @@ export class QuestionAnswerer implements QAEngine {
       const decoded: DecodedWindow[] = [];
       try {
         // Built one at a time and dropped once decoded: only their logits' spans are kept.
-        for (const window of iterateWindows(item.questionIds, item.contextTokens.ids, this.tokenizer.layout, item.options)) {
+        for (const window of iterateWindows(
+          item.questionIds,
+          item.contextTokens.ids,
+          this.tokenizer.layout,
+          item.options,
+        )) {
           const key = `${window.contextOffset}:${window.inputIds.join(',')}`;
           let run = runs.get(key);
           if (!run) runs.set(key, (run = this.scheduler.submit(lane, window, signal)));
@@ -202,7 +207,10 @@ type DecodedWindow = { ranges: ScoredRange[]; nullScore: number };
 
 /** A short real window (question, context and special tokens as the tokenizer makes them), to probe the model with. */
 async function probeWindow(tokenizer: QATokenizer, maxPositions: number): Promise<Window> {
-  const [question, context] = await Promise.all([tokenizer.encode('What is this?'), tokenizer.encode('This is a short test of the model.')]);
+  const [question, context] = await Promise.all([
+    tokenizer.encode('What is this?'),
+    tokenizer.encode('This is a short test of the model.'),
+  ]);
   const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
   return iterateWindows(question.ids, context.ids, tokenizer.layout, options).next().value as Window;
 }

@@ -41,7 +41,10 @@ export class QATokenizer {
     // request (regex-safety.ts says why this is checked statically).
     for (const { at, pattern } of regexPatterns(parsed)) {
       const problem = backtrackingProblem(pattern);
-      if (problem) throw new Error(`tokenizer.json: the regex ${JSON.stringify(pattern)} at ${at} can backtrack exponentially (${problem})`);
+      if (problem)
+        throw new Error(
+          `tokenizer.json: the regex ${JSON.stringify(pattern)} at ${at} can backtrack exponentially (${problem})`,
+        );
     }
     const layout = pairLayoutFromTokenizerJson(parsed);
     const tokenizer = Tokenizer.fromString(tokenizerJson);

@@ -16,7 +16,8 @@ export class WorkBudget {
     /** Windows the whole request may run. */
     readonly limit: number,
   ) {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`A work budget must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`A work budget must be a positive integer, got ${limit}`);
   }
 
   /** Windows charged so far. */

@@ -34,7 +34,10 @@ export function inputKey(input: QAInput): string {
  * to the same budget, and a request that is stopped (deadline, client gone) stops waiting for the
  * model's load and drops its queued windows.
  */
-export function createAnswerLoader(provider: EngineProvider, work: AnswerManyOptions = {}): DataLoader<QAInput, Answer[], string> {
+export function createAnswerLoader(
+  provider: EngineProvider,
+  work: AnswerManyOptions = {},
+): DataLoader<QAInput, Answer[], string> {
   return new DataLoader<QAInput, Answer[], string>(
     async (inputs) => {
       markPhase('engine-start');

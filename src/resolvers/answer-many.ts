@@ -7,7 +7,18 @@
  */
 import type { QueryResolvers } from '../generated/graphql';
 import type { ApiContext } from '../api/context';
-import { ErrorCode, INTERNAL_ERROR_MESSAGE, badUserInput, responseTooLarge, inputErrorMessage, isEngineInputError, isInferenceError, isModelUnavailable, isRequestAborted, toGraphQLError } from '../api/errors';
+import {
+  ErrorCode,
+  INTERNAL_ERROR_MESSAGE,
+  badUserInput,
+  responseTooLarge,
+  inputErrorMessage,
+  isEngineInputError,
+  isInferenceError,
+  isModelUnavailable,
+  isRequestAborted,
+  toGraphQLError,
+} from '../api/errors';
 import type { QAInput } from '../model/types';
 import type { AnswerResultParent } from '../api/parents';
 import { chargeOutput, chargeText, validateInput } from './validation';
@@ -31,7 +42,12 @@ function inputError(error: unknown, prefix: string): AnswerResultParent {
   throw error;
 }
 
-async function answerOne(input: QAInput, ctx: ApiContext, prefix: string, path: ReadonlyArray<string | number>): Promise<AnswerResultParent> {
+async function answerOne(
+  input: QAInput,
+  ctx: ApiContext,
+  prefix: string,
+  path: ReadonlyArray<string | number>,
+): Promise<AnswerResultParent> {
   try {
     return { answers: await ctx.answers.load(input), error: null };
   } catch (error) {
@@ -53,7 +69,10 @@ function internalInputError(error: Error, ctx: ApiContext, path: ReadonlyArray<s
     stack: error.stack,
     cause: (error.cause as Error | undefined)?.message ?? null,
   });
-  return { answers: null, error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: INTERNAL_ERROR_MESSAGE, field: null } };
+  return {
+    answers: null,
+    error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: INTERNAL_ERROR_MESSAGE, field: null },
+  };
 }
 
 type Checked = { input: QAInput; prefix: string } | { refused: AnswerResultParent };
@@ -64,7 +83,10 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
       throw badUserInput(`inputs has ${inputs.length} items; the limit is ${ctx.limits.maxInputs}.`, 'inputs');
     }
     if (!ctx.output.tryCharge(answerManyFieldBytes(info, inputs.length))) {
-      throw responseTooLarge(`This request's response has no room left for ${String(info.path.key)}; split the request.`, 'inputs');
+      throw responseTooLarge(
+        `This request's response has no room left for ${String(info.path.key)}; split the request.`,
+        'inputs',
+      );
     }
     // Every input is validated and charged before any is queued, so a refusal can never leave
     // loads behind that nobody awaits.
@@ -73,7 +95,13 @@ export const answerManyResolvers: Pick<QueryResolvers, 'answerMany'> = {
       try {
         // topK's default is the schema's (graphql-js fills it in).
         const input = validateInput(raw, ctx.limits, prefix);
-        chargeOutput(ctx.output, answerResultBound(info, { context: input.context, topK: raw.topK }), raw.topK, `inputs[${i}]`, prefix);
+        chargeOutput(
+          ctx.output,
+          answerResultBound(info, { context: input.context, topK: raw.topK }),
+          raw.topK,
+          `inputs[${i}]`,
+          prefix,
+        );
         chargeText(ctx.usage, input, ctx.limits, prefix);
         return { input, prefix };
       } catch (error) {

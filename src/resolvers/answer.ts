@@ -15,7 +15,13 @@ import { answerFieldBound } from './output-bound';
 function load(raw: RawInput, ctx: ApiContext, info: GraphQLResolveInfo): Promise<Answer[]> {
   const input = validateInput(raw, ctx.limits);
   // The response's bytes are charged first: a field refused for them takes no text budget.
-  chargeOutput(ctx.output, answerFieldBound(info, { context: input.context, topK: raw.topK }), raw.topK, String(info.path.key), '');
+  chargeOutput(
+    ctx.output,
+    answerFieldBound(info, { context: input.context, topK: raw.topK }),
+    raw.topK,
+    String(info.path.key),
+    '',
+  );
   chargeText(ctx.usage, input, ctx.limits, '');
   return ctx.answers.load(input).catch((error: unknown) => {
     throw toGraphQLError(error, '', String(info.path.key));

@@ -20,7 +20,8 @@ export function jsonStringBytes(text: string): number {
     else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       bytes += 4;
       i++;
-    } else if (c >= 0xd800 && c <= 0xdfff) bytes += 6; // a lone surrogate is written as \uXXXX
+    } else if (c >= 0xd800 && c <= 0xdfff)
+      bytes += 6; // a lone surrogate is written as \uXXXX
     else bytes += 3;
   }
   return bytes;
@@ -39,7 +40,12 @@ const ANSWER_ERROR_BYTES = 1_024;
 /** A selection set's response keys, each with the fields merged under it (fragments followed). */
 type Selection = Map<string, FieldNode[]>;
 
-function collect(set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, into: Selection, seen: Set<string>): Selection {
+function collect(
+  set: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  into: Selection,
+  seen: Set<string>,
+): Selection {
   for (const node of set?.selections ?? []) {
     if (node.kind === 'Field') {
       const key = node.alias?.value ?? node.name.value;
@@ -103,7 +109,8 @@ function textSelections(selection: Selection): number {
 export function answerFieldBound(info: GraphQLResolveInfo, input: { context: string; topK: number }): OutputBound {
   const selection = subSelection(info.fieldNodes, info.fragments);
   const contextBytes = jsonStringBytes(input.context);
-  const bytes = jsonStringBytes(String(info.path.key)) + 2 + answerListBytes(selection, input.topK, input.context, contextBytes);
+  const bytes =
+    jsonStringBytes(String(info.path.key)) + 2 + answerListBytes(selection, input.topK, input.context, contextBytes);
   return { bytes, textSelections: textSelections(selection), contextBytes };
 }
 

@@ -24,10 +24,7 @@ function checkRange(value: number, min: number, max: number, argument: string): 
 }
 
 /** Drops nulls (GraphQL's "not given") and checks each option's range. */
-export function toEngineOptions(
-  options: AnswerOptions | null | undefined,
-  prefix: string,
-): Partial<QAOptions> {
+export function toEngineOptions(options: AnswerOptions | null | undefined, prefix: string): Partial<QAOptions> {
   const result: Partial<QAOptions> = {};
   if (!options) return result;
   for (const name of ['maxAnswerLength', 'docStride', 'maxSeqLength'] as const) {
@@ -94,7 +91,13 @@ export function chargeText(usage: TextUsage, input: QAInput, limits: RequestLimi
  * refuses it (RESPONSE_TOO_LARGE) naming what to change. `subject` names it as the client did (its
  * alias, or `inputs[3]`); `prefix` is its arguments' prefix.
  */
-export function chargeOutput(budget: ResponseBudget, bound: OutputBound, topK: number, subject: string, prefix: string): void {
+export function chargeOutput(
+  budget: ResponseBudget,
+  bound: OutputBound,
+  topK: number,
+  subject: string,
+  prefix: string,
+): void {
   if (budget.tryCharge(bound.bytes)) return;
   throw responseTooLarge(
     `${subject} could return up to ${bound.bytes} bytes (topK ${topK} × ${bound.textSelections} \`text\` selection(s) × ` +

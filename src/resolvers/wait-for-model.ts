@@ -15,7 +15,9 @@ export async function waitForModel(provider: EngineProvider, signal: AbortSignal
     return await untilAborted(provider.get(), signal);
   } catch (error) {
     if (signal?.aborted && error === signal.reason && apiCodeOf(error) === ErrorCode.DEADLINE_EXCEEDED) {
-      throw new ModelUnavailableError('Model unavailable: still loading when the request reached its deadline', { cause: error });
+      throw new ModelUnavailableError('Model unavailable: still loading when the request reached its deadline', {
+        cause: error,
+      });
     }
     throw error;
   }

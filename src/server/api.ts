@@ -64,7 +64,8 @@ export interface CreateApiOptions {
  */
 function defaultMetrics(stage: string, env: Env = process.env): MetricsRecorder | null {
   // AWS_LAMBDA_FUNCTION_NAME: set by Lambda's runtime, read for its presence only.
-  const wanted = str(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined || optionalBool(env, 'POWERTOOLS_METRICS_DISABLED') === false;
+  const wanted =
+    str(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined || optionalBool(env, 'POWERTOOLS_METRICS_DISABLED') === false;
   return wanted ? new ApiMetrics({ stage }) : null;
 }
 
@@ -75,11 +76,13 @@ export function createApi(options: CreateApiOptions): Api {
   if (config.ide) {
     const dir = options.ideAssetsDir === undefined ? findIdeAssetsDir() : options.ideAssetsDir;
     if (dir) ideAssets = IdeAssets.load(dir);
-    else if (dir === undefined || options.ideAssetsDir === undefined) console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
+    else if (dir === undefined || options.ideAssetsDir === undefined)
+      console.warn('API_IDE is on but the IDE bundle is missing: run `npm run build:ide`.');
   }
   const logger = options.logger ?? createLogger();
   const logSink = options.logSink ?? loggerSink(logger);
-  const responseCache: ResponseCacheStats | null = config.responseCacheBytes > 0 ? { maxBytes: config.responseCacheBytes, hits: 0, misses: 0 } : null;
+  const responseCache: ResponseCacheStats | null =
+    config.responseCacheBytes > 0 ? { maxBytes: config.responseCacheBytes, hits: 0, misses: 0 } : null;
   const caches = createCaches(config);
   return {
     config,
@@ -91,6 +94,14 @@ export function createApi(options: CreateApiOptions): Api {
     caches,
     server: createApolloServer({ config, plugins: options.plugins, logSink, responseCache, caches }),
     createContext: async (scope) =>
-      createContext({ provider, limits: config.limits, serverStartedAt, scope, exposeModelSource: !config.production, responseCache, log: logSink }),
+      createContext({
+        provider,
+        limits: config.limits,
+        serverStartedAt,
+        scope,
+        exposeModelSource: !config.production,
+        responseCache,
+        log: logSink,
+      }),
   };
 }

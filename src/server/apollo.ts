@@ -65,7 +65,11 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.
     csrfPrevention: true,
-    validationRules: [knownOperationTypesRule, ...(config.introspection ? [] : [noIntrospectionRule]), ...armor.validationRules],
+    validationRules: [
+      knownOperationTypesRule,
+      ...(config.introspection ? [] : [noIntrospectionRule]),
+      ...armor.validationRules,
+    ],
     // The parser stops after maxTokens tokens: a huge document costs no more than a small one.
     parseOptions: { maxTokens: limits.maxTokens },
     // Parsed documents and persisted queries keep their whole text, comments included: both are
@@ -84,7 +88,9 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
       config.ide ? ideLandingPagePlugin() : ideOffLandingPagePlugin(),
       // Cacheable responses (schema @cacheControl) are optionally kept in memory; their ETag is
       // the request core's (src/server/cache/etag.ts).
-      ...(options.responseCache && caches.responses ? responseCachePlugins<ApiContext>(options.responseCache, caches.responses) : []),
+      ...(options.responseCache && caches.responses
+        ? responseCachePlugins<ApiContext>(options.responseCache, caches.responses)
+        : []),
       ...(options.plugins ?? []),
     ],
   });

@@ -165,7 +165,7 @@ export const DEFAULT_PERSISTED_QUERY_CACHE_BYTES = 8 * 1024 * 1024;
 /** Variables that no longer exist, with what replaced them: setting one is an error, never ignored. */
 const RENAMED_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
   API_MAX_REQUEST_CONTEXT_LENGTH:
-    'API_MAX_REQUEST_TEXT_LENGTH (questions count too) and API_MAX_REQUEST_WINDOWS (the model\'s work)',
+    "API_MAX_REQUEST_TEXT_LENGTH (questions count too) and API_MAX_REQUEST_WINDOWS (the model's work)",
 });
 
 /**
@@ -194,14 +194,20 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     responseCacheBytes: int(env, 'API_RESPONSE_CACHE_BYTES', production ? DEFAULT_PRODUCTION_RESPONSE_CACHE_BYTES : 0, {
       note: 'bytes; 0 turns it off',
     }),
-    documentCacheBytes: int(env, 'API_DOCUMENT_CACHE_BYTES', DEFAULT_DOCUMENT_CACHE_BYTES, { note: 'bytes; 0 turns it off' }),
-    persistedQueryCacheBytes: int(env, 'API_PERSISTED_QUERY_CACHE_BYTES', DEFAULT_PERSISTED_QUERY_CACHE_BYTES, { note: 'bytes; 0 turns APQ off' }),
+    documentCacheBytes: int(env, 'API_DOCUMENT_CACHE_BYTES', DEFAULT_DOCUMENT_CACHE_BYTES, {
+      note: 'bytes; 0 turns it off',
+    }),
+    persistedQueryCacheBytes: int(env, 'API_PERSISTED_QUERY_CACHE_BYTES', DEFAULT_PERSISTED_QUERY_CACHE_BYTES, {
+      note: 'bytes; 0 turns APQ off',
+    }),
     limits,
   };
 }
 
 /** Configuration with overrides, for tests and embedding. */
-export function apiConfig(overrides: Partial<Omit<ApiConfig, 'limits'>> & { limits?: Partial<ApiLimits> } = {}): ApiConfig {
+export function apiConfig(
+  overrides: Partial<Omit<ApiConfig, 'limits'>> & { limits?: Partial<ApiLimits> } = {},
+): ApiConfig {
   const base = loadApiConfig({});
   return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
 }

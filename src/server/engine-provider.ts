@@ -36,7 +36,9 @@ export interface EngineProviderOptions {
 
 export function createEngineProvider(options: EngineProviderOptions = {}): ModelProvider {
   let provider: ModelProvider | null = null;
-  const logger = options.metrics ? observeLoads(options.logger, options.metrics, () => provider?.info() ?? null) : options.logger;
+  const logger = options.metrics
+    ? observeLoads(options.logger, options.metrics, () => provider?.info() ?? null)
+    : options.logger;
   provider = createModelProvider({
     env: options.env ?? process.env,
     logger,
@@ -55,7 +57,11 @@ export const MODEL_LOAD_FAILED_MESSAGE = 'model load failed';
  * attempt, when it ends, so its log calls are where the attempt's outcome is known; the timings and
  * version are read from `info()` (set before the provider logs success).
  */
-export function observeLoads(logger: LoadLogger | undefined, metrics: MetricsRecorder, info: () => ModelInfo | null): LoadLogger {
+export function observeLoads(
+  logger: LoadLogger | undefined,
+  metrics: MetricsRecorder,
+  info: () => ModelInfo | null,
+): LoadLogger {
   return {
     info(message, extra) {
       logger?.info(message, extra);

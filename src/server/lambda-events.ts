@@ -65,7 +65,8 @@ const albHandler = handlers.createALBEventRequestHandler();
 
 type Json = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const absent = (value: unknown): value is null | undefined => value === undefined || value === null;
 const isStringRecord = (value: unknown): boolean =>
   absent(value) || (isRecord(value) && Object.values(value).every((v) => v === undefined || typeof v === 'string'));
@@ -115,9 +116,13 @@ function bodyOf(event: { body?: string | null; isBase64Encoded?: boolean }): Buf
  * One value per header name, as HTTP/1.1 combines repeated fields: `multiValueHeaders` (every
  * value) over `headers` (REST API puts the last value there), cookies joined as a Cookie header is.
  */
-function combinedHeaders(single: Record<string, string | undefined> | null | undefined, multi: Record<string, string[] | undefined> | null | undefined) {
+function combinedHeaders(
+  single: Record<string, string | undefined> | null | undefined,
+  multi: Record<string, string[] | undefined> | null | undefined,
+) {
   const combined: Record<string, string> = {};
-  for (const [name, value] of Object.entries(single ?? {})) if (value !== undefined) combined[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(single ?? {}))
+    if (value !== undefined) combined[name.toLowerCase()] = value;
   for (const [name, values] of Object.entries(multi ?? {})) {
     if (values === undefined || values.length === 0) continue;
     const key = name.toLowerCase();
@@ -133,7 +138,8 @@ function restApiSearch(event: APIGatewayProxyEvent): string {
   if (multi) {
     for (const [name, values] of Object.entries(multi)) for (const value of values ?? []) params.append(name, value);
   } else {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) params.append(name, value);
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+      if (value !== undefined) params.append(name, value);
   }
   return params.toString();
 }
@@ -143,9 +149,11 @@ function albSearch(event: ALBEvent): string {
   const pairs: string[] = [];
   const multi = event.multiValueQueryStringParameters;
   if (multi) {
-    for (const [name, values] of Object.entries(multi)) for (const value of values ?? []) pairs.push(`${name}=${value}`);
+    for (const [name, values] of Object.entries(multi))
+      for (const value of values ?? []) pairs.push(`${name}=${value}`);
   } else {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) pairs.push(`${name}=${value}`);
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+      if (value !== undefined) pairs.push(`${name}=${value}`);
   }
   return pairs.join('&');
 }
@@ -155,7 +163,13 @@ function mapHttpApi(event: APIGatewayProxyEventV2): MappedEvent {
   const mapped = v2Handler.fromEvent({ ...event, headers, body: undefined, isBase64Encoded: false });
   return {
     shape: 'httpApi',
-    request: { method: mapped.method.toUpperCase(), path: event.rawPath, search: mapped.search ?? '', headers: mapped.headers, body: bodyOf(event) },
+    request: {
+      method: mapped.method.toUpperCase(),
+      path: event.rawPath,
+      search: mapped.search ?? '',
+      headers: mapped.headers,
+      body: bodyOf(event),
+    },
     correlationId: event.requestContext.requestId,
     multiValueHeaders: false,
   };
@@ -163,10 +177,22 @@ function mapHttpApi(event: APIGatewayProxyEventV2): MappedEvent {
 
 function mapRestApi(event: APIGatewayProxyEvent): MappedEvent {
   const headers = combinedHeaders(event.headers, event.multiValueHeaders);
-  const mapped = v1Handler.fromEvent({ ...event, headers, body: null, multiValueQueryStringParameters: null, queryStringParameters: null });
+  const mapped = v1Handler.fromEvent({
+    ...event,
+    headers,
+    body: null,
+    multiValueQueryStringParameters: null,
+    queryStringParameters: null,
+  });
   return {
     shape: 'restApi',
-    request: { method: mapped.method.toUpperCase(), path: event.path, search: restApiSearch(event), headers: mapped.headers, body: bodyOf(event) },
+    request: {
+      method: mapped.method.toUpperCase(),
+      path: event.path,
+      search: restApiSearch(event),
+      headers: mapped.headers,
+      body: bodyOf(event),
+    },
     correlationId: event.requestContext.requestId,
     multiValueHeaders: !absent(event.multiValueHeaders),
   };
@@ -174,10 +200,22 @@ function mapRestApi(event: APIGatewayProxyEvent): MappedEvent {
 
 function mapAlb(event: ALBEvent): MappedEvent {
   const headers = combinedHeaders(event.headers, event.multiValueHeaders);
-  const mapped = albHandler.fromEvent({ ...event, headers, body: null, multiValueQueryStringParameters: undefined, queryStringParameters: undefined });
+  const mapped = albHandler.fromEvent({
+    ...event,
+    headers,
+    body: null,
+    multiValueQueryStringParameters: undefined,
+    queryStringParameters: undefined,
+  });
   return {
     shape: 'alb',
-    request: { method: mapped.method.toUpperCase(), path: event.path, search: albSearch(event), headers: mapped.headers, body: bodyOf(event) },
+    request: {
+      method: mapped.method.toUpperCase(),
+      path: event.path,
+      search: albSearch(event),
+      headers: mapped.headers,
+      body: bodyOf(event),
+    },
     correlationId: headers['x-amzn-trace-id'],
     multiValueHeaders: !absent(event.multiValueHeaders),
   };
@@ -197,12 +235,20 @@ export function mapEvent(event: unknown): MappedEvent | { refused: HttpRequestEr
  * files) base64-encoded. `mapped` null (an unknown event) gets the payload 2.0 format, which
  * every door accepts.
  */
-export function resultOf(mapped: Pick<MappedEvent, 'shape' | 'multiValueHeaders'> | null, response: CoreResponse): LambdaResult {
+export function resultOf(
+  mapped: Pick<MappedEvent, 'shape' | 'multiValueHeaders'> | null,
+  response: CoreResponse,
+): LambdaResult {
   const binary = Buffer.isBuffer(response.body);
   const body = binary ? (response.body as Buffer).toString('base64') : (response.body as string);
   const headerFields = mapped?.multiValueHeaders
-    ? { multiValueHeaders: Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, [value]])) }
+    ? {
+        multiValueHeaders: Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, [value]])),
+      }
     : { headers: response.headers };
-  const status = mapped?.shape === 'alb' ? { statusDescription: `${response.status} ${STATUS_CODES[response.status] ?? ''}`.trim() } : {};
+  const status =
+    mapped?.shape === 'alb'
+      ? { statusDescription: `${response.status} ${STATUS_CODES[response.status] ?? ''}`.trim() }
+      : {};
   return { statusCode: response.status, ...status, ...headerFields, body, isBase64Encoded: binary };
 }

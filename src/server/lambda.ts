@@ -30,21 +30,39 @@ export const LAMBDA_RESPONSE_MARGIN_MS = 1_000;
  * The core's request for one invocation; `context` gives the request id and the time left. An
  * event of no known shape becomes a request the core refuses (so it is logged and counted too).
  */
-export function requestFromEvent(mapped: MappedEvent | { refused: HttpRequestError }, context: Partial<Context> | undefined): CoreRequest {
-  const remaining: unknown = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+export function requestFromEvent(
+  mapped: MappedEvent | { refused: HttpRequestError },
+  context: Partial<Context> | undefined,
+): CoreRequest {
+  const remaining: unknown =
+    typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   const invocation = {
     requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
     // Lambda's clock is a number; a caller's own context may not be, and then only the API's
     // own request timeout applies.
-    timeLimitMs: typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS) : undefined,
+    timeLimitMs:
+      typeof remaining === 'number' && Number.isFinite(remaining)
+        ? Math.max(0, remaining - LAMBDA_RESPONSE_MARGIN_MS)
+        : undefined,
   };
   if ('refused' in mapped) {
-    return { method: 'UNKNOWN', path: '', search: '', headers: new HeaderMap(), body: '', refused: mapped.refused, ...invocation };
+    return {
+      method: 'UNKNOWN',
+      path: '',
+      search: '',
+      headers: new HeaderMap(),
+      body: '',
+      refused: mapped.refused,
+      ...invocation,
+    };
   }
   return { ...mapped.request, ...invocation };
 }
 
-export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<RequestCoreOptions<TContext>, 'server' | 'graphqlPath'> & {
+export type LambdaAdapterOptions<TContext extends BaseContext> = Omit<
+  RequestCoreOptions<TContext>,
+  'server' | 'graphqlPath'
+> & {
   /** The Powertools Logger the core's lines go through: given the invocation's context. */
   logger?: Logger;
 };
@@ -91,7 +109,11 @@ export function createLambdaHandler<TContext extends BaseContext>(
         stack: (error as Error)?.stack,
       });
       const failure = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
-      return resultOf(mapped, { status: failure.status, headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' }, body: errorResponseBody(failure) });
+      return resultOf(mapped, {
+        status: failure.status,
+        headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' },
+        body: errorResponseBody(failure),
+      });
     }
   };
 }

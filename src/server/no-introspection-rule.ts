@@ -12,7 +12,12 @@ export const noIntrospectionRule: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === '__schema' || node.name.value === '__type') {
       // Apollo's rule gives this validationErrorCode too: clients and metrics that read it still do.
-      context.reportError(new GraphQLError(INTROSPECTION_OFF_MESSAGE, { nodes: node, extensions: { validationErrorCode: 'INTROSPECTION_DISABLED' } }));
+      context.reportError(
+        new GraphQLError(INTROSPECTION_OFF_MESSAGE, {
+          nodes: node,
+          extensions: { validationErrorCode: 'INTROSPECTION_DISABLED' },
+        }),
+      );
     }
   },
 });

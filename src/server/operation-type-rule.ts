@@ -10,9 +10,17 @@ export const knownOperationTypesRule: ValidationRule = (context) => ({
   OperationDefinition(node) {
     const schema = context.getSchema();
     const root =
-      node.operation === 'query' ? schema.getQueryType() : node.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+      node.operation === 'query'
+        ? schema.getQueryType()
+        : node.operation === 'mutation'
+          ? schema.getMutationType()
+          : schema.getSubscriptionType();
     if (!root) {
-      context.reportError(new GraphQLError(`This API does not support ${node.operation} operations; it has queries only.`, { nodes: node }));
+      context.reportError(
+        new GraphQLError(`This API does not support ${node.operation} operations; it has queries only.`, {
+          nodes: node,
+        }),
+      );
     }
   },
 });

@@ -8,7 +8,10 @@
 import type { ApolloServerPlugin, GraphQLRequestContext, BaseContext } from '@apollo/server';
 
 /** The response keys of root fields that had no error (neither on themselves nor below them). */
-export function succeededRootKeys(data: Record<string, unknown>, errors: ReadonlyArray<{ path?: ReadonlyArray<string | number> }>): string[] {
+export function succeededRootKeys(
+  data: Record<string, unknown>,
+  errors: ReadonlyArray<{ path?: ReadonlyArray<string | number> }>,
+): string[] {
   const failed = new Set(errors.map((e) => e.path?.[0]).filter((k): k is string => typeof k === 'string'));
   return Object.keys(data).filter((key) => !failed.has(key));
 }

@@ -36,14 +36,17 @@ export interface BudgetAxis {
   readonly code: keyof typeof ERROR_TABLE | null;
 }
 
-const limit = (field: keyof ApiLimits): BudgetSetting => ({ variable: LIMIT_VARIABLES[field], defaultValue: DEFAULT_LIMITS[field] });
+const limit = (field: keyof ApiLimits): BudgetSetting => ({
+  variable: LIMIT_VARIABLES[field],
+  defaultValue: DEFAULT_LIMITS[field],
+});
 
 export const REQUEST_BUDGET: readonly BudgetAxis[] = Object.freeze([
   {
     axis: 'Request bytes',
     limit: 'bytes of the HTTP body',
     setting: limit('maxBodyBytes'),
-    derivation: 'far under Lambda\'s 6 MB request payload; contexts within the limits fit in far less',
+    derivation: "far under Lambda's 6 MB request payload; contexts within the limits fit in far less",
     enforced: 'the transports and src/server/http-body.ts, before JSON parsing (the local server stops reading)',
     code: 'PAYLOAD_TOO_LARGE',
   },
@@ -59,7 +62,7 @@ export const REQUEST_BUDGET: readonly BudgetAxis[] = Object.freeze([
     axis: 'CPU',
     limit: 'model windows (one ONNX run each), all operations together',
     setting: limit('maxRequestWindows'),
-    derivation: 'windows of 512 tokens on one Lambda vCPU, well within half of API Gateway\'s 30 s',
+    derivation: "windows of 512 tokens on one Lambda vCPU, well within half of API Gateway's 30 s",
     enforced: 'the engine, by arithmetic before any window runs (src/model/work-budget.ts)',
     code: 'BAD_USER_INPUT',
   },
@@ -67,24 +70,29 @@ export const REQUEST_BUDGET: readonly BudgetAxis[] = Object.freeze([
     axis: 'Response bytes',
     limit: 'bytes of the response body, all operations together',
     setting: limit('maxResponseBytes'),
-    derivation: '(Lambda\'s 6 MiB response payload − 64 KiB for headers) ÷ 2, since the body is escaped once more inside it',
-    enforced: 'the resolvers, before any work: topK × `text` selections × the context\'s bytes as JSON (src/resolvers/output-bound.ts); the request core, on the written body',
+    derivation:
+      "(Lambda's 6 MiB response payload − 64 KiB for headers) ÷ 2, since the body is escaped once more inside it",
+    enforced:
+      "the resolvers, before any work: topK × `text` selections × the context's bytes as JSON (src/resolvers/output-bound.ts); the request core, on the written body",
     code: 'RESPONSE_TOO_LARGE',
   },
   {
     axis: 'Time',
     limit: 'milliseconds from arrival to response, serialization included; fields that finished keep their data',
     setting: limit('requestTimeoutMs'),
-    derivation: 'under API Gateway\'s 30 s; on Lambda also the invocation\'s remaining time less 1 s',
-    enforced: 'the request scope\'s signal (the engine stops between windows), the request core 500 ms later whatever holds it',
+    derivation: "under API Gateway's 30 s; on Lambda also the invocation's remaining time less 1 s",
+    enforced:
+      "the request scope's signal (the engine stops between windows), the request core 500 ms later whatever holds it",
     code: 'DEADLINE_EXCEEDED',
   },
   {
     axis: 'Waiting for the model',
     limit: 'milliseconds a request waits for a model load in progress (or at most its own deadline)',
     setting: { variable: 'MODEL_MAX_WAIT_MS', defaultValue: loadModelLoadingConfig({}).maxWaitMs },
-    derivation: 'well under API Gateway\'s 30 s, and longer than a cold load; a load at Lambda INIT stops waiting within INIT\'s 10 s and goes on',
-    enforced: 'the model provider (src/model/loading/provider.ts) and the resolvers while waiting (src/resolvers/wait-for-model.ts); a stalled S3 fails its load attempt after MODEL_S3_FIRST_BYTE_TIMEOUT_MS',
+    derivation:
+      "well under API Gateway's 30 s, and longer than a cold load; a load at Lambda INIT stops waiting within INIT's 10 s and goes on",
+    enforced:
+      'the model provider (src/model/loading/provider.ts) and the resolvers while waiting (src/resolvers/wait-for-model.ts); a stalled S3 fails its load attempt after MODEL_S3_FIRST_BYTE_TIMEOUT_MS',
     code: 'MODEL_UNAVAILABLE',
   },
   {
@@ -99,9 +107,11 @@ export const REQUEST_BUDGET: readonly BudgetAxis[] = Object.freeze([
   },
   {
     axis: 'Memory kept: persisted queries',
-    limit: "bytes of registered APQ query texts (V8's one- or two-byte strings); no query over 1/64 of it is registered",
+    limit:
+      "bytes of registered APQ query texts (V8's one- or two-byte strings); no query over 1/64 of it is registered",
     setting: { variable: 'API_PERSISTED_QUERY_CACHE_BYTES', defaultValue: DEFAULT_PERSISTED_QUERY_CACHE_BYTES },
-    derivation: 'as for documents; a hash whose query was dropped gets PERSISTED_QUERY_NOT_FOUND and the client resends the query',
+    derivation:
+      'as for documents; a hash whose query was dropped gets PERSISTED_QUERY_NOT_FOUND and the client resends the query',
     enforced: "Apollo's APQ cache, the same kind of LRU (src/server/cache/stores.ts)",
     code: null,
   },

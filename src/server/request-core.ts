@@ -7,10 +7,24 @@
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';
 import { corsHeaders } from './cors';
-import { ErrorCode, HttpRequestError, INTERNAL_ERROR_MESSAGE, apiCodeOf, isRequestAborted, statusOf } from '../api/errors';
+import {
+  ErrorCode,
+  HttpRequestError,
+  INTERNAL_ERROR_MESSAGE,
+  apiCodeOf,
+  isRequestAborted,
+  statusOf,
+} from '../api/errors';
 import { JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
-import { REQUEST_ID_HEADER, budgetRejections, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
+import {
+  REQUEST_ID_HEADER,
+  budgetRejections,
+  defaultSink,
+  logRequestEnd,
+  type LogSink,
+  type RequestLogOptions,
+} from './request-log';
 import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
 import { notModified, responseEtag } from './cache/etag';
 
@@ -116,7 +130,9 @@ function finish<TContext extends BaseContext>(
 ): CoreResponse {
   let response = answered;
   const length: Record<string, string> =
-    response.status === 204 || response.status === 304 ? {} : { 'content-length': String(Buffer.byteLength(response.body)) };
+    response.status === 204 || response.status === 304
+      ? {}
+      : { 'content-length': String(Buffer.byteLength(response.body)) };
   // Errors are never cached, whoever answered them (this core, or Apollo before execution, e.g.
   // its CSRF refusal): a CDN with a default TTL would otherwise keep a 504 for everyone.
   if (response.status >= 400 && !Object.keys(response.headers).some((h) => h.toLowerCase() === 'cache-control')) {
@@ -131,7 +147,12 @@ function finish<TContext extends BaseContext>(
   }
   const status = request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status;
   if (options.log) {
-    logRequestEnd(options.log, scope.trace, { method: request.method, path: request.path, status, bodyBytes: Buffer.byteLength(request.body) });
+    logRequestEnd(options.log, scope.trace, {
+      method: request.method,
+      path: request.path,
+      status,
+      bodyBytes: Buffer.byteLength(request.body),
+    });
   }
   const { trace } = scope;
   options.metrics?.request({
@@ -163,8 +184,13 @@ async function route<TContext extends BaseContext>(
   }
   const graphqlPath = options.graphqlPath ?? null;
   if (graphqlPath !== null && request.path !== graphqlPath) {
-    if (request.path === '/' && request.method === 'GET') return { status: 302, headers: { location: graphqlPath }, body: '' };
-    return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `Not found. The GraphQL endpoint is ${graphqlPath}.\n` };
+    if (request.path === '/' && request.method === 'GET')
+      return { status: 302, headers: { location: graphqlPath }, body: '' };
+    return {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: `Not found. The GraphQL endpoint is ${graphqlPath}.\n`,
+    };
   }
   const text = typeof request.body === 'string' ? request.body : request.body.toString('utf8');
   const httpGraphQLRequest: HTTPGraphQLRequest = {
@@ -173,7 +199,10 @@ async function route<TContext extends BaseContext>(
     search: request.search,
     body: parseBody(text, request.headers.get('content-type'), options.limits),
   };
-  const execution = options.server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(scope) });
+  const execution = options.server.executeHTTPGraphQLRequest({
+    httpGraphQLRequest,
+    context: () => options.context(scope),
+  });
   const backstop = afterStopped(scope.signal, DEADLINE_GRACE_MS);
   let response;
   try {
@@ -196,7 +225,8 @@ async function route<TContext extends BaseContext>(
   const etag = responseEtag({ method: request.method, status, headers, body });
   if (etag === null) delete headers.etag;
   else headers.etag = etag;
-  if (notModified(request.method, request.headers.get('if-none-match'), etag)) return { status: 304, headers, body: '' };
+  if (notModified(request.method, request.headers.get('if-none-match'), etag))
+    return { status: 304, headers, body: '' };
   return { status, headers, body };
 }
 

@@ -105,7 +105,13 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
           trace.codes.push(...codes);
           // Written only when the level is DEBUG, e.g. for the invocations that
           // POWERTOOLS_LOGGER_SAMPLE_RATE samples; names and codes only, never users' text.
-          options.sink({ level: 'debug', msg: 'operation', requestId: trace.requestId, operationName: rc.operationName ?? null, codes });
+          options.sink({
+            level: 'debug',
+            msg: 'operation',
+            requestId: trace.requestId,
+            operationName: rc.operationName ?? null,
+            codes,
+          });
           if (options.logRequestText) {
             options.sink({
               level: 'info',

@@ -59,7 +59,11 @@ export interface IntRange {
 
 function describeRange({ min = 0, max = Number.MAX_SAFE_INTEGER, note }: IntRange): string {
   const range =
-    max < Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+    max < Number.MAX_SAFE_INTEGER
+      ? `an integer from ${min} to ${max}`
+      : min === 1
+        ? 'a positive integer'
+        : `an integer >= ${min}`;
   return note ? `${range} (${note})` : range;
 }
 
@@ -87,7 +91,10 @@ export function oneOf<T extends string>(env: Env, name: string, values: readonly
 
 /** A comma-separated list, items trimmed, empty items dropped; [] when unset. */
 export function list(env: Env, name: string): string[] {
-  return (str(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (str(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /**

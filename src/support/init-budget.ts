@@ -13,7 +13,11 @@ import { performance } from 'node:perf_hooks';
 export const INIT_WAIT_BUDGET_MS = 8_000;
 
 /** `ready`'s value, or false once the budget is spent (the load itself is not stopped). */
-export function readyWithinInit(ready: Promise<boolean>, elapsedMs = performance.now(), budgetMs = INIT_WAIT_BUDGET_MS): Promise<boolean> {
+export function readyWithinInit(
+  ready: Promise<boolean>,
+  elapsedMs = performance.now(),
+  budgetMs = INIT_WAIT_BUDGET_MS,
+): Promise<boolean> {
   const left = budgetMs - elapsedMs;
   if (left <= 0) return Promise.resolve(false);
   let timer: NodeJS.Timeout | undefined;

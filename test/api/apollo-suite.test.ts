@@ -31,7 +31,9 @@ import { loopbackServer, type Door, type DoorHandler } from './helpers/lambda-ev
 
 /** The @apollo/server the suite itself resolves (its pinned version). */
 const suiteDir = path.dirname(require.resolve('@apollo/server-integration-testsuite'));
-const { ApolloServer } = require(require.resolve('@apollo/server', { paths: [suiteDir] })) as typeof import('@apollo/server');
+const { ApolloServer } = require(
+  require.resolve('@apollo/server', { paths: [suiteDir] }),
+) as typeof import('@apollo/server');
 
 /**
  * Every door, with plain and base64 bodies. An ALB without multi-value headers is left to

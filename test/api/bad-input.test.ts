@@ -6,11 +6,22 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig, DEFAULT_LIMITS } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
-import { CONTEXT, JSON_HEADERS, gql, lambdaTransport, localTransport, type Req, type Transport } from '../hardening/helpers/transports';
+import {
+  CONTEXT,
+  JSON_HEADERS,
+  gql,
+  lambdaTransport,
+  localTransport,
+  type Req,
+  type Transport,
+} from '../hardening/helpers/transports';
 import { FailingEngine, StaticProvider, UnavailableProvider, loadTinyModel, type TinyModel } from './helpers/engines';
 
 const answerQuery = (question: string, context: string, extra = '') =>
-  gql(`query($q: String!, $c: String!) { answer(question: $q, context: $c${extra}) { text start end } }`, { q: question, c: context });
+  gql(`query($q: String!, $c: String!) { answer(question: $q, context: $c${extra}) { text start end } }`, {
+    q: question,
+    c: context,
+  });
 
 function buildTransports(api: Api, local: RunningServer): Array<[string, Transport]> {
   return [
@@ -33,7 +44,14 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'empty question', req: answerQuery('  ', CONTEXT), status: 400, code: 'BAD_USER_INPUT', argument: 'question', message: /question must not be empty/ },
+  {
+    name: 'empty question',
+    req: answerQuery('  ', CONTEXT),
+    status: 400,
+    code: 'BAD_USER_INPUT',
+    argument: 'question',
+    message: /question must not be empty/,
+  },
   {
     name: 'question over the limit',
     req: answerQuery('why '.repeat(300), CONTEXT),
@@ -75,7 +93,11 @@ const CASES: Case[] = [
   },
   {
     name: 'options that do not fit together (checked by the engine)',
-    req: answerQuery('Where exactly is the famous tower standing today?', CONTEXT, ', options: { maxSeqLength: 16, docStride: 8 }'),
+    req: answerQuery(
+      'Where exactly is the famous tower standing today?',
+      CONTEXT,
+      ', options: { maxSeqLength: 16, docStride: 8 }',
+    ),
     status: 400,
     code: 'BAD_USER_INPUT',
   },
@@ -99,9 +121,27 @@ const CASES: Case[] = [
     message: /^answer needs 1[89],\d{3} model windows; this request may use 64\./,
   },
   // At 3+ tokens per alias the parser's token limit stops 1,000 aliases before validation runs.
-  { name: '1,000 aliases', req: gql(aliases(1000)), status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Document contains more tha[nt] 2000 tokens/ },
-  { name: '60 aliases', req: gql(aliases(60)), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Aliases limit of 50 exceeded, found 60/ },
-  { name: 'depth bomb', req: gql(depthBomb), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Query depth limit of 24 exceeded/ },
+  {
+    name: '1,000 aliases',
+    req: gql(aliases(1000)),
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+    message: /Document contains more tha[nt] 2000 tokens/,
+  },
+  {
+    name: '60 aliases',
+    req: gql(aliases(60)),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /Aliases limit of 50 exceeded, found 60/,
+  },
+  {
+    name: 'depth bomb',
+    req: gql(depthBomb),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /Query depth limit of 24 exceeded/,
+  },
   {
     name: 'too many tokens',
     req: gql(`{ health { ${'ready '.repeat(2_500)} } }`),
@@ -109,10 +149,19 @@ const CASES: Case[] = [
     code: 'GRAPHQL_PARSE_FAILED',
     message: /Document contains more tha[nt] 2000 tokens/,
   },
-  { name: 'malformed JSON', req: { headers: JSON_HEADERS, body: '{"query": "{ health { ready } }"' }, status: 400, code: 'BAD_REQUEST', message: /Invalid JSON/ },
+  {
+    name: 'malformed JSON',
+    req: { headers: JSON_HEADERS, body: '{"query": "{ health { ready } }"' },
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: /Invalid JSON/,
+  },
   {
     name: 'wrong content type (text/plain, preflighted)',
-    req: { headers: { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' }, body: JSON.stringify({ query: '{ health { ready } }' }) },
+    req: {
+      headers: { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' },
+      body: JSON.stringify({ query: '{ health { ready } }' }),
+    },
     status: 400,
     code: 'BAD_REQUEST',
     message: /invalid Content-Type/,
@@ -132,14 +181,20 @@ const CASES: Case[] = [
   },
   {
     name: 'HTTP batch over the cap',
-    req: { headers: JSON_HEADERS, body: JSON.stringify(Array.from({ length: 11 }, () => ({ query: '{ health { ready } }' }))) },
+    req: {
+      headers: JSON_HEADERS,
+      body: JSON.stringify(Array.from({ length: 11 }, () => ({ query: '{ health { ready } }' }))),
+    },
     status: 400,
     code: 'BATCH_TOO_LARGE',
     message: /11 operations; the limit is 10/,
   },
   {
     name: 'body over the size limit',
-    req: { headers: JSON_HEADERS, body: JSON.stringify({ query: '{ health { ready } }', variables: { pad: 'x'.repeat(1_100_000) } }) },
+    req: {
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ query: '{ health { ready } }', variables: { pad: 'x'.repeat(1_100_000) } }),
+    },
     status: 413,
     code: 'PAYLOAD_TOO_LARGE',
   },
@@ -153,10 +208,13 @@ let transports: Array<[string, Transport]>;
 beforeAll(async () => {
   tiny = await loadTinyModel();
   api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
-  local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }), {
-    port: 0,
-    host: '127.0.0.1',
-  });
+  local = await listen(
+    createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }),
+    {
+      port: 0,
+      host: '127.0.0.1',
+    },
+  );
   transports = buildTransports(api, local);
 });
 afterAll(async () => {
@@ -175,7 +233,10 @@ describe.each(['lambda', 'local'])('through the %s transport', (which) => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const transport = transports.find(([name]) => name === which)![1];
     const res = await transport(c.req);
-    expect({ status: res.status, code: res.json.errors?.[0]?.extensions?.code }).toEqual({ status: c.status, code: c.code });
+    expect({ status: res.status, code: res.json.errors?.[0]?.extensions?.code }).toEqual({
+      status: c.status,
+      code: c.code,
+    });
     const error = res.json.errors[0];
     if (c.message) expect(error.message).toMatch(c.message);
     if (c.argument) expect(error.extensions.argument).toBe(c.argument);
@@ -189,31 +250,86 @@ describe.each(['lambda', 'local'])('through the %s transport', (which) => {
     ['a body that is not JSON', { headers: JSON_HEADERS, body: 'my secret question' }],
     ['a JSON body with a bare word', { headers: JSON_HEADERS, body: '{"query": my secret question}' }],
     ['a JSON body cut short', { headers: JSON_HEADERS, body: '{"query": "my secret question' }],
-    ['GET variables that are not JSON', { method: 'GET', query: `query=${encodeURIComponent('{ health { ready } }')}&variables=my%20secret%20question`, headers: { 'apollo-require-preflight': 'true' } }],
-    ['GET extensions that are not JSON', { method: 'GET', query: `query=${encodeURIComponent('{ health { ready } }')}&extensions=my%20secret%20question`, headers: { 'apollo-require-preflight': 'true' } }],
-  ] as Array<[string, Req]>)('invalid JSON (%s): BAD_REQUEST, and no part of the input in the message', async (_name, req) => {
-    const transport = transports.find(([name]) => name === which)![1];
-    const res = await transport(req);
-    expect({ status: res.status, code: res.json.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
-    expect(res.text).not.toMatch(/secret|question|my\b/);
-    await expectGood(transport);
-  });
+    [
+      'GET variables that are not JSON',
+      {
+        method: 'GET',
+        query: `query=${encodeURIComponent('{ health { ready } }')}&variables=my%20secret%20question`,
+        headers: { 'apollo-require-preflight': 'true' },
+      },
+    ],
+    [
+      'GET extensions that are not JSON',
+      {
+        method: 'GET',
+        query: `query=${encodeURIComponent('{ health { ready } }')}&extensions=my%20secret%20question`,
+        headers: { 'apollo-require-preflight': 'true' },
+      },
+    ],
+  ] as Array<[string, Req]>)(
+    'invalid JSON (%s): BAD_REQUEST, and no part of the input in the message',
+    async (_name, req) => {
+      const transport = transports.find(([name]) => name === which)![1];
+      const res = await transport(req);
+      expect({ status: res.status, code: res.json.errors?.[0]?.extensions?.code }).toEqual({
+        status: 400,
+        code: 'BAD_REQUEST',
+      });
+      expect(res.text).not.toMatch(/secret|question|my\b/);
+      await expectGood(transport);
+    },
+  );
 
   // graphql-js quotes the values it refuses (questions, contexts): the messages keep the variable,
   // its path and the expected type, never the value.
   test.each([
-    ['a variable of the wrong type', gql('query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }', { q: 'Where?', c: ['my secret context'] }), 'BAD_USER_INPUT', /^Variable "\$c" got invalid value; String cannot represent a non string value\.$/],
-    ['an answerMany input field', gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', { i: [{ question: 'Where?', context: 'Here.', topK: 'my secret question' }] }), 'BAD_USER_INPUT', /^Variable "\$i" got invalid value at "i\[0\]\.topK"; Int cannot represent non-integer value\.$/],
-    ['an unknown input key', gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', { i: [{ question: 'Where?', context: 'Here.', 'my secret question': 1 }] }), 'BAD_USER_INPUT', /^Variable "\$i" got invalid value at "i\[0\]"; A field is not defined by type "AnswerInput"\.$/],
-    ['a literal of the wrong type', gql('{ answer(question: "Where?", context: my_secret_context) { text } }'), 'GRAPHQL_VALIDATION_FAILED', /^String cannot represent a non string value\.$/],
-    ['a syntax error at a string', gql('{ answer(question: "Where?" "my secret question") { text } }'), 'GRAPHQL_PARSE_FAILED', /^Syntax Error: Expected Name, found String\.$/],
-  ] as Array<[string, Req, string, RegExp]>)('%s: the message names what is wrong, never the value', async (_name, req, code, message) => {
-    const transport = transports.find(([name]) => name === which)![1];
-    const res = await transport(req);
-    expect(res.json.errors[0].extensions.code).toBe(code);
-    expect(res.json.errors[0].message).toMatch(message);
-    expect(res.text).not.toMatch(/secret/);
-  });
+    [
+      'a variable of the wrong type',
+      gql('query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }', {
+        q: 'Where?',
+        c: ['my secret context'],
+      }),
+      'BAD_USER_INPUT',
+      /^Variable "\$c" got invalid value; String cannot represent a non string value\.$/,
+    ],
+    [
+      'an answerMany input field',
+      gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', {
+        i: [{ question: 'Where?', context: 'Here.', topK: 'my secret question' }],
+      }),
+      'BAD_USER_INPUT',
+      /^Variable "\$i" got invalid value at "i\[0\]\.topK"; Int cannot represent non-integer value\.$/,
+    ],
+    [
+      'an unknown input key',
+      gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', {
+        i: [{ question: 'Where?', context: 'Here.', 'my secret question': 1 }],
+      }),
+      'BAD_USER_INPUT',
+      /^Variable "\$i" got invalid value at "i\[0\]"; A field is not defined by type "AnswerInput"\.$/,
+    ],
+    [
+      'a literal of the wrong type',
+      gql('{ answer(question: "Where?", context: my_secret_context) { text } }'),
+      'GRAPHQL_VALIDATION_FAILED',
+      /^String cannot represent a non string value\.$/,
+    ],
+    [
+      'a syntax error at a string',
+      gql('{ answer(question: "Where?" "my secret question") { text } }'),
+      'GRAPHQL_PARSE_FAILED',
+      /^Syntax Error: Expected Name, found String\.$/,
+    ],
+  ] as Array<[string, Req, string, RegExp]>)(
+    '%s: the message names what is wrong, never the value',
+    async (_name, req, code, message) => {
+      const transport = transports.find(([name]) => name === which)![1];
+      const res = await transport(req);
+      expect(res.json.errors[0].extensions.code).toBe(code);
+      expect(res.json.errors[0].message).toMatch(message);
+      expect(res.text).not.toMatch(/secret/);
+    },
+  );
 
   test('invalid JSON: the message says where the parser stopped, in numbers', async () => {
     const transport = transports.find(([name]) => name === which)![1];
@@ -260,7 +376,11 @@ describe('model and server failures', () => {
     const provider = new UnavailableProvider();
     const broken = createApi({ config: apiConfig(), provider, ideAssetsDir: null });
     const transport = lambdaTransport(broken);
-    for (const req of [answerQuery('Where?', CONTEXT), gql('{ model { name } }'), gql(`{ answerMany(inputs: [{ question: "Where?", context: "Here." }]) { answers { text } } }`)]) {
+    for (const req of [
+      answerQuery('Where?', CONTEXT),
+      gql('{ model { name } }'),
+      gql(`{ answerMany(inputs: [{ question: "Where?", context: "Here." }]) { answers { text } } }`),
+    ]) {
       const res = await transport(req);
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
@@ -293,7 +413,9 @@ describe('model and server failures', () => {
       expect(error.message).toBe('Internal server error');
       expect(JSON.stringify(res.json)).not.toContain('/opt/secret');
       expect(error.extensions.stacktrace).toBeUndefined();
-      expect(logged.filter((e) => e.msg === 'internal error').map((e) => e.message)).toEqual([expect.stringContaining('/opt/secret')]);
+      expect(logged.filter((e) => e.msg === 'internal error').map((e) => e.message)).toEqual([
+        expect.stringContaining('/opt/secret'),
+      ]);
     } else {
       expect(error.message).toContain('onnxruntime');
       expect(Array.isArray(error.extensions.stacktrace)).toBe(true);

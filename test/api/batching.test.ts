@@ -23,10 +23,13 @@ beforeAll(async () => {
   engine = new CountingEngine(tiny.engine);
   api = createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null });
   handler = createApiLambdaHandler(api) as unknown as V2Handler;
-  local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null }), {
-    port: 0,
-    host: '127.0.0.1',
-  });
+  local = await listen(
+    createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null }),
+    {
+      port: 0,
+      host: '127.0.0.1',
+    },
+  );
 });
 afterAll(async () => {
   await local.close();
@@ -58,7 +61,10 @@ test('20 aliased answer fields reach the engine in one answerMany call', async (
   const inputs = sampleInputs(20);
   const reference = await separately(inputs);
   const query = `{ ${inputs
-    .map((input, i) => `a${i}: answer(question: ${JSON.stringify(input.question)}, context: ${JSON.stringify(input.context)}) { ${FIELDS} }`)
+    .map(
+      (input, i) =>
+        `a${i}: answer(question: ${JSON.stringify(input.question)}, context: ${JSON.stringify(input.context)}) { ${FIELDS} }`,
+    )
     .join('\n')} }`;
   const res = await post({ query });
   expect(res.status).toBe(200);
@@ -84,7 +90,9 @@ test('a 5-operation HTTP batch reaches the engine in one call (Lambda and local 
   const reference = await separately(inputs);
   // Different operation shapes, so each takes its own path through Apollo's pipeline.
   const batch = [
-    { query: `{ answer(question: ${JSON.stringify(inputs[0]!.question)}, context: ${JSON.stringify(inputs[0]!.context)}) { ${FIELDS} } }` },
+    {
+      query: `{ answer(question: ${JSON.stringify(inputs[0]!.question)}, context: ${JSON.stringify(inputs[0]!.context)}) { ${FIELDS} } }`,
+    },
     {
       query: `query Two($q: String!, $c: String!) { answers(question: $q, context: $c, topK: 1) { ${FIELDS} } }`,
       variables: { q: inputs[1]!.question, c: inputs[1]!.context },
@@ -126,7 +134,10 @@ test('direct execution (executeOperation) batches aliases too', async () => {
   const inputs = sampleInputs(3);
   const reference = await separately(inputs);
   const query = `{ ${inputs
-    .map((input, i) => `a${i}: answer(question: ${JSON.stringify(input.question)}, context: ${JSON.stringify(input.context)}) { ${FIELDS} }`)
+    .map(
+      (input, i) =>
+        `a${i}: answer(question: ${JSON.stringify(input.question)}, context: ${JSON.stringify(input.context)}) { ${FIELDS} }`,
+    )
     .join('\n')} }`;
   const response = await api.server.executeOperation({ query }, { contextValue: await api.createContext() });
   expect(response.body.kind).toBe('single');
@@ -139,7 +150,10 @@ test('separate HTTP requests do not share a batch (one DataLoader per request)',
   const [a, b] = sampleInputs(2);
   await Promise.all(
     [a!, b!].map((input) =>
-      post({ query: `query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }`, variables: { q: input.question, c: input.context } }),
+      post({
+        query: `query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }`,
+        variables: { q: input.question, c: input.context },
+      }),
     ),
   );
   expect(engine.calls).toEqual([1, 1]);

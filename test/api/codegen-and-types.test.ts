@@ -12,17 +12,23 @@ const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 
 test('graphql-codegen --check: src/generated is up to date', async () => {
   // Exits 1 (rejecting here) when a generated file differs from what the schema produces.
-  await expect(run(bin('graphql-codegen'), ['--config', 'codegen.yml', '--check'], { cwd: root })).resolves.toBeDefined();
+  await expect(
+    run(bin('graphql-codegen'), ['--config', 'codegen.yml', '--check'], { cwd: root }),
+  ).resolves.toBeDefined();
 });
 
 test('tsc --noEmit -p . passes', async () => {
-  const result = await run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: root, maxBuffer: 16 << 20 }).catch((error) => error);
+  const result = await run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: root, maxBuffer: 16 << 20 }).catch(
+    (error) => error,
+  );
   expect(result.stdout ?? '').toBe('');
   expect(result.code ?? 0).toBe(0);
 }, 240_000);
 
 test('tsc -p tsconfig.ide.json passes: the browser IDE (esbuild bundles it without checking types)', async () => {
-  const result = await run(bin('tsc'), ['-p', 'tsconfig.ide.json'], { cwd: root, maxBuffer: 16 << 20 }).catch((error) => error);
+  const result = await run(bin('tsc'), ['-p', 'tsconfig.ide.json'], { cwd: root, maxBuffer: 16 << 20 }).catch(
+    (error) => error,
+  );
   expect(result.stdout ?? '').toBe('');
   expect(result.code ?? 0).toBe(0);
 }, 240_000);

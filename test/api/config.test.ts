@@ -38,10 +38,18 @@ test('explicit switches and limits', () => {
 
 test('the parsed-document and persisted-query caches: 8 MiB each in every stage unless set, 0 turns them off', () => {
   for (const API_STAGE of ['prod', 'dev']) {
-    expect(loadApiConfig({ API_STAGE })).toMatchObject({ documentCacheBytes: 8 * 1024 * 1024, persistedQueryCacheBytes: 8 * 1024 * 1024 });
+    expect(loadApiConfig({ API_STAGE })).toMatchObject({
+      documentCacheBytes: 8 * 1024 * 1024,
+      persistedQueryCacheBytes: 8 * 1024 * 1024,
+    });
   }
-  expect(loadApiConfig({ API_DOCUMENT_CACHE_BYTES: '0', API_PERSISTED_QUERY_CACHE_BYTES: '1_000_000' })).toMatchObject({ documentCacheBytes: 0, persistedQueryCacheBytes: 1_000_000 });
-  expect(() => loadApiConfig({ API_PERSISTED_QUERY_CACHE_BYTES: '-1' })).toThrow(/API_PERSISTED_QUERY_CACHE_BYTES must be an integer >= 0/);
+  expect(loadApiConfig({ API_DOCUMENT_CACHE_BYTES: '0', API_PERSISTED_QUERY_CACHE_BYTES: '1_000_000' })).toMatchObject({
+    documentCacheBytes: 0,
+    persistedQueryCacheBytes: 1_000_000,
+  });
+  expect(() => loadApiConfig({ API_PERSISTED_QUERY_CACHE_BYTES: '-1' })).toThrow(
+    /API_PERSISTED_QUERY_CACHE_BYTES must be an integer >= 0/,
+  );
 });
 
 test('the response cache: 16 MiB in production unless set, off in development, 0 turns it off', () => {
@@ -52,13 +60,19 @@ test('the response cache: 16 MiB in production unless set, off in development, 0
 });
 
 test.each([
-  [{ API_RESPONSE_CACHE_BYTES: '-1' }, /API_RESPONSE_CACHE_BYTES must be an integer >= 0 \(bytes; 0 turns it off\), got "-1"/],
+  [
+    { API_RESPONSE_CACHE_BYTES: '-1' },
+    /API_RESPONSE_CACHE_BYTES must be an integer >= 0 \(bytes; 0 turns it off\), got "-1"/,
+  ],
   [{ API_IDE: 'yes please' }, /API_IDE must be true or false/],
   [{ API_MAX_TOP_K: '0' }, /API_MAX_TOP_K must be a positive integer, got "0"/],
   [{ API_MAX_INPUTS: '3.5' }, /API_MAX_INPUTS must be a positive integer/],
   [{ API_MAX_REQUEST_WINDOWS: '-64' }, /API_MAX_REQUEST_WINDOWS must be a positive integer/],
   // Renamed: an old deployment's setting must not be silently ignored (its budget would change).
-  [{ API_MAX_REQUEST_CONTEXT_LENGTH: '50000' }, /API_MAX_REQUEST_CONTEXT_LENGTH is no longer read; use API_MAX_REQUEST_TEXT_LENGTH/],
+  [
+    { API_MAX_REQUEST_CONTEXT_LENGTH: '50000' },
+    /API_MAX_REQUEST_CONTEXT_LENGTH is no longer read; use API_MAX_REQUEST_TEXT_LENGTH/,
+  ],
 ])('malformed %j is a ConfigError', (env, message) => {
   expect(() => loadApiConfig(env)).toThrow(ConfigError);
   expect(() => loadApiConfig(env)).toThrow(message);
@@ -68,8 +82,13 @@ test('introspection off: __schema is rejected', async () => {
   const { createApi } = await import('../../src/server/api');
   const { apiConfig } = await import('../../src/server/config');
   const api = createApi({ config: apiConfig({ introspection: false, ide: false }), provider: {} as never });
-  const res = await api.server.executeOperation({ query: '{ __schema { queryType { name } } }' }, { contextValue: await api.createContext() });
+  const res = await api.server.executeOperation(
+    { query: '{ __schema { queryType { name } } }' },
+    { contextValue: await api.createContext() },
+  );
   expect(res.http.status).toBe(400);
-  expect(res.body.kind === 'single' && res.body.singleResult.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(res.body.kind === 'single' && res.body.singleResult.errors?.[0]?.extensions?.code).toBe(
+    'GRAPHQL_VALIDATION_FAILED',
+  );
   await api.server.stop();
 });

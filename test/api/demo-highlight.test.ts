@@ -19,7 +19,12 @@ test('answers become highlighted pieces at their offsets; the text is unchanged'
 });
 
 test('the no-answer result (start = end) and out-of-range offsets highlight nothing', () => {
-  expect(pieces('In Paris.', [{ start: 0, end: 0 }, { start: 3, end: 99 }])).toEqual([{ text: 'In Paris.', rank: null }]);
+  expect(
+    pieces('In Paris.', [
+      { start: 0, end: 0 },
+      { start: 3, end: 99 },
+    ]),
+  ).toEqual([{ text: 'In Paris.', rank: null }]);
 });
 
 test('offsets count UTF-16 code units, as the API gives them (an astral character is 2)', () => {

@@ -51,7 +51,12 @@ interface Opened {
 }
 
 async function open(viewport: { width: number; height: number }, mobile = false): Promise<Opened> {
-  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1 });
+  const context = await browser.newContext({
+    viewport,
+    isMobile: mobile,
+    hasTouch: mobile,
+    deviceScaleFactor: mobile ? 2 : 1,
+  });
   const page = await context.newPage();
   const opened: Opened = { page, graphql: [], offline: [], errors: [] };
   await page.route('**/*', (route) => {
@@ -61,7 +66,8 @@ async function open(viewport: { width: number; height: number }, mobile = false)
     return route.abort();
   });
   page.on('request', (request) => {
-    if (request.url() === `${origin}/graphql`) opened.graphql.push({ method: request.method(), body: request.postData() ?? '' });
+    if (request.url() === `${origin}/graphql`)
+      opened.graphql.push({ method: request.method(), body: request.postData() ?? '' });
   });
   page.on('pageerror', (error) => opened.errors.push(error.message));
   await page.goto(`${origin}/ide/demo.html`);
@@ -70,13 +76,17 @@ async function open(viewport: { width: number; height: number }, mobile = false)
 }
 
 /** Clicks Ask and returns the API's JSON for the batch (one array, one entry per question). */
-async function askAndRead(page: Page): Promise<Array<{ data: { answers: Array<{ text: string; score: number; start: number; end: number }> } }>> {
+async function askAndRead(
+  page: Page,
+): Promise<Array<{ data: { answers: Array<{ text: string; score: number; start: number; end: number }> } }>> {
   const response = page.waitForResponse((r) => r.url() === `${origin}/graphql` && r.request().method() === 'POST');
   await page.locator('#ask').click();
   const body = (await (await response).json()) as Array<{ data: { answers: Array<Record<string, unknown>> } }>;
   await page.locator('#results:not([hidden])').waitFor();
   // Apollo Client asks for __typename (its cache needs it); the rest is the API's answer.
-  return body.map(({ data }) => ({ data: { answers: data.answers.map(({ __typename, ...answer }) => answer as any) } }));
+  return body.map(({ data }) => ({
+    data: { answers: data.answers.map(({ __typename, ...answer }) => answer as any) },
+  }));
 }
 
 /**
@@ -117,7 +127,12 @@ test('several questions: one HTTP request, one engine call, each best answer hig
     expect(api).toEqual(expected);
     await page.locator('#tabs button').nth(i).click();
     const mark = await highlighted(page);
-    expect(mark).toEqual({ start: api[0]!.start, end: api[0]!.end, text: DEMO_CONTEXT.slice(api[0]!.start, api[0]!.end), runs: 1 });
+    expect(mark).toEqual({
+      start: api[0]!.start,
+      end: api[0]!.end,
+      text: DEMO_CONTEXT.slice(api[0]!.start, api[0]!.end),
+      runs: 1,
+    });
     // Every answer is listed with its score.
     const items = await page.locator('#answers li').allInnerTexts();
     expect(items).toHaveLength(api.length);
@@ -142,7 +157,12 @@ test('phone width: a long context scrolls to the answer, nothing overflows sidew
   expect(engine.calls).toEqual([1]);
   const api = body[0]!.data.answers[0]!;
   expect(api.start).toBeGreaterThanOrEqual(150);
-  expect(await highlighted(page)).toEqual({ start: api.start, end: api.end, text: context.slice(api.start, api.end), runs: 1 });
+  expect(await highlighted(page)).toEqual({
+    start: api.start,
+    end: api.end,
+    text: context.slice(api.start, api.end),
+    runs: 1,
+  });
 
   const view = (await page.evaluate(`(() => {
     const box = document.getElementById('context');
@@ -166,7 +186,11 @@ test('with "no answer" allowed, the empty answer is shown as such', async () => 
   const question = 'Where is it?';
   // For this input the tiny model ranks the empty answer among its 10 best (checked here, from
   // the engine directly, so the test cannot pass vacuously).
-  const expected = await engine.inner.answer({ question, context, options: { topK: 10, handleImpossibleAnswer: true } });
+  const expected = await engine.inner.answer({
+    question,
+    context,
+    options: { topK: 10, handleImpossibleAnswer: true },
+  });
   expect(expected.filter((a) => a.text === '')).toEqual([{ text: '', score: expect.any(Number), start: 0, end: 0 }]);
 
   await page.locator('#context-input').fill(context);
@@ -176,7 +200,9 @@ test('with "no answer" allowed, the empty answer is shown as such', async () => 
   const body = await askAndRead(page);
   expect(body[0]!.data.answers).toEqual(expected);
   const rank = expected.findIndex((a) => a.text === '');
-  await expect(page.locator('#answers li.no-answer').allInnerTexts()).resolves.toEqual([`No answer in the context score ${expected[rank]!.score.toFixed(4)}`]);
+  await expect(page.locator('#answers li.no-answer').allInnerTexts()).resolves.toEqual([
+    `No answer in the context score ${expected[rank]!.score.toFixed(4)}`,
+  ]);
   expect(await page.locator('#answers li').nth(rank).getAttribute('class')).toBe('no-answer');
   // It covers nothing: no highlight for its rank.
   expect(await page.locator(`#context mark[data-rank="${rank}"]`).count()).toBe(0);

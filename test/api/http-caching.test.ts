@@ -37,7 +37,10 @@ afterAll(async () => {
 beforeEach(() => engine.reset());
 
 /** A fresh API (its own response cache) behind the named transport. */
-async function transport(kind: 'lambda' | 'local', options: { cacheBytes?: number; logs?: LogEntry[]; provider?: StaticProvider } = {}): Promise<{ api: Api; send: Transport }> {
+async function transport(
+  kind: 'lambda' | 'local',
+  options: { cacheBytes?: number; logs?: LogEntry[]; provider?: StaticProvider } = {},
+): Promise<{ api: Api; send: Transport }> {
   const api = createApi({
     config: apiConfig({ responseCacheBytes: options.cacheBytes ?? 0, logRequests: options.logs !== undefined }),
     provider: options.provider ?? new StaticProvider(engine, info),
@@ -64,7 +67,6 @@ const post = (query: string, variables?: Record<string, unknown>): Req => ({
   body: JSON.stringify({ query, variables }),
 });
 
-
 describe.each(['lambda', 'local'] as const)('%s', (kind) => {
   test('GET answer: Cache-Control public max-age=3600 and an ETag; revalidation is a 304', async () => {
     const { send } = await transport(kind);
@@ -83,10 +85,17 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
     // A 304 carries what the 200 would have (RFC 9110, 15.4.5): the tag, Cache-Control, Vary.
-    expect(again.headers).toMatchObject({ etag: res.headers.etag, 'cache-control': 'max-age=3600, public', vary: expect.stringMatching(/\bAccept\b/i) });
+    expect(again.headers).toMatchObject({
+      etag: res.headers.etag,
+      'cache-control': 'max-age=3600, public',
+      vary: expect.stringMatching(/\bAccept\b/i),
+    });
     // In a list, with the strong form of the tag, or `*`: weak comparison.
     for (const ifNoneMatch of [`"other", ${res.headers.etag}`, res.headers.etag!.slice(2), '*']) {
-      expect({ ifNoneMatch, status: (await send({ ...req, headers: { ...PREFLIGHT, 'if-none-match': ifNoneMatch } })).status }).toEqual({ ifNoneMatch, status: 304 });
+      expect({
+        ifNoneMatch,
+        status: (await send({ ...req, headers: { ...PREFLIGHT, 'if-none-match': ifNoneMatch } })).status,
+      }).toEqual({ ifNoneMatch, status: 304 });
     }
     // Another tag does not match: a full response.
     const other = await send({ ...req, headers: { ...PREFLIGHT, 'if-none-match': 'W/"qa-000000000000000000000000"' } });
@@ -103,24 +112,33 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     expect(first.headers.etag).toBeDefined();
     expect(second.headers.etag).toBeDefined();
     expect(second.headers.etag).not.toBe(first.headers.etag);
-    const crossed = await send({ ...getReq(ANSWER, { q: b!.question, c: b!.context }), headers: { ...PREFLIGHT, 'if-none-match': first.headers.etag! } });
+    const crossed = await send({
+      ...getReq(ANSWER, { q: b!.question, c: b!.context }),
+      headers: { ...PREFLIGHT, 'if-none-match': first.headers.etag! },
+    });
     expect(crossed.status).toBe(200);
     expect(crossed.json).toEqual(second.json);
   });
 
-  test('a POST is never answered 304: If-None-Match with an earlier answer\'s ETag gets the full answer', async () => {
+  test("a POST is never answered 304: If-None-Match with an earlier answer's ETag gets the full answer", async () => {
     const { send } = await transport(kind);
     const [a, b] = sampleInputs(2);
     const tagged = await send(getReq(ANSWER, { q: a!.question, c: a!.context }));
     expect(tagged.headers.etag).toBeDefined();
     for (const input of [b!, a!]) {
-      const res = await send({ ...post(ANSWER, { q: input.question, c: input.context }), headers: { 'content-type': 'application/json', 'if-none-match': tagged.headers.etag! } });
+      const res = await send({
+        ...post(ANSWER, { q: input.question, c: input.context }),
+        headers: { 'content-type': 'application/json', 'if-none-match': tagged.headers.etag! },
+      });
       expect(res.status).toBe(200);
       expect(res.json.data.answer).toEqual((await engine.inner.answer({ ...input, options: { topK: 1 } }))[0]);
       // A POST's response is no representation of its URL: no validator either.
       expect(res.headers.etag).toBeUndefined();
     }
-    const star = await send({ ...post(ANSWER, { q: a!.question, c: a!.context }), headers: { 'content-type': 'application/json', 'if-none-match': '*' } });
+    const star = await send({
+      ...post(ANSWER, { q: a!.question, c: a!.context }),
+      headers: { 'content-type': 'application/json', 'if-none-match': '*' },
+    });
     expect(star.status).toBe(200);
   });
 
@@ -129,18 +147,30 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     const [a] = sampleInputs(1);
     const good = JSON.parse(post(ANSWER, { q: a!.question, c: a!.context }).body as string);
     // Partial success: one root field fails, the other answers, so the response is a 200 with errors.
-    const PARTIAL = 'query($q: String!, $c: String!) { ok: answer(question: $q, context: $c) { text } bad: answer(question: "   ", context: $c) { text } }';
+    const PARTIAL =
+      'query($q: String!, $c: String!) { ok: answer(question: $q, context: $c) { text } bad: answer(question: "   ", context: $c) { text } }';
     const bad = JSON.parse(post(PARTIAL, { q: a!.question, c: a!.context }).body as string);
-    for (const members of [[good, bad], [bad, good]]) {
-      const req: Req = { headers: { 'content-type': 'application/json', 'if-none-match': '*' }, body: JSON.stringify(members) };
+    for (const members of [
+      [good, bad],
+      [bad, good],
+    ]) {
+      const req: Req = {
+        headers: { 'content-type': 'application/json', 'if-none-match': '*' },
+        body: JSON.stringify(members),
+      };
       const res = await send(req);
       expect(res.status).toBe(200);
       expect(res.headers.etag).toBeUndefined();
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.json.map((r: any) => (r.errors ? 'error' : 'data'))).toEqual(members.map((m) => (m === bad ? 'error' : 'data')));
+      expect(res.json.map((r: any) => (r.errors ? 'error' : 'data'))).toEqual(
+        members.map((m) => (m === bad ? 'error' : 'data')),
+      );
     }
     // A GET with an error: no tag, and If-None-Match: * cannot turn it into a 304.
-    const partial = await send({ ...getReq(PARTIAL, { q: a!.question, c: a!.context }), headers: { ...PREFLIGHT, 'if-none-match': '*' } });
+    const partial = await send({
+      ...getReq(PARTIAL, { q: a!.question, c: a!.context }),
+      headers: { ...PREFLIGHT, 'if-none-match': '*' },
+    });
     expect(partial.status).toBe(200);
     expect(partial.headers.etag).toBeUndefined();
     expect(partial.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
@@ -158,7 +188,10 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     for (const res of [json, graphql]) expect(res.headers.vary).toMatch(/\bAccept\b/i);
     expect(graphql.headers.etag).not.toBe(json.headers.etag);
     // One representation's tag does not validate the other.
-    const crossed = await send({ ...req, headers: { ...PREFLIGHT, accept: 'application/graphql-response+json', 'if-none-match': json.headers.etag! } });
+    const crossed = await send({
+      ...req,
+      headers: { ...PREFLIGHT, accept: 'application/graphql-response+json', 'if-none-match': json.headers.etag! },
+    });
     expect(crossed.status).toBe(200);
     expect(crossed.headers['content-type']).toMatch(/^application\/graphql-response\+json/);
   });
@@ -166,22 +199,46 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
   test('answers and answerMany are cacheable too; health, model, errors and per-input errors are not', async () => {
     const { send } = await transport(kind);
     const [a, b] = sampleInputs(2);
-    const answers = await send(getReq('query($q: String!, $c: String!) { answers(question: $q, context: $c, topK: 2) { text start end } }', { q: a!.question, c: a!.context }));
+    const answers = await send(
+      getReq('query($q: String!, $c: String!) { answers(question: $q, context: $c, topK: 2) { text start end } }', {
+        q: a!.question,
+        c: a!.context,
+      }),
+    );
     expect(answers.headers['cache-control']).toBe('max-age=3600, public');
-    const many = await send(getReq('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', { i: [a, b] }));
+    const many = await send(
+      getReq('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', {
+        i: [a, b],
+      }),
+    );
     expect(many.json.data.answerMany.map((r: any) => r.error)).toEqual([null, null]);
     expect(many.headers['cache-control']).toBe('max-age=3600, public');
 
     const uncacheable: Array<[string, Req]> = [
       ['health', getReq('{ health { ready } }')],
       ['model', getReq('{ model { name } }')],
-      ['answer with health', getReq('query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } health { ready } }', { q: a!.question, c: a!.context })],
+      [
+        'answer with health',
+        getReq('query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } health { ready } }', {
+          q: a!.question,
+          c: a!.context,
+        }),
+      ],
       ['a bad argument', getReq(ANSWER, { q: '   ', c: a!.context })],
-      ['a per-input error', getReq('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', { i: [a, { ...b, question: '' }] })],
+      [
+        'a per-input error',
+        getReq('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', {
+          i: [a, { ...b, question: '' }],
+        }),
+      ],
     ];
     for (const [name, req] of uncacheable) {
       const res = await send(req);
-      expect({ name, cacheControl: res.headers['cache-control'], etag: res.headers.etag }).toEqual({ name, cacheControl: 'no-store', etag: undefined });
+      expect({ name, cacheControl: res.headers['cache-control'], etag: res.headers.etag }).toEqual({
+        name,
+        cacheControl: 'no-store',
+        etag: undefined,
+      });
     }
   });
 
@@ -221,12 +278,17 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
     expect(engine.calls).toEqual([1, 1]);
 
     // An HTTP batch: one hit and one miss; only the miss reaches the engine.
-    const batch = await send({ headers: { 'content-type': 'application/json' }, body: JSON.stringify([JSON.parse(one(1).body as string), JSON.parse(one(2).body as string)]) });
+    const batch = await send({
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([JSON.parse(one(1).body as string), JSON.parse(one(2).body as string)]),
+    });
     expect(batch.status).toBe(200);
     expect(engine.calls).toEqual([1, 1, 1]);
 
     // Errors are never stored: the same bad request reaches validation (and its error) each time.
-    const bad = post('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', { i: [inputs[0], { ...inputs[1], question: '' }] });
+    const bad = post('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', {
+      i: [inputs[0], { ...inputs[1], question: '' }],
+    });
     await send(bad);
     await send(bad);
     expect(engine.calls).toEqual([1, 1, 1, 1, 1]);

@@ -23,7 +23,7 @@ test('a folder with only .gz files serves every asset, gzipped or inflated', () 
   expect(ideAssetResponse(assets.get('nope.js'), {}).status).toBe(404);
 });
 
-test('an asset\'s ETag names its content (two builds of one size differ) and If-None-Match compares as RFC 9110 says', () => {
+test("an asset's ETag names its content (two builds of one size differ) and If-None-Match compares as RFC 9110 says", () => {
   const build = (text: string) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ide-'));
     writeFileSync(path.join(dir, 'app.js.gz'), gzipSync(text));
@@ -38,7 +38,8 @@ test('an asset\'s ETag names its content (two builds of one size differ) and If-
   // One file in two content codings shares a weak tag; a list and `*` match.
   expect(ideAssetResponse(one, {}).headers.etag).toBe(tag);
   expect(tag.startsWith('W/')).toBe(true);
-  for (const ifNoneMatch of [`"x", ${tag}`, '*']) expect(ideAssetResponse(one, { acceptEncoding: 'gzip', ifNoneMatch }).status).toBe(304);
+  for (const ifNoneMatch of [`"x", ${tag}`, '*'])
+    expect(ideAssetResponse(one, { acceptEncoding: 'gzip', ifNoneMatch }).status).toBe(304);
 });
 
 test('asset names come only from a path ending in /ide/<file>', () => {
@@ -57,7 +58,11 @@ test('the demo page is served as HTML beside the IDE, gzipped, by the Lambda han
   // The built bundle (npm test builds it first, pretest).
   const api = createApi({ config: apiConfig(), provider: new UnavailableProvider() });
   const handler = createApiLambdaHandler(api) as unknown as Parameters<typeof invoke>[0];
-  const page = await invoke(handler, { method: 'GET', path: '/dev/ide/demo.html', headers: { 'accept-encoding': 'gzip' } });
+  const page = await invoke(handler, {
+    method: 'GET',
+    path: '/dev/ide/demo.html',
+    headers: { 'accept-encoding': 'gzip' },
+  });
   expect(page.statusCode).toBe(200);
   expect(page.headers?.['content-type']).toBe('text/html; charset=utf-8');
   expect(page.isBase64Encoded).toBe(true);

@@ -56,7 +56,10 @@ test('GraphiQL opens on the example query, runs it and shows the answer', async 
   await page.getByText('Where is the Eiffel Tower?').first().waitFor({ timeout: 30_000 });
   const loadMs = Date.now() - started;
 
-  const response = page.waitForResponse((r) => r.url() === local.url && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('Example'));
+  const response = page.waitForResponse(
+    (r) =>
+      r.url() === local.url && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('Example'),
+  );
   await page.locator('.graphiql-execute-button').click();
   const body = await (await response).json();
   const expected = await tiny.engine.answer({
@@ -82,5 +85,7 @@ test('GraphiQL opens on the example query, runs it and shows the answer', async 
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'graphiql.png') });
   expect(offline).toEqual([]);
   expect(pageErrors).toEqual([]);
-  console.log(`IDE ready in ${loadMs} ms; screenshot: ${path.relative(process.cwd(), path.join(SCREENSHOT_DIR, 'graphiql.png'))}`);
+  console.log(
+    `IDE ready in ${loadMs} ms; screenshot: ${path.relative(process.cwd(), path.join(SCREENSHOT_DIR, 'graphiql.png'))}`,
+  );
 }, 180_000);

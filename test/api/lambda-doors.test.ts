@@ -6,7 +6,13 @@
  * Events are AWS's documented samples (test/fixtures/lambda-events/) with the request replaced.
  */
 import { handlers } from '@as-integrations/aws-lambda';
-import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2, ALBResult, APIGatewayProxyResult } from 'aws-lambda';
+import type {
+  ALBEvent,
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  ALBResult,
+  APIGatewayProxyResult,
+} from 'aws-lambda';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { createApiLambdaHandler } from '../../src/server/lambda';
@@ -52,10 +58,13 @@ beforeAll(async () => {
   tiny = await loadTinyModel();
   api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
   handler = createApiLambdaHandler(api) as unknown as DoorHandler;
-  local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }), {
-    port: 0,
-    host: '127.0.0.1',
-  });
+  local = await listen(
+    createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }),
+    {
+      port: 0,
+      host: '127.0.0.1',
+    },
+  );
 });
 afterAll(async () => {
   await local.close();
@@ -73,27 +82,50 @@ const through = (door: Door, init: EventInit) => call(doorEvent(door, init));
 describe('the same request gets the same answer through every door', () => {
   let expected: unknown;
   beforeAll(async () => {
-    const res = await fetch(local.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON_BODY });
+    const res = await fetch(local.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON_BODY,
+    });
     expect(res.status).toBe(200);
     expected = await res.json();
-    expect(expected).toEqual({ data: { answers: await tiny.engine.answer({ question: VARIABLES.q, context: VARIABLES.c, options: { topK: 3 } }) } });
+    expect(expected).toEqual({
+      data: {
+        answers: await tiny.engine.answer({ question: VARIABLES.q, context: VARIABLES.c, options: { topK: 3 } }),
+      },
+    });
   });
 
-  test.each(DOORS.flatMap((door) => [[door, false], [door, true]] as Array<[Door, boolean]>))('%s, POST, base64 body: %s', async (door, base64) => {
+  test.each(
+    DOORS.flatMap(
+      (door) =>
+        [
+          [door, false],
+          [door, true],
+        ] as Array<[Door, boolean]>,
+    ),
+  )('%s, POST, base64 body: %s', async (door, base64) => {
     const result = await through(door, { headers: { 'Content-Type': 'application/json' }, body: JSON_BODY, base64 });
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(resultText(result))).toEqual(expected);
   });
 
   test.each(DOORS)('%s, GET with the query in a form-encoded query string', async (door) => {
-    const result = await through(door, { method: 'GET', query: GET_QUERY, headers: { 'apollo-require-preflight': 'true' } });
+    const result = await through(door, {
+      method: 'GET',
+      query: GET_QUERY,
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(resultText(result))).toEqual(expected);
   });
 });
 
 describe("each door's result format", () => {
-  const post: EventInit = { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) };
+  const post: EventInit = {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ __typename }' }),
+  };
 
   test('ALB: statusDescription, and multiValueHeaders exactly when the target group has them on', async () => {
     const single = (await through('alb', post)) as ALBResult;
@@ -127,14 +159,41 @@ describe("AWS's sample events map to the request they describe", () => {
   };
 
   test.each([
-    ['httpApi', 'httpApi', 'POST', '/my/path', 'parameter1=value1&parameter1=value2&parameter2=value', 'Hello from Lambda'],
-    ['functionUrl', 'httpApi', 'POST', '/my/path', 'parameter1=value1&parameter1=value2&parameter2=value', 'Hello from client!'],
-    ['restApi', 'restApi', 'GET', '/my/path', 'parameter1=value1&parameter1=value2&parameter2=value', 'Hello from Lambda!'],
+    [
+      'httpApi',
+      'httpApi',
+      'POST',
+      '/my/path',
+      'parameter1=value1&parameter1=value2&parameter2=value',
+      'Hello from Lambda',
+    ],
+    [
+      'functionUrl',
+      'httpApi',
+      'POST',
+      '/my/path',
+      'parameter1=value1&parameter1=value2&parameter2=value',
+      'Hello from client!',
+    ],
+    [
+      'restApi',
+      'restApi',
+      'GET',
+      '/my/path',
+      'parameter1=value1&parameter1=value2&parameter2=value',
+      'Hello from Lambda!',
+    ],
     ['alb', 'alb', 'GET', '/', 'myKey=val2', 'request_body'],
     ['albMultiValue', 'alb', 'GET', '/', 'myKey=val1&myKey=val2', 'request_body'],
   ] as const)('%s', (door, shape, method, path, search, body) => {
     const { shape: found, request } = mapped(door);
-    expect({ shape: found, method: request.method, path: request.path, search: request.search, body: request.body }).toEqual({ shape, method, path, search, body });
+    expect({
+      shape: found,
+      method: request.method,
+      path: request.path,
+      search: request.search,
+      body: request.body,
+    }).toEqual({ shape, method, path, search, body });
   });
 
   test('headers: every value of a repeated header, and payload 2.0 cookies as one Cookie header', () => {
@@ -155,12 +214,22 @@ describe("AWS's sample events map to the request they describe", () => {
     // Compile-time (the JSON's own types): a sample that lost a field fails `tsc` here. The
     // payload 2.0 and REST samples are checked on the fields the mapping reads: AWS's samples put
     // null where the types do not allow it (the function URL's `authentication`, REST's `resourceId`).
-    type ReadV2 = Pick<APIGatewayProxyEventV2, 'version' | 'rawPath' | 'rawQueryString' | 'cookies' | 'headers' | 'body' | 'isBase64Encoded'> & {
+    type ReadV2 = Pick<
+      APIGatewayProxyEventV2,
+      'version' | 'rawPath' | 'rawQueryString' | 'cookies' | 'headers' | 'body' | 'isBase64Encoded'
+    > & {
       requestContext: Pick<APIGatewayProxyEventV2['requestContext'], 'http' | 'requestId'>;
     };
     type ReadV1 = Pick<
       APIGatewayProxyEvent,
-      'httpMethod' | 'path' | 'headers' | 'multiValueHeaders' | 'queryStringParameters' | 'multiValueQueryStringParameters' | 'body' | 'isBase64Encoded'
+      | 'httpMethod'
+      | 'path'
+      | 'headers'
+      | 'multiValueHeaders'
+      | 'queryStringParameters'
+      | 'multiValueQueryStringParameters'
+      | 'body'
+      | 'isBase64Encoded'
     > & { requestContext: Pick<APIGatewayProxyEvent['requestContext'], 'requestId'> };
     const v2: APIGatewayProxyEventV2 = httpApiSample;
     const url: ReadV2 = functionUrlSample;
@@ -186,13 +255,19 @@ describe("where the integration's own mapping is not used, and why", () => {
   });
 
   test('ALB with multi-value headers: it reads no header at all', () => {
-    const event = doorEvent('albMultiValue', { headers: { 'content-type': 'application/json' }, body: '{}' }) as ALBEvent;
+    const event = doorEvent('albMultiValue', {
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    }) as ALBEvent;
     expect(handlers.createALBEventRequestHandler().fromEvent(event).headers.get('content-type')).toBeUndefined();
     expect((mapEvent(event) as MappedEvent).request.headers.get('content-type')).toBe('application/json');
   });
 
   test('every door: it JSON-parses the body, and its error quotes it', () => {
-    const event = doorEvent('httpApi', { headers: { 'content-type': 'application/json' }, body: 'my secret' }) as APIGatewayProxyEventV2;
+    const event = doorEvent('httpApi', {
+      headers: { 'content-type': 'application/json' },
+      body: 'my secret',
+    }) as APIGatewayProxyEventV2;
     expect(() => handlers.createAPIGatewayProxyEventV2RequestHandler().fromEvent(event)).toThrow(/my secret/);
     expect((mapEvent(event) as MappedEvent).request.body).toBe('my secret');
   });
@@ -226,27 +301,46 @@ describe('any JSON value as an event gets a response, never a throw', () => {
   test.each(CASES)('%s: 400 BAD_REQUEST, with the request id', async (_name, event) => {
     const result = await call(event);
     expect(result.statusCode).toBe(400);
-    expect(JSON.parse(resultText(result))).toEqual({ errors: [{ message: UNKNOWN_EVENT_MESSAGE, extensions: { code: 'BAD_REQUEST' } }] });
+    expect(JSON.parse(resultText(result))).toEqual({
+      errors: [{ message: UNKNOWN_EVENT_MESSAGE, extensions: { code: 'BAD_REQUEST' } }],
+    });
     expect(resultHeaders(result)['x-request-id']).toBe(lambdaContext.awsRequestId);
   });
 
   test('a failure in the adapter itself (here, a context whose clock throws) is a masked 500, not a throw', async () => {
-    const context = { ...lambdaContext, getRemainingTimeInMillis: () => { throw new Error('clock stopped at /secret/path'); } };
+    const context = {
+      ...lambdaContext,
+      getRemainingTimeInMillis: () => {
+        throw new Error('clock stopped at /secret/path');
+      },
+    };
     const result = await handler(doorEvent('restApi', {}), context, () => undefined);
-    expect(result).toMatchObject({ statusCode: 500, multiValueHeaders: { 'content-type': [expect.stringMatching(/^application\/json/)] } });
-    expect(JSON.parse(resultText(result!))).toEqual({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    expect(result).toMatchObject({
+      statusCode: 500,
+      multiValueHeaders: { 'content-type': [expect.stringMatching(/^application\/json/)] },
+    });
+    expect(JSON.parse(resultText(result!))).toEqual({
+      errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
   });
 
   test("a context whose clock is not a number: the API's own timeout applies, the request is answered", async () => {
     const context = { ...lambdaContext, getRemainingTimeInMillis: () => 'soon' as unknown as number };
-    const result = await handler(doorEvent('httpApi', { headers: { 'content-type': 'application/json' }, body: JSON_BODY }), context, () => undefined);
+    const result = await handler(
+      doorEvent('httpApi', { headers: { 'content-type': 'application/json' }, body: JSON_BODY }),
+      context,
+      () => undefined,
+    );
     expect(result!.statusCode).toBe(200);
     expect(JSON.parse(resultText(result!)).data.answers.length).toBeGreaterThan(0);
   });
 
   test('and the next request is answered', async () => {
     await call(null);
-    const result = await through('restApi', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const result = await through('restApi', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(JSON.parse(resultText(result))).toEqual({ data: { __typename: 'Query' } });
   });
 });

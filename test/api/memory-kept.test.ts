@@ -27,13 +27,20 @@ afterAll(async () => {
 });
 
 function send(sizes: { documentCacheBytes: number; persistedQueryCacheBytes: number }): Transport {
-  const api = createApi({ config: apiConfig(sizes), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
+  const api = createApi({
+    config: apiConfig(sizes),
+    provider: new StaticProvider(tiny.engine, tiny.info),
+    ideAssetsDir: null,
+  });
   apis.push(api);
   return lambdaTransport(api);
 }
 
 /** What V8 keeps for a string's characters: 1 byte each when all are Latin-1, else 2 (UTF-16). */
-const v8Bytes = (text: string) => ([...text].every((c) => c.codePointAt(0)! <= 0xff) ? Buffer.byteLength(text, 'latin1') : Buffer.byteLength(text, 'utf16le'));
+const v8Bytes = (text: string) =>
+  [...text].every((c) => c.codePointAt(0)! <= 0xff)
+    ? Buffer.byteLength(text, 'latin1')
+    : Buffer.byteLength(text, 'utf16le');
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -49,19 +56,23 @@ async function keptBy(transport: Transport, count: number, body: (i: number) => 
   return settledHeapBytes() - before;
 }
 
-describe('through HTTP: the heap a stream of distinct queries leaves behind stays within the caches\' bounds', () => {
+describe("through HTTP: the heap a stream of distinct queries leaves behind stays within the caches' bounds", () => {
   const sizes = { documentCacheBytes: 2 * MiB, persistedQueryCacheBytes: 2 * MiB };
   // Everything the two caches may hold, and room for the server's own noise; the attacks below
   // would keep several times as much.
   const allowed = sizes.documentCacheBytes + sizes.persistedQueryCacheBytes + 2 * MiB;
 
   test('queries made mostly of a comment (no token limit counts comments): each 1,000,000 characters', async () => {
-    const kept = await keptBy(send(sizes), 24, (i) => JSON.stringify({ query: `#${String(i).padEnd(1_000_000, 'x')}\n{ __typename }` }));
+    const kept = await keptBy(send(sizes), 24, (i) =>
+      JSON.stringify({ query: `#${String(i).padEnd(1_000_000, 'x')}\n{ __typename }` }),
+    );
     expect(kept).toBeLessThan(allowed);
   });
 
   test('queries small enough to cache, many of them: each 15,000 characters of comment', async () => {
-    const kept = await keptBy(send(sizes), 800, (i) => JSON.stringify({ query: `#${String(i).padEnd(15_000, 'x')}\n{ __typename }` }));
+    const kept = await keptBy(send(sizes), 800, (i) =>
+      JSON.stringify({ query: `#${String(i).padEnd(15_000, 'x')}\n{ __typename }` }),
+    );
     expect(kept).toBeLessThan(allowed);
   });
 
@@ -85,9 +96,14 @@ describe('through HTTP: the heap a stream of distinct queries leaves behind stay
     const transport = send(sizes);
     const query = '{ __typename }';
     const persistedQuery = { version: 1, sha256Hash: sha256(query) };
-    expect((await transport({ headers: JSON_HEADERS, body: JSON.stringify({ extensions: { persistedQuery } }) })).json.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(
+      (await transport({ headers: JSON_HEADERS, body: JSON.stringify({ extensions: { persistedQuery } }) })).json
+        .errors[0].extensions.code,
+    ).toBe('PERSISTED_QUERY_NOT_FOUND');
     await transport({ headers: JSON_HEADERS, body: JSON.stringify({ query, extensions: { persistedQuery } }) });
-    expect((await transport({ headers: JSON_HEADERS, body: JSON.stringify({ extensions: { persistedQuery } }) })).json.data).toEqual({ __typename: 'Query' });
+    expect(
+      (await transport({ headers: JSON_HEADERS, body: JSON.stringify({ extensions: { persistedQuery } }) })).json.data,
+    ).toEqual({ __typename: 'Query' });
   });
 });
 
@@ -113,11 +129,17 @@ test('through HTTP: the response cache holds CJK answers within its bound in byt
   const transport = lambdaTransport(api);
   const query = 'query($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }';
   const kept = await (async () => {
-    await transport({ headers: JSON_HEADERS, body: JSON.stringify({ query, variables: { q: 'Where?', c: 'warm-up' } }) });
+    await transport({
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ query, variables: { q: 'Where?', c: 'warm-up' } }),
+    });
     const before = settledHeapBytes();
     for (let i = 0; i < 300; i++) {
       const context = `${i}${'問'.repeat(15_000)}`;
-      const res = await transport({ headers: JSON_HEADERS, body: JSON.stringify({ query, variables: { q: 'Where?', c: context } }) });
+      const res = await transport({
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ query, variables: { q: 'Where?', c: context } }),
+      });
       expect(res.json.data.answer.text).toBe(context);
     }
     return settledHeapBytes() - before;
@@ -130,9 +152,13 @@ test('through HTTP: the response cache holds CJK answers within its bound in byt
   expect(held.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(bound);
 });
 
-describe('the caches\' contents, sized independently, never exceed their bounds', () => {
+describe("the caches' contents, sized independently, never exceed their bounds", () => {
   const bound = 1 * MiB;
-  const caches = createCaches({ documentCacheBytes: bound, persistedQueryCacheBytes: bound, responseCacheBytes: bound });
+  const caches = createCaches({
+    documentCacheBytes: bound,
+    persistedQueryCacheBytes: bound,
+    responseCacheBytes: bound,
+  });
 
   test('persisted queries and responses: CJK strings count two bytes a character', async () => {
     for (const cache of [caches.persistedQueries!, caches.responses!]) {
@@ -153,13 +179,21 @@ describe('the caches\' contents, sized independently, never exceed their bounds'
   });
 
   test('a value over 1/64 of its cache is not kept (it would displace what others use)', async () => {
-    const cache = createCaches({ documentCacheBytes: 0, persistedQueryCacheBytes: 64 * 1024, responseCacheBytes: 0 }).persistedQueries!;
+    const cache = createCaches({
+      documentCacheBytes: 0,
+      persistedQueryCacheBytes: 64 * 1024,
+      responseCacheBytes: 0,
+    }).persistedQueries!;
     await cache.set('small', 'x'.repeat(500));
     await cache.set('large', 'x'.repeat(1_100));
     expect(cache.keys()).toEqual(['small']);
   });
 
   test('0 turns a cache off', () => {
-    expect(createCaches({ documentCacheBytes: 0, persistedQueryCacheBytes: 0, responseCacheBytes: 0 })).toEqual({ documents: null, persistedQueries: null, responses: null });
+    expect(createCaches({ documentCacheBytes: 0, persistedQueryCacheBytes: 0, responseCacheBytes: 0 })).toEqual({
+      documents: null,
+      persistedQueries: null,
+      responses: null,
+    });
   });
 });

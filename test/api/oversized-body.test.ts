@@ -16,7 +16,13 @@ import {
   type DrainOutcome,
   type ReadBodyResult,
 } from '../../src/server/node-body';
-import { graphqlBody, oversizedBodyCases, rawPost, samplePeakMemory, type OversizedBodyServer } from './helpers/oversized-body';
+import {
+  graphqlBody,
+  oversizedBodyCases,
+  rawPost,
+  samplePeakMemory,
+  type OversizedBodyServer,
+} from './helpers/oversized-body';
 import { UnavailableProvider } from './helpers/engines';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
@@ -183,7 +189,12 @@ describe('oversized bodies against the local server (src/local-server.ts through
   oversizedBodyCases(
     async () => {
       // No model is needed to refuse a body; a body within the limit is an ordinary GraphQL request.
-      const api = createApi({ config: apiConfig({ limits: { maxBodyBytes: LIMIT } }), provider: new UnavailableProvider(), ideAssetsDir: null, logSink: () => undefined });
+      const api = createApi({
+        config: apiConfig({ limits: { maxBodyBytes: LIMIT } }),
+        provider: new UnavailableProvider(),
+        ideAssetsDir: null,
+        logSink: () => undefined,
+      });
       return listen(api, { port: 0, host: '127.0.0.1' });
     },
     { limitBytes: LIMIT, maxDrainBytes: DEFAULT_MAX_DRAIN_BYTES, maxDrainMs: DEFAULT_MAX_DRAIN_MS },

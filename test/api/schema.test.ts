@@ -6,14 +6,12 @@ import {
   isObjectType,
   type GraphQLArgument,
   type GraphQLNamedType,
-} from "graphql";
-import { typeDefs } from "../../src/generated/type-defs";
+} from 'graphql';
+import { typeDefs } from '../../src/generated/type-defs';
 
 const schema = buildSchema(typeDefs);
 const ownTypes = Object.values(schema.getTypeMap()).filter(
-  (t) =>
-    !t.name.startsWith("__") &&
-    !["String", "Int", "Float", "Boolean", "ID"].includes(t.name),
+  (t) => !t.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(t.name),
 );
 
 function undocumented(type: GraphQLNamedType): string[] {
@@ -21,43 +19,37 @@ function undocumented(type: GraphQLNamedType): string[] {
   if (!type.description?.trim()) missing.push(type.name);
   if (isObjectType(type)) {
     for (const field of Object.values(type.getFields())) {
-      if (!field.description?.trim())
-        missing.push(`${type.name}.${field.name}`);
+      if (!field.description?.trim()) missing.push(`${type.name}.${field.name}`);
       for (const arg of field.args)
-        if (!arg.description?.trim())
-          missing.push(`${type.name}.${field.name}(${arg.name})`);
+        if (!arg.description?.trim()) missing.push(`${type.name}.${field.name}(${arg.name})`);
     }
   }
   if (isInputObjectType(type)) {
     for (const field of Object.values(type.getFields()))
-      if (!field.description?.trim())
-        missing.push(`${type.name}.${field.name}`);
+      if (!field.description?.trim()) missing.push(`${type.name}.${field.name}`);
   }
   if (isEnumType(type)) {
-    for (const value of type.getValues())
-      if (!value.description?.trim())
-        missing.push(`${type.name}.${value.name}`);
+    for (const value of type.getValues()) if (!value.description?.trim()) missing.push(`${type.name}.${value.name}`);
   }
   return missing;
 }
 
-test("every type, field, argument and enum value has a description", () => {
+test('every type, field, argument and enum value has a description', () => {
   expect(ownTypes.flatMap(undocumented)).toEqual([]);
 });
 
-test("names and nullability of the public contract", () => {
+test('names and nullability of the public contract', () => {
   // A change here is a breaking change for clients: update docs/api.md and announce it.
   const signature = (type: GraphQLNamedType) =>
     isObjectType(type) || isInputObjectType(type)
       ? Object.values(type.getFields()).map(
           (f) =>
-            `${f.name}${"args" in f && f.args.length ? `(${f.args.map((a: GraphQLArgument) => `${a.name}: ${a.type}`).join(", ")})` : ""}: ${f.type}`,
+            `${f.name}${'args' in f && f.args.length ? `(${f.args.map((a: GraphQLArgument) => `${a.name}: ${a.type}`).join(', ')})` : ''}: ${f.type}`,
         )
       : isEnumType(type)
         ? type.getValues().map((v) => v.name)
         : [];
-  expect(Object.fromEntries(ownTypes.map((t) => [t.name, signature(t)])))
-    .toMatchInlineSnapshot(`
+  expect(Object.fromEntries(ownTypes.map((t) => [t.name, signature(t)]))).toMatchInlineSnapshot(`
    {
      "Answer": [
        "text: String!",
@@ -151,9 +143,9 @@ test("names and nullability of the public contract", () => {
   `);
 });
 
-test("offsets are documented as UTF-16 code units, end exclusive", () => {
-  const answer = schema.getType("Answer");
-  if (!isObjectType(answer)) throw new Error("Answer is not an object type");
+test('offsets are documented as UTF-16 code units, end exclusive', () => {
+  const answer = schema.getType('Answer');
+  if (!isObjectType(answer)) throw new Error('Answer is not an object type');
   expect(answer.getFields().start!.description).toMatch(/UTF-16 code units/);
   expect(answer.getFields().end!.description).toMatch(/end exclusive/);
 });

@@ -14,7 +14,9 @@ import { StaticProvider } from './helpers/engines';
 /** README: "`topK` defaults: `answer` returns 1 (no argument), `answers` 3, each `answerMany` input 1." */
 function documentedDefaults(): { answer: number; answers: number; answerMany: number } {
   const readme = readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
-  const m = /`topK` defaults: `answer` returns (\d+)[^,]*, `answers` (\d+), each `answerMany` input (\d+)\./.exec(readme);
+  const m = /`topK` defaults: `answer` returns (\d+)[^,]*, `answers` (\d+), each `answerMany` input (\d+)\./.exec(
+    readme,
+  );
   if (!m) throw new Error("README no longer states topK's defaults in the expected sentence");
   return { answer: Number(m[1]), answers: Number(m[2]), answerMany: Number(m[3]) };
 }
@@ -22,7 +24,12 @@ function documentedDefaults(): { answer: number; answers: number; answerMany: nu
 /** An engine with more candidate spans than any default asks for; records each input's topK. */
 class RecordingEngine implements QAEngine {
   readonly topKs: number[] = [];
-  readonly description = { inputNames: ['input_ids', 'attention_mask'], outputNames: ['start_logits', 'end_logits'], usesTokenTypeIds: false, maxPositionEmbeddings: 512 };
+  readonly description = {
+    inputNames: ['input_ids', 'attention_mask'],
+    outputNames: ['start_logits', 'end_logits'],
+    usesTokenTypeIds: false,
+    maxPositionEmbeddings: 512,
+  };
   async answer(input: QAInput): Promise<Answer[]> {
     return (await this.answerMany([input]))[0] as Answer[];
   }
@@ -30,7 +37,12 @@ class RecordingEngine implements QAEngine {
     return inputs.map((input) => {
       const topK = input.options?.topK as number;
       this.topKs.push(topK);
-      return Array.from({ length: Math.min(topK, 10) }, (_, i) => ({ text: input.context.slice(i, i + 1), score: 1 / (i + 2), start: i, end: i + 1 }));
+      return Array.from({ length: Math.min(topK, 10) }, (_, i) => ({
+        text: input.context.slice(i, i + 1),
+        score: 1 / (i + 2),
+        start: i,
+        end: i + 1,
+      }));
     });
   }
 }
@@ -73,7 +85,12 @@ test('answer: the best one', async () => {
 });
 
 test('an explicit null topK is refused by the schema (non-null with a default), never defaulted by a resolver', async () => {
-  const res = await api.server.executeOperation({ query: `{ answers(${ARGS}, topK: null) { text } }` }, { contextValue: await api.createContext() });
-  expect(res.body.kind === 'single' && res.body.singleResult.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  const res = await api.server.executeOperation(
+    { query: `{ answers(${ARGS}, topK: null) { text } }` },
+    { contextValue: await api.createContext() },
+  );
+  expect(res.body.kind === 'single' && res.body.singleResult.errors?.[0]?.extensions?.code).toBe(
+    'GRAPHQL_VALIDATION_FAILED',
+  );
   expect(engine.topKs).toEqual([]);
 });

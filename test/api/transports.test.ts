@@ -37,10 +37,13 @@ beforeAll(async () => {
   tiny = await loadTinyModel();
   api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
   handler = createApiLambdaHandler(api) as unknown as V2Handler;
-  local = await listen(createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }), {
-    port: 0,
-    host: '127.0.0.1',
-  });
+  local = await listen(
+    createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }),
+    {
+      port: 0,
+      host: '127.0.0.1',
+    },
+  );
 });
 afterAll(async () => {
   await local.close();
@@ -51,7 +54,10 @@ test('Lambda (plain, base64), local server and direct execution agree', async ()
   const plain = await invoke(handler, { headers: { 'content-type': 'application/json' }, body });
   const base64 = await invoke(handler, { headers: { 'content-type': 'application/json' }, body, base64: true });
   const viaLocal = await fetch(local.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const direct = await api.server.executeOperation({ query: QUERY, variables: VARIABLES }, { contextValue: await api.createContext() });
+  const direct = await api.server.executeOperation(
+    { query: QUERY, variables: VARIABLES },
+    { contextValue: await api.createContext() },
+  );
 
   expect(plain.statusCode).toBe(200);
   expect(base64.statusCode).toBe(200);
@@ -60,8 +66,13 @@ test('Lambda (plain, base64), local server and direct execution agree', async ()
   expect(expected.errors).toBeUndefined();
   expect(expected.data.answers.length).toBeGreaterThan(0);
   // UTF-16 offsets on the tokenizer's own word boundaries, computed apart from the engine.
-  expect(await spanProblems(readFileSync(join(tiny.dir, 'tokenizer.json'), 'utf8'), VARIABLES.c, expected.data.answers)).toEqual([]);
-  expect(expected.data.many[1]).toEqual({ answers: null, error: { code: 'BAD_USER_INPUT', field: 'inputs[1].question' } });
+  expect(
+    await spanProblems(readFileSync(join(tiny.dir, 'tokenizer.json'), 'utf8'), VARIABLES.c, expected.data.answers),
+  ).toEqual([]);
+  expect(expected.data.many[1]).toEqual({
+    answers: null,
+    error: { code: 'BAD_USER_INPUT', field: 'inputs[1].question' },
+  });
   expect(jsonOf(base64)).toEqual(expected);
   expect(await viaLocal.json()).toEqual(expected);
   expect(direct.body.kind === 'single' && direct.body.singleResult).toEqual(expected);
@@ -95,7 +106,11 @@ test('the src/handler.ts entry (config from env, provider created once) answers 
     expect(created).toHaveBeenCalledTimes(1);
     expect(loadsStarted).toBe(1);
     const first = await entry.handler(
-      (await import('./helpers/lambda-events')).v2Event({ headers: { 'content-type': 'application/json' }, body, base64: true }),
+      (await import('./helpers/lambda-events')).v2Event({
+        headers: { 'content-type': 'application/json' },
+        body,
+        base64: true,
+      }),
       { functionName: 'qa' } as never,
       () => undefined,
     );
@@ -107,7 +122,11 @@ test('the src/handler.ts entry (config from env, provider created once) answers 
     const html = await invoke(entry.handler as V2Handler, { method: 'GET', headers: { accept: 'text/html' } });
     expect(html.statusCode).toBe(200);
     expect(html.body).toContain('ide/app.js');
-    const js = await invoke(entry.handler as V2Handler, { method: 'GET', path: '/ide/app.js', headers: { 'accept-encoding': 'gzip, br' } });
+    const js = await invoke(entry.handler as V2Handler, {
+      method: 'GET',
+      path: '/ide/app.js',
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
     expect(js.statusCode).toBe(200);
     expect(js.isBase64Encoded).toBe(true);
     expect(js.headers?.['content-encoding']).toBe('gzip');

@@ -49,13 +49,17 @@ const closers: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   const tiny = await loadTinyModel();
   engine = new CountingEngine(tiny.engine);
-  const make = () => createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null });
+  const make = () =>
+    createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null });
   const local = await listen(make(), { port: 0, host: '127.0.0.1' });
   closers.push(() => local.close());
   endpoints.local = local.url;
   const api = make();
   const loopback = await loopbackServer(createApiLambdaHandler(api) as unknown as V2Handler, false);
-  closers.push(() => loopback.close(), () => api.server.stop());
+  closers.push(
+    () => loopback.close(),
+    () => api.server.stop(),
+  );
   endpoints.lambda = `${loopback.url}graphql`;
 });
 afterAll(async () => {
@@ -107,7 +111,9 @@ describe.each(['local', 'lambda'] as const)('%s', (kind) => {
     expect(settled[2]!.status).toBe('rejected');
     const error = (settled[2] as PromiseRejectedResult).reason;
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
-    expect((error as CombinedGraphQLErrors).errors.map((e) => [e.extensions?.code, e.extensions?.argument])).toEqual([['BAD_USER_INPUT', 'question']]);
+    expect((error as CombinedGraphQLErrors).errors.map((e) => [e.extensions?.code, e.extensions?.argument])).toEqual([
+      ['BAD_USER_INPUT', 'question'],
+    ]);
   });
 
   test('persisted query over GET: a hash miss, then a hit with Cache-Control', async () => {

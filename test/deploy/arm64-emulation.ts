@@ -16,7 +16,17 @@
  * core's identity (MIDR), which MLAS uses for some kernel variants, so it matches the model.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -30,7 +40,13 @@ export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
  * instructions; `max` is everything qemu 7.2 implements (dot product, i8mm, SVE2, SME), MIDR 0x000f0510.
  */
 export const QEMU_CPUS = {
-  'cortex-a72': { implementer: 0x41, variant: 0x0, part: 0xd08, revision: 3, features: 'fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid' },
+  'cortex-a72': {
+    implementer: 0x41,
+    variant: 0x0,
+    part: 0xd08,
+    revision: 3,
+    features: 'fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid',
+  },
   'neoverse-n1': {
     implementer: 0x41,
     variant: 0x3,
@@ -43,7 +59,8 @@ export const QEMU_CPUS = {
     variant: 0x0,
     part: 0x051,
     revision: 0,
-    features: 'fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 sve asimdfhm dit uscat ilrcpc flagm ssbs sb paca pacg dcpodp sve2 sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint svei8mm svebf16 i8mm bf16 dgh rng bti mte',
+    features:
+      'fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 sve asimdfhm dit uscat ilrcpc flagm ssbs sb paca pacg dcpodp sve2 sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint svei8mm svebf16 i8mm bf16 dgh rng bti mte',
   },
 } as const;
 export type QemuCpu = keyof typeof QEMU_CPUS;
@@ -68,9 +85,11 @@ export function arm64Unavailable(): string | null {
   if (process.arch !== 'x64') return `needs an x64 or arm64 machine (this is ${process.arch})`;
   const missing: string[] = [];
   if (spawnSync('sh', ['-c', `command -v ${QEMU}`]).status !== 0) missing.push(`${QEMU} (qemu-user-static)`);
-  if (!existsSync(path.join(ARM64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) missing.push(`${ARM64_SYSROOT}/lib (libc6-arm64-cross)`);
+  if (!existsSync(path.join(ARM64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1')))
+    missing.push(`${ARM64_SYSROOT}/lib (libc6-arm64-cross)`);
   if (!existsSync(path.join(ARM64_SYSROOT, 'lib', 'libstdc++.so.6'))) missing.push('libstdc++6-arm64-cross');
-  if (missing.length > 0) return `missing ${missing.join(', ')}: run scripts/ensure-qemu-arm64.sh as root (npm test's pretest does)`;
+  if (missing.length > 0)
+    return `missing ${missing.join(', ')}: run scripts/ensure-qemu-arm64.sh as root (npm test's pretest does)`;
   return null;
 }
 
@@ -82,7 +101,12 @@ function sysroot(cpu: QemuCpu): string {
   const cpuinfo = armCpuinfo(cpu);
   const dir = path.join(os.tmpdir(), 'qa-arm64-sysroot', `${cpu}-${os.cpus().length}`);
   const file = path.join(dir, 'proc', 'cpuinfo');
-  if (existsSync(file) && readFileSync(file, 'utf8') === cpuinfo && existsSync(path.join(dir, 'lib', 'ld-linux-aarch64.so.1'))) return dir;
+  if (
+    existsSync(file) &&
+    readFileSync(file, 'utf8') === cpuinfo &&
+    existsSync(path.join(dir, 'lib', 'ld-linux-aarch64.so.1'))
+  )
+    return dir;
   mkdirSync(path.dirname(dir), { recursive: true });
   const scratch = mkdtempSync(`${dir}.tmp-`);
   // mkdtemp makes it private; other users of this machine may run the tests too.

@@ -25,7 +25,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** No credentials anywhere: environment, ~/.aws (an empty HOME) and the instance metadata service. */
 const { osls, packaged } = templatePackager(scratch);
 
-const ofType = (t: CfnTemplate, type: string): CfnResource[] => Object.values(t.Resources).filter((r) => r.Type === type);
+const ofType = (t: CfnTemplate, type: string): CfnResource[] =>
+  Object.values(t.Resources).filter((r) => r.Type === type);
 const only = (t: CfnTemplate, type: string): CfnResource => {
   const found = ofType(t, type);
   expect(found).toHaveLength(1);
@@ -33,7 +34,10 @@ const only = (t: CfnTemplate, type: string): CfnResource => {
 };
 const fnOf = (t: CfnTemplate) => only(t, 'AWS::Lambda::Function').Properties;
 const stageOf = (t: CfnTemplate) => only(t, 'AWS::ApiGatewayV2::Stage').Properties;
-const routesOf = (t: CfnTemplate) => ofType(t, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey).sort();
+const routesOf = (t: CfnTemplate) =>
+  ofType(t, 'AWS::ApiGatewayV2::Route')
+    .map((r) => r.Properties.RouteKey)
+    .sort();
 
 let noStage: CfnTemplate;
 let dev: CfnTemplate;
@@ -59,9 +63,12 @@ describe('defaults', () => {
       ThrottlingBurstLimit: DEFAULTS.throttleBurst,
     });
     expect(only(t, 'AWS::ApiGatewayV2::Api').Properties.ProtocolType).toBe('HTTP');
-    for (const route of ofType(t, 'AWS::ApiGatewayV2::Route')) expect(route.Properties.ApiId).toEqual({ Ref: 'HttpApi' });
+    for (const route of ofType(t, 'AWS::ApiGatewayV2::Route'))
+      expect(route.Properties.ApiId).toEqual({ Ref: 'HttpApi' });
     // No route-level settings that would override the stage's.
-    expect(ofType(t, 'AWS::ApiGatewayV2::Stage').flatMap((s) => Object.keys(s.Properties.RouteSettings ?? {}))).toEqual([]);
+    expect(ofType(t, 'AWS::ApiGatewayV2::Stage').flatMap((s) => Object.keys(s.Properties.RouteSettings ?? {}))).toEqual(
+      [],
+    );
   });
 
   test('what an attack can spend at most, from the template, is the figure docs/deploy.md gives', () => {
@@ -74,7 +81,8 @@ describe('defaults', () => {
     const { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst } = stageOf(noStage).DefaultRouteSettings;
     const requestsPerHour = rate * 3600 + burst;
     const docs = readFileSync(path.join(ROOT, 'docs', 'deploy.md'), 'utf8').replace(/\s+/g, ' ');
-    const en = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    const en = (n: number, digits = 0) =>
+      n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
     expect(docs).toContain(`${en(gbSecondsPerHour)} GB-seconds per hour`);
     expect(docs).toContain(`${en(gbSecondsPerRequest, 1)} GB-seconds`);
     expect(docs).toContain(`${en(requestsPerHour)} requests per hour`);
@@ -95,7 +103,9 @@ describe('the work budget', () => {
   test('parameters change it', () => {
     const t = packaged([], { maxRequestWindows: '24', maxRequestTextLength: '50000', responseCacheBytes: '0' });
     const config = loadApiConfig(fnOf(t).Environment.Variables);
-    expect([config.limits.maxRequestWindows, config.limits.maxRequestTextLength, config.responseCacheBytes]).toEqual([24, 50_000, 0]);
+    expect([config.limits.maxRequestWindows, config.limits.maxRequestTextLength, config.responseCacheBytes]).toEqual([
+      24, 50_000, 0,
+    ]);
   });
 });
 
@@ -103,11 +113,19 @@ describe('parameters', () => {
   test('override the defaults', () => {
     const t = packaged(['--stage', 'prod'], { reservedConcurrency: '3', throttleRate: '12.5', throttleBurst: '7' });
     expect(fnOf(t).ReservedConcurrentExecutions).toBe(3);
-    expect(stageOf(t).DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 12.5, ThrottlingBurstLimit: 7 });
+    expect(stageOf(t).DefaultRouteSettings).toEqual({
+      DetailedMetricsEnabled: false,
+      ThrottlingRateLimit: 12.5,
+      ThrottlingBurstLimit: 7,
+    });
   }, 60_000);
 
   test('`none` leaves each limit out of the template (not 0, which would refuse every request)', () => {
-    const t = packaged(['--stage', 'prod'], { reservedConcurrency: 'none', throttleRate: 'none', throttleBurst: 'none' });
+    const t = packaged(['--stage', 'prod'], {
+      reservedConcurrency: 'none',
+      throttleRate: 'none',
+      throttleBurst: 'none',
+    });
     const fn = fnOf(t);
     expect(fn).not.toHaveProperty('ReservedConcurrentExecutions');
     // Everything else of the function is still there.
@@ -116,7 +134,10 @@ describe('parameters', () => {
     // Only the reservation off: the throttling stays.
     const partial = packaged(['--stage', 'prod'], { reservedConcurrency: 'none' });
     expect(fnOf(partial)).not.toHaveProperty('ReservedConcurrentExecutions');
-    expect(stageOf(partial).DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: DEFAULTS.throttleRate, ThrottlingBurstLimit: DEFAULTS.throttleBurst });
+    expect(stageOf(partial).DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: DEFAULTS.throttleRate,
+      ThrottlingBurstLimit: DEFAULTS.throttleBurst,
+    });
   }, 60_000);
 
   test.each([
@@ -126,19 +147,34 @@ describe('parameters', () => {
     [{ throttleRate: '0' }, /throttleRate=0 would refuse every request/],
     [{ throttleRate: '-5' }, /throttleRate must be a positive number/],
     [{ throttleBurst: '1.5' }, /throttleBurst must be a positive integer/],
-    [{ modelBucket: null }, /The model's location is missing: modelBucket is not set\. add --param=modelBucket=<bucket> --param=modelPrefix=/],
-    [{ modelPrefix: null }, /The model's location is missing: modelPrefix is not set\. add --param=modelBucket=<bucket>/],
-  ])('%j is refused at package time', (params, message) => {
-    const { template, output } = osls(['--stage', 'prod'], params);
-    expect(template).toBeUndefined();
-    expect(output).toMatch(message);
-  }, 60_000);
+    [
+      { modelBucket: null },
+      /The model's location is missing: modelBucket is not set\. add --param=modelBucket=<bucket> --param=modelPrefix=/,
+    ],
+    [
+      { modelPrefix: null },
+      /The model's location is missing: modelPrefix is not set\. add --param=modelBucket=<bucket>/,
+    ],
+  ])(
+    '%j is refused at package time',
+    (params, message) => {
+      const { template, output } = osls(['--stage', 'prod'], params);
+      expect(template).toBeUndefined();
+      expect(output).toMatch(message);
+    },
+    60_000,
+  );
 });
 
 describe('posture', () => {
   test(`no --stage is production: stage ${DEFAULT_STAGE}, no IDE, no introspection, no /ide route`, () => {
     const fn = fnOf(noStage);
-    expect(fn.Environment.Variables).toMatchObject({ API_STAGE: 'prod', API_IDE: 'false', API_INTROSPECTION: 'false', API_MASK_ERRORS: 'true' });
+    expect(fn.Environment.Variables).toMatchObject({
+      API_STAGE: 'prod',
+      API_IDE: 'false',
+      API_INTROSPECTION: 'false',
+      API_MASK_ERRORS: 'true',
+    });
     expect(fn.FunctionName).toBe('serverless-qa-graphql-prod-api');
     expect(routesOf(noStage)).toEqual(['GET /graphql', 'POST /graphql']);
     // scripts/build-lambda.ts (npm run package:*) defaults to the same stage as serverless.yml.
@@ -153,13 +189,18 @@ describe('posture', () => {
 
   test('any other stage, even one src/server/config.ts calls development (test), has neither', () => {
     const t = packaged(['--stage', 'test']);
-    expect(fnOf(t).Environment.Variables).toMatchObject({ API_STAGE: 'test', API_IDE: 'false', API_INTROSPECTION: 'false' });
+    expect(fnOf(t).Environment.Variables).toMatchObject({
+      API_STAGE: 'test',
+      API_IDE: 'false',
+      API_INTROSPECTION: 'false',
+    });
     expect(routesOf(t)).toEqual(['GET /graphql', 'POST /graphql']);
   }, 60_000);
 });
 
 describe('front doors (frontDoor)', () => {
-  const ofPrefix = (t: CfnTemplate, prefix: string) => Object.values(t.Resources).filter((r) => r.Type.startsWith(prefix));
+  const ofPrefix = (t: CfnTemplate, prefix: string) =>
+    Object.values(t.Resources).filter((r) => r.Type.startsWith(prefix));
   const alarmMetrics = (t: CfnTemplate) =>
     (t.Resources.Api5xxRateAlarm!.Properties.Metrics as Array<{ Id: string; MetricStat?: { Metric: unknown } }>)
       .filter((m) => m.MetricStat)
@@ -186,18 +227,27 @@ describe('front doors (frontDoor)', () => {
     test("the stage's throttling, and one usage plan with each key's quota and throttle", () => {
       const deployment = only(rest, 'AWS::ApiGateway::Deployment').Properties;
       expect(deployment.StageName).toBe('prod');
-      expect(deployment.StageDescription).toEqual({ ThrottlingRateLimit: DEFAULTS.throttleRate, ThrottlingBurstLimit: DEFAULTS.throttleBurst });
+      expect(deployment.StageDescription).toEqual({
+        ThrottlingRateLimit: DEFAULTS.throttleRate,
+        ThrottlingBurstLimit: DEFAULTS.throttleBurst,
+      });
       const plan = only(rest, 'AWS::ApiGateway::UsagePlan').Properties;
-      expect(plan).toMatchObject({ Quota: { Limit: 100_000, Period: 'MONTH' }, Throttle: { RateLimit: 10, BurstLimit: 5 } });
+      expect(plan).toMatchObject({
+        Quota: { Limit: 100_000, Period: 'MONTH' },
+        Throttle: { RateLimit: 10, BurstLimit: 5 },
+      });
       expect(plan.ApiStages).toEqual([{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'prod' }]);
       expect(only(rest, 'AWS::ApiGateway::ApiKey').Properties).toMatchObject({ Enabled: true, Name: 'default' });
       expect(only(rest, 'AWS::ApiGateway::UsagePlanKey').Properties.KeyType).toBe('API_KEY');
       expect(fnOf(rest).ReservedConcurrentExecutions).toBe(DEFAULTS.reservedConcurrency);
     });
 
-    test('the 5xx alarm reads the REST API\'s own metrics, by its name and stage', () => {
+    test("the 5xx alarm reads the REST API's own metrics, by its name and stage", () => {
       const name = only(rest, 'AWS::ApiGateway::RestApi').Properties.Name;
-      const dimensions = [{ Name: 'ApiName', Value: name }, { Name: 'Stage', Value: 'prod' }];
+      const dimensions = [
+        { Name: 'ApiName', Value: name },
+        { Name: 'Stage', Value: 'prod' },
+      ];
       expect(alarmMetrics(rest)).toEqual([
         ['errors', { Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Dimensions: dimensions }],
         ['requests', { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: dimensions }],
@@ -216,13 +266,24 @@ describe('front doors (frontDoor)', () => {
         throttleRate: '7',
         throttleBurst: 'none',
       });
-      expect(ofType(t, 'AWS::ApiGateway::ApiKey').map((k) => k.Properties.Name).sort()).toEqual(['partner-a', 'partner-b']);
+      expect(
+        ofType(t, 'AWS::ApiGateway::ApiKey')
+          .map((k) => k.Properties.Name)
+          .sort(),
+      ).toEqual(['partner-a', 'partner-b']);
       expect(ofType(t, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(2);
       const plan = only(t, 'AWS::ApiGateway::UsagePlan').Properties;
       expect([plan.Quota, plan.Throttle]).toEqual([{ Limit: 500, Period: 'DAY' }, { RateLimit: 3 }]);
       expect(only(t, 'AWS::ApiGateway::Deployment').Properties.StageDescription).toEqual({ ThrottlingRateLimit: 7 });
-      const methods = ofType(t, 'AWS::ApiGateway::Method').map((m) => [m.Properties.HttpMethod, m.Properties.ApiKeyRequired]);
-      expect(methods.sort()).toEqual([['GET', false], ['GET', true], ['POST', true]]);
+      const methods = ofType(t, 'AWS::ApiGateway::Method').map((m) => [
+        m.Properties.HttpMethod,
+        m.Properties.ApiKeyRequired,
+      ]);
+      expect(methods.sort()).toEqual([
+        ['GET', false],
+        ['GET', true],
+        ['POST', true],
+      ]);
     }, 60_000);
   });
 
@@ -234,7 +295,9 @@ describe('front doors (frontDoor)', () => {
     expect(options.Integration.Type).toBe('MOCK');
     const preflight = options.Integration.IntegrationResponses[0].ResponseParameters;
     expect(preflight['method.response.header.Access-Control-Allow-Origin']).toBe("'https://app.example.com'");
-    expect(preflight['method.response.header.Access-Control-Allow-Headers'].replace(/'/g, '').split(',')).toContain('x-api-key');
+    expect(preflight['method.response.header.Access-Control-Allow-Headers'].replace(/'/g, '').split(',')).toContain(
+      'x-api-key',
+    );
     expect(fnOf(t).Environment.Variables.API_CORS_ORIGINS).toBe('https://app.example.com');
   }, 60_000);
 
@@ -246,13 +309,30 @@ describe('front doors (frontDoor)', () => {
 
     test('a function URL with AWS_IAM auth, no gateway, the reserved concurrency as its bound', () => {
       expect(ofPrefix(url, 'AWS::ApiGateway')).toEqual([]);
-      expect(only(url, 'AWS::Lambda::Url').Properties).toEqual({ AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': ['ApiLambdaFunction', 'Arn'] } });
+      expect(only(url, 'AWS::Lambda::Url').Properties).toEqual({
+        AuthType: 'AWS_IAM',
+        TargetFunctionArn: { 'Fn::GetAtt': ['ApiLambdaFunction', 'Arn'] },
+      });
       // No public invoke permission: only IAM principals allowed lambda:InvokeFunctionUrl.
       expect(ofType(url, 'AWS::Lambda::Permission')).toEqual([]);
       expect(fnOf(url).ReservedConcurrentExecutions).toBe(DEFAULTS.reservedConcurrency);
       expect(alarmMetrics(url)).toEqual([
-        ['errors', { Namespace: 'AWS/Lambda', MetricName: 'Url5xxCount', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ApiLambdaFunction' } }] }],
-        ['requests', { Namespace: 'AWS/Lambda', MetricName: 'UrlRequestCount', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ApiLambdaFunction' } }] }],
+        [
+          'errors',
+          {
+            Namespace: 'AWS/Lambda',
+            MetricName: 'Url5xxCount',
+            Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ApiLambdaFunction' } }],
+          },
+        ],
+        [
+          'requests',
+          {
+            Namespace: 'AWS/Lambda',
+            MetricName: 'UrlRequestCount',
+            Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ApiLambdaFunction' } }],
+          },
+        ],
       ]);
       expect(JSON.stringify(url)).not.toContain('HttpApi');
     });
@@ -273,15 +353,28 @@ describe('front doors (frontDoor)', () => {
 
   test.each([
     [{ frontDoor: 'alb' }, /frontDoor must be one of httpApi, restApi, functionUrl, got "alb"/],
-    [{ frontDoor: 'restApi', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'app' }, /jwtIssuer is an HTTP API authorizer: use it with frontDoor=httpApi/],
-    [{ frontDoor: 'restApi', apiKeyQuotaPeriod: 'YEAR' }, /apiKeyQuotaPeriod must be one of DAY, WEEK, MONTH, got "YEAR"/],
+    [
+      { frontDoor: 'restApi', jwtIssuer: 'https://issuer.example.com', jwtAudience: 'app' },
+      /jwtIssuer is an HTTP API authorizer: use it with frontDoor=httpApi/,
+    ],
+    [
+      { frontDoor: 'restApi', apiKeyQuotaPeriod: 'YEAR' },
+      /apiKeyQuotaPeriod must be one of DAY, WEEK, MONTH, got "YEAR"/,
+    ],
     [{ frontDoor: 'restApi', apiKeyThrottleRate: '0' }, /apiKeyThrottleRate=0 would refuse every request/],
     [{ frontDoor: 'restApi', apiKeyThrottleRate: '2.5' }, /apiKeyThrottleRate must be a positive integer/],
     [{ frontDoor: 'functionUrl', functionUrlAuth: 'JWT' }, /functionUrlAuth must be AWS_IAM or NONE, got "JWT"/],
-    [{ frontDoor: 'functionUrl', functionUrlAuth: 'NONE', reservedConcurrency: 'none' }, /functionUrlAuth=NONE with reservedConcurrency=none/],
-  ])('%j is refused at package time', (params, message) => {
-    const { template, output } = osls([], params);
-    expect(template).toBeUndefined();
-    expect(output).toMatch(message);
-  }, 60_000);
+    [
+      { frontDoor: 'functionUrl', functionUrlAuth: 'NONE', reservedConcurrency: 'none' },
+      /functionUrlAuth=NONE with reservedConcurrency=none/,
+    ],
+  ])(
+    '%j is refused at package time',
+    (params, message) => {
+      const { template, output } = osls([], params);
+      expect(template).toBeUndefined();
+      expect(output).toMatch(message);
+    },
+    60_000,
+  );
 });

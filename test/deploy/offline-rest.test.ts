@@ -9,7 +9,20 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { buildBundle, oslsBin } from '../../scripts/build-lambda';
 import { freePort } from '../helpers/free-port';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { ANSWER_QUERY, CONTEXT, MODEL_BUCKET, MODEL_PREFIX, QUESTION, ROOT, describeWhereLambdaRuns, lambdaNode, pushTestModel, spawnGroup, stopGroup, waitFor } from './helpers';
+import {
+  ANSWER_QUERY,
+  CONTEXT,
+  MODEL_BUCKET,
+  MODEL_PREFIX,
+  QUESTION,
+  ROOT,
+  describeWhereLambdaRuns,
+  lambdaNode,
+  pushTestModel,
+  spawnGroup,
+  stopGroup,
+  waitFor,
+} from './helpers';
 
 describeWhereLambdaRuns('x64', 'serverless-offline, frontDoor=restApi', () => {
   let s3: TestS3;
@@ -29,14 +42,18 @@ describeWhereLambdaRuns('x64', 'serverless-offline, frontDoor=restApi', () => {
       [
         oslsBin(),
         'offline',
-        '--stage', 'prod',
+        '--stage',
+        'prod',
         `--param=modelBucket=${MODEL_BUCKET}`,
         `--param=modelPrefix=${MODEL_PREFIX}`,
         '--param=frontDoor=restApi',
         `--param=apiKeys=${KEY}`,
-        '--host', '127.0.0.1',
-        '--httpPort', String(httpPort),
-        '--lambdaPort', String(lambdaPort),
+        '--host',
+        '127.0.0.1',
+        '--httpPort',
+        String(httpPort),
+        '--lambdaPort',
+        String(lambdaPort),
       ],
       { cwd: ROOT, env: { ...process.env, ...s3.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
     );
@@ -63,11 +80,18 @@ describeWhereLambdaRuns('x64', 'serverless-offline, frontDoor=restApi', () => {
     const postedText = await posted.text();
     expect(`${posted.status} ${postedText}`).toMatch(/^200 /);
     const answer = JSON.parse(postedText);
-    expect(answer.data.answer).toEqual({ text: expect.any(String), score: expect.any(Number), start: expect.any(Number), end: expect.any(Number) });
+    expect(answer.data.answer).toEqual({
+      text: expect.any(String),
+      score: expect.any(Number),
+      start: expect.any(Number),
+      end: expect.any(Number),
+    });
     expect(posted.headers.get('x-request-id')).toEqual(expect.any(String));
 
     const search = new URLSearchParams({ query: ANSWER_QUERY, variables: JSON.stringify({ q: QUESTION, c: CONTEXT }) });
-    const got = await fetch(`${base}/graphql?${search}`, { headers: { 'x-api-key': KEY, 'apollo-require-preflight': 'true' } });
+    const got = await fetch(`${base}/graphql?${search}`, {
+      headers: { 'x-api-key': KEY, 'apollo-require-preflight': 'true' },
+    });
     expect(await got.json()).toEqual(answer);
 
     const keyless = await fetch(`${base}/graphql`, { method: 'POST', headers: json, body });

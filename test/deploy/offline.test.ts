@@ -55,12 +55,16 @@ describeWhereLambdaRuns('x64', 'serverless-offline (osls offline --stage dev)', 
       [
         oslsBin(),
         'offline',
-        '--stage', 'dev',
+        '--stage',
+        'dev',
         `--param=modelBucket=${MODEL_BUCKET}`,
         `--param=modelPrefix=${MODEL_PREFIX}`,
-        '--host', '127.0.0.1',
-        '--httpPort', String(httpPort),
-        '--lambdaPort', String(lambdaPort),
+        '--host',
+        '127.0.0.1',
+        '--httpPort',
+        String(httpPort),
+        '--lambdaPort',
+        String(lambdaPort),
       ],
       { cwd: ROOT, env: { ...process.env, ...s3.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
     );
@@ -103,7 +107,12 @@ describeWhereLambdaRuns('x64', 'serverless-offline (osls offline --stage dev)', 
     timings.push(`first answer ${Date.now() - t} ms`);
     expect(`${res.status} ${res.text}`).toMatch(/^200 /);
     const answer = res.json.data.answer;
-    expect(answer).toEqual({ text: expect.any(String), score: expect.any(Number), start: expect.any(Number), end: expect.any(Number) });
+    expect(answer).toEqual({
+      text: expect.any(String),
+      score: expect.any(Number),
+      start: expect.any(Number),
+      end: expect.any(Number),
+    });
     // On the context's word boundaries as the tokenizer reports them (not the engine's own slice).
     expect(await spanProblems(bertTokenizerJson(), CONTEXT, [answer])).toEqual([]);
     expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBeGreaterThanOrEqual(1);
@@ -111,11 +120,17 @@ describeWhereLambdaRuns('x64', 'serverless-offline (osls offline --stage dev)', 
     expect(node.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
     expect(readlinkSync(`/proc/${offline!.pid}/exe`)).toBe(realpathSync(node.path));
     const maps = readFileSync(`/proc/${offline!.pid}/maps`, 'utf8');
-    for (const file of ['onnxruntime_binding.node', 'libonnxruntime.so.1', 'tokenizers.linux-x64-gnu.node']) expect(maps).toContain(file);
+    for (const file of ['onnxruntime_binding.node', 'libonnxruntime.so.1', 'tokenizers.linux-x64-gnu.node'])
+      expect(maps).toContain(file);
     // As on Lambda, the bundle's compressed onnxruntime library was unpacked (or found unpacked) in
     // the worker thread, and the library mapped is that copy, not node_modules' own.
-    expect(jsonLogLines(offline!.output(), 'onnxruntime library ready')).toEqual([expect.objectContaining({ level: 'INFO', status: expect.stringMatching(/^(unpacked|reused)$/) })]);
-    const library = maps.split('\n').map((line) => line.slice(line.indexOf('/'))).find((file) => file.endsWith('/libonnxruntime.so.1'));
+    expect(jsonLogLines(offline!.output(), 'onnxruntime library ready')).toEqual([
+      expect.objectContaining({ level: 'INFO', status: expect.stringMatching(/^(unpacked|reused)$/) }),
+    ]);
+    const library = maps
+      .split('\n')
+      .map((line) => line.slice(line.indexOf('/')))
+      .find((file) => file.endsWith('/libonnxruntime.so.1'));
     expect(library).toMatch(/\/onnxruntime-[\d.]+-linux-x64-[0-9a-f]{16}\/libonnxruntime\.so\.1$/);
   }, 120_000);
 

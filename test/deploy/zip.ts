@@ -21,7 +21,12 @@ export class Zip {
     // A filter that keeps nothing lists every entry without decompressing any.
     unzipSync(data, {
       filter: (file) => {
-        this.entries.push({ name: file.name, compressedSize: file.size, size: file.originalSize, method: file.compression });
+        this.entries.push({
+          name: file.name,
+          compressedSize: file.size,
+          size: file.originalSize,
+          method: file.compression,
+        });
         return false;
       },
     });

@@ -13,7 +13,15 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import { CountingEngine, StaticProvider, loadTinyModel } from '../api/helpers/engines';
-import { gql, lambdaTransport, localTransport, trackProcessFailures, validRequest, type Res, type Transport } from './helpers/transports';
+import {
+  gql,
+  lambdaTransport,
+  localTransport,
+  trackProcessFailures,
+  validRequest,
+  type Res,
+  type Transport,
+} from './helpers/transports';
 
 import { CASES, CHEAP_BASELINES } from './helpers/abuse-cases';
 
@@ -33,7 +41,13 @@ const baselineMs = new Map<string, number>();
  * takes 3.7 s, some 50 baselines.
  */
 const CHEAP_FACTOR = 10;
-const stats = { requests: 0, valid: 0, codes: new Map<string, number>(), statuses: new Map<number, number>(), cheap: [] as string[] };
+const stats = {
+  requests: 0,
+  valid: 0,
+  codes: new Map<string, number>(),
+  statuses: new Map<number, number>(),
+  cheap: [] as string[],
+};
 const checkProcess = trackProcessFailures();
 /** `transport: case` of every hostile request that got what it must, with a correct answer right after. */
 const verified = new Set<string>();
@@ -124,15 +138,20 @@ describe.each(['lambda', 'local'])('%s transport', (which) => {
     stats.statuses.set(res.status, (stats.statuses.get(res.status) ?? 0) + 1);
     checkWellFormedErrors(res);
     expect(res.headers['x-request-id']).toMatch(/^[A-Za-z0-9._:-]+$/);
-    const errors: any[] = (Array.isArray(res.json) ? res.json.flatMap((r: any) => r.errors ?? []) : res.json.errors) ?? [];
+    const errors: any[] =
+      (Array.isArray(res.json) ? res.json.flatMap((r: any) => r.errors ?? []) : res.json.errors) ?? [];
     for (const e of errors) stats.codes.set(e.extensions.code, (stats.codes.get(e.extensions.code) ?? 0) + 1);
     // A hostile request is the client's doing: never an internal error, never a 5xx.
     expect(errors.map((e) => e.extensions.code)).not.toContain('INTERNAL_SERVER_ERROR');
     expect(res.status).toBeLessThan(500);
     if (c.expect.kind === 'error') {
-      expect({ status: res.status, code: errors[0]?.extensions?.code }).toEqual({ status: c.expect.status, code: c.expect.code });
+      expect({ status: res.status, code: errors[0]?.extensions?.code }).toEqual({
+        status: c.expect.status,
+        code: c.expect.code,
+      });
       // A refused request carries no answer: no data at all, or only null fields.
-      if (res.json.data !== undefined && res.json.data !== null) expect(Object.values(res.json.data).every((v) => v === null)).toBe(true);
+      if (res.json.data !== undefined && res.json.data !== null)
+        expect(Object.values(res.json.data).every((v) => v === null)).toBe(true);
       if (c.expect.engine === false) expect(engine.calls.length).toBe(callsBefore);
       // A ratio to the same transport's carrying of 10 MB, so a busy machine slows both alike.
       if (c.expect.cheap) {
@@ -157,12 +176,17 @@ describe.each(['lambda', 'local'])('%s transport', (which) => {
 // Runs after the cases above (Jest runs a file's tests in order).
 test('every one of at least 300 hostile requests got what it must, and both servers are healthy after them all', async () => {
   expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
-  const missing = transports.flatMap(([which]) => CASES.map((c) => `${which}: ${c.name}`)).filter((key) => !verified.has(key));
+  const missing = transports
+    .flatMap(([which]) => CASES.map((c) => `${which}: ${c.name}`))
+    .filter((key) => !verified.has(key));
   expect(missing).toEqual([]);
   expect(verified.size).toBeGreaterThanOrEqual(300);
   for (const [which, transport] of transports) {
     const health = await transport(gql('{ health { ready } }'));
-    expect({ status: health.status, data: health.json.data }).toEqual({ status: 200, data: { health: { ready: true } } });
+    expect({ status: health.status, data: health.json.data }).toEqual({
+      status: 200,
+      data: { health: { ready: true } },
+    });
     const after = await transport(validRequest());
     expect(after.text).toBe(reference.get(which));
   }

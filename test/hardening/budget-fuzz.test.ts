@@ -31,7 +31,10 @@ import { generatedRequest, toHttpRequest, type GeneratedRequest } from './helper
 import { lambdaTransport, trackProcessFailures, type Transport } from './helpers/transports';
 
 const RUNS = Number(process.env.BUDGET_FUZZ_RUNS ?? 100);
-const SEED = process.env.BUDGET_FUZZ_SEED === 'random' ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.BUDGET_FUZZ_SEED ?? 22);
+const SEED =
+  process.env.BUDGET_FUZZ_SEED === 'random'
+    ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0
+    : Number(process.env.BUDGET_FUZZ_SEED ?? 22);
 
 /** Small enough that generated requests reach every limit, large enough for real answers. */
 const LIMITS: Partial<ApiLimits> = { maxResponseBytes: 96 * 1024, requestTimeoutMs: 4_000, maxBodyBytes: 512 * 1024 };
@@ -57,7 +60,11 @@ let engine: QAEngine;
 let api: Api;
 let transport: Transport;
 let last: RequestRecord | undefined;
-const recorder: MetricsRecorder = { request: (record) => void (last = record), modelLoaded: () => undefined, modelLoadFailed: () => undefined };
+const recorder: MetricsRecorder = {
+  request: (record) => void (last = record),
+  modelLoaded: () => undefined,
+  modelLoadFailed: () => undefined,
+};
 
 /** What the caches may keep, by their configured byte bounds, plus the slack. */
 function keptHeapBound(): number {
@@ -130,7 +137,8 @@ async function checkOne(request: GeneratedRequest): Promise<void> {
   if (process.env.BUDGET_FUZZ_DEBUG) for (const e of errorsOf(res.json)) tally(String(e.message).slice(0, 60));
   if (ran > 0) tally('windows run');
   if (/"The response would be \d+ bytes/.test(res.text)) tally('refused when written');
-  if (/"answerMany":\[/.test(res.text) && /"RESPONSE_TOO_LARGE"/.test(res.text)) tally('answerMany input refused for its bytes');
+  if (/"answerMany":\[/.test(res.text) && /"RESPONSE_TOO_LARGE"/.test(res.text))
+    tally('answerMany input refused for its bytes');
   expect(codes.filter((c) => !CODES.has(c))).toEqual([]);
   expect(codes).not.toContain('INTERNAL_SERVER_ERROR');
   if (res.status !== 200) {
@@ -142,21 +150,32 @@ async function checkOne(request: GeneratedRequest): Promise<void> {
 }
 
 describe('every generated request stays within the request budget', () => {
-  test(`${RUNS} requests (seed ${SEED})`, async () => {
-    // Warm-up: the first request compiles Apollo's and the engine's paths.
-    await transport(toHttpRequest({ batch: false, operations: [{ fields: [{ kind: 'health', alias: '' }], comment: '' }] }));
-    const heapAtStart = heapAfterGc();
-    let cases = 0;
-    await fc.assert(
-      fc.asyncProperty(generatedRequest(api.config.limits.maxBatchOperations), async (request) => {
-        await checkOne(request);
-        if (++cases % 500 === 0) expect(heapAfterGc() - heapAtStart).toBeLessThanOrEqual(keptHeapBound());
-      }),
-      { seed: SEED, numRuns: RUNS },
-    );
-    // Memory kept after all of them.
-    expect(heapAfterGc() - heapAtStart).toBeLessThanOrEqual(keptHeapBound());
-    const outcomes = [...seen].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-    process.stdout.write(`budget fuzz: ${RUNS} requests, seed ${SEED}, heap kept ${((heapAfterGc() - heapAtStart) / 2 ** 20).toFixed(1)} MiB; ${outcomes}\n`);
-  }, Math.max(120_000, RUNS * 1_000));
+  test(
+    `${RUNS} requests (seed ${SEED})`,
+    async () => {
+      // Warm-up: the first request compiles Apollo's and the engine's paths.
+      await transport(
+        toHttpRequest({ batch: false, operations: [{ fields: [{ kind: 'health', alias: '' }], comment: '' }] }),
+      );
+      const heapAtStart = heapAfterGc();
+      let cases = 0;
+      await fc.assert(
+        fc.asyncProperty(generatedRequest(api.config.limits.maxBatchOperations), async (request) => {
+          await checkOne(request);
+          if (++cases % 500 === 0) expect(heapAfterGc() - heapAtStart).toBeLessThanOrEqual(keptHeapBound());
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+      // Memory kept after all of them.
+      expect(heapAfterGc() - heapAtStart).toBeLessThanOrEqual(keptHeapBound());
+      const outcomes = [...seen]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+      process.stdout.write(
+        `budget fuzz: ${RUNS} requests, seed ${SEED}, heap kept ${((heapAfterGc() - heapAtStart) / 2 ** 20).toFixed(1)} MiB; ${outcomes}\n`,
+      );
+    },
+    Math.max(120_000, RUNS * 1_000),
+  );
 });

@@ -16,7 +16,17 @@ import type { QAInput } from '../../src/model/types';
 import type { LogEntry } from '../../src/server/request-log';
 import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
 import { COST_ATTACKS, prose, punctuation } from './helpers/cost-attacks';
-import { CONTEXT, QUESTION, gql, lambdaTransport, localTransport, trackProcessFailures, validRequest, type Res, type Transport } from './helpers/transports';
+import {
+  CONTEXT,
+  QUESTION,
+  gql,
+  lambdaTransport,
+  localTransport,
+  trackProcessFailures,
+  validRequest,
+  type Res,
+  type Transport,
+} from './helpers/transports';
 
 const BUDGET = DEFAULT_LIMITS.maxRequestWindows;
 const checkProcess = trackProcessFailures();
@@ -139,10 +149,14 @@ describe.each(['lambda', 'local'])('cost attacks through the %s transport', (whi
 
   test('a request of exactly the budget is answered in full', async () => {
     // 64 single-window inputs, in one answerMany and two aliases (32 each: the input limit).
-    const inputs = (from: number) => Array.from({ length: 32 }, (_, i) => ({ question: `Which stone ${from + i}?`, context: prose(10, from + i) }));
+    const inputs = (from: number) =>
+      Array.from({ length: 32 }, (_, i) => ({ question: `Which stone ${from + i}?`, context: prose(10, from + i) }));
     const before = windowsRun();
     const res = await transport(
-      gql('query($a: [AnswerInput!]!, $b: [AnswerInput!]!) { a: answerMany(inputs: $a) { error { code } } b: answerMany(inputs: $b) { error { code } } }', { a: inputs(0), b: inputs(32) }),
+      gql(
+        'query($a: [AnswerInput!]!, $b: [AnswerInput!]!) { a: answerMany(inputs: $a) { error { code } } b: answerMany(inputs: $b) { error { code } } }',
+        { a: inputs(0), b: inputs(32) },
+      ),
     );
     expect(res.status).toBe(200);
     expect([...res.json.data.a, ...res.json.data.b].every((r: any) => r.error === null)).toBe(true);
@@ -153,10 +167,13 @@ describe.each(['lambda', 'local'])('cost attacks through the %s transport', (whi
 describe('deadlines and disconnects stop the work', () => {
   // A budget no test request reaches, so that only the deadline or the client stops the work.
   const UNBOUNDED = { maxRequestWindows: 1_000_000, maxContextLength: 100_000, maxRequestTextLength: 200_000 };
-  const endless = gql('query($q: String!, $c: String!) { answer(question: $q, context: $c, options: { maxSeqLength: 128, docStride: 120 }) { text } }', {
-    q: 'Where?',
-    c: punctuation(60_000),
-  });
+  const endless = gql(
+    'query($q: String!, $c: String!) { answer(question: $q, context: $c, options: { maxSeqLength: 128, docStride: 120 }) { text } }',
+    {
+      q: 'Where?',
+      c: punctuation(60_000),
+    },
+  );
 
   test.each([
     ['local', 'API_REQUEST_TIMEOUT_MS'],
@@ -188,7 +205,9 @@ describe('deadlines and disconnects stop the work', () => {
     const after = await quietOver(1_000);
     expect(after.windows).toBe(0);
     expect(after.cpuShare).toBeLessThan(0.5);
-    figures.push(`${which}: deadline 700 ms: answered 504 after ${elapsed} ms, ${ran} windows run, then ${after.windows}`);
+    figures.push(
+      `${which}: deadline 700 ms: answered 504 after ${elapsed} ms, ${ran} windows run, then ${after.windows}`,
+    );
   });
 
   test('local: a client that disconnects stops its work; the log says 499 REQUEST_CANCELLED', async () => {
@@ -212,57 +231,66 @@ describe('deadlines and disconnects stop the work', () => {
 });
 
 describe('fair turns', () => {
-  test.each(['local', 'lambda'])('%s: a cheap request waits a few windows behind a maximal one, not all of them', async (which) => {
-    // The maximal request: a budget of 2,000 windows, all of them used.
-    const limits = { maxRequestWindows: 2_000, maxContextLength: 100_000, maxRequestTextLength: 200_000 };
-    const transport = which === 'local' ? localTransport(await local(limits)) : lambdaTransport(api(limits));
-    const maximal = gql('query($q: String!, $c: String!) { answer(question: $q, context: $c, options: { maxSeqLength: 128, docStride: 100 }) { text } }', {
-      q: 'Where?',
-      c: punctuation(2_000 * 23 + 90, 17),
-    });
-    const before = windowsRun();
-    const t0 = Date.now();
-    const big = transport(maximal);
-    await until(() => windowsRun() - before >= 50);
-    const callsBefore = engine.calls.length;
-    // When the cheap request's texts come back from the tokenizer, in windows run. Tokenizing runs
-    // on another thread, however long a busy machine makes it, while the maximal request's windows
-    // go on; from then on the cheap request's windows are queued, and only the turns count.
-    let tokenizedAt = -1;
-    const encode = QATokenizer.prototype.encode;
-    const spy = jest.spyOn(QATokenizer.prototype, 'encode').mockImplementation(async function (this: QATokenizer, text: string) {
-      const encoded = await encode.call(this, text);
-      if (text === QUESTION || text === CONTEXT) tokenizedAt = Math.max(tokenizedAt, windowsRun());
-      return encoded;
-    });
-    const t1 = Date.now();
-    let cheap: Res;
-    try {
-      cheap = await transport(validRequest());
-    } finally {
-      spy.mockRestore();
-    }
-    const cheapMs = Date.now() - t1;
-    // The cheap request's engine call: windows run (its own included) from its arrival to its answer.
-    const call = engine.calls.slice(callsBefore).find((c) => c.inputs === 1)!;
-    const waited = call.windowsAtEnd! - call.windowsAtStart;
-    const queued = call.windowsAtEnd! - tokenizedAt;
-    const bigRes = await big;
-    const bigMs = Date.now() - t0;
-    const bigWindows = windowsRun() - before - 1;
-    expect(cheap!.status).toBe(200);
-    expect(bigRes.status).toBe(200);
-    expect(bigWindows).toBeGreaterThan(1_900);
-    // Turns alternate once its windows are queued: the one running, then its own (and the maximal
-    // request's next may start before the answer is handed back). fair-scheduler.test.ts checks
-    // the turns themselves.
-    expect(tokenizedAt).toBeGreaterThanOrEqual(call.windowsAtStart);
-    expect(queued).toBeLessThanOrEqual(3);
-    // Tokenizing waited for none of the maximal request's windows either: on the tiny model (~1 ms
-    // a window) it is worth a few to a few dozen windows, with the machine's load, never all 2,000.
-    expect(waited).toBeLessThan(bigWindows / 4);
-    figures.push(
-      `${which}: cheap request ${cheapMs} ms, in the engine for ${waited} windows (${queued} once tokenized, its own included) beside a maximal one of ${bigWindows} windows in ${bigMs} ms`,
-    );
-  });
+  test.each(['local', 'lambda'])(
+    '%s: a cheap request waits a few windows behind a maximal one, not all of them',
+    async (which) => {
+      // The maximal request: a budget of 2,000 windows, all of them used.
+      const limits = { maxRequestWindows: 2_000, maxContextLength: 100_000, maxRequestTextLength: 200_000 };
+      const transport = which === 'local' ? localTransport(await local(limits)) : lambdaTransport(api(limits));
+      const maximal = gql(
+        'query($q: String!, $c: String!) { answer(question: $q, context: $c, options: { maxSeqLength: 128, docStride: 100 }) { text } }',
+        {
+          q: 'Where?',
+          c: punctuation(2_000 * 23 + 90, 17),
+        },
+      );
+      const before = windowsRun();
+      const t0 = Date.now();
+      const big = transport(maximal);
+      await until(() => windowsRun() - before >= 50);
+      const callsBefore = engine.calls.length;
+      // When the cheap request's texts come back from the tokenizer, in windows run. Tokenizing runs
+      // on another thread, however long a busy machine makes it, while the maximal request's windows
+      // go on; from then on the cheap request's windows are queued, and only the turns count.
+      let tokenizedAt = -1;
+      const encode = QATokenizer.prototype.encode;
+      const spy = jest.spyOn(QATokenizer.prototype, 'encode').mockImplementation(async function (
+        this: QATokenizer,
+        text: string,
+      ) {
+        const encoded = await encode.call(this, text);
+        if (text === QUESTION || text === CONTEXT) tokenizedAt = Math.max(tokenizedAt, windowsRun());
+        return encoded;
+      });
+      const t1 = Date.now();
+      let cheap: Res;
+      try {
+        cheap = await transport(validRequest());
+      } finally {
+        spy.mockRestore();
+      }
+      const cheapMs = Date.now() - t1;
+      // The cheap request's engine call: windows run (its own included) from its arrival to its answer.
+      const call = engine.calls.slice(callsBefore).find((c) => c.inputs === 1)!;
+      const waited = call.windowsAtEnd! - call.windowsAtStart;
+      const queued = call.windowsAtEnd! - tokenizedAt;
+      const bigRes = await big;
+      const bigMs = Date.now() - t0;
+      const bigWindows = windowsRun() - before - 1;
+      expect(cheap!.status).toBe(200);
+      expect(bigRes.status).toBe(200);
+      expect(bigWindows).toBeGreaterThan(1_900);
+      // Turns alternate once its windows are queued: the one running, then its own (and the maximal
+      // request's next may start before the answer is handed back). fair-scheduler.test.ts checks
+      // the turns themselves.
+      expect(tokenizedAt).toBeGreaterThanOrEqual(call.windowsAtStart);
+      expect(queued).toBeLessThanOrEqual(3);
+      // Tokenizing waited for none of the maximal request's windows either: on the tiny model (~1 ms
+      // a window) it is worth a few to a few dozen windows, with the machine's load, never all 2,000.
+      expect(waited).toBeLessThan(bigWindows / 4);
+      figures.push(
+        `${which}: cheap request ${cheapMs} ms, in the engine for ${waited} windows (${queued} once tokenized, its own included) beside a maximal one of ${bigWindows} windows in ${bigMs} ms`,
+      );
+    },
+  );
 });

@@ -28,7 +28,13 @@ async function main(mode: string): Promise<void> {
   const provider = mode === 'working' ? new StaticProvider((await loadTinyModel()).engine) : new UnavailableProvider();
   const api = () =>
     createApi({
-      config: apiConfig({ production: true, introspection: false, ide: false, corsOrigins: ['https://app.example.com'], limits: { maxBodyBytes: 12 * MB } }),
+      config: apiConfig({
+        production: true,
+        introspection: false,
+        ide: false,
+        corsOrigins: ['https://app.example.com'],
+        limits: { maxBodyBytes: 12 * MB },
+      }),
       provider,
       ideAssetsDir: null,
       logSink: () => undefined,
@@ -37,9 +43,12 @@ async function main(mode: string): Promise<void> {
   const transports = [lambdaTransport(api()), localTransport(server)];
   // The crash the issue found: the sixth input of one answerMany over the request's text budget,
   // while the model is unavailable (the first five were queued and rejected unobserved).
-  const budgetTrigger: Req = gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }', {
-    i: Array.from({ length: 6 }, (_, k) => ({ question: `Where ${k}?`, context: prose(3_300, k) })),
-  });
+  const budgetTrigger: Req = gql(
+    'query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code } } }',
+    {
+      i: Array.from({ length: 6 }, (_, k) => ({ question: `Where ${k}?`, context: prose(3_300, k) })),
+    },
+  );
   const requests: Req[] = [...CASES.map((c) => c.req), ...COST_ATTACKS.map((a) => a.req), budgetTrigger];
   const statuses = new Map<number, number>();
   let sent = 0;
@@ -54,7 +63,9 @@ async function main(mode: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
   const last = await transports[1]!(validRequest());
   await server.close();
-  process.stdout.write(`${JSON.stringify({ mode, sent, statuses: Object.fromEntries(statuses), lastStatus: last.status, alive: true })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ mode, sent, statuses: Object.fromEntries(statuses), lastStatus: last.status, alive: true })}\n`,
+  );
 }
 
 main(process.argv[2] ?? 'working').then(

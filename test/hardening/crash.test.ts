@@ -16,7 +16,11 @@ function runChild(mode: string): Promise<{ code: number | null; stdout: string; 
     // No --unhandled-rejections flag and no NODE_OPTIONS: Node's default ("throw") applies.
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,12 +36,19 @@ test('the harness itself dies of an unhandled rejection (so a pass below means s
   expect(stderr).toContain('deliberately unhandled');
 });
 
-test.each(['unavailable', 'working'])('with the model %s, every hostile request is answered and the process stays alive', async (mode) => {
-  const { code, stdout, stderr } = await runChild(mode);
-  expect({ code, stderr: stderr.split('\n').filter((l) => /Unhandled|uncaught|Error/i.test(l)) }).toEqual({ code: 0, stderr: [] });
-  const report = JSON.parse(stdout.trim().split('\n').pop()!);
-  expect(report).toMatchObject({ mode, alive: true, sent: 2 * (CASES.length + COST_ATTACKS.length + 1) });
-  // Hostile requests are the client's fault or the model's absence: never a 500.
-  expect(Object.keys(report.statuses).filter((s) => Number(s) >= 500 && Number(s) !== 503)).toEqual([]);
-  expect(report.lastStatus).toBe(mode === 'working' ? 200 : 503);
-}, 300_000);
+test.each(['unavailable', 'working'])(
+  'with the model %s, every hostile request is answered and the process stays alive',
+  async (mode) => {
+    const { code, stdout, stderr } = await runChild(mode);
+    expect({ code, stderr: stderr.split('\n').filter((l) => /Unhandled|uncaught|Error/i.test(l)) }).toEqual({
+      code: 0,
+      stderr: [],
+    });
+    const report = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(report).toMatchObject({ mode, alive: true, sent: 2 * (CASES.length + COST_ATTACKS.length + 1) });
+    // Hostile requests are the client's fault or the model's absence: never a 500.
+    expect(Object.keys(report.statuses).filter((s) => Number(s) >= 500 && Number(s) !== 503)).toEqual([]);
+    expect(report.lastStatus).toBe(mode === 'working' ? 200 : 503);
+  },
+  300_000,
+);

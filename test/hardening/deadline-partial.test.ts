@@ -22,7 +22,8 @@ let api: Api;
 const CHEAP = { q: 'Where is the tower?', c: 'The tower stands in Paris.' };
 // Thousands of one-token steps: far more windows than the deadline lets run.
 const MAXIMAL = { q: 'Where?', c: punctuation(19_000), o: { maxSeqLength: 64, docStride: 58 } };
-const ANSWER = 'query($q: String!, $c: String!, $o: AnswerOptions) { answer(question: $q, context: $c, options: $o) { text } }';
+const ANSWER =
+  'query($q: String!, $c: String!, $o: AnswerOptions) { answer(question: $q, context: $c, options: $o) { text } }';
 
 function batch(...ops: Array<Record<string, unknown>>): Req {
   return { headers: JSON_HEADERS, body: JSON.stringify(ops.map((variables) => ({ query: ANSWER, variables }))) };
@@ -32,7 +33,12 @@ beforeAll(async () => {
   engine = (await loadTinyModel()).engine;
   // A window budget large enough that the maximal input is stopped by the deadline, not refused.
   api = createApi({
-    config: apiConfig({ production: true, introspection: false, ide: false, limits: { requestTimeoutMs: TIME_LIMIT_MS, maxRequestWindows: 100_000 } }),
+    config: apiConfig({
+      production: true,
+      introspection: false,
+      ide: false,
+      limits: { requestTimeoutMs: TIME_LIMIT_MS, maxRequestWindows: 100_000 },
+    }),
     provider: new StaticProvider(engine),
     ideAssetsDir: null,
     logSink: () => undefined,
@@ -48,25 +54,30 @@ describe('at the deadline, finished answers keep their data', () => {
   test.each([
     ['[cheap, maximal]', [CHEAP, MAXIMAL], 0],
     ['[maximal, cheap]', [MAXIMAL, CHEAP], 1],
-  ])('an HTTP batch %s returns the cheap answer and DEADLINE_EXCEEDED for the maximal one only', async (_name, ops, cheapAt) => {
-    const started = Date.now();
-    const res = await lambdaTransport(api)(batch(...ops));
-    const elapsed = Date.now() - started;
-    expect(Array.isArray(res.json)).toBe(true);
-    const cheap = res.json[cheapAt];
-    const maximal = res.json[1 - cheapAt];
-    expect(cheap.errors).toBeUndefined();
-    expect(typeof cheap.data.answer.text).toBe('string');
-    expect(maximal.data.answer).toBeNull();
-    expect(maximal.errors.map((e: any) => e.extensions.code)).toEqual(['DEADLINE_EXCEEDED']);
-    expect(elapsed).toBeLessThan(TIME_LIMIT_MS + DEADLINE_GRACE_MS + SLACK_MS);
-  });
+  ])(
+    'an HTTP batch %s returns the cheap answer and DEADLINE_EXCEEDED for the maximal one only',
+    async (_name, ops, cheapAt) => {
+      const started = Date.now();
+      const res = await lambdaTransport(api)(batch(...ops));
+      const elapsed = Date.now() - started;
+      expect(Array.isArray(res.json)).toBe(true);
+      const cheap = res.json[cheapAt];
+      const maximal = res.json[1 - cheapAt];
+      expect(cheap.errors).toBeUndefined();
+      expect(typeof cheap.data.answer.text).toBe('string');
+      expect(maximal.data.answer).toBeNull();
+      expect(maximal.errors.map((e: any) => e.extensions.code)).toEqual(['DEADLINE_EXCEEDED']);
+      expect(elapsed).toBeLessThan(TIME_LIMIT_MS + DEADLINE_GRACE_MS + SLACK_MS);
+    },
+  );
 
   test('one operation with both as aliases: HTTP 200, the cheap alias answered, the maximal one DEADLINE_EXCEEDED', async () => {
     const query =
       'query($q: String!, $c: String!, $q2: String!, $c2: String!, $o: AnswerOptions) { ' +
       'big: answer(question: $q2, context: $c2, options: $o) { text } small: answer(question: $q, context: $c) { text } }';
-    const res = await lambdaTransport(api)(gql(query, { q: CHEAP.q, c: CHEAP.c, q2: MAXIMAL.q, c2: MAXIMAL.c, o: MAXIMAL.o }));
+    const res = await lambdaTransport(api)(
+      gql(query, { q: CHEAP.q, c: CHEAP.c, q2: MAXIMAL.q, c2: MAXIMAL.c, o: MAXIMAL.o }),
+    );
     expect(res.status).toBe(200);
     expect(typeof res.json.data.small.text).toBe('string');
     expect(res.json.data.big).toBeNull();

@@ -22,7 +22,13 @@ import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
 import { StaticProvider } from '../api/helpers/engines';
-import { lambdaTransport, localTransport, trackProcessFailures, validRequest, type Transport } from './helpers/transports';
+import {
+  lambdaTransport,
+  localTransport,
+  trackProcessFailures,
+  validRequest,
+  type Transport,
+} from './helpers/transports';
 
 const BACKOFF_MS = 100;
 const checkProcess = trackProcessFailures();
@@ -55,21 +61,44 @@ async function apiOn(uri: string): Promise<Subject> {
   let now = Date.parse('2026-01-01T00:00:00.000Z');
   const failures: string[] = [];
   const provider = new ModelProvider(
-    () => (attempts++, loadModel(uri, { s3: s3.client, preferQuantized: true, read: { idleTimeoutMs: 400, totalTimeoutMs: 5_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } })),
+    () => (
+      attempts++,
+      loadModel(uri, {
+        s3: s3.client,
+        preferQuantized: true,
+        read: { idleTimeoutMs: 400, totalTimeoutMs: 5_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' },
+      })
+    ),
     {
       backoff: { initialMs: BACKOFF_MS, maxMs: BACKOFF_MS, factor: 1 },
       now: () => now,
-      logger: { info: () => undefined, warn: () => undefined, error: (_m, extra) => void failures.push(String(extra?.reason)) },
+      logger: {
+        info: () => undefined,
+        warn: () => undefined,
+        error: (_m, extra) => void failures.push(String(extra?.reason)),
+      },
     },
   );
   const make = () => {
-    const api = createApi({ config: apiConfig({ production: true, introspection: false, ide: false }), provider, ideAssetsDir: null, logSink: (e) => void logs.push(e) });
+    const api = createApi({
+      config: apiConfig({ production: true, introspection: false, ide: false }),
+      provider,
+      ideAssetsDir: null,
+      logSink: (e) => void logs.push(e),
+    });
     apis.push(api);
     return api;
   };
   const running = await listen(make(), { port: 0, host: '127.0.0.1' });
   servers.push(running);
-  return { lambda: lambdaTransport(make()), local: localTransport(running), provider, attempts: () => attempts, failures, advance: (ms) => void (now += ms) };
+  return {
+    lambda: lambdaTransport(make()),
+    local: localTransport(running),
+    provider,
+    attempts: () => attempts,
+    failures,
+    advance: (ms) => void (now += ms),
+  };
 }
 
 async function putObject(key: string, body: Buffer | string): Promise<void> {
@@ -108,10 +137,19 @@ beforeAll(async () => {
   modelDir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
   for (const f of ['tokenizer.json', 'onnx/model_quantized.onnx']) good[f] = await readFile(path.join(modelDir, f));
   s3 = await startS3(['models']);
-  for (const prefix of ['down', 'slow', 'reset', 'corrupt', 'tokenizer']) await pushModel(modelDir, `s3://models/${prefix}/`, { client: s3.client, layout: 'flat' });
+  for (const prefix of ['down', 'slow', 'reset', 'corrupt', 'tokenizer'])
+    await pushModel(modelDir, `s3://models/${prefix}/`, { client: s3.client, layout: 'flat' });
   // The reference answer, from an API on the model loaded from the folder.
-  ({ engine: folderEngine } = await loadModel(modelDir, { preferQuantized: true, read: { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } }));
-  const api = createApi({ config: apiConfig(), provider: new StaticProvider(folderEngine), ideAssetsDir: null, logSink: () => undefined });
+  ({ engine: folderEngine } = await loadModel(modelDir, {
+    preferQuantized: true,
+    read: { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' },
+  }));
+  const api = createApi({
+    config: apiConfig(),
+    provider: new StaticProvider(folderEngine),
+    ideAssetsDir: null,
+    logSink: () => undefined,
+  });
   apis.push(api);
   reference = (await lambdaTransport(api)(validRequest())).text;
   expect(JSON.parse(reference).data.answer.text).toEqual(expect.any(String));
@@ -185,7 +223,10 @@ describe('model loading faults → MODEL_UNAVAILABLE (503), then recovery withou
 
   test('a corrupt model file', async () => {
     const t = await apiOn('s3://models/corrupt/');
-    await putObject('corrupt/onnx/model_quantized.onnx', Buffer.concat([Buffer.from('CORRUPT'), good['onnx/model_quantized.onnx']!.subarray(0, 5000)]));
+    await putObject(
+      'corrupt/onnx/model_quantized.onnx',
+      Buffer.concat([Buffer.from('CORRUPT'), good['onnx/model_quantized.onnx']!.subarray(0, 5000)]),
+    );
     await expectUnavailable(t.lambda, 5_000);
     await putObject('corrupt/onnx/model_quantized.onnx', good['onnx/model_quantized.onnx']!);
     await expectRecovered(t);
@@ -212,9 +253,14 @@ class FlakyEngine implements QAEngine {
     return this.inner.answer(input);
   }
   answerMany(inputs: readonly QAInput[]): Promise<Array<Answer[] | Error>> {
-    if (this.failing === 'sync') throw new Error(`Non-zero status code returned while running Gather node. Name:'/embeddings/Gather' at ${modelDir}/onnx/model.onnx`);
+    if (this.failing === 'sync')
+      throw new Error(
+        `Non-zero status code returned while running Gather node. Name:'/embeddings/Gather' at ${modelDir}/onnx/model.onnx`,
+      );
     if (this.failing === 'async') {
-      return new Promise((_, reject) => setTimeout(() => reject(new Error(`onnxruntime::RunAsync failed: ${modelDir}/onnx/model_quantized.onnx`)), 5));
+      return new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`onnxruntime::RunAsync failed: ${modelDir}/onnx/model_quantized.onnx`)), 5),
+      );
     }
     return this.inner.answerMany(inputs);
   }
@@ -226,7 +272,12 @@ describe('an ONNX run that throws → INTERNAL_SERVER_ERROR (500), masked, logge
     const provider = new StaticProvider(flaky);
     const seen: LogEntry[] = [];
     const make = () => {
-      const api = createApi({ config: apiConfig({ production: true, introspection: false, ide: false }), provider, ideAssetsDir: null, logSink: (e) => void seen.push(e) });
+      const api = createApi({
+        config: apiConfig({ production: true, introspection: false, ide: false }),
+        provider,
+        ideAssetsDir: null,
+        logSink: (e) => void seen.push(e),
+      });
       apis.push(api);
       return api;
     };
@@ -237,7 +288,14 @@ describe('an ONNX run that throws → INTERNAL_SERVER_ERROR (500), masked, logge
       seen.length = 0;
       const res = await transport(validRequest());
       expect(res.status).toBe(500);
-      expect(res.json.errors).toEqual([{ message: 'Internal server error', path: ['answer'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(res.json.errors).toEqual([
+        {
+          message: 'Internal server error',
+          path: ['answer'],
+          locations: expect.any(Array),
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+      ]);
       expect(res.text).not.toContain(modelDir);
       expect(res.text).not.toMatch(/onnx|Gather|\/tmp|\/work/);
       // The operator's log has the real error, tied to the response by its request id.

@@ -16,7 +16,6 @@ import * as path from 'node:path';
 import { ensureTestModel } from '../../scripts/test-models';
 import { ANSWER, CONTEXT, QUESTION } from './helpers/transports';
 
- 
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
 
 const figures: string[] = [];
@@ -59,7 +58,15 @@ async function withServer<T>(use: (server: LoadServer) => Promise<T>): Promise<T
     });
     return await use({
       run: (amount, connections = 16) =>
-        autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections, amount, timeout: 10 }),
+        autocannon({
+          url,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: BODY,
+          connections,
+          amount,
+          timeout: 10,
+        }),
       rss: () =>
         new Promise((resolve) => {
           child.once('message', (m: any) => resolve(m.rss));

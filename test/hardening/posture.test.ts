@@ -9,7 +9,14 @@ import { apiConfig, loadApiConfig, type ApiConfig } from '../../src/server/confi
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
 import { FailingEngine, StaticProvider, loadTinyModel } from '../api/helpers/engines';
-import { JSON_HEADERS, gql, lambdaTransport, localTransport, trackProcessFailures, type Transport } from './helpers/transports';
+import {
+  JSON_HEADERS,
+  gql,
+  lambdaTransport,
+  localTransport,
+  trackProcessFailures,
+  type Transport,
+} from './helpers/transports';
 
 const checkProcess = trackProcessFailures();
 const apis: Api[] = [];
@@ -24,17 +31,31 @@ afterAll(async () => {
 let tinyEngine: ReturnType<typeof loadTinyModel> | undefined;
 
 /** Both transports on one configuration and provider, with their log lines captured. */
-async function both(config: ApiConfig, provider: ConstructorParameters<typeof StaticProvider>[0] | null = null): Promise<{ transports: Array<[string, Transport]>; logs: LogEntry[] }> {
+async function both(
+  config: ApiConfig,
+  provider: ConstructorParameters<typeof StaticProvider>[0] | null = null,
+): Promise<{ transports: Array<[string, Transport]>; logs: LogEntry[] }> {
   const logs: LogEntry[] = [];
   const engine = provider ?? (await (tinyEngine ??= loadTinyModel())).engine;
   const make = () => {
-    const api = createApi({ config, provider: new StaticProvider(engine), ideAssetsDir: config.ide ? undefined : null, logSink: (e) => void logs.push(e) });
+    const api = createApi({
+      config,
+      provider: new StaticProvider(engine),
+      ideAssetsDir: config.ide ? undefined : null,
+      logSink: (e) => void logs.push(e),
+    });
     apis.push(api);
     return api;
   };
   const running = await listen(make(), { port: 0, host: '127.0.0.1' });
   servers.push(running);
-  return { transports: [['lambda', lambdaTransport(make())], ['local', localTransport(running)]], logs };
+  return {
+    transports: [
+      ['lambda', lambdaTransport(make())],
+      ['local', localTransport(running)],
+    ],
+    logs,
+  };
 }
 
 describe('what production means', () => {
@@ -46,16 +67,31 @@ describe('what production means', () => {
     [{ API_STAGE: 'dev', AWS_LAMBDA_FUNCTION_NAME: 'qa-api' }, false, 'API_STAGE=dev on Lambda'],
   ] as Array<[NodeJS.ProcessEnv, boolean, string]>)('%j → production %s (%s)', (env, production) => {
     const config = loadApiConfig(env);
-    expect(config).toMatchObject({ production, introspection: !production, ide: !production, logRequests: production, logRequestText: false, maskErrors: true });
+    expect(config).toMatchObject({
+      production,
+      introspection: !production,
+      ide: !production,
+      logRequests: production,
+      logRequestText: false,
+      maskErrors: true,
+    });
   });
 
   test('explicit switches win in production', () => {
-    expect(loadApiConfig({ API_STAGE: 'prod', API_INTROSPECTION: 'true', API_IDE: 'true' })).toMatchObject({ production: true, introspection: true, ide: true });
+    expect(loadApiConfig({ API_STAGE: 'prod', API_INTROSPECTION: 'true', API_IDE: 'true' })).toMatchObject({
+      production: true,
+      introspection: true,
+      ide: true,
+    });
   });
 
   test('API_CORS_ORIGINS: a list of origins, validated', () => {
-    expect(loadApiConfig({ API_CORS_ORIGINS: ' https://App.example.com , http://localhost:3000 ' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
-    expect(() => loadApiConfig({ API_CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(/API_CORS_ORIGINS must be a comma-separated list of origins/);
+    expect(
+      loadApiConfig({ API_CORS_ORIGINS: ' https://App.example.com , http://localhost:3000 ' }).corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(() => loadApiConfig({ API_CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(
+      /API_CORS_ORIGINS must be a comma-separated list of origins/,
+    );
     expect(() => loadApiConfig({ API_CORS_ORIGINS: 'app.example.com' })).toThrow(/API_CORS_ORIGINS/);
   });
 });
@@ -79,7 +115,11 @@ describe('production: introspection and the IDE are off', () => {
       expect(page.text).toMatch(/API_IDE/);
       expect(page.text).toMatch(/POST/);
       // A GET without the preflight header from anything but a browser page load is still refused.
-      const csrf = await transport({ method: 'GET', query: 'query=%7B__typename%7D', headers: { accept: 'application/json' } });
+      const csrf = await transport({
+        method: 'GET',
+        query: 'query=%7B__typename%7D',
+        headers: { accept: 'application/json' },
+      });
       expect(csrf.status).toBe(400);
       // No "did you mean" schema hints either.
       const typo = await transport(gql('{ answr(question: "a", context: "b") { text } }'));
@@ -99,15 +139,23 @@ describe('production: introspection and the IDE are off', () => {
   });
 });
 
-test("model { source etag } name the bucket: null in production, shown in development", async () => {
+test('model { source etag } name the bucket: null in production, shown in development', async () => {
   const tiny = await (tinyEngine ??= loadTinyModel());
-  const info = { ...tiny.info, source: 's3://private-models-bucket/squad/', etag: '"5d41402abc4b2a76b9719d911017c592"' };
+  const info = {
+    ...tiny.info,
+    source: 's3://private-models-bucket/squad/',
+    etag: '"5d41402abc4b2a76b9719d911017c592"',
+  };
   const query = gql('{ model { name source etag quantized } }');
   for (const [production, expected] of [
     [true, { source: null, etag: null }],
     [false, { source: info.source, etag: info.etag }],
   ] as const) {
-    const api = createApi({ config: apiConfig({ production, ide: false }), provider: new StaticProvider(tiny.engine, info), ideAssetsDir: null });
+    const api = createApi({
+      config: apiConfig({ production, ide: false }),
+      provider: new StaticProvider(tiny.engine, info),
+      ideAssetsDir: null,
+    });
     apis.push(api);
     const res = await lambdaTransport(api)(query);
     expect(res.status).toBe(200);
@@ -120,7 +168,11 @@ test('the demo model says so in every response, where a client reading answers s
   const tiny = await (tinyEngine ??= loadTinyModel());
   const query = gql('{ answer(question: "Where is it?", context: "It is in Paris.") { text } }');
   for (const demo of [true, false]) {
-    const api = createApi({ config: apiConfig({ production: true, ide: false }), provider: new StaticProvider(tiny.engine, { ...tiny.info, demo }), ideAssetsDir: null });
+    const api = createApi({
+      config: apiConfig({ production: true, ide: false }),
+      provider: new StaticProvider(tiny.engine, { ...tiny.info, demo }),
+      ideAssetsDir: null,
+    });
     apis.push(api);
     const running = await listen(api, { port: 0, host: '127.0.0.1' });
     servers.push(running);
@@ -129,7 +181,9 @@ test('the demo model says so in every response, where a client reading answers s
       expect(res.status).toBe(200);
       expect(typeof res.json.data.answer.text).toBe('string');
       if (demo) {
-        expect(res.json.extensions.warnings).toEqual([{ code: 'DEMO_MODEL', message: expect.stringMatching(/demo model.*random.*mean nothing.*MODEL_URI/) }]);
+        expect(res.json.extensions.warnings).toEqual([
+          { code: 'DEMO_MODEL', message: expect.stringMatching(/demo model.*random.*mean nothing.*MODEL_URI/) },
+        ]);
       } else {
         expect(res.json.extensions?.warnings).toBeUndefined();
       }
@@ -142,20 +196,36 @@ test('internal errors are masked: no message, stack trace or file path', async (
   for (const [, transport] of transports) {
     const res = await transport(gql('{ answer(question: "Where?", context: "Here.") { text } }'));
     expect(res.status).toBe(500);
-    expect(res.json.errors).toEqual([{ message: 'Internal server error', locations: expect.any(Array), path: ['answer'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(res.json.errors).toEqual([
+      {
+        message: 'Internal server error',
+        locations: expect.any(Array),
+        path: ['answer'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
     expect(res.text).not.toMatch(/\/opt\/secret|onnxruntime|stacktrace|\.ts:|node_modules/);
   }
   // The operator still has it.
-  expect(logs.filter((e) => e.msg === 'internal error').map((e) => e.message)).toEqual([expect.stringContaining('/opt/secret/model.onnx'), expect.stringContaining('/opt/secret/model.onnx')]);
+  expect(logs.filter((e) => e.msg === 'internal error').map((e) => e.message)).toEqual([
+    expect.stringContaining('/opt/secret/model.onnx'),
+    expect.stringContaining('/opt/secret/model.onnx'),
+  ]);
 });
 
 describe('CORS allow-list (API_CORS_ORIGINS), both transports', () => {
   test('allowed origin: headers on responses; preflight 204 with methods and headers; other origins get nothing', async () => {
-    const { transports } = await both(loadApiConfig({ API_STAGE: 'prod', API_CORS_ORIGINS: 'https://app.example.com' }));
+    const { transports } = await both(
+      loadApiConfig({ API_STAGE: 'prod', API_CORS_ORIGINS: 'https://app.example.com' }),
+    );
     for (const [, transport] of transports) {
       const preflight = await transport({
         method: 'OPTIONS',
-        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
       expect(preflight.status).toBe(204);
       expect(preflight.headers).toMatchObject({
@@ -165,16 +235,25 @@ describe('CORS allow-list (API_CORS_ORIGINS), both transports', () => {
         'access-control-max-age': '600',
         vary: 'Origin',
       });
-      const post = await transport({ ...gql('{ health { ready } }'), headers: { ...JSON_HEADERS, origin: 'https://app.example.com' } });
+      const post = await transport({
+        ...gql('{ health { ready } }'),
+        headers: { ...JSON_HEADERS, origin: 'https://app.example.com' },
+      });
       expect(post.status).toBe(200);
       expect(post.headers['access-control-allow-origin']).toBe('https://app.example.com');
       expect(post.headers['access-control-expose-headers']).toContain('x-request-id');
 
-      const evilPreflight = await transport({ method: 'OPTIONS', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
+      const evilPreflight = await transport({
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+      });
       expect(evilPreflight.status).toBe(204);
       expect(evilPreflight.headers['access-control-allow-origin']).toBeUndefined();
       expect(evilPreflight.headers['access-control-allow-methods']).toBeUndefined();
-      const evil = await transport({ ...gql('{ health { ready } }'), headers: { ...JSON_HEADERS, origin: 'https://evil.example.com' } });
+      const evil = await transport({
+        ...gql('{ health { ready } }'),
+        headers: { ...JSON_HEADERS, origin: 'https://evil.example.com' },
+      });
       expect(evil.headers['access-control-allow-origin']).toBeUndefined();
     }
   });
@@ -182,7 +261,10 @@ describe('CORS allow-list (API_CORS_ORIGINS), both transports', () => {
   test('no list (default): no CORS headers at all', async () => {
     const { transports } = await both(loadApiConfig({ API_STAGE: 'prod' }));
     for (const [, transport] of transports) {
-      const res = await transport({ ...gql('{ health { ready } }'), headers: { ...JSON_HEADERS, origin: 'https://app.example.com' } });
+      const res = await transport({
+        ...gql('{ health { ready } }'),
+        headers: { ...JSON_HEADERS, origin: 'https://app.example.com' },
+      });
       expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
     }
   });
@@ -192,9 +274,17 @@ describe('request ids and logs', () => {
   const SECRET_Q = 'What is the launch code of ZEBRA-7741-SECRET?';
   const SECRET_C = 'The launch code of ZEBRA-7741-SECRET is hidden in the vault beneath Paris.';
   const requests = () => [
-    gql('query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }', { q: SECRET_Q, c: SECRET_C }),
+    gql('query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text } }', {
+      q: SECRET_Q,
+      c: SECRET_C,
+    }),
     gql(`{ inline: answer(question: ${JSON.stringify(SECRET_Q)}, context: ${JSON.stringify(SECRET_C)}) { text } }`),
-    gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', { i: [{ question: SECRET_Q, context: SECRET_C }, { question: '', context: SECRET_C }] }),
+    gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } } }', {
+      i: [
+        { question: SECRET_Q, context: SECRET_C },
+        { question: '', context: SECRET_C },
+      ],
+    }),
     gql(`{ answer(question: ${JSON.stringify(SECRET_Q)}, context: ${JSON.stringify(SECRET_C)}) { text nope } }`),
     { headers: JSON_HEADERS, body: `{"query": ${JSON.stringify(SECRET_Q)}` },
     gql('{ answer(question: " ", context: "ZEBRA-7741-SECRET") { text } }'),
@@ -203,7 +293,9 @@ describe('request ids and logs', () => {
   test('one JSON line per request with its id, status and codes; never the question or context', async () => {
     const { transports, logs } = await both(loadApiConfig({ API_STAGE: 'prod' }));
     const consoleLines: string[] = [];
-    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args) => void consoleLines.push(args.map(String).join(' '))));
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      jest.spyOn(console, m).mockImplementation((...args) => void consoleLines.push(args.map(String).join(' '))),
+    );
     const stdout = jest.spyOn(process.stdout, 'write');
     const ids = new Set<string>();
     try {
@@ -214,7 +306,14 @@ describe('request ids and logs', () => {
           expect(id).toMatch(name === 'lambda' ? /^lambda-\d+$/ : /^[0-9a-f-]{36}$/);
           ids.add(id);
           const lines = logs.filter((e) => e.requestId === id && e.msg === 'request');
-          expect(lines).toEqual([expect.objectContaining({ status: res.status, method: 'POST', path: '/graphql', durationMs: expect.any(Number) })]);
+          expect(lines).toEqual([
+            expect.objectContaining({
+              status: res.status,
+              method: 'POST',
+              path: '/graphql',
+              durationMs: expect.any(Number),
+            }),
+          ]);
           const codes = (res.json.errors ?? []).map((e: any) => e.extensions.code);
           expect(lines[0]!.codes).toEqual(codes);
         }

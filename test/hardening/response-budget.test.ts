@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('the response budget', () => {
-  test('its default leaves room in Lambda\'s 6 MB payload for the body escaped as a JSON string (2×) and the headers', () => {
+  test("its default leaves room in Lambda's 6 MB payload for the body escaped as a JSON string (2×) and the headers", () => {
     expect(2 * DEFAULT_LIMITS.maxResponseBytes).toBeLessThan(LAMBDA_RESPONSE_PAYLOAD_BYTES);
     expect(DEFAULT_LIMITS.maxResponseBytes).toBeGreaterThan(LAMBDA_RESPONSE_PAYLOAD_BYTES / 3);
   });
@@ -54,33 +54,37 @@ describe('the response budget', () => {
   test.each([
     ['control characters', controlWords(99)],
     ['plain ASCII filler', controlWords(99, 200, 'x')],
-  ])('the issue\'s output attack (%s) is refused with RESPONSE_TOO_LARGE before any work, within the deadline', async (_name, context) => {
-    expect(context.length).toBeLessThanOrEqual(DEFAULT_LIMITS.maxContextLength);
-    const timeLimitMs = 3_000;
-    const transport = lambdaTransport(api({ requestTimeoutMs: timeLimitMs }));
-    const before = engine.windowsRun!;
-    const started = Date.now();
-    const res = await transport(outputAttack(context));
-    const elapsed = Date.now() - started;
-    expect(res.status).toBe(statusOf('RESPONSE_TOO_LARGE'));
-    expect(res.text.length).toBeLessThan(64 * 1024);
-    expect(Array.isArray(res.json)).toBe(true);
-    const errors = errorsOf(res);
-    expect(errors).toHaveLength(5);
-    for (const error of errors) {
-      expect(error.extensions.code).toBe('RESPONSE_TOO_LARGE');
-      // Named as the client wrote it, with what to change.
-      expect(error.message).toMatch(/^answers could return up to \d+ bytes \(topK 20 × 49 `text` selection\(s\)/);
-      expect(error.message).toMatch(/Lower topK/);
-    }
-    expect(engine.windowsRun! - before).toBe(0);
-    expect(elapsed).toBeLessThan(timeLimitMs + DEADLINE_GRACE_MS);
-  });
+  ])(
+    "the issue's output attack (%s) is refused with RESPONSE_TOO_LARGE before any work, within the deadline",
+    async (_name, context) => {
+      expect(context.length).toBeLessThanOrEqual(DEFAULT_LIMITS.maxContextLength);
+      const timeLimitMs = 3_000;
+      const transport = lambdaTransport(api({ requestTimeoutMs: timeLimitMs }));
+      const before = engine.windowsRun!;
+      const started = Date.now();
+      const res = await transport(outputAttack(context));
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(statusOf('RESPONSE_TOO_LARGE'));
+      expect(res.text.length).toBeLessThan(64 * 1024);
+      expect(Array.isArray(res.json)).toBe(true);
+      const errors = errorsOf(res);
+      expect(errors).toHaveLength(5);
+      for (const error of errors) {
+        expect(error.extensions.code).toBe('RESPONSE_TOO_LARGE');
+        // Named as the client wrote it, with what to change.
+        expect(error.message).toMatch(/^answers could return up to \d+ bytes \(topK 20 × 49 `text` selection\(s\)/);
+        expect(error.message).toMatch(/Lower topK/);
+      }
+      expect(engine.windowsRun! - before).toBe(0);
+      expect(elapsed).toBeLessThan(timeLimitMs + DEADLINE_GRACE_MS);
+    },
+  );
 
   test('an answer field that fits is answered; the next one, over what is left, is refused by name (partial success)', async () => {
     const context = controlWords(20, 100, 'x'); // ~2,000 bytes as JSON
     const transport = lambdaTransport(api({ maxResponseBytes: 64 * 1024 }));
-    const field = (alias: string) => `${alias}: answers(question: "What?", context: $c, topK: 20, options: { maxAnswerLength: 512 }) { text start }`;
+    const field = (alias: string) =>
+      `${alias}: answers(question: "What?", context: $c, topK: 20, options: { maxAnswerLength: 512 }) { text start }`;
     const res = await transport(gql(`query($c: String!) { ${field('small')} ${field('again')} }`, { c: context }));
     expect(res.status).toBe(200);
     expect(res.json.data.small.length).toBeGreaterThan(0);
@@ -96,7 +100,11 @@ describe('the response budget', () => {
       { question: 'What?', context: controlWords(40), topK: 20 },
       { question: 'Where?', context: 'The tower stands in Paris.' },
     ];
-    const res = await transport(gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code field } } }', { i: inputs }));
+    const res = await transport(
+      gql('query($i: [AnswerInput!]!) { answerMany(inputs: $i) { answers { text } error { code field } } }', {
+        i: inputs,
+      }),
+    );
     expect(res.status).toBe(200);
     const results = res.json.data.answerMany;
     expect(results[0].answers.length).toBe(1);
@@ -118,7 +126,11 @@ describe('the response budget', () => {
 
   test('a legitimate request with a long context and topK 20 fits the default', async () => {
     const context = 'The quick brown fox jumps over the lazy dog near the river bank. '.repeat(60);
-    const res = await lambdaTransport(api())(gql('query($c: String!) { answers(question: "Who jumps?", context: $c, topK: 20) { text score start end } }', { c: context }));
+    const res = await lambdaTransport(api())(
+      gql('query($c: String!) { answers(question: "Who jumps?", context: $c, topK: 20) { text score start end } }', {
+        c: context,
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.json.data.answers.length).toBeGreaterThan(1);
   });

@@ -25,7 +25,7 @@ const POISONED = 'Which river flows past the tower?';
 const CONTEXT =
   'The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It is named after the engineer ' +
   'Gustave Eiffel, whose company designed and built the tower from 1887 to 1889. Locally nicknamed "La dame de fer", it was ' +
-  'constructed as the centrepiece of the 1889 World\'s Fair. The tower stands near the river Seine, and it was the tallest ' +
+  "constructed as the centrepiece of the 1889 World's Fair. The tower stands near the river Seine, and it was the tallest " +
   'man-made structure in the world until the Chrysler Building in New York City was finished in 1930.';
 /** Small windows so that one input runs several of them. */
 const SMALL = { maxSeqLength: 48, docStride: 16 };
@@ -46,11 +46,18 @@ let throwOn: number | null = null;
 /** Called just before the poisoned window throws (to abort the call in one test). */
 let beforeThrow: () => void = () => undefined;
 
-type Session = { run: (feeds: Record<string, { data: ArrayLike<number | bigint> }>, ...rest: unknown[]) => Promise<unknown> };
+type Session = {
+  run: (feeds: Record<string, { data: ArrayLike<number | bigint> }>, ...rest: unknown[]) => Promise<unknown>;
+};
 
 beforeAll(async () => {
   const dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
-  engine = (await loadModel(dir, { preferQuantized: true, read: { idleTimeoutMs: 5_000, totalTimeoutMs: 30_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' } })).engine;
+  engine = (
+    await loadModel(dir, {
+      preferQuantized: true,
+      read: { idleTimeoutMs: 5_000, totalTimeoutMs: 30_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' },
+    })
+  ).engine;
   const tokenizer = QATokenizer.fromJson(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'));
   poisonIds = (await tokenizer.encode(POISONED)).ids;
   alone = [];
@@ -65,7 +72,9 @@ beforeAll(async () => {
       poisonedSeen += 1;
       if (poisonedSeen === throwOn) {
         beforeThrow();
-        throw new Error("Non-zero status code returned while running MatMul node. Name:'/layer.0/attention/q_lin/MatMul'");
+        throw new Error(
+          "Non-zero status code returned while running MatMul node. Name:'/layer.0/attention/q_lin/MatMul'",
+        );
       }
     }
     return run(feeds, ...rest);
@@ -88,15 +97,19 @@ describe('the engine: an InferenceError on one window goes into that input’s s
     expect(poisonedSeen).toBe(2);
     expect(results[1]).toBeInstanceOf(InferenceError);
     expect((results[1] as Error).message).toBe('onnxruntime failed on a window of 48 tokens');
-    expect(((results[1] as Error).cause as Error).message).toMatch(/^Non-zero status code returned while running MatMul/);
+    expect(((results[1] as Error).cause as Error).message).toMatch(
+      /^Non-zero status code returned while running MatMul/,
+    );
     expect([results[0], results[2], results[3]]).toEqual(alone);
     expect(alone.every((a) => a.length > 0)).toBe(true);
     // And once the fault is gone, the poisoned input is answered again.
     throwOn = null;
-    await expect(engine.answer(poisoned)).resolves.toEqual(expect.arrayContaining([expect.objectContaining({ text: expect.any(String) })]));
+    await expect(engine.answer(poisoned)).resolves.toEqual(
+      expect.arrayContaining([expect.objectContaining({ text: expect.any(String) })]),
+    );
   });
 
-  it('a stop during the failing window gives that input the stop\'s reason; inputs that finished keep their answers', async () => {
+  it("a stop during the failing window gives that input the stop's reason; inputs that finished keep their answers", async () => {
     arm(1);
     const controller = new AbortController();
     const stop = new Error('the request deadline passed');
@@ -118,7 +131,12 @@ describe('through the API', () => {
   const seen: LogEntry[] = [];
   const transport = () =>
     lambdaTransport(
-      createApi({ config: apiConfig({ production: true, introspection: false, ide: false }), provider: new StaticProvider(engine), ideAssetsDir: null, logSink: (e) => void seen.push(e) }),
+      createApi({
+        config: apiConfig({ production: true, introspection: false, ide: false }),
+        provider: new StaticProvider(engine),
+        ideAssetsDir: null,
+        logSink: (e) => void seen.push(e),
+      }),
     );
   const QUERY = `query Q($p: String!, $c: String!, $opts: AnswerOptions, $inputs: [AnswerInput!]!) {
     bad: answer(question: $p, context: $c, options: $opts) { text start end score }
@@ -139,7 +157,14 @@ describe('through the API', () => {
     // The poisoned window is shared by `bad` and `many`'s second input (the same window runs once).
     expect(poisonedSeen).toBe(2);
     expect(res.status).toBe(200);
-    expect(res.json.errors).toEqual([{ message: 'Internal server error', path: ['bad'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(res.json.errors).toEqual([
+      {
+        message: 'Internal server error',
+        path: ['bad'],
+        locations: expect.any(Array),
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
     expect(res.json.data.bad).toBeNull();
     expect(res.json.data.fine).toEqual(alone[1]);
     expect(res.json.data.many).toEqual([
@@ -159,13 +184,28 @@ describe('through the API', () => {
       expect(e).toMatchObject({ level: 'error', requestId, message: 'onnxruntime failed on a window of 48 tokens' });
       expect(e.stack).toMatch(/^InferenceError: onnxruntime failed[\s\S]*onnx-model/);
     }
-    expect(internal.find((e) => (e.path as unknown[])[0] === 'many')).toMatchObject({ error: 'InferenceError', cause: expect.stringMatching(/^Non-zero status code/) });
+    expect(internal.find((e) => (e.path as unknown[])[0] === 'many')).toMatchObject({
+      error: 'InferenceError',
+      cause: expect.stringMatching(/^Non-zero status code/),
+    });
   });
 
   it('HTTP 500 only when every root field failed', async () => {
     arm(1);
-    const res = await transport()(gql('query Q($p: String!, $c: String!, $opts: AnswerOptions) { answer(question: $p, context: $c, options: $opts) { text } }', { p: POISONED, c: CONTEXT, opts: SMALL }));
+    const res = await transport()(
+      gql(
+        'query Q($p: String!, $c: String!, $opts: AnswerOptions) { answer(question: $p, context: $c, options: $opts) { text } }',
+        { p: POISONED, c: CONTEXT, opts: SMALL },
+      ),
+    );
     expect(res.status).toBe(500);
-    expect(res.json.errors).toEqual([{ message: 'Internal server error', path: ['answer'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(res.json.errors).toEqual([
+      {
+        message: 'Internal server error',
+        path: ['answer'],
+        locations: expect.any(Array),
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
   });
 });

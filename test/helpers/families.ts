@@ -22,10 +22,17 @@ export interface FamilyFixture {
 export const FAMILIES: readonly FamilyFixture[] = [
   { name: 'roberta', tokenizer: 'byte-level BPE, RobertaProcessing', modelType: 'roberta' },
   { name: 'xlm-roberta', tokenizer: 'SentencePiece Unigram, <s> A </s></s> B </s>', modelType: 'xlm-roberta' },
-  { name: 'deberta-v3', tokenizer: 'SentencePiece Unigram, [CLS] A [SEP] B [SEP] with token_type_ids', modelType: 'deberta-v2' },
+  {
+    name: 'deberta-v3',
+    tokenizer: 'SentencePiece Unigram, [CLS] A [SEP] B [SEP] with token_type_ids',
+    modelType: 'deberta-v2',
+  },
 ];
 
-export const PRECISION_FILES: Record<Precision, string> = { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx' };
+export const PRECISION_FILES: Record<Precision, string> = {
+  fp32: 'onnx/model.onnx',
+  int8: 'onnx/model_quantized.onnx',
+};
 
 /** The model folder of a family, in its Hub layout (Xenova/Transformers.js style: onnx/). */
 export function familyModelDir(family: FamilyFixture['name']): string {
@@ -36,8 +43,13 @@ export function familyCases(): ReferenceCase[] {
   return (JSON.parse(readFileSync(path.join(FAMILIES_DIR, 'cases.json'), 'utf8')) as { cases: ReferenceCase[] }).cases;
 }
 
-export function familyExpected(family: FamilyFixture['name'], precision: Precision): Map<string, ReferenceResult & { windows: number }> {
-  const { results } = JSON.parse(readFileSync(path.join(FAMILIES_DIR, family, `expected-${precision}.json`), 'utf8')) as {
+export function familyExpected(
+  family: FamilyFixture['name'],
+  precision: Precision,
+): Map<string, ReferenceResult & { windows: number }> {
+  const { results } = JSON.parse(
+    readFileSync(path.join(FAMILIES_DIR, family, `expected-${precision}.json`), 'utf8'),
+  ) as {
     results: Array<ReferenceResult & { windows: number }>;
   };
   return new Map(results.map((r) => [r.id, r]));

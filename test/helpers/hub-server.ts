@@ -40,7 +40,13 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
   for (const r of repos) {
     for (const [file, data] of Object.entries(r.files)) blobs.set(sha256(data), { data, file });
   }
-  const serveBytes = (req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, file: string, extra: Record<string, string>) => {
+  const serveBytes = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    data: Buffer,
+    file: string,
+    extra: Record<string, string>,
+  ) => {
     const range = req.headers.range;
     const body = corrupted.has(file) ? Buffer.alloc(data.length, 7) : data;
     if (range) {
@@ -51,7 +57,12 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` });
         return res.end();
       }
-      res.writeHead(206, { ...extra, 'accept-ranges': 'bytes', 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body.length}` });
+      res.writeHead(206, {
+        ...extra,
+        'accept-ranges': 'bytes',
+        'content-length': end - start + 1,
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+      });
       return res.end(req.method === 'HEAD' ? undefined : body.subarray(start, end + 1));
     }
     res.writeHead(200, { ...extra, 'accept-ranges': 'bytes', 'content-length': body.length });
@@ -71,7 +82,10 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
     if (cdn) {
       const blob = blobs.get(cdn[1]!);
       if (!blob) return void res.writeHead(404).end();
-      return serveBytes(req, res, blob.data, blob.file, { etag: `"${cdn[1]}"`, 'content-type': 'application/octet-stream' });
+      return serveBytes(req, res, blob.data, blob.file, {
+        etag: `"${cdn[1]}"`,
+        'content-type': 'application/octet-stream',
+      });
     }
     for (const repo of refused) {
       if (!url.pathname.startsWith(`/${repo}/`)) continue;

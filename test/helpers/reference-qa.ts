@@ -45,7 +45,9 @@ export function referenceCases(): ReferenceCase[] {
 }
 
 export function referenceExpected(precision: Precision): Map<string, ReferenceResult> {
-  const { results } = JSON.parse(readFileSync(path.join(REFERENCE_DIR, `expected-${precision}.json`), 'utf8')) as { results: ReferenceResult[] };
+  const { results } = JSON.parse(readFileSync(path.join(REFERENCE_DIR, `expected-${precision}.json`), 'utf8')) as {
+    results: ReferenceResult[];
+  };
   return new Map(results.map((r) => [r.id, r]));
 }
 
@@ -61,12 +63,22 @@ export function answerInput(c: ReferenceCase): Record<string, unknown> {
     }).filter(([, v]) => v !== undefined),
   );
   // The pipeline's default top_k is 1 (the API's `answers` field defaults to 3; answerMany to 1).
-  return { question: c.question, context: c.context, topK: c.top_k ?? 1, ...(Object.keys(options).length ? { options } : {}) };
+  return {
+    question: c.question,
+    context: c.context,
+    topK: c.top_k ?? 1,
+    ...(Object.keys(options).length ? { options } : {}),
+  };
 }
 
 /** The engine's input of a case (`QuestionAnswerer.answer`): the same mapping, topK among the options. */
 export function engineInput(c: ReferenceCase): QAInput {
-  const { question, context, topK, options } = answerInput(c) as { question: string; context: string; topK: number; options?: Partial<QAOptions> };
+  const { question, context, topK, options } = answerInput(c) as {
+    question: string;
+    context: string;
+    topK: number;
+    options?: Partial<QAOptions>;
+  };
   return { question, context, options: { ...options, topK } };
 }
 
@@ -83,15 +95,23 @@ const close = (a: number, b: number): boolean => Math.abs(a - b) <= SCORE_RTOL *
  * is acceptable: an answer of the same score, whatever its span. Returns null when they match, else
  * a one-line description of the first difference.
  */
-export function compareAnswers(expected: ReferenceAnswer[], actual: ReferenceAnswer[], flags: readonly string[] = []): string | null {
+export function compareAnswers(
+  expected: ReferenceAnswer[],
+  actual: ReferenceAnswer[],
+  flags: readonly string[] = [],
+): string | null {
   if (actual.length !== expected.length) return `${actual.length} answers, expected ${expected.length}`;
   const eitherCandidate = flags.includes('near-tie-window-cut');
   const used = new Set<number>();
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i]!;
-    const sameSpan = (a: ReferenceAnswer) => eitherCandidate || (a.text === e.text && a.start === e.start && a.end === e.end);
+    const sameSpan = (a: ReferenceAnswer) =>
+      eitherCandidate || (a.text === e.text && a.start === e.start && a.end === e.end);
     // Candidates: the same rank, or another rank whose expected score ties with this one.
-    const j = actual.findIndex((a, k) => !used.has(k) && (k === i || close(expected[k]!.score, e.score)) && sameSpan(a) && close(a.score, e.score));
+    const j = actual.findIndex(
+      (a, k) =>
+        !used.has(k) && (k === i || close(expected[k]!.score, e.score)) && sameSpan(a) && close(a.score, e.score),
+    );
     if (j < 0) {
       const a = actual[i]!;
       return `#${i + 1}: got ${JSON.stringify(a.text)} [${a.start},${a.end}) ${a.score.toPrecision(6)}, expected ${JSON.stringify(e.text)} [${e.start},${e.end}) ${e.score.toPrecision(6)}`;
@@ -107,18 +127,29 @@ export function compareAnswers(expected: ReferenceAnswer[], actual: ReferenceAns
  * work budget; windows counted with the fixture's tokenizer and the engine's own arithmetic, and
  * the options' defaults as the engine resolves them for a 512-position model).
  */
-export async function requestsWithinLimits<T extends ReferenceCase>(cases: readonly T[], limits: Pick<ApiLimits, 'maxInputs' | 'maxRequestTextLength' | 'maxRequestWindows'>): Promise<T[][]> {
+export async function requestsWithinLimits<T extends ReferenceCase>(
+  cases: readonly T[],
+  limits: Pick<ApiLimits, 'maxInputs' | 'maxRequestTextLength' | 'maxRequestWindows'>,
+): Promise<T[][]> {
   const tokenizer = QATokenizer.fromJson(readFileSync(path.join(REFERENCE_MODEL_DIR, 'tokenizer.json'), 'utf8'));
   const chunks: T[][] = [];
   let chars = 0;
   let windows = 0;
   for (const c of cases) {
-    const options = resolveOptions(answerInput(c).options as Partial<QAOptions> | undefined, { maxPositions: 512, minSeqLength: tokenizer.layout.addedCount + 2 });
+    const options = resolveOptions(answerInput(c).options as Partial<QAOptions> | undefined, {
+      maxPositions: 512,
+      minSeqLength: tokenizer.layout.addedCount + 2,
+    });
     const [q, x] = await Promise.all([tokenizer.encode(c.question), tokenizer.encode(c.context)]);
     const need = planWindows(q.ids.length, x.ids.length, tokenizer.layout, options).count;
     const size = c.question.length + c.context.length;
     const last = chunks[chunks.length - 1];
-    if (!last || last.length === limits.maxInputs || chars + size > limits.maxRequestTextLength || windows + need > limits.maxRequestWindows) {
+    if (
+      !last ||
+      last.length === limits.maxInputs ||
+      chars + size > limits.maxRequestTextLength ||
+      windows + need > limits.maxRequestWindows
+    ) {
       chunks.push([c]);
       chars = size;
       windows = need;

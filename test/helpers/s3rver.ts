@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 // s3rver ships no types.
- 
+
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   configureBuckets(): Promise<unknown>;
   callback(): http.RequestListener;
@@ -35,12 +35,22 @@ export interface TestS3 {
 }
 
 /** Writes a real S3 XML error, as S3 itself sends it. */
-export function sendS3Error(res: http.ServerResponse, status: number, code: string, message: string, resource = ''): void {
+export function sendS3Error(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  resource = '',
+): void {
   const body =
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<Error><Code>${code}</Code><Message>${message}</Message><Resource>${resource}</Resource>` +
     '<RequestId>4442587FB7D0A2F9</RequestId><HostId>test</HostId></Error>';
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': '4442587FB7D0A2F9' });
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amz-request-id': '4442587FB7D0A2F9',
+  });
   res.end(body);
 }
 
@@ -64,7 +74,12 @@ export function emulatorClient(endpoint: string): S3Client {
 /** Starts s3rver in a temp directory with the given buckets. */
 export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
-  const s3rver = new S3rver({ directory, silent: true, configureBuckets: buckets.map((name) => ({ name })), vhostBuckets: false });
+  const s3rver = new S3rver({
+    directory,
+    silent: true,
+    configureBuckets: buckets.map((name) => ({ name })),
+    vhostBuckets: false,
+  });
   await s3rver.configureBuckets();
   const app = s3rver.callback();
   const requests = new Map<string, number>();

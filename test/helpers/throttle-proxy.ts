@@ -63,9 +63,13 @@ export const DEFAULT_THROTTLE: ThrottleSettings = { bytesPerSecond: 85e6, firstB
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Starts the proxy in front of `upstream` (e.g. `http://127.0.0.1:<s3rver port>`). */
-export async function startThrottleProxy(upstream: string, settings: Partial<ThrottleSettings> = {}): Promise<ThrottleProxy> {
+export async function startThrottleProxy(
+  upstream: string,
+  settings: Partial<ThrottleSettings> = {},
+): Promise<ThrottleProxy> {
   const target = new URL(upstream);
-  if (!/^127\.\d+\.\d+\.\d+$/.test(target.hostname)) throw new Error(`the proxy only forwards to loopback, got ${upstream}`);
+  if (!/^127\.\d+\.\d+\.\d+$/.test(target.hostname))
+    throw new Error(`the proxy only forwards to loopback, got ${upstream}`);
   const current: ThrottleSettings = { ...DEFAULT_THROTTLE, ...settings };
   const log: ProxyLogEntry[] = [];
   let chooser: ((req: ProxiedRequest) => ProxyFault | undefined) | undefined;
@@ -160,7 +164,8 @@ export async function startThrottleProxy(upstream: string, settings: Partial<Thr
     port,
     settings: current,
     log,
-    count: (method, path, range) => log.filter((e) => e.method === method && e.path === path && (range === undefined || e.range === range)).length,
+    count: (method, path, range) =>
+      log.filter((e) => e.method === method && e.path === path && (range === undefined || e.range === range)).length,
     faults: (fn) => void (chooser = fn),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -17,7 +17,10 @@ let bertJson: string | undefined;
  * copies it) and of the reference model (a link to the same file).
  */
 export function bertTokenizerJson(): string {
-  return (bertJson ??= readFileSync(path.resolve(__dirname, '..', 'fixtures', 'bert-base-uncased', 'tokenizer.json'), 'utf8'));
+  return (bertJson ??= readFileSync(
+    path.resolve(__dirname, '..', 'fixtures', 'bert-base-uncased', 'tokenizer.json'),
+    'utf8',
+  ));
 }
 
 export interface Span {
@@ -79,17 +82,22 @@ export function spanProblem(
   options: { alignToWords: boolean; maxAnswerLength: number; handleImpossibleAnswer: boolean },
 ): string | null {
   const where = `${JSON.stringify(span.text)} [${span.start},${span.end})`;
-  if (span.start === 0 && span.end === 0 && span.text === '') return options.handleImpossibleAnswer ? null : `${where}: the empty answer, not asked for`;
-  if (!(0 <= span.start && span.start < span.end && span.end <= b.context.length)) return `${where}: not a span of the ${b.context.length}-unit context`;
-  if (b.context.slice(span.start, span.end) !== span.text) return `${where}: the text is not the context's at those offsets`;
+  if (span.start === 0 && span.end === 0 && span.text === '')
+    return options.handleImpossibleAnswer ? null : `${where}: the empty answer, not asked for`;
+  if (!(0 <= span.start && span.start < span.end && span.end <= b.context.length))
+    return `${where}: not a span of the ${b.context.length}-unit context`;
+  if (b.context.slice(span.start, span.end) !== span.text)
+    return `${where}: the text is not the context's at those offsets`;
   const covered = b.tokens.filter(([s, e]) => s >= span.start && e <= span.end).length;
   if (covered === 0) return `${where}: covers no token`;
   if (options.alignToWords) {
     if (!b.wordStarts.has(span.start) || !b.wordEnds.has(span.end)) return `${where}: not on word boundaries`;
     return null;
   }
-  if (!b.tokens.some(([s]) => s === span.start) || !b.tokens.some(([, e]) => e === span.end)) return `${where}: not on token boundaries`;
-  if (covered > options.maxAnswerLength) return `${where}: ${covered} tokens, over maxAnswerLength ${options.maxAnswerLength}`;
+  if (!b.tokens.some(([s]) => s === span.start) || !b.tokens.some(([, e]) => e === span.end))
+    return `${where}: not on token boundaries`;
+  if (covered > options.maxAnswerLength)
+    return `${where}: ${covered} tokens, over maxAnswerLength ${options.maxAnswerLength}`;
   return null;
 }
 

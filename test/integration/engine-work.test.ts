@@ -41,9 +41,15 @@ async function windowsOf(input: QAInput): Promise<number> {
 }
 
 const WORDS = ['river', 'stone', 'market', 'lantern', 'bridge', 'tower', 'garden', 'harbour', 'mill', 'square'];
-const prose = (words: number, seed = 1) => picks(words, WORDS.length, seed).map((k) => WORDS[k]).join(' ');
+const prose = (words: number, seed = 1) =>
+  picks(words, WORDS.length, seed)
+    .map((k) => WORDS[k])
+    .join(' ');
 /** One token per character, no two windows alike: the costliest text per character. */
-const punctuation = (n: number, seed = 2) => picks(n, 6, seed).map((k) => '!?.,;:'[k]).join('');
+const punctuation = (n: number, seed = 2) =>
+  picks(n, 6, seed)
+    .map((k) => '!?.,;:'[k])
+    .join('');
 
 /** Waits until `predicate` holds (polling), or fails after `ms`. */
 async function until(predicate: () => boolean, ms = 30_000): Promise<void> {
@@ -56,11 +62,19 @@ async function until(predicate: () => boolean, ms = 30_000): Promise<void> {
 
 describe('the work budget', () => {
   const small: QAInput = { question: 'Where is the market?', context: prose(700) };
-  const huge: QAInput = { question: 'Where?', context: punctuation(6_000), options: { maxSeqLength: 512, docStride: 500 } };
+  const huge: QAInput = {
+    question: 'Where?',
+    context: punctuation(6_000),
+    options: { maxSeqLength: 512, docStride: 500 },
+  };
   const tiny: QAInput = { question: 'Which stone?', context: prose(40) };
 
   it('charges every input before running any, refuses what does not fit in its slot, and runs exactly the rest', async () => {
-    const [smallWindows, hugeWindows, tinyWindows] = await Promise.all([windowsOf(small), windowsOf(huge), windowsOf(tiny)]);
+    const [smallWindows, hugeWindows, tinyWindows] = await Promise.all([
+      windowsOf(small),
+      windowsOf(huge),
+      windowsOf(tiny),
+    ]);
     expect(smallWindows).toBeGreaterThan(1);
     expect(hugeWindows).toBeGreaterThan(400);
     const limit = smallWindows + tinyWindows + 1;
@@ -90,7 +104,11 @@ describe('the work budget', () => {
 });
 
 describe('stopping', () => {
-  const long: QAInput = { question: 'Where?', context: punctuation(8_000), options: { maxSeqLength: 128, docStride: 120 } };
+  const long: QAInput = {
+    question: 'Where?',
+    context: punctuation(8_000),
+    options: { maxSeqLength: 128, docStride: 120 },
+  };
 
   it('an aborted call gives the reason to its unfinished input, and the windows-run counter stops rising', async () => {
     const windows = await windowsOf(long);
@@ -135,7 +153,11 @@ describe('stopping', () => {
 
 describe('fairness', () => {
   it('a cheap call made while an expensive one runs waits a few windows, not the whole expensive call', async () => {
-    const expensive: QAInput = { question: 'Where?', context: punctuation(6_000), options: { maxSeqLength: 128, docStride: 120 } };
+    const expensive: QAInput = {
+      question: 'Where?',
+      context: punctuation(6_000),
+      options: { maxSeqLength: 128, docStride: 120 },
+    };
     const cheap: QAInput = { question: 'Which stone?', context: prose(30) };
     const expensiveWindows = await windowsOf(expensive);
     const controller = new AbortController();

@@ -40,7 +40,12 @@ const QUESTIONS = ['When does it open?', 'What is the capital?', 'Which year?', 
  * Answers best first, at most topK, each a span on the context's token (or word) boundaries as the
  * Rust tokenizer reports them, mapped to UTF-16 apart from the engine (test/helpers/token-boundaries.ts).
  */
-async function expectWellFormed(answers: Answer[], context: string, tokenizerJson: string, options: Partial<QAOptions> & { topK: number }) {
+async function expectWellFormed(
+  answers: Answer[],
+  context: string,
+  tokenizerJson: string,
+  options: Partial<QAOptions> & { topK: number },
+) {
   expect(answers.length).toBeLessThanOrEqual(options.topK);
   for (let i = 0; i < answers.length; i++) {
     expect(answers[i].score).toBeGreaterThanOrEqual(0);
@@ -101,7 +106,11 @@ describe('QuestionAnswerer on the tiny DistilBERT', () => {
 
   it('returns no answer for a context without tokens, or only the empty one when impossible answers are allowed', async () => {
     expect(await engine.answer({ question: 'What?', context: ' \t\n ' })).toEqual([]);
-    const [empty] = await engine.answer({ question: 'What?', context: ' \t\n ', options: { handleImpossibleAnswer: true } });
+    const [empty] = await engine.answer({
+      question: 'What?',
+      context: ' \t\n ',
+      options: { handleImpossibleAnswer: true },
+    });
     // Only [CLS] is left unmasked, so it takes all the probability.
     expect(empty).toEqual({ text: '', start: 0, end: 0, score: expect.closeTo(1, 6) });
   });
@@ -136,14 +145,22 @@ describe('QuestionAnswerer on a pointer model (logits point at chosen tokens)', 
     const context = words.join(' ');
     const [best] = await engine.answer({ question: 'Which animals?', context });
     // Offsets from the test's own reading of the context, not from the engine.
-    expect(best).toMatchObject({ text: 'Zebra crossing elephant', start: context.indexOf('Zebra'), end: context.indexOf('elephant') + 'elephant'.length });
+    expect(best).toMatchObject({
+      text: 'Zebra crossing elephant',
+      start: context.indexOf('Zebra'),
+      end: context.indexOf('elephant') + 'elephant'.length,
+    });
   });
 
   it('keeps a 100-token question whole: its pointer words are never answers, the context answer is', async () => {
     const question = ('zebra elephant ' + 'please '.repeat(98)).trim();
     const context = 'lantern '.repeat(1500) + 'a zebra and a elephant ' + 'stone '.repeat(500);
     const [best] = await engine.answer({ question, context });
-    expect(best).toMatchObject({ text: 'zebra and a elephant', start: context.indexOf('zebra'), end: context.indexOf('elephant') + 'elephant'.length });
+    expect(best).toMatchObject({
+      text: 'zebra and a elephant',
+      start: context.indexOf('zebra'),
+      end: context.indexOf('elephant') + 'elephant'.length,
+    });
   });
 
   it('scores a span by the windows it appears in, merging identical answers', async () => {

@@ -19,7 +19,14 @@ import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { StaticProvider } from '../api/helpers/engines';
 import { gql, lambdaTransport } from '../hardening/helpers/transports';
-import { FAMILIES, FAMILIES_DIR, familyCases, familyExpected, familyModelDir, type FamilyFixture } from '../helpers/families';
+import {
+  FAMILIES,
+  FAMILIES_DIR,
+  familyCases,
+  familyExpected,
+  familyModelDir,
+  type FamilyFixture,
+} from '../helpers/families';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 import { ANSWER_MANY_QUERY, answerInput, compareAnswers } from '../helpers/reference-qa';
 import { startS3, type TestS3 } from '../helpers/s3rver';
@@ -47,19 +54,50 @@ const REPOS: Array<{ family: FamilyFixture; layout: Layout; repo: string }> = FA
   { family, layout: 'optimum' as const, repo: `optimum/${family.name}-tiny-qa` },
 ]);
 
-const READ: LoadModelOptions['read'] = { idleTimeoutMs: 10_000, totalTimeoutMs: 60_000, maxInMemoryBytes: 1 << 30, spillDir: os.tmpdir() };
-const MODEL_QUERY = '{ model { name quantized inputNames maxSequenceLength family { modelType architecture } tokenizer { model postProcessor pair } } }';
-const EXPECTED_TOKENIZER: Record<FamilyFixture['name'], { model: string; postProcessor: string; pair: string; architecture: string }> = {
-  roberta: { model: 'BPE', postProcessor: 'RobertaProcessing', pair: '<s> question </s> </s> context </s>', architecture: 'RobertaForQuestionAnswering' },
-  'xlm-roberta': { model: 'Unigram', postProcessor: 'TemplateProcessing', pair: '<s> question </s> </s> context </s>', architecture: 'XLMRobertaForQuestionAnswering' },
-  'deberta-v3': { model: 'Unigram', postProcessor: 'TemplateProcessing', pair: '[CLS] question [SEP] context:1 [SEP]:1', architecture: 'DebertaV2ForQuestionAnswering' },
+const READ: LoadModelOptions['read'] = {
+  idleTimeoutMs: 10_000,
+  totalTimeoutMs: 60_000,
+  maxInMemoryBytes: 1 << 30,
+  spillDir: os.tmpdir(),
+};
+const MODEL_QUERY =
+  '{ model { name quantized inputNames maxSequenceLength family { modelType architecture } tokenizer { model postProcessor pair } } }';
+const EXPECTED_TOKENIZER: Record<
+  FamilyFixture['name'],
+  { model: string; postProcessor: string; pair: string; architecture: string }
+> = {
+  roberta: {
+    model: 'BPE',
+    postProcessor: 'RobertaProcessing',
+    pair: '<s> question </s> </s> context </s>',
+    architecture: 'RobertaForQuestionAnswering',
+  },
+  'xlm-roberta': {
+    model: 'Unigram',
+    postProcessor: 'TemplateProcessing',
+    pair: '<s> question </s> </s> context </s>',
+    architecture: 'XLMRobertaForQuestionAnswering',
+  },
+  'deberta-v3': {
+    model: 'Unigram',
+    postProcessor: 'TemplateProcessing',
+    pair: '[CLS] question [SEP] context:1 [SEP]:1',
+    architecture: 'DebertaV2ForQuestionAnswering',
+  },
 };
 
 beforeAll(async () => {
   s3 = await startS3(['models']);
-  const fp32Only = Object.fromEntries(Object.entries(repoFiles('roberta', 'optimum')).filter(([name]) => name !== 'model_quantized.onnx'));
+  const fp32Only = Object.fromEntries(
+    Object.entries(repoFiles('roberta', 'optimum')).filter(([name]) => name !== 'model_quantized.onnx'),
+  );
   hub = await startHubServer([
-    ...REPOS.map(({ family, layout, repo }) => ({ repo, revision: 'main', commit: `${layout}-${family.name}`, files: repoFiles(family.name, layout) })),
+    ...REPOS.map(({ family, layout, repo }) => ({
+      repo,
+      revision: 'main',
+      commit: `${layout}-${family.name}`,
+      files: repoFiles(family.name, layout),
+    })),
     // What `optimum-cli export onnx` alone publishes: model.onnx at the root, no int8 file.
     { repo: 'optimum/roberta-fp32-only', revision: 'main', commit: 'fp32-only', files: fp32Only },
   ]);
@@ -91,24 +129,39 @@ describe.each(REPOS)('$repo ($layout layout)', ({ family, layout, repo }) => {
     const dir = path.join(work, repo);
     expect(await modelCli(['pull', repo, '--all', dir])).toBe(0);
     const onnxDir = layout === 'optimum' ? '' : 'onnx/';
-    expect(readdirSync(path.join(dir, onnxDir || '.')).filter((f) => f.endsWith('.onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
+    expect(
+      readdirSync(path.join(dir, onnxDir || '.'))
+        .filter((f) => f.endsWith('.onnx'))
+        .sort(),
+    ).toEqual(['model.onnx', 'model_quantized.onnx']);
     const uri = `s3://models/${repo}/`;
     expect(await modelCli(['push', dir, uri])).toBe(0);
 
     // A sample that fits one request's work budget (every case runs in test/integration/families.test.ts).
     const cases = familyCases().filter((c, i) => !c.id.startsWith('pub-long') && i % 3 === 0);
-    for (const [precision, preferQuantized] of [['int8', true], ['fp32', false]] as const) {
+    for (const [precision, preferQuantized] of [
+      ['int8', true],
+      ['fp32', false],
+    ] as const) {
       const { engine, info } = await loadModel(uri, { s3: s3.client, preferQuantized, read: READ, threads: 1 });
       try {
         expect(info).toMatchObject({ quantized: preferQuantized, version: expect.any(String) });
-        const api = createApi({ config: apiConfig({ production: false, ide: false }), provider: new StaticProvider(engine, info), ideAssetsDir: null, logSink: () => undefined });
+        const api = createApi({
+          config: apiConfig({ production: false, ide: false }),
+          provider: new StaticProvider(engine, info),
+          ideAssetsDir: null,
+          logSink: () => undefined,
+        });
         const transport = lambdaTransport(api);
         const { architecture, ...tokenizer } = EXPECTED_TOKENIZER[family.name];
         const model = (await transport(gql(MODEL_QUERY))).json.data.model;
         expect(model).toEqual({
           name: `fixtures/${family.name}-tiny-qa`,
           quantized: preferQuantized,
-          inputNames: family.name === 'deberta-v3' ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'],
+          inputNames:
+            family.name === 'deberta-v3'
+              ? ['input_ids', 'attention_mask', 'token_type_ids']
+              : ['input_ids', 'attention_mask'],
           maxSequenceLength: 384,
           family: { modelType: family.modelType, architecture },
           tokenizer,
@@ -119,7 +172,9 @@ describe.each(REPOS)('$repo ($layout layout)', ({ family, layout, repo }) => {
         const mismatches = cases
           .map((c, i) => {
             const r = res.json.data.answerMany[i];
-            const problem = r.error ? r.error.code : compareAnswers(expected.get(c.id)!.answers, r.answers, expected.get(c.id)!.flags);
+            const problem = r.error
+              ? r.error.code
+              : compareAnswers(expected.get(c.id)!.answers, r.answers, expected.get(c.id)!.flags);
             return problem && `${c.id}: ${problem}`;
           })
           .filter(Boolean);
@@ -168,13 +223,17 @@ describe('a model of a kind the engine does not serve fails at load, saying what
   }
 
   test('a generative model (config.json: GPT2LMHeadModel)', async () => {
-    const dir = variant('generative', (d) => editJson(path.join(d, 'config.json'), (c) => Object.assign(c, { model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] })));
+    const dir = variant('generative', (d) =>
+      editJson(path.join(d, 'config.json'), (c) =>
+        Object.assign(c, { model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }),
+      ),
+    );
     expect((await loadError(dir)).message).toBe(
       'Unsupported model: config.json has architectures GPT2LMHeadModel (a generative model, model_type gpt2); expected an extractive question-answering export (…ForQuestionAnswering, ONNX outputs start_logits and end_logits)',
     );
   });
 
-  test("an export without QA outputs (a text-generation graph: `logits`), whatever config.json claims", async () => {
+  test('an export without QA outputs (a text-generation graph: `logits`), whatever config.json claims', async () => {
     const dir = variant('no-qa-outputs', (d) => {
       rmSync(path.join(d, 'onnx'), { recursive: true });
       cpSync(path.join(FAMILIES_DIR, 'not-qa', 'model.onnx'), path.join(d, 'model.onnx'));
@@ -187,7 +246,11 @@ describe('a model of a kind the engine does not serve fails at load, saying what
 
   test("a tokenizer.json with GPT-2's post-processor (ByteLevel: no special tokens around a pair)", async () => {
     const dir = variant('gpt2-tokenizer', (d) =>
-      editJson(path.join(d, 'tokenizer.json'), (t) => (t.post_processor = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true })),
+      editJson(
+        path.join(d, 'tokenizer.json'),
+        (t) =>
+          (t.post_processor = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true }),
+      ),
     );
     expect((await loadError(dir)).message).toBe(
       'Unsupported model: tokenizer.json has post_processor ByteLevel (no special tokens around a question/context pair); expected a post_processor among TemplateProcessing, BertProcessing, RobertaProcessing, as question-answering exports have',
@@ -195,15 +258,24 @@ describe('a model of a kind the engine does not serve fails at load, saying what
   });
 
   test('through the API: MODEL_UNAVAILABLE for clients, and the load-failure log line says what was found and expected', async () => {
-    const dir = variant('generative-api', (d) => editJson(path.join(d, 'config.json'), (c) => Object.assign(c, { architectures: ['RobertaForCausalLM'] })));
+    const dir = variant('generative-api', (d) =>
+      editJson(path.join(d, 'config.json'), (c) => Object.assign(c, { architectures: ['RobertaForCausalLM'] })),
+    );
     const logged: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
     const logger = {
       info: () => undefined,
       warn: () => undefined,
       error: (message: string, fields?: Record<string, unknown>) => void logged.push({ message, fields }),
     };
-    const provider = new ModelProvider(() => loadModel(dir, { preferQuantized: true, read: READ, threads: 1 }), { logger });
-    const api = createApi({ config: apiConfig({ production: true, ide: false, introspection: false }), provider, ideAssetsDir: null, logSink: () => undefined });
+    const provider = new ModelProvider(() => loadModel(dir, { preferQuantized: true, read: READ, threads: 1 }), {
+      logger,
+    });
+    const api = createApi({
+      config: apiConfig({ production: true, ide: false, introspection: false }),
+      provider,
+      ideAssetsDir: null,
+      logSink: () => undefined,
+    });
     try {
       const res = await lambdaTransport(api)(gql('{ model { name } }'));
       expect(res.status).toBe(503);
@@ -212,7 +284,9 @@ describe('a model of a kind the engine does not serve fails at load, saying what
         {
           message: 'model load failed',
           fields: expect.objectContaining({
-            reason: expect.stringMatching(/^Unsupported model: config\.json has architectures RobertaForCausalLM \(a generative model, model_type roberta\); expected an extractive question-answering export/),
+            reason: expect.stringMatching(
+              /^Unsupported model: config\.json has architectures RobertaForCausalLM \(a generative model, model_type roberta\); expected an extractive question-answering export/,
+            ),
           }),
         },
       ]);
@@ -230,7 +304,10 @@ describe('a model of a kind the engine does not serve fails at load, saying what
           type: 'TemplateProcessing',
           single: [special('<s>'), seq('A'), special('</s>')],
           pair: [special('<s>'), seq('B'), special('</s>'), special('</s>'), seq('A'), special('</s>')],
-          special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+          special_tokens: {
+            '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] },
+            '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] },
+          },
         };
       }),
     );

@@ -25,21 +25,30 @@ async function pulledFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile() && e.name !== '.hub-pull.json')
-    .map((e) => path.relative(dir, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(path.sep).join('/'))
+    .map((e) =>
+      path
+        .relative(dir, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+        .split(path.sep)
+        .join('/'),
+    )
     .sort();
 }
 
 beforeAll(async () => {
   s3 = await startS3(['models']);
-  hub = await startHubServer([{
-    repo: 'Xenova/distilbert-base-cased-distilled-squad', revision: 'v1', commit: 'abc',
-    files: {
-      'config.json': Buffer.from('{"model_type":"distilbert"}'),
-      'tokenizer.json': Buffer.from('{}'),
-      'onnx/model_quantized.onnx': onnx,
-      'onnx/model.onnx': fp32,
+  hub = await startHubServer([
+    {
+      repo: 'Xenova/distilbert-base-cased-distilled-squad',
+      revision: 'v1',
+      commit: 'abc',
+      files: {
+        'config.json': Buffer.from('{"model_type":"distilbert"}'),
+        'tokenizer.json': Buffer.from('{}'),
+        'onnx/model_quantized.onnx': onnx,
+        'onnx/model.onnx': fp32,
+      },
     },
-  }]);
+  ]);
   work = await mkdtemp(path.join(os.tmpdir(), 'loading-cli-'));
   Object.assign(process.env, s3.env, { HF_ENDPOINT: hub.endpoint });
 });
@@ -65,15 +74,24 @@ describe('model CLI', () => {
       out.mockClear();
       expect(await main(['push', dir, 's3://models/cli/'])).toBe(0);
       const pushed = JSON.parse(String(out.mock.calls[0]![0]));
-      expect(pushed.at(-1)).toMatchObject({ key: 'cli/model-manifest.json', version: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/) });
+      expect(pushed.at(-1)).toMatchObject({
+        key: 'cli/model-manifest.json',
+        version: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/),
+      });
       out.mockClear();
       expect(await main(['info', 's3://models/cli/'])).toBe(0);
       const info = JSON.parse(String(out.mock.calls[0]![0]));
-      expect(info.files.map((f: { path: string }) => f.path).sort()).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+      expect(info.files.map((f: { path: string }) => f.path).sort()).toEqual([
+        'config.json',
+        'onnx/model_quantized.onnx',
+        'tokenizer.json',
+      ]);
       // The version, where it came from (the Hub repo at the pulled commit), and each file's SHA-256.
       expect(info).toMatchObject({ version: pushed.at(-1).version, versions: [pushed.at(-1).version] });
       expect(info.manifest.source).toMatch(/^Xenova\/distilbert-base-cased-distilled-squad@/);
-      expect(info.files.find((f: { path: string }) => f.path === 'onnx/model_quantized.onnx').sha256).toBe(createHash('sha256').update(onnx).digest('hex'));
+      expect(info.files.find((f: { path: string }) => f.path === 'onnx/model_quantized.onnx').sha256).toBe(
+        createHash('sha256').update(onnx).digest('hex'),
+      );
       expect(await main(['frobnicate'])).toBe(2);
     } finally {
       out.mockRestore();
@@ -114,7 +132,12 @@ describe('model CLI', () => {
       expect(await readFile(path.join(only32, 'onnx/model.onnx'))).toEqual(fp32);
       const both = path.join(work, 'all');
       expect(await main(['pull', REPO, both, '--revision', 'v1', '--all'])).toBe(0);
-      expect(await pulledFiles(both)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+      expect(await pulledFiles(both)).toEqual([
+        'config.json',
+        'onnx/model.onnx',
+        'onnx/model_quantized.onnx',
+        'tokenizer.json',
+      ]);
       expect(await readFile(path.join(both, 'onnx/model.onnx'))).toEqual(fp32);
       expect(await readFile(path.join(both, 'onnx/model_quantized.onnx'))).toEqual(onnx);
       err.mockClear();
@@ -122,7 +145,9 @@ describe('model CLI', () => {
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('--fp32 and --all exclude each other');
       err.mockClear();
       expect(await main(['pull', REPO, path.join(work, 'old'), '--quantized'])).toBe(2);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/Unknown option '--quantized'[\s\S]*usage: npm run model/);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /Unknown option '--quantized'[\s\S]*usage: npm run model/,
+      );
       await expect(readdir(path.join(work, 'neither'))).rejects.toThrow(/ENOENT/);
       await expect(readdir(path.join(work, 'old'))).rejects.toThrow(/ENOENT/);
     } finally {
@@ -131,7 +156,7 @@ describe('model CLI', () => {
     }
   });
 
-  it('one argument is the repo: `pull owner/name` fills that repo\'s cache folder, never a folder named owner/name', async () => {
+  it("one argument is the repo: `pull owner/name` fills that repo's cache folder, never a folder named owner/name", async () => {
     const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const cacheDir = path.join(work, 'cache-one-arg');
@@ -167,9 +192,13 @@ describe('model CLI', () => {
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(await main(['--help'])).toBe(0);
-      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^usage: npm run model[\s\S]*optimize[\s\S]*\.ort/);
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /^usage: npm run model[\s\S]*optimize[\s\S]*\.ort/,
+      );
       expect(await main(['pul'])).toBe(2);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^error: unknown command "pul"\nusage: npm run model/);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /^error: unknown command "pul"\nusage: npm run model/,
+      );
       err.mockClear();
       expect(await main([])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^usage: npm run model/);

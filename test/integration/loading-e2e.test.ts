@@ -61,10 +61,20 @@ async function differsFromFolder(engine: QAEngine, file: string, question: strin
 
 beforeAll(async () => {
   generated = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
-  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+  for (const f of [
+    'config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'vocab.txt',
+    'onnx/model.onnx',
+    'onnx/model_quantized.onnx',
+  ]) {
     files[f] = await readFile(path.join(generated, f));
   }
-  hub = await startHubServer([{ repo: REPO, revision: 'main', commit: 'c0ffee0000000000000000000000000000000000', files }]);
+  hub = await startHubServer([
+    { repo: REPO, revision: 'main', commit: 'c0ffee0000000000000000000000000000000000', files },
+  ]);
   s3 = await startS3(['models']);
   work = await mkdtemp(path.join(os.tmpdir(), 'loading-e2e-'));
   // Credentials come from the SDK's chain (process.env), as in production.
@@ -94,7 +104,9 @@ describe('pull → push → cold load → answer', () => {
 
     const pushed = await pushModel(dir, 's3://models/distilbert/', { client: s3.client });
     const manifest = JSON.parse(
-      await (await s3.client.send(new GetObjectCommand({ Bucket: 'models', Key: 'distilbert/model-manifest.json' }))).Body!.transformToString(),
+      await (
+        await s3.client.send(new GetObjectCommand({ Bucket: 'models', Key: 'distilbert/model-manifest.json' }))
+      ).Body!.transformToString(),
     );
     // The manifest records where the pushed folder came from: the Hub repo at the pulled commit.
     expect(manifest.source).toBe(`${REPO}@c0ffee0000000000000000000000000000000000`);
@@ -109,16 +121,27 @@ describe('pull → push → cold load → answer', () => {
     const engine = await provider.get();
     expect(await differsFromFolder(engine, 'onnx/model_quantized.onnx', 'When was the tower completed?')).toBeNull();
     const info = provider.info()!;
-    expect(info).toMatchObject({ source: 's3://models/distilbert/', quantized: true, demo: true, maxSequenceLength: 384 });
+    expect(info).toMatchObject({
+      source: 's3://models/distilbert/',
+      quantized: true,
+      demo: true,
+      maxSequenceLength: 384,
+    });
     expect(info.inputNames).toEqual(expect.arrayContaining(['input_ids', 'attention_mask']));
     expect(info.etag).toMatch(/^"[0-9a-f]+/);
     expect(info.bytes).toBeGreaterThan(files['onnx/model_quantized.onnx']!.length);
     expect(info.version).toBe(manifest.version);
     // And through the API: `model { version }`.
     const api = createApi({ config: apiConfig(), provider, ideAssetsDir: null, logSink: () => undefined });
-    const res = await api.server.executeOperation({ query: '{ model { version sizeBytes } }' }, { contextValue: await api.createContext() });
-    expect(res.body.kind === 'single' && res.body.singleResult.data).toEqual({ model: { version: manifest.version, sizeBytes: info.bytes } });
-    for (const k of ['downloadMs', 'sessionCreateMs', 'tokenizerMs', 'totalMs'] as const) expect(info.timings[k]).toBeGreaterThan(0);
+    const res = await api.server.executeOperation(
+      { query: '{ model { version sizeBytes } }' },
+      { contextValue: await api.createContext() },
+    );
+    expect(res.body.kind === 'single' && res.body.singleResult.data).toEqual({
+      model: { version: manifest.version, sizeBytes: info.bytes },
+    });
+    for (const k of ['downloadMs', 'sessionCreateMs', 'tokenizerMs', 'totalMs'] as const)
+      expect(info.timings[k]).toBeGreaterThan(0);
     // Measured figures, for the report.
     console.log('cold load from s3rver (tiny int8 model):', JSON.stringify(info.timings), `${info.bytes} bytes`);
   });
@@ -134,15 +157,27 @@ describe('pull → push → cold load → answer', () => {
   it('rejects a download whose sha256 does not match the Hub and leaves no file', async () => {
     const dir = path.join(work, 'corrupt');
     hub.corrupt('onnx/model.onnx');
-    await expect(pullFromHub({ repo: REPO, onnx: 'fp32', dir, endpoint: hub.endpoint })).rejects.toThrow(/Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/);
+    await expect(pullFromHub({ repo: REPO, onnx: 'fp32', dir, endpoint: hub.endpoint })).rejects.toThrow(
+      /Checksum mismatch for .*onnx\/model\.onnx: sha256 [0-9a-f]{64}, the Hub says [0-9a-f]{64}/,
+    );
     await expect(readFile(path.join(dir, 'onnx/model.onnx'))).rejects.toThrow();
   });
 
   it('a corrupt ONNX object in S3 fails with the session error, naming the object', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/onnx/model.onnx', Body: files['onnx/model.onnx']!.subarray(0, 100_000) }));
-    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/tokenizer.json', Body: files['tokenizer.json'] }));
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: 'models',
+        Key: 'corrupt/onnx/model.onnx',
+        Body: files['onnx/model.onnx']!.subarray(0, 100_000),
+      }),
+    );
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/tokenizer.json', Body: files['tokenizer.json'] }),
+    );
     const cfg = loadModelLoadingConfig({});
-    const err = (await loadModel('s3://models/corrupt/', { s3: s3.client, preferQuantized: true, read: cfg.s3 }).catch((e: unknown) => e)) as Error;
+    const err = (await loadModel('s3://models/corrupt/', { s3: s3.client, preferQuantized: true, read: cfg.s3 }).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(err).toMatchObject({ name: 'InvalidModelError', object: 's3://models/corrupt/onnx/model.onnx' });
     expect(err.message).toMatch(/^Invalid model s3:\/\/models\/corrupt\/onnx\/model\.onnx: engine creation failed/);
   });
@@ -150,7 +185,11 @@ describe('pull → push → cold load → answer', () => {
   it('the tar.gz bundle loads and answers', async () => {
     await pushModel(generated, 's3://models/bundle.tar.gz', { client: s3.client });
     const cfg = loadModelLoadingConfig({});
-    const { engine, info } = await loadModel('s3://models/bundle.tar.gz', { s3: s3.client, preferQuantized: false, read: cfg.s3 });
+    const { engine, info } = await loadModel('s3://models/bundle.tar.gz', {
+      s3: s3.client,
+      preferQuantized: false,
+      read: cfg.s3,
+    });
     expect(info.quantized).toBe(false);
     expect(await differsFromFolder(engine, 'onnx/model.onnx', 'Where is it?')).toBeNull();
   });
@@ -161,7 +200,12 @@ describe('the npm start default', () => {
     const cacheDir = path.join(work, 'cache');
     const config = loadModelLoadingConfig({ HF_ENDPOINT: hub.endpoint, MODEL_CACHE_DIR: cacheDir });
     const first = await resolveDefaultModelSource({ config, logger: quietLogger });
-    expect(first).toEqual({ uri: path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'main'), origin: 'hub', demo: false, name: REPO });
+    expect(first).toEqual({
+      uri: path.join(cacheDir, 'Xenova', 'distilbert-base-cased-distilled-squad', 'main'),
+      origin: 'hub',
+      demo: false,
+      name: REPO,
+    });
     await expect(readFile(path.join(first.uri, PULL_MANIFEST), 'utf8')).resolves.toContain(REPO);
     const downloads = hub.log.filter((r) => r.method === 'GET').length;
     const second = await resolveDefaultModelSource({ config, logger: quietLogger });
@@ -176,7 +220,11 @@ describe('the npm start default', () => {
     const warnings: string[] = [];
     const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
     const provider = createModelProvider({
-      env: { HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_CACHE_DIR: path.join(work, 'cache-offline'), MODEL_HUB_TIMEOUT_MS: '1000' },
+      env: {
+        HF_ENDPOINT: `http://127.0.0.1:${port}`,
+        MODEL_CACHE_DIR: path.join(work, 'cache-offline'),
+        MODEL_HUB_TIMEOUT_MS: '1000',
+      },
       logger,
       useDefaultModel: true,
       // What npm start gives it (scripts/start.ts).
@@ -192,7 +240,11 @@ describe('the npm start default', () => {
 
   it('without a demo model given (all production code), an unreachable Hub is a HubPullError', async () => {
     const port = await freePort();
-    const config = loadModelLoadingConfig({ HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_CACHE_DIR: path.join(work, 'cache-nodemo'), MODEL_HUB_TIMEOUT_MS: '1000' });
+    const config = loadModelLoadingConfig({
+      HF_ENDPOINT: `http://127.0.0.1:${port}`,
+      MODEL_CACHE_DIR: path.join(work, 'cache-nodemo'),
+      MODEL_HUB_TIMEOUT_MS: '1000',
+    });
     const result = await resolveDefaultModelSource({ config, logger: quietLogger }).catch((e: unknown) => e);
     expect(result).toBeInstanceOf(HubPullError);
     expect(((result as Error).cause as HubDownloadError).kind).toBe('UNREACHABLE');
@@ -216,9 +268,14 @@ describe('the npm start default', () => {
     }
 
     it('a mistyped repository (the Hub answers 404)', async () => {
-      const { result, warnings, demos } = await resolveWith({ MODEL_HUB_REPO: 'Xenova/distilbert-base-cased-distilled-squd', MODEL_CACHE_DIR: path.join(work, 'c404') });
+      const { result, warnings, demos } = await resolveWith({
+        MODEL_HUB_REPO: 'Xenova/distilbert-base-cased-distilled-squd',
+        MODEL_CACHE_DIR: path.join(work, 'c404'),
+      });
       expect(result).toBeInstanceOf(HubPullError);
-      expect((result as Error).message).toMatch(/^Cannot pull the model Xenova\/distilbert-base-cased-distilled-squd@main from http:\/\/127\.0\.0\.1:\d+: config\.json not found in Xenova\/distilbert-base-cased-distilled-squd@main/);
+      expect((result as Error).message).toMatch(
+        /^Cannot pull the model Xenova\/distilbert-base-cased-distilled-squd@main from http:\/\/127\.0\.0\.1:\d+: config\.json not found in Xenova\/distilbert-base-cased-distilled-squd@main/,
+      );
       expect((result as Error).message).toContain('MODEL_HUB_REPO');
       expect(((result as Error).cause as HubDownloadError).kind).toBe('NOT_FOUND');
       expect(demos).toBe(0);
@@ -227,23 +284,37 @@ describe('the npm start default', () => {
 
     it('a repository the Hub refuses (401, as huggingface.co answers an unknown or private repo)', async () => {
       hub.refuse('acme/private-qa');
-      const { result, warnings, demos } = await resolveWith({ MODEL_HUB_REPO: 'acme/private-qa', MODEL_CACHE_DIR: path.join(work, 'c401') });
+      const { result, warnings, demos } = await resolveWith({
+        MODEL_HUB_REPO: 'acme/private-qa',
+        MODEL_CACHE_DIR: path.join(work, 'c401'),
+      });
       expect(result).toBeInstanceOf(HubPullError);
-      expect((result as Error).message).toMatch(/^Cannot pull the model acme\/private-qa@main from .*HTTP 401.*HF_TOKEN/);
+      expect((result as Error).message).toMatch(
+        /^Cannot pull the model acme\/private-qa@main from .*HTTP 401.*HF_TOKEN/,
+      );
       expect(((result as Error).cause as HubDownloadError).kind).toBe('REFUSED');
       expect([demos, warnings.length]).toEqual([0, 0]);
     });
 
     it('a checksum mismatch', async () => {
-      const bad = await startHubServer([{ repo: REPO, revision: 'main', commit: 'c0ffee0000000000000000000000000000000000', files }]);
+      const bad = await startHubServer([
+        { repo: REPO, revision: 'main', commit: 'c0ffee0000000000000000000000000000000000', files },
+      ]);
       try {
         bad.corrupt('onnx/model_quantized.onnx');
-        const { result, warnings, demos } = await resolveWith({ HF_ENDPOINT: bad.endpoint, MODEL_CACHE_DIR: path.join(work, 'csum') });
+        const { result, warnings, demos } = await resolveWith({
+          HF_ENDPOINT: bad.endpoint,
+          MODEL_CACHE_DIR: path.join(work, 'csum'),
+        });
         expect(result).toBeInstanceOf(HubPullError);
-        expect((result as Error).message).toMatch(/^Cannot pull the model Xenova\/distilbert-base-cased-distilled-squad@main .*Checksum mismatch for .*onnx\/model_quantized\.onnx/);
+        expect((result as Error).message).toMatch(
+          /^Cannot pull the model Xenova\/distilbert-base-cased-distilled-squad@main .*Checksum mismatch for .*onnx\/model_quantized\.onnx/,
+        );
         expect(((result as Error).cause as HubDownloadError).kind).toBe('INTEGRITY');
         expect([demos, warnings.length]).toEqual([0, 0]);
-        await expect(readFile(path.join(work, 'csum', 'Xenova', 'distilbert-base-cased-distilled-squad', 'main', PULL_MANIFEST))).rejects.toThrow(/ENOENT/);
+        await expect(
+          readFile(path.join(work, 'csum', 'Xenova', 'distilbert-base-cased-distilled-squad', 'main', PULL_MANIFEST)),
+        ).rejects.toThrow(/ENOENT/);
       } finally {
         await bad.close();
       }
@@ -252,7 +323,11 @@ describe('the npm start default', () => {
     it('through the provider (npm start): MODEL_UNAVAILABLE naming the repository, no demo model loaded', async () => {
       const warnings: string[] = [];
       const provider = createModelProvider({
-        env: { HF_ENDPOINT: hub.endpoint, MODEL_HUB_REPO: 'nobody/no-such-model', MODEL_CACHE_DIR: path.join(work, 'cprov') },
+        env: {
+          HF_ENDPOINT: hub.endpoint,
+          MODEL_HUB_REPO: 'nobody/no-such-model',
+          MODEL_CACHE_DIR: path.join(work, 'cprov'),
+        },
         logger: { ...quietLogger, warn: (m: string) => void warnings.push(m) },
         useDefaultModel: true,
       });
@@ -270,7 +345,11 @@ describe('the npm start default', () => {
       try {
         const port = (silent.address() as AddressInfo).port;
         const t0 = Date.now();
-        const { result, warnings, demos } = await resolveWith({ HF_ENDPOINT: `http://127.0.0.1:${port}`, MODEL_HUB_TIMEOUT_MS: '300', MODEL_CACHE_DIR: path.join(work, 'ctimeout') });
+        const { result, warnings, demos } = await resolveWith({
+          HF_ENDPOINT: `http://127.0.0.1:${port}`,
+          MODEL_HUB_TIMEOUT_MS: '300',
+          MODEL_CACHE_DIR: path.join(work, 'ctimeout'),
+        });
         expect(Date.now() - t0).toBeLessThan(15_000);
         expect(result).toEqual({ uri: generated, origin: 'demo', demo: true });
         expect([demos, warnings]).toEqual([1, [DEMO_WARNING]]);
@@ -281,7 +360,11 @@ describe('the npm start default', () => {
     });
 
     it('and so is a host name that does not resolve (DNS)', async () => {
-      const { result, warnings, demos } = await resolveWith({ HF_ENDPOINT: 'http://hub.invalid', MODEL_HUB_TIMEOUT_MS: '3000', MODEL_CACHE_DIR: path.join(work, 'cdns') });
+      const { result, warnings, demos } = await resolveWith({
+        HF_ENDPOINT: 'http://hub.invalid',
+        MODEL_HUB_TIMEOUT_MS: '3000',
+        MODEL_CACHE_DIR: path.join(work, 'cdns'),
+      });
       expect(result).toEqual({ uri: generated, origin: 'demo', demo: true });
       expect([demos, warnings]).toEqual([1, [DEMO_WARNING]]);
     });
@@ -289,6 +372,9 @@ describe('the npm start default', () => {
 
   it('without MODEL_URI and without the default, the provider says what to set', async () => {
     const provider = createModelProvider({ env: {} });
-    await expect(provider.get()).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE', message: expect.stringContaining('set MODEL_URI') });
+    await expect(provider.get()).rejects.toMatchObject({
+      code: 'MODEL_UNAVAILABLE',
+      message: expect.stringContaining('set MODEL_URI'),
+    });
   });
 });

@@ -38,7 +38,10 @@ async function folder(name: string, extra: Record<string, string | Buffer> = {})
 }
 
 function within<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref())]);
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref()),
+  ]);
 }
 
 describe('a local folder', () => {
@@ -64,7 +67,10 @@ describe('a local folder', () => {
 
   it('a config.json over 1 MiB is refused', async () => {
     const dir = await folder('bigcfg', { 'config.json': JSON.stringify({ padding: ' '.repeat(2 * MiB) }) });
-    await expect(within(loadModel(dir, opts()))).rejects.toMatchObject({ reason: 'INVALID_MODEL', object: path.join(dir, 'config.json') });
+    await expect(within(loadModel(dir, opts()))).rejects.toMatchObject({
+      reason: 'INVALID_MODEL',
+      object: path.join(dir, 'config.json'),
+    });
   });
 
   it('a bundle path that is a FIFO fails the load', async () => {
@@ -72,12 +78,17 @@ describe('a local folder', () => {
     execFileSync('mkfifo', [fifo]);
     await expect(within(loadModel(fifo, opts()))).rejects.toMatchObject({ reason: 'INVALID_MODEL', object: fifo });
   });
-  it.each([0.5, 0, 8, '512', 1e9])('config.json with max_position_embeddings %p is refused, naming it', async (value) => {
-    const dir = await folder(`mpe-${String(value)}`, { 'config.json': JSON.stringify({ max_position_embeddings: value }) });
-    await expect(within(loadModel(dir, opts()))).rejects.toMatchObject({
-      reason: 'INVALID_MODEL',
-      object: path.join(dir, 'config.json'),
-      message: expect.stringContaining('max_position_embeddings must be an integer from 16 to 1048576'),
-    });
-  });
+  it.each([0.5, 0, 8, '512', 1e9])(
+    'config.json with max_position_embeddings %p is refused, naming it',
+    async (value) => {
+      const dir = await folder(`mpe-${String(value)}`, {
+        'config.json': JSON.stringify({ max_position_embeddings: value }),
+      });
+      await expect(within(loadModel(dir, opts()))).rejects.toMatchObject({
+        reason: 'INVALID_MODEL',
+        object: path.join(dir, 'config.json'),
+        message: expect.stringContaining('max_position_embeddings must be an integer from 16 to 1048576'),
+      });
+    },
+  );
 });

@@ -37,20 +37,28 @@ const opts = (over: Partial<LoadModelOptions['read']> = {}): LoadModelOptions =>
   createEngine: never,
 });
 
-const put = (key: string, body: Buffer | string) => s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: body }));
+const put = (key: string, body: Buffer | string) =>
+  s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: body }));
 
 /** A version whose manifest lists `files` (path → bytes to list), each object holding `real[path]`. */
 async function version(prefix: string, listed: Record<string, number>, real: Record<string, Buffer>): Promise<void> {
   const folder = 'versions/v1/';
   for (const [p, body] of Object.entries(real)) await put(`${prefix}${folder}${p}`, body);
   const files = Object.entries(listed).map(([p, bytes]) => ({ path: p, bytes, sha256: sha(real[p] ?? '') }));
-  await put(`${prefix}model-manifest.json`, JSON.stringify({ format: 1, version: 'v1', folder, source: 'test', createdAt: new Date(0).toISOString(), files }));
+  await put(
+    `${prefix}model-manifest.json`,
+    JSON.stringify({ format: 1, version: 'v1', folder, source: 'test', createdAt: new Date(0).toISOString(), files }),
+  );
 }
 
 describe('sizes from a manifest', () => {
   it('bytes of 10^15 are refused from the manifest, before any part is planned', async () => {
     const onnx = randomBytes(1024);
-    await version('huge/', { 'onnx/model.onnx': 1e15, 'tokenizer.json': 2 }, { 'onnx/model.onnx': onnx, 'tokenizer.json': Buffer.from('{}') });
+    await version(
+      'huge/',
+      { 'onnx/model.onnx': 1e15, 'tokenizer.json': 2 },
+      { 'onnx/model.onnx': onnx, 'tokenizer.json': Buffer.from('{}') },
+    );
     const before = process.memoryUsage().rss;
     await expect(loadModel('s3://models/huge/', opts())).rejects.toMatchObject({
       reason: 'INVALID_MODEL',
@@ -62,17 +70,29 @@ describe('sizes from a manifest', () => {
 
   it('a listed size the object does not have fails on the first answer, naming the object', async () => {
     const onnx = randomBytes(1024);
-    await version('wrong/', { 'onnx/model.onnx': 8 * 1024 * MiB, 'tokenizer.json': 2 }, { 'onnx/model.onnx': onnx, 'tokenizer.json': Buffer.from('{}') });
+    await version(
+      'wrong/',
+      { 'onnx/model.onnx': 8 * 1024 * MiB, 'tokenizer.json': 2 },
+      { 'onnx/model.onnx': onnx, 'tokenizer.json': Buffer.from('{}') },
+    );
     await expect(loadModel('s3://models/wrong/', opts({ maxInMemoryBytes: MiB }))).rejects.toMatchObject({
       reason: 'CHECKSUM_MISMATCH',
       object: 's3://models/wrong/versions/v1/onnx/model.onnx',
       // Whichever part answers first: the one that says the size, or one past the end (416).
-      message: expect.stringMatching(new RegExp(`the object has 1024 bytes, the manifest lists ${8 * 1024 * MiB}|shorter than the ${8 * 1024 * MiB} bytes`)),
+      message: expect.stringMatching(
+        new RegExp(
+          `the object has 1024 bytes, the manifest lists ${8 * 1024 * MiB}|shorter than the ${8 * 1024 * MiB} bytes`,
+        ),
+      ),
     });
   });
 
   it('a tokenizer.json listed over the memory budget is refused before it is read', async () => {
-    await version('bigtok/', { 'onnx/model.onnx': 4, 'tokenizer.json': 600 * MiB }, { 'onnx/model.onnx': Buffer.from('onnx'), 'tokenizer.json': Buffer.from('{}') });
+    await version(
+      'bigtok/',
+      { 'onnx/model.onnx': 4, 'tokenizer.json': 600 * MiB },
+      { 'onnx/model.onnx': Buffer.from('onnx'), 'tokenizer.json': Buffer.from('{}') },
+    );
     await expect(loadModel('s3://models/bigtok/', opts({ maxInMemoryBytes: MiB }))).rejects.toMatchObject({
       reason: 'INVALID_MODEL',
       object: 's3://models/bigtok/versions/v1/tokenizer.json',
@@ -95,6 +115,9 @@ describe('sizes from the object itself (no manifest)', () => {
     await put('flatcfg/tokenizer.json', '{}');
     await put('flatcfg/config.json', JSON.stringify({ padding: ' '.repeat(2 * MiB) }));
     await put('flatcfg/onnx/model.onnx', randomBytes(1024));
-    await expect(loadModel('s3://models/flatcfg/', opts())).rejects.toMatchObject({ reason: 'INVALID_MODEL', object: 's3://models/flatcfg/config.json' });
+    await expect(loadModel('s3://models/flatcfg/', opts())).rejects.toMatchObject({
+      reason: 'INVALID_MODEL',
+      object: 's3://models/flatcfg/config.json',
+    });
   });
 });

@@ -10,7 +10,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { emulatorClient, startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy';
 import { pushModel } from '../../scripts/model-cli/push';
@@ -37,15 +43,21 @@ interface Seen {
 }
 
 /** Reads each file's variant marker: the ONNX's first bytes, the tokenizer's and config's `_variant`. */
-const variantEngine = (seen: Seen[]): EngineFactory => async (src) => {
-  const bytes = typeof src.model === 'string' ? await readFile(src.model) : Buffer.from(src.model);
-  seen.push({
-    onnx: bytes.subarray(0, 10).toString(),
-    tokenizer: String((JSON.parse(src.tokenizerJson) as { _variant?: string })._variant),
-    config: String(src.config?._variant),
-  });
-  return { description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 }, answer: async () => [], answerMany: async () => [] };
-};
+const variantEngine =
+  (seen: Seen[]): EngineFactory =>
+  async (src) => {
+    const bytes = typeof src.model === 'string' ? await readFile(src.model) : Buffer.from(src.model);
+    seen.push({
+      onnx: bytes.subarray(0, 10).toString(),
+      tokenizer: String((JSON.parse(src.tokenizerJson) as { _variant?: string })._variant),
+      config: String(src.config?._variant),
+    });
+    return {
+      description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 },
+      answer: async () => [],
+      answerMany: async () => [],
+    };
+  };
 
 const opts = (seen: Seen[], over: Partial<LoadModelOptions> = {}): LoadModelOptions => ({
   s3: client,
@@ -63,7 +75,10 @@ async function makeVariant(name: 'A' | 'B'): Promise<string> {
   await writeFile(path.join(dir, name === 'A' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx'), onnxBytes[name]);
   const tokenizer = JSON.parse(await readFile(TOKENIZER, 'utf8')) as Record<string, unknown>;
   await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizer, _variant: `VARIANT-${name}:` }));
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify({ _name_or_path: `variant-${name}`, _variant: `VARIANT-${name}:` }));
+  await writeFile(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ _name_or_path: `variant-${name}`, _variant: `VARIANT-${name}:` }),
+  );
   return dir;
 }
 
@@ -101,7 +116,12 @@ describe('model push writes a version, then its manifest', () => {
     }
     const manifest = await getManifest('m/');
     expect(manifest.version).toMatch(/^20261201T102030Z-[0-9a-f]{12}$/);
-    expect(manifest).toMatchObject({ format: 1, folder: `versions/${manifest.version}/`, source: folders.A, createdAt: '2026-12-01T10:20:30.456Z' });
+    expect(manifest).toMatchObject({
+      format: 1,
+      folder: `versions/${manifest.version}/`,
+      source: folders.A,
+      createdAt: '2026-12-01T10:20:30.456Z',
+    });
     const expected = await Promise.all(
       ['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json'].map(async (p) => {
         const bytes = await readFile(path.join(folders.A, p));
@@ -121,14 +141,33 @@ describe('model push writes a version, then its manifest', () => {
     const { info } = await loadModel('s3://models/m/', opts(seen));
     const manifest = await getManifest('m/');
     expect(seen).toEqual([{ onnx: 'VARIANT-A:', tokenizer: 'VARIANT-A:', config: 'VARIANT-A:' }]);
-    expect(info).toMatchObject({ version: manifest.version, quantized: true, name: 'variant-A', bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) });
+    expect(info).toMatchObject({
+      version: manifest.version,
+      quantized: true,
+      name: 'variant-A',
+      bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+    });
     // The ONNX object's ETag, as S3 reports it.
-    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'models', Key: `m/${manifest.folder}onnx/model_quantized.onnx` }));
+    const head = await s3.client.send(
+      new HeadObjectCommand({ Bucket: 'models', Key: `m/${manifest.folder}onnx/model_quantized.onnx` }),
+    );
     expect(info.etag).toBe(head.ETag);
     expect(info.etag).toMatch(/^"[0-9a-f]{32}(-\d+)?"$/);
-    const paths = new Set(proxy.log.slice(mark).filter((e) => e.method === 'GET').map((e) => e.path));
+    const paths = new Set(
+      proxy.log
+        .slice(mark)
+        .filter((e) => e.method === 'GET')
+        .map((e) => e.path),
+    );
     const root = `/models/m/versions/${manifest.version}/`;
-    expect([...paths].sort()).toEqual(['/models/m/model-manifest.json', `${root}config.json`, `${root}onnx/model_quantized.onnx`, `${root}tokenizer.json`].sort());
+    expect([...paths].sort()).toEqual(
+      [
+        '/models/m/model-manifest.json',
+        `${root}config.json`,
+        `${root}onnx/model_quantized.onnx`,
+        `${root}tokenizer.json`,
+      ].sort(),
+    );
   });
 
   it('a part reset mid-body during a cold load is fetched again alone, and the model is byte-identical', async () => {
@@ -136,11 +175,20 @@ describe('model push writes a version, then its manifest', () => {
     const onnxPath = `/models/m/${manifest.folder}onnx/model_quantized.onnx`;
     const secondPart = `bytes=${8 * MiB}-${onnxBytes.A.length - 1}`;
     let resets = 0;
-    proxy.faults((req) => (req.path === onnxPath && req.range === secondPart && resets++ === 0 ? { kind: 'reset', afterBytes: 100_000 } : undefined));
+    proxy.faults((req) =>
+      req.path === onnxPath && req.range === secondPart && resets++ === 0
+        ? { kind: 'reset', afterBytes: 100_000 }
+        : undefined,
+    );
     const mark = proxy.log.length;
     let model: Buffer | undefined;
     try {
-      await loadModel('s3://models/m/', opts([], { createEngine: async (src) => ((model = Buffer.from(src.model as Uint8Array)), variantEngine([])(src)) }));
+      await loadModel(
+        's3://models/m/',
+        opts([], {
+          createEngine: async (src) => ((model = Buffer.from(src.model as Uint8Array)), variantEngine([])(src)),
+        }),
+      );
     } finally {
       proxy.faults(undefined);
     }
@@ -189,7 +237,13 @@ describe('model push writes a version, then its manifest', () => {
   });
 
   it('a manifest that is not valid is an InvalidModelError naming it', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'badmanifest/model-manifest.json', Body: '{"format":1,"version":"x","folder":"../","source":"s","createdAt":"t","files":[]}' }));
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: 'models',
+        Key: 'badmanifest/model-manifest.json',
+        Body: '{"format":1,"version":"x","folder":"../","source":"s","createdAt":"t","files":[]}',
+      }),
+    );
     await expect(loadModel('s3://models/badmanifest/', opts([]))).rejects.toThrow(
       'Invalid model s3://models/badmanifest/model-manifest.json: invalid manifest: folder "../" is not a relative folder ending in /',
     );
@@ -216,7 +270,7 @@ describe('a push over a live prefix never produces a mixed load', () => {
           // Each version is loaded at least once before the next push (however slow a busy machine
           // makes the loads; bounded), then about one load's time more, so that a load never sees
           // its version pruned.
-          for (const until = end + 30_000; !loads.some((l) => l.start > end) && performance.now() < until; ) {
+          for (const until = end + 30_000; !loads.some((l) => l.start > end) && performance.now() < until;) {
             await new Promise((r) => setTimeout(r, 20));
           }
           await new Promise((r) => setTimeout(r, 400));
@@ -229,7 +283,9 @@ describe('a push over a live prefix never produces a mixed load', () => {
       // Bounded: the pusher ends after four pushes; each load has its own deadline.
       while (pushing) {
         const start = performance.now();
-        await loadModel('s3://models/live/', opts(seen)).catch((e: Error) => void failures.push(`${e.name}: ${e.message}`));
+        await loadModel('s3://models/live/', opts(seen)).catch(
+          (e: Error) => void failures.push(`${e.name}: ${e.message}`),
+        );
         loads.push({ start, end: performance.now() });
       }
     };

@@ -64,7 +64,11 @@ const since = (n: number) => proxy.log.slice(n).filter((e) => e.path === PATH);
 describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 ms to first byte)', () => {
   it('plans parts that cover the object exactly once', () => {
     const parts = planParts(10, 4);
-    expect(parts.map((p) => [p.start, p.end])).toEqual([[0, 3], [4, 7], [8, 9]]);
+    expect(parts.map((p) => [p.start, p.end])).toEqual([
+      [0, 3],
+      [4, 7],
+      [8, 9],
+    ]);
     expect(planParts(0, 4)).toEqual([]);
     expect(planParts(10, Infinity).map((p) => [p.start, p.end])).toEqual([[0, 9]]);
   });
@@ -75,7 +79,9 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
     expect(read.bytes).toBe(big.length);
     expect(sha(read.data as Buffer)).toBe(sha(big));
     expect(read.retries).toBe(0);
-    const ranges = since(mark).map((e) => e.range).sort();
+    const ranges = since(mark)
+      .map((e) => e.range)
+      .sort();
     expect(ranges).toEqual([0, 1, 2, 3, 4, 5].map((i) => rangeOf(i)).sort());
     expect(since(mark).every((e) => e.status === 206)).toBe(true);
   });
@@ -91,7 +97,12 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
     // comes when their GETs are handed to the client, right after the probe's answer.
     expect(calls).toEqual([{ settled: false, partsLogged: 0 }]);
     // Probe (part 0) plus parts 1-3: concurrency 4; parts 4 and 5 follow as those finish.
-    expect(since(mark).slice(0, 4).map((e) => e.range).sort()).toEqual([0, 1, 2, 3].map((i) => rangeOf(i)).sort());
+    expect(
+      since(mark)
+        .slice(0, 4)
+        .map((e) => e.range)
+        .sort(),
+    ).toEqual([0, 1, 2, 3].map((i) => rangeOf(i)).sort());
   });
 
   it('a small object is one GET', async () => {
@@ -111,7 +122,9 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
   it('a part reset mid-body is fetched again alone; the other parts once', async () => {
     const mark = proxy.log.length;
     let resets = 0;
-    proxy.faults((req) => (req.path === PATH && req.range === rangeOf(2) && resets++ === 0 ? { kind: 'reset', afterBytes: MiB } : undefined));
+    proxy.faults((req) =>
+      req.path === PATH && req.range === rangeOf(2) && resets++ === 0 ? { kind: 'reset', afterBytes: MiB } : undefined,
+    );
     try {
       const read = await readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' });
       expect(sha(read.data as Buffer)).toBe(sha(big));
@@ -125,10 +138,15 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
   });
 
   it('a part that stalls (mid-body, or before its headers) is retried alone after the idle timeout', async () => {
-    for (const fault of [{ kind: 'stall', afterBytes: 1000 }, { kind: 'stall', afterBytes: 0, beforeHeaders: true }] as const) {
+    for (const fault of [
+      { kind: 'stall', afterBytes: 1000 },
+      { kind: 'stall', afterBytes: 0, beforeHeaders: true },
+    ] as const) {
       const mark = proxy.log.length;
       let stalls = 0;
-      proxy.faults((req) => (req.path === PATH && req.range === rangeOf(4) && stalls++ === 0 ? { ...fault, ms: 5_000 } : undefined));
+      proxy.faults((req) =>
+        req.path === PATH && req.range === rangeOf(4) && stalls++ === 0 ? { ...fault, ms: 5_000 } : undefined,
+      );
       try {
         const read = await readS3Object(client, 'models', KEY, opts({ idleTimeoutMs: 300 }), { kind: 'buffer' });
         expect(sha(read.data as Buffer)).toBe(sha(big));
@@ -143,14 +161,18 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
 
   it('a part that fails every attempt fails the read after partAttempts, naming the object and the part', async () => {
     const mark = proxy.log.length;
-    proxy.faults((req) => (req.path === PATH && req.range === rangeOf(1) ? { kind: 'reset', afterBytes: 1000 } : undefined));
+    proxy.faults((req) =>
+      req.path === PATH && req.range === rangeOf(1) ? { kind: 'reset', afterBytes: 1000 } : undefined,
+    );
     try {
       await expect(readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' })).rejects.toMatchObject({
         name: 'TruncatedModelObjectError',
         reason: 'TRUNCATED',
         object: `s3://models/${KEY}`,
         message: expect.stringMatching(
-          new RegExp(`^Truncated read of s3://models/ranged/big\\.bin \\(bytes ${4 * MiB}-${8 * MiB - 1} of ${big.length}\\): received \\d+ of ${4 * MiB} bytes$`),
+          new RegExp(
+            `^Truncated read of s3://models/ranged/big\\.bin \\(bytes ${4 * MiB}-${8 * MiB - 1} of ${big.length}\\): received \\d+ of ${4 * MiB} bytes$`,
+          ),
         ),
       });
     } finally {
@@ -168,10 +190,19 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
   });
 
   it('checks an expected size and SHA-256 (hashed in order while parts complete)', async () => {
-    const good = await readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' }, { bytes: big.length, sha256: sha(big) });
+    const good = await readS3Object(
+      client,
+      'models',
+      KEY,
+      opts(),
+      { kind: 'buffer' },
+      { bytes: big.length, sha256: sha(big) },
+    );
     expect(good.sha256).toBe(sha(big));
     const wrong = sha(Buffer.from('another model'));
-    await expect(readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' }, { bytes: big.length, sha256: wrong })).rejects.toMatchObject({
+    await expect(
+      readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' }, { bytes: big.length, sha256: wrong }),
+    ).rejects.toMatchObject({
       name: 'ModelChecksumError',
       reason: 'CHECKSUM_MISMATCH',
       message: `Checksum mismatch for s3://models/${KEY}: SHA-256 is ${sha(big)}, the manifest lists ${wrong}`,
@@ -185,11 +216,19 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
     const key = 'ranged/replaced.bin';
     await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: big }));
     s3.intercept((req, res) => {
-      if (!replaced && req.method === 'GET' && req.url?.startsWith(`/models/${key}`) && String(req.headers.range).startsWith(`bytes=${8 * MiB}-`)) {
+      if (
+        !replaced &&
+        req.method === 'GET' &&
+        req.url?.startsWith(`/models/${key}`) &&
+        String(req.headers.range).startsWith(`bytes=${8 * MiB}-`)
+      ) {
         replaced = true;
         // As a push would: the object is replaced after parts 0-1 were read from the old one; this
         // part's connection drops, and its retry finds the new ETag.
-        void s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: replacement })).then(() => void s3.intercept(undefined)).then(() => res.destroy());
+        void s3.client
+          .send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: replacement }))
+          .then(() => void s3.intercept(undefined))
+          .then(() => res.destroy());
         return true;
       }
       return false;
@@ -205,14 +244,26 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
 
   it('an object replaced between parts (another ETag) fails, never stitched', async () => {
     s3.intercept((req, res) => {
-      if (req.method !== 'GET' || !req.url?.startsWith(PATH) || !String(req.headers.range).startsWith(`bytes=${8 * MiB}-`)) return false;
+      if (
+        req.method !== 'GET' ||
+        !req.url?.startsWith(PATH) ||
+        !String(req.headers.range).startsWith(`bytes=${8 * MiB}-`)
+      )
+        return false;
       const body = randomBytes(4 * MiB);
-      res.writeHead(206, { 'content-length': String(body.length), 'content-range': `bytes ${8 * MiB}-${12 * MiB - 1}/${big.length}`, etag: '"0123456789abcdef0123456789abcdef"' });
+      res.writeHead(206, {
+        'content-length': String(body.length),
+        'content-range': `bytes ${8 * MiB}-${12 * MiB - 1}/${big.length}`,
+        etag: '"0123456789abcdef0123456789abcdef"',
+      });
       res.end(body);
       return true;
     });
     try {
-      await expect(readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' })).rejects.toMatchObject({ name: 'ModelObjectChangedError', reason: 'CHANGED' });
+      await expect(readS3Object(client, 'models', KEY, opts(), { kind: 'buffer' })).rejects.toMatchObject({
+        name: 'ModelObjectChangedError',
+        reason: 'CHANGED',
+      });
     } finally {
       s3.intercept(undefined);
     }
@@ -225,16 +276,25 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
       const real = await (await import('node:fs/promises')).open(p, 'w', 0o600);
       return {
         write: async (buffer, offset, length, position) => {
-          if (++writes === 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+          if (++writes === 3)
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+              code: 'ENOSPC',
+              errno: -28,
+              syscall: 'write',
+            });
           return real.write(buffer, offset, length, position);
         },
         close: () => real.close(),
       };
     };
-    const err = (await readS3Object(client, 'models', KEY, opts(), { kind: 'file', path: file }, undefined, { openFile }).catch((e: unknown) => e)) as ModelLocalStorageError;
+    const err = (await readS3Object(client, 'models', KEY, opts(), { kind: 'file', path: file }, undefined, {
+      openFile,
+    }).catch((e: unknown) => e)) as ModelLocalStorageError;
     expect(err).toBeInstanceOf(ModelLocalStorageError);
     expect(err).toMatchObject({ reason: 'LOCAL_STORAGE', code: 'ENOSPC', object: `s3://models/${KEY}` });
-    expect(err.message).toBe(`Cannot write ${file} while loading s3://models/${KEY}: no space left on the device (ENOSPC)`);
+    expect(err.message).toBe(
+      `Cannot write ${file} while loading s3://models/${KEY}: no space left on the device (ENOSPC)`,
+    );
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(work)).not.toContain('full.bin');
   });

@@ -33,11 +33,16 @@ const fakeEngine: EngineFactory = async (src) => {
   seen.push(src);
   const bytes = typeof src.model === 'string' ? await readFile(src.model) : src.model;
   if (Buffer.from(bytes.subarray(0, 7)).toString() === 'CORRUPT') {
-    throw new Error("Load model from buffer failed:Protobuf parsing failed.");
+    throw new Error('Load model from buffer failed:Protobuf parsing failed.');
   }
   JSON.parse(src.tokenizerJson);
   return {
-    description: { inputNames: ['input_ids', 'attention_mask'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 },
+    description: {
+      inputNames: ['input_ids', 'attention_mask'],
+      outputNames: [],
+      usesTokenTypeIds: false,
+      maxPositionEmbeddings: 512,
+    },
     loadTimings: { sessionCreateMs: 12, tokenizerMs: 3 },
     answer: async () => [],
     answerMany: async () => [],
@@ -63,7 +68,10 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'onnx/model_quantized.onnx'), quantized);
   await writeFile(path.join(dir, 'onnx/model.onnx'), full);
   await copyFile(TOKENIZER, path.join(dir, 'tokenizer.json'));
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify({ _name_or_path: 'synthetic', max_position_embeddings: 512, _generated: { demo: true } }));
+  await writeFile(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ _name_or_path: 'synthetic', max_position_embeddings: 512, _generated: { demo: true } }),
+  );
   // The Hugging Face layout without a manifest (loading-manifest.test.ts covers versioned pushes).
   await pushModel(dir, 's3://models/synthetic/', { client: s3.client, partSize: 5 * 1024 * 1024, layout: 'flat' });
   await pushModel(dir, 's3://models/bundles/synthetic.tar.gz', { client: s3.client });
@@ -125,13 +133,21 @@ describe('S3 folder', () => {
   it('streams a body larger than maxInMemoryBytes to a temp file and removes it afterwards', async () => {
     seen.length = 0;
     let existed = false;
-    await loadModel('s3://models/synthetic/', opts({
-      read: { idleTimeoutMs: 2000, totalTimeoutMs: 10000, maxInMemoryBytes: 1024 * 1024, spillDir: path.join(work, 'spill') },
-      createEngine: async (src) => {
-        existed = typeof src.model === 'string' && existsSync(src.model);
-        return fakeEngine(src);
-      },
-    }));
+    await loadModel(
+      's3://models/synthetic/',
+      opts({
+        read: {
+          idleTimeoutMs: 2000,
+          totalTimeoutMs: 10000,
+          maxInMemoryBytes: 1024 * 1024,
+          spillDir: path.join(work, 'spill'),
+        },
+        createEngine: async (src) => {
+          existed = typeof src.model === 'string' && existsSync(src.model);
+          return fakeEngine(src);
+        },
+      }),
+    );
     expect(typeof seen[0]!.model).toBe('string');
     expect(existed).toBe(true);
     expect(sha(await readFile(seen[0]!.model as string).catch(() => Buffer.alloc(0)))).not.toBe(sha(quantized)); // removed
@@ -198,7 +214,11 @@ describe('clear errors naming the object', () => {
   it('a body cut short (ContentLength mismatch) → TruncatedModelObjectError', async () => {
     s3.intercept((req, res) => {
       if (!req.url?.startsWith('/models/synthetic/onnx/model_quantized.onnx') || req.method !== 'GET') return false;
-      res.writeHead(200, { 'content-length': String(quantized.length), etag: '"abc"', 'content-type': 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-length': String(quantized.length),
+        etag: '"abc"',
+        'content-type': 'application/octet-stream',
+      });
       res.write(quantized.subarray(0, 1024 * 1024), () => res.destroy());
       return true;
     });
@@ -206,7 +226,9 @@ describe('clear errors naming the object', () => {
     await expect(loadModel('s3://models/synthetic/', opts())).rejects.toMatchObject({
       name: 'TruncatedModelObjectError',
       object: 's3://models/synthetic/onnx/model_quantized.onnx',
-      message: expect.stringMatching(/^Truncated read of s3:\/\/models\/synthetic\/onnx\/model_quantized\.onnx: received \d+ of 12582917 bytes$/),
+      message: expect.stringMatching(
+        /^Truncated read of s3:\/\/models\/synthetic\/onnx\/model_quantized\.onnx: received \d+ of 12582917 bytes$/,
+      ),
     });
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
@@ -221,7 +243,10 @@ describe('clear errors naming the object', () => {
     });
     const t0 = Date.now();
     await expect(
-      loadModel('s3://models/synthetic/', opts({ read: { idleTimeoutMs: 300, totalTimeoutMs: 10_000, maxInMemoryBytes: 1e9, spillDir: work } })),
+      loadModel(
+        's3://models/synthetic/',
+        opts({ read: { idleTimeoutMs: 300, totalTimeoutMs: 10_000, maxInMemoryBytes: 1e9, spillDir: work } }),
+      ),
     ).rejects.toThrow('Timed out after 300 ms (no data) reading s3://models/synthetic/onnx/model_quantized.onnx');
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
@@ -263,8 +288,12 @@ describe('clear errors naming the object', () => {
   });
 
   it('a corrupt ONNX object → InvalidModelError naming it, with the engine error as cause', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/onnx/model.onnx', Body: Buffer.from('CORRUPT garbage') }));
-    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/tokenizer.json', Body: await readFile(TOKENIZER) }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/onnx/model.onnx', Body: Buffer.from('CORRUPT garbage') }),
+    );
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'models', Key: 'corrupt/tokenizer.json', Body: await readFile(TOKENIZER) }),
+    );
     const err = (await loadModel('s3://models/corrupt/', opts()).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ name: 'InvalidModelError', object: 's3://models/corrupt/onnx/model.onnx' });
     expect(err.message).toContain('Protobuf parsing failed');
@@ -275,7 +304,9 @@ describe('clear errors naming the object', () => {
     await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'badcfg/onnx/model.onnx', Body: full }));
     await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'badcfg/tokenizer.json', Body: '{}' }));
     await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'badcfg/config.json', Body: '{not json' }));
-    await expect(loadModel('s3://models/badcfg/', opts())).rejects.toThrow(/^Invalid model s3:\/\/models\/badcfg\/config\.json: not valid JSON/);
+    await expect(loadModel('s3://models/badcfg/', opts())).rejects.toThrow(
+      /^Invalid model s3:\/\/models\/badcfg\/config\.json: not valid JSON/,
+    );
   });
 });
 
@@ -284,13 +315,20 @@ describe('tar.gz bundle and local sources', () => {
     seen.length = 0;
     const { info } = await loadModel('s3://models/bundles/synthetic.tar.gz', opts());
     expect(sha(seen[0]!.model as Uint8Array)).toBe(sha(quantized));
-    expect(info).toMatchObject({ source: 's3://models/bundles/synthetic.tar.gz', quantized: true, demo: true, name: 'synthetic' });
+    expect(info).toMatchObject({
+      source: 's3://models/bundles/synthetic.tar.gz',
+      quantized: true,
+      demo: true,
+      name: 'synthetic',
+    });
     // Read in two ranged parts (8 MiB default), then unpacked.
     expect(s3.count('GET', 'models', 'bundles/synthetic.tar.gz')).toBe(2);
   });
 
   it('a bundle that is not a tar.gz → InvalidModelError naming it', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'bundles/bad.tar.gz', Body: randomBytes(4096) }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'models', Key: 'bundles/bad.tar.gz', Body: randomBytes(4096) }),
+    );
     await expect(loadModel('s3://models/bundles/bad.tar.gz', opts())).rejects.toMatchObject({
       name: 'InvalidModelError',
       object: 's3://models/bundles/bad.tar.gz',
@@ -312,6 +350,8 @@ describe('tar.gz bundle and local sources', () => {
     const local = await loadModel(dir, opts());
     expect(seen[0]!.model).toBe(path.join(dir, 'onnx/model_quantized.onnx'));
     expect(local.info).toMatchObject({ source: dir, quantized: true, etag: null });
-    await expect(loadModel(path.join(work, 'missing'), opts())).rejects.toMatchObject({ name: 'MissingModelFileError' });
+    await expect(loadModel(path.join(work, 'missing'), opts())).rejects.toMatchObject({
+      name: 'MissingModelFileError',
+    });
   });
 });

@@ -53,14 +53,21 @@ describe('an S3 endpoint that never answers', () => {
   it('fails a load attempt with the default settings well within a 10 s INIT', async () => {
     const config = loadModelLoadingConfig(env());
     const started = Date.now();
-    const error = await loadModel('s3://models/m/', { s3: createModelS3Client(config), preferQuantized: true, read: config.s3 }).catch((e: unknown) => e);
+    const error = await loadModel('s3://models/m/', {
+      s3: createModelS3Client(config),
+      preferQuantized: true,
+      read: config.s3,
+    }).catch((e: unknown) => e);
     const elapsed = Date.now() - started;
     expect(error).toMatchObject({ reason: 'TIMEOUT', message: expect.stringContaining('no response') });
     expect(elapsed).toBeLessThan(9_000);
   }, 40_000);
 
   it('a request waits MODEL_MAX_WAIT_MS for the load, then gets 503 MODEL_UNAVAILABLE with Retry-After', async () => {
-    const provider = createModelProvider({ env: { ...env(), MODEL_URI: 's3://models/m/', MODEL_MAX_WAIT_MS: '300', MODEL_S3_FIRST_BYTE_TIMEOUT_MS: '20000' }, logger: quiet });
+    const provider = createModelProvider({
+      env: { ...env(), MODEL_URI: 's3://models/m/', MODEL_MAX_WAIT_MS: '300', MODEL_S3_FIRST_BYTE_TIMEOUT_MS: '20000' },
+      logger: quiet,
+    });
     const api = createApi({ config: apiConfig(), provider, ideAssetsDir: null });
     const transport = lambdaTransport(api);
     const started = Date.now();
@@ -74,7 +81,10 @@ describe('an S3 endpoint that never answers', () => {
   }, 30_000);
 
   it('a request whose deadline passes while the model loads gets MODEL_UNAVAILABLE, not DEADLINE_EXCEEDED', async () => {
-    const provider = createModelProvider({ env: { ...env(), MODEL_URI: 's3://models/m/', MODEL_S3_FIRST_BYTE_TIMEOUT_MS: '20000' }, logger: quiet });
+    const provider = createModelProvider({
+      env: { ...env(), MODEL_URI: 's3://models/m/', MODEL_S3_FIRST_BYTE_TIMEOUT_MS: '20000' },
+      logger: quiet,
+    });
     const api = createApi({ config: apiConfig({ limits: { requestTimeoutMs: 300 } }), provider, ideAssetsDir: null });
     const res = await lambdaTransport(api)(answerQuery('Where?', 'Here.'));
     expect(res.json.errors[0].extensions.code).toBe('MODEL_UNAVAILABLE');
@@ -89,7 +99,10 @@ describe('a load that failed', () => {
     const bundle = path.join(work, 'corrupt.tar.gz');
     await writeFile(bundle, Buffer.concat([gzipSync(Buffer.alloc(0)).subarray(0, 10), randomBytes(64 * 1024)]));
     const errors: Array<Record<string, unknown> | undefined> = [];
-    const provider = createModelProvider({ env: { MODEL_URI: bundle }, logger: { ...quiet, error: (_m, extra) => void errors.push(extra) } });
+    const provider = createModelProvider({
+      env: { MODEL_URI: bundle },
+      logger: { ...quiet, error: (_m, extra) => void errors.push(extra) },
+    });
     const api = createApi({ config: apiConfig(), provider, ideAssetsDir: null });
     const res = await lambdaTransport(api)(answerQuery('Where?', 'Here.'));
     expect(res.status).toBe(503);

@@ -18,7 +18,12 @@ import { pushModel } from '../../scripts/model-cli/push';
 import { loadModel, type EngineFactory, type LoadModelOptions } from '../../src/model/loading/load-model';
 import { ModelProvider, type LoadLogger } from '../../src/model/loading/provider';
 import { ModelUnavailableError } from '../../src/model/loading/errors';
-import { PROCESS_STARTED_MS, SPILL_FOLDER_BASE, createOwnedTempFolder, removeStaleFolders } from '../../src/support/tmp-folders';
+import {
+  PROCESS_STARTED_MS,
+  SPILL_FOLDER_BASE,
+  createOwnedTempFolder,
+  removeStaleFolders,
+} from '../../src/support/tmp-folders';
 import type { WritableFile } from '../../src/model/loading/part-sink';
 
 const TOKENIZER = path.join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json');
@@ -50,7 +55,8 @@ const opts = (spill: string, over: Partial<LoadModelOptions> = {}): LoadModelOpt
   ...over,
 });
 /** Everything under a folder, recursively (relative paths). */
-const contents = (dir: string): string[] => (existsSync(dir) ? (readdirSync(dir, { recursive: true }) as string[]).sort() : []);
+const contents = (dir: string): string[] =>
+  existsSync(dir) ? (readdirSync(dir, { recursive: true }) as string[]).sort() : [];
 /** A pid that is certainly not running: a child that has exited. */
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid!;
 
@@ -78,7 +84,8 @@ describe('stale folders', () => {
     const dead = `${SPILL_FOLDER_BASE}-${deadPid()}-${PROCESS_STARTED_MS}-abc123`;
     const earlierSelf = `${SPILL_FOLDER_BASE}-${process.pid}-${PROCESS_STARTED_MS - 60_000}-def456`;
     const parent = `${SPILL_FOLDER_BASE}-${process.ppid}-${PROCESS_STARTED_MS}-ghi789`;
-    for (const name of [dead, earlierSelf, parent, 'unrelated-folder']) await mkdir(path.join(dir, name, 'onnx'), { recursive: true });
+    for (const name of [dead, earlierSelf, parent, 'unrelated-folder'])
+      await mkdir(path.join(dir, name, 'onnx'), { recursive: true });
     const ours = path.basename(await createOwnedTempFolder(dir, SPILL_FOLDER_BASE));
     expect((await removeStaleFolders(dir, SPILL_FOLDER_BASE)).sort()).toEqual([dead, earlierSelf].sort());
     expect(readdirSync(dir).sort()).toEqual([ours, parent, 'unrelated-folder'].sort());
@@ -98,7 +105,10 @@ describe('every failure path leaves nothing behind', () => {
   it('success: the spilled model is there for the engine, then gone', async () => {
     const dir = await spillDir('success');
     let during: string[] = [];
-    await loadModel('s3://models/m/', opts(dir, { createEngine: async (src) => ((during = contents(dir)), engine(src)) }));
+    await loadModel(
+      's3://models/m/',
+      opts(dir, { createEngine: async (src) => ((during = contents(dir)), engine(src)) }),
+    );
     expect(during).toHaveLength(2); // the load's folder and the spilled ONNX in it
     expect(during[1]).toMatch(new RegExp(`^${SPILL_FOLDER_BASE}-${process.pid}-\\d+-\\w{6}/1-model_quantized\\.onnx$`));
     expect(contents(dir)).toEqual([]);
@@ -148,15 +158,28 @@ describe('every failure path leaves nothing behind', () => {
 
   it('a part cut short on every attempt: the partial spill file is removed', async () => {
     const dir = await spillDir('truncated');
-    const { ETag } = await s3.client.send(new HeadObjectCommand({ Bucket: 'models', Key: 'flat/onnx/model_quantized.onnx' }));
+    const { ETag } = await s3.client.send(
+      new HeadObjectCommand({ Bucket: 'models', Key: 'flat/onnx/model_quantized.onnx' }),
+    );
     s3.intercept((req, res) => {
-      if (req.method !== 'GET' || !req.url?.includes('/onnx/model_quantized.onnx') || !String(req.headers.range).startsWith(`bytes=${2 * MiB}-`)) return false;
-      res.writeHead(206, { 'content-length': String(MiB), 'content-range': `bytes ${2 * MiB}-${3 * MiB - 1}/${onnx.length}`, etag: ETag! });
+      if (
+        req.method !== 'GET' ||
+        !req.url?.includes('/onnx/model_quantized.onnx') ||
+        !String(req.headers.range).startsWith(`bytes=${2 * MiB}-`)
+      )
+        return false;
+      res.writeHead(206, {
+        'content-length': String(MiB),
+        'content-range': `bytes ${2 * MiB}-${3 * MiB - 1}/${onnx.length}`,
+        etag: ETag!,
+      });
       res.write(onnx.subarray(2 * MiB, 2 * MiB + 1000), () => res.destroy());
       return true;
     });
     try {
-      await expect(loadModel('s3://models/flat/', opts(dir))).rejects.toMatchObject({ name: 'TruncatedModelObjectError' });
+      await expect(loadModel('s3://models/flat/', opts(dir))).rejects.toMatchObject({
+        name: 'TruncatedModelObjectError',
+      });
     } finally {
       s3.intercept(undefined);
     }
@@ -171,16 +194,23 @@ describe('every failure path leaves nothing behind', () => {
     await writeFile(path.join(bundleDir, 'onnx/model_quantized.onnx'), onnx);
     await copyFile(TOKENIZER, path.join(bundleDir, 'tokenizer.json'));
     const archive = path.join(work, 'bundle.tar.gz');
-    await createTar({ gzip: true, cwd: bundleDir, file: archive }, ['model.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json']);
+    await createTar({ gzip: true, cwd: bundleDir, file: archive }, [
+      'model.onnx',
+      'onnx/model_quantized.onnx',
+      'tokenizer.json',
+    ]);
     let during: string[] = [];
     let model: Buffer | undefined;
-    await loadModel(archive, opts(dir, {
-      createEngine: async (src) => {
-        during = contents(dir);
-        model = await readFile(src.model as string);
-        return engine(src);
-      },
-    }));
+    await loadModel(
+      archive,
+      opts(dir, {
+        createEngine: async (src) => {
+          during = contents(dir);
+          model = await readFile(src.model as string);
+          return engine(src);
+        },
+      }),
+    );
     expect(model!.equals(onnx)).toBe(true);
     expect(during.filter((f) => f.endsWith('.onnx'))).toEqual([expect.stringMatching(/model_quantized\.onnx$/)]);
     expect(contents(dir)).toEqual([]);
@@ -191,13 +221,22 @@ describe('a full disk', () => {
   it('ENOSPC while spilling is MODEL_UNAVAILABLE with the reason in the log, and leaves nothing', async () => {
     const dir = await spillDir('enospc');
     const logged: Array<{ message: string; extra?: Record<string, unknown> }> = [];
-    const logger: LoadLogger = { info: () => undefined, warn: () => undefined, error: (message, extra) => void logged.push({ message, extra }) };
+    const logger: LoadLogger = {
+      info: () => undefined,
+      warn: () => undefined,
+      error: (message, extra) => void logged.push({ message, extra }),
+    };
     const openFile = async (p: string): Promise<WritableFile> => {
       const real = await open(p, 'w', 0o600);
       let writes = 0;
       return {
         write: async (buffer, offset, length, position) => {
-          if (++writes === 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+          if (++writes === 2)
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+              code: 'ENOSPC',
+              errno: -28,
+              syscall: 'write',
+            });
           return real.write(buffer, offset, length, position);
         },
         close: () => real.close(),
@@ -211,7 +250,9 @@ describe('a full disk', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]!.message).toBe('model load failed');
     expect(String(logged[0]!.extra?.reason)).toMatch(
-      new RegExp(`^Cannot write ${dir}/${SPILL_FOLDER_BASE}-\\d+-\\d+-\\w{6}/1-model_quantized\\.onnx while loading s3://models/m/versions/[^/]+/onnx/model_quantized\\.onnx: no space left on the device \\(ENOSPC\\)$`),
+      new RegExp(
+        `^Cannot write ${dir}/${SPILL_FOLDER_BASE}-\\d+-\\d+-\\w{6}/1-model_quantized\\.onnx while loading s3://models/m/versions/[^/]+/onnx/model_quantized\\.onnx: no space left on the device \\(ENOSPC\\)$`,
+      ),
     );
     expect(contents(dir)).toEqual([]);
   });

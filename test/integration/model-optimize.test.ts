@@ -15,7 +15,13 @@ import { loadModel, type EngineFactory, type LoadedModel } from '../../src/model
 import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import type { QuestionAnswererSource } from '../../src/model/question-answerer';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { REFERENCE_MODEL_DIR, answerInput, compareAnswers, referenceCases, referenceExpected } from '../helpers/reference-qa';
+import {
+  REFERENCE_MODEL_DIR,
+  answerInput,
+  compareAnswers,
+  referenceCases,
+  referenceExpected,
+} from '../helpers/reference-qa';
 
 let dir: string;
 /** The ORT-format file's infix: named for the onnxruntime version that wrote it (and alone reads it). */
@@ -50,8 +56,17 @@ describe('model optimize', () => {
   it('writes a fused graph beside each standard file and prints the logit check', async () => {
     const { code, out } = await runCli(['optimize', dir]);
     expect(code).toBe(0);
-    const printed = JSON.parse(out) as Array<{ from: string; path: string; check: { windows: number; maxAbsDiff: number; sameArgmax: number } }>;
-    expect(printed.map((p) => p.path).sort()).toEqual([`onnx/model.${ORT}`, 'onnx/model.optimized.onnx', `onnx/model_quantized.${ORT}`, 'onnx/model_quantized.optimized.onnx']);
+    const printed = JSON.parse(out) as Array<{
+      from: string;
+      path: string;
+      check: { windows: number; maxAbsDiff: number; sameArgmax: number };
+    }>;
+    expect(printed.map((p) => p.path).sort()).toEqual([
+      `onnx/model.${ORT}`,
+      'onnx/model.optimized.onnx',
+      `onnx/model_quantized.${ORT}`,
+      'onnx/model_quantized.optimized.onnx',
+    ]);
     for (const p of printed) {
       expect(p.check.windows).toBeGreaterThan(3);
       expect(p.check.maxAbsDiff).toBeLessThanOrEqual(1e-3);
@@ -83,7 +98,10 @@ describe('model optimize', () => {
       await cp(path.join(dir, 'onnx/model_quantized.onnx'), path.join(flat, 'model_quantized.onnx'));
       const { code, out } = await runCli(['optimize', flat]);
       expect(code).toBe(0);
-      expect((JSON.parse(out) as Array<{ path: string }>).map((p) => p.path)).toEqual(['model_quantized.optimized.onnx', `model_quantized.${ORT}`]);
+      expect((JSON.parse(out) as Array<{ path: string }>).map((p) => p.path)).toEqual([
+        'model_quantized.optimized.onnx',
+        `model_quantized.${ORT}`,
+      ]);
       expect((await opTypes(path.join(flat, 'model_quantized.optimized.onnx'))).has('LayerNormalization')).toBe(true);
     } finally {
       await rm(flat, { recursive: true, force: true });
@@ -93,7 +111,13 @@ describe('model optimize', () => {
   it('is listed by the manifest `model push` writes', async () => {
     const manifest = await buildManifest(dir, await listModelFiles(dir), new Date(0));
     const paths = manifest.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['onnx/model_quantized.optimized.onnx', 'onnx/model_quantized.optimized.json', `onnx/model_quantized.${ORT}`]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'onnx/model_quantized.optimized.onnx',
+        'onnx/model_quantized.optimized.json',
+        `onnx/model_quantized.${ORT}`,
+      ]),
+    );
   });
 
   describe.each([
@@ -111,18 +135,25 @@ describe('model optimize', () => {
       await (standard?.engine as { dispose?: () => Promise<void> } | undefined)?.dispose?.();
     });
 
-    it('prefers the optimized file when asked, and its answers are still the reference pipeline\'s', async () => {
+    it("prefers the optimized file when asked, and its answers are still the reference pipeline's", async () => {
       expect(optimized.info.quantized).toBe(preferQuantized);
       expect(standard.info.quantized).toBe(preferQuantized);
       expect([optimized.info.optimized, standard.info.optimized]).toEqual([true, false]);
       // The ORT-format file was served: the loaded bytes differ by exactly its size less the standard file's.
       const stem = preferQuantized ? 'onnx/model_quantized' : 'onnx/model';
       const size = async (rel: string) => (await readFile(path.join(dir, rel))).length;
-      expect(optimized.info.bytes - standard.info.bytes).toBe((await size(`${stem}.${ORT}`)) - (await size(`${stem}.onnx`)));
+      expect(optimized.info.bytes - standard.info.bytes).toBe(
+        (await size(`${stem}.${ORT}`)) - (await size(`${stem}.onnx`)),
+      );
       const expected = referenceExpected(precision);
       const mismatches: string[] = [];
       for (const c of referenceCases()) {
-        const input = answerInput(c) as { question: string; context: string; topK: number; options?: Record<string, unknown> };
+        const input = answerInput(c) as {
+          question: string;
+          context: string;
+          topK: number;
+          options?: Record<string, unknown>;
+        };
         const options = { ...input.options, topK: input.topK };
         const answers = await optimized.engine.answer({ question: c.question, context: c.context, options });
         const problem = compareAnswers(expected.get(c.id)!.answers, answers);
@@ -137,20 +168,34 @@ describe('model optimize', () => {
     try {
       await cp(dir, other, { recursive: true });
       const { rename } = await import('node:fs/promises');
-      await rename(path.join(other, `onnx/model_quantized.${ORT}`), path.join(other, 'onnx/model_quantized.onnxruntime-0.0.1.ort'));
+      await rename(
+        path.join(other, `onnx/model_quantized.${ORT}`),
+        path.join(other, 'onnx/model_quantized.onnxruntime-0.0.1.ort'),
+      );
       const seen: QuestionAnswererSource[] = [];
       const recordingFactory: EngineFactory = async (source) => {
         seen.push(source);
-        return { description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 }, answer: async () => [], answerMany: async () => [] };
+        return {
+          description: {
+            inputNames: ['input_ids'],
+            outputNames: [],
+            usesTokenTypeIds: false,
+            maxPositionEmbeddings: 512,
+          },
+          answer: async () => [],
+          answerMany: async () => [],
+        };
       };
       await loadModel(other, { preferQuantized: true, preferOptimized: true, read, createEngine: recordingFactory });
-      expect(seen.map((s) => path.relative(other, String(s.model)))).toEqual([path.join('onnx', 'model_quantized.optimized.onnx')]);
+      expect(seen.map((s) => path.relative(other, String(s.model)))).toEqual([
+        path.join('onnx', 'model_quantized.optimized.onnx'),
+      ]);
     } finally {
       await rm(other, { recursive: true, force: true });
     }
   });
 
-  it('the engine keeps ORT-format bytes alive for its session: after a garbage collection its logits are still the standard graph\'s', async () => {
+  it("the engine keeps ORT-format bytes alive for its session: after a garbage collection its logits are still the standard graph's", async () => {
     const { setFlagsFromString } = await import('node:v8');
     const { runInNewContext } = await import('node:vm');
     setFlagsFromString('--expose-gc');
@@ -158,7 +203,10 @@ describe('model optimize', () => {
     const { OnnxQAModel } = await import('../../src/model/onnx-model');
     const { checkWindows } = await import('../../scripts/model-cli/optimize');
     // The bytes are handed over and not referenced here: only the engine can keep them alive.
-    const inPlace = await OnnxQAModel.create(await readFile(path.join(dir, `onnx/model_quantized.${ORT}`)), { intraOpNumThreads: 1, preOptimized: true });
+    const inPlace = await OnnxQAModel.create(await readFile(path.join(dir, `onnx/model_quantized.${ORT}`)), {
+      intraOpNumThreads: 1,
+      preOptimized: true,
+    });
     const standard = await OnnxQAModel.create(path.join(dir, 'onnx/model_quantized.onnx'), { intraOpNumThreads: 1 });
     try {
       for (let i = 0; i < 3; i++) {
@@ -189,25 +237,45 @@ describe('model optimize', () => {
     });
 
     /** A fake engine that records what the loader handed it: no onnxruntime needed to see the choice. */
-    const recording = (seen: QuestionAnswererSource[]): EngineFactory => async (source) => {
-      seen.push(source);
-      return { description: { inputNames: ['input_ids'], outputNames: [], usesTokenTypeIds: false, maxPositionEmbeddings: 512 }, answer: async () => [], answerMany: async () => [] };
-    };
+    const recording =
+      (seen: QuestionAnswererSource[]): EngineFactory =>
+      async (source) => {
+        seen.push(source);
+        return {
+          description: {
+            inputNames: ['input_ids'],
+            outputNames: [],
+            usesTokenTypeIds: false,
+            maxPositionEmbeddings: 512,
+          },
+          answer: async () => [],
+          answerMany: async () => [],
+        };
+      };
 
-    it.each(['s3://models/optimized/', 's3://models/optimized.tar.gz'])('%s: the ORT-format file, created without re-optimizing; the standard one when not preferred', async (uri) => {
-      const optimizedBytes = await readFile(path.join(dir, `onnx/model_quantized.${ORT}`));
-      const standardBytes = await readFile(path.join(dir, 'onnx/model_quantized.onnx'));
-      const bytesOf = async (m: string | Uint8Array) => (typeof m === 'string' ? readFile(m) : Buffer.from(m));
-      for (const [preferOptimized, expected] of [
-        [true, optimizedBytes],
-        [false, standardBytes],
-      ] as const) {
-        const seen: QuestionAnswererSource[] = [];
-        await loadModel(uri, { s3: s3.client, preferQuantized: true, preferOptimized, read, createEngine: recording(seen) });
-        expect(seen).toHaveLength(1);
-        expect((await bytesOf(seen[0]!.model)).equals(expected)).toBe(true);
-        expect(seen[0]!.preOptimized).toBe(preferOptimized);
-      }
-    });
+    it.each(['s3://models/optimized/', 's3://models/optimized.tar.gz'])(
+      '%s: the ORT-format file, created without re-optimizing; the standard one when not preferred',
+      async (uri) => {
+        const optimizedBytes = await readFile(path.join(dir, `onnx/model_quantized.${ORT}`));
+        const standardBytes = await readFile(path.join(dir, 'onnx/model_quantized.onnx'));
+        const bytesOf = async (m: string | Uint8Array) => (typeof m === 'string' ? readFile(m) : Buffer.from(m));
+        for (const [preferOptimized, expected] of [
+          [true, optimizedBytes],
+          [false, standardBytes],
+        ] as const) {
+          const seen: QuestionAnswererSource[] = [];
+          await loadModel(uri, {
+            s3: s3.client,
+            preferQuantized: true,
+            preferOptimized,
+            read,
+            createEngine: recording(seen),
+          });
+          expect(seen).toHaveLength(1);
+          expect((await bytesOf(seen[0]!.model)).equals(expected)).toBe(true);
+          expect(seen[0]!.preOptimized).toBe(preferOptimized);
+        }
+      },
+    );
   });
 });

@@ -68,15 +68,31 @@ describe('the control graph', () => {
 describe('graphs the engine must refuse at load', () => {
   it.each<[string, Odd, string | RegExp]>([
     // Another kind of export (model-family.ts names what it found and what it expected).
-    ['an extra required input (position_ids)', { extraInput: 'position_ids' }, 'the ONNX graph has inputs input_ids, attention_mask, position_ids; expected inputs input_ids and attention_mask'],
-    ['int64 start_logits', { start: (b) => b.node('Identity', ['input_ids']), startType: DataType.INT64 }, 'output start_logits is int64, not float32'],
-    ['start_logits of fixed shape [1, 1]', {
-      start: (b, ids) => b.node('ReduceSum', [ids, b.constInt64([1])]),
-      startShape: [1, 1],
-    }, 'output start_logits has the fixed shape [1, 1], not [batch, sequence]'],
-    ['start_logits one token short (a shape no declaration shows)', {
-      start: (b, ids) => b.node('Slice', [ids, b.constInt64([1]), b.constInt64([1 << 30]), b.constInt64([1])]),
-    }, /fails a probe window of (\d+) tokens: .*start_logits has \d+ values for a window of \1 tokens/],
+    [
+      'an extra required input (position_ids)',
+      { extraInput: 'position_ids' },
+      'the ONNX graph has inputs input_ids, attention_mask, position_ids; expected inputs input_ids and attention_mask',
+    ],
+    [
+      'int64 start_logits',
+      { start: (b) => b.node('Identity', ['input_ids']), startType: DataType.INT64 },
+      'output start_logits is int64, not float32',
+    ],
+    [
+      'start_logits of fixed shape [1, 1]',
+      {
+        start: (b, ids) => b.node('ReduceSum', [ids, b.constInt64([1])]),
+        startShape: [1, 1],
+      },
+      'output start_logits has the fixed shape [1, 1], not [batch, sequence]',
+    ],
+    [
+      'start_logits one token short (a shape no declaration shows)',
+      {
+        start: (b, ids) => b.node('Slice', [ids, b.constInt64([1]), b.constInt64([1 << 30]), b.constInt64([1])]),
+      },
+      /fails a probe window of (\d+) tokens: .*start_logits has \d+ values for a window of \1 tokens/,
+    ],
     ['NaN logits', { start: (b, ids) => b.node('Mul', [ids, b.constFloat(Number.NaN)]) }, /start_logits\[0\] is NaN/],
     ['infinite logits', { start: (b, ids) => b.node('Div', [ids, b.constFloat(0)]) }, /start_logits\[0\] is Infinity/],
   ])('%s', async (_name, odd, message) => {
@@ -91,9 +107,18 @@ describe('graphs the engine must refuse at load', () => {
   it('through the loader: INVALID_MODEL naming the ONNX file and the tokenizer', async () => {
     const dir = path.join(work, 'int64-logits');
     await mkdir(path.join(dir, 'onnx'), { recursive: true });
-    await writeFile(path.join(dir, 'onnx/model.onnx'), graph({ start: (b) => b.node('Identity', ['input_ids']), startType: DataType.INT64 }));
+    await writeFile(
+      path.join(dir, 'onnx/model.onnx'),
+      graph({ start: (b) => b.node('Identity', ['input_ids']), startType: DataType.INT64 }),
+    );
     await writeFile(path.join(dir, 'tokenizer.json'), tokenizerJson);
-    await expect(loadModel(dir, { preferQuantized: true, threads: 1, read: { idleTimeoutMs: 5000, totalTimeoutMs: 30000, maxInMemoryBytes: 1 << 26, spillDir: work } })).rejects.toMatchObject({
+    await expect(
+      loadModel(dir, {
+        preferQuantized: true,
+        threads: 1,
+        read: { idleTimeoutMs: 5000, totalTimeoutMs: 30000, maxInMemoryBytes: 1 << 26, spillDir: work },
+      }),
+    ).rejects.toMatchObject({
       reason: 'INVALID_MODEL',
       object: path.join(dir, 'onnx/model.onnx'),
       message: expect.stringContaining('output start_logits is int64, not float32'),
@@ -113,14 +138,20 @@ describe('the checks themselves (pure)', () => {
 
   it('refuses a missing input, a fixed sequence length, a rank-3 output', () => {
     expect(graphProblem(inputs.slice(0, 1), outputs)).toBe('has no input attention_mask (it declares input_ids)');
-    expect(graphProblem([tensor('input_ids', 'int64', [1, 384]), inputs[1]!], outputs)).toBe('input input_ids has the fixed shape [1, 384], not [batch, sequence]');
-    expect(graphProblem(inputs, [tensor('start_logits', 'float32', ['b', 's', 2]), outputs[1]!])).toBe('output start_logits has shape [b, s, 2], not [batch, sequence]');
+    expect(graphProblem([tensor('input_ids', 'int64', [1, 384]), inputs[1]!], outputs)).toBe(
+      'input input_ids has the fixed shape [1, 384], not [batch, sequence]',
+    );
+    expect(graphProblem(inputs, [tensor('start_logits', 'float32', ['b', 's', 2]), outputs[1]!])).toBe(
+      'output start_logits has shape [b, s, 2], not [batch, sequence]',
+    );
   });
 
   it('checks logits on every run: length and finiteness', () => {
     expect(logitsProblem('start_logits', new Float32Array([1, 2, 3]), 3)).toBeNull();
     expect(logitsProblem('start_logits', new Float32Array([1, Number.NaN, 3]), 3)).toBe('start_logits[1] is NaN');
-    expect(logitsProblem('end_logits', new Float32Array(2), 3)).toBe('end_logits has 2 values for a window of 3 tokens');
+    expect(logitsProblem('end_logits', new Float32Array(2), 3)).toBe(
+      'end_logits has 2 values for a window of 3 tokens',
+    );
     expect(logitsProblem('end_logits', new BigInt64Array(3), 3)).toBe('end_logits is not float32 data');
   });
 });

@@ -42,7 +42,12 @@ afterAll(async () => {
 /** The reference cases as engine inputs (the pipeline's options, top_k 1 unless the case says). */
 function referenceInputs(): QAInput[] {
   return referenceCases().map((c) => {
-    const input = answerInput(c) as { question: string; context: string; topK: number; options?: Record<string, unknown> };
+    const input = answerInput(c) as {
+      question: string;
+      context: string;
+      topK: number;
+      options?: Record<string, unknown>;
+    };
     return { question: input.question, context: input.context, options: { ...input.options, topK: 1 } };
   });
 }
@@ -59,7 +64,11 @@ function generatedInputs(count: number): QAInput[] {
     const text = long[i % long.length]!;
     const chars = i % 2 === 0 ? 600 : 1_550;
     const from = (i * 977) % Math.max(1, text.length - chars);
-    out.push({ question: cases[(i * 7) % cases.length]!.question, context: text.slice(from, from + chars), options: { topK: 1 } });
+    out.push({
+      question: cases[(i * 7) % cases.length]!.question,
+      context: text.slice(from, from + chars),
+      options: { topK: 1 },
+    });
   }
   return out;
 }
@@ -86,7 +95,8 @@ async function topSpans(dir: string, graph: Graph, inputs: readonly QAInput[]): 
 }
 
 async function maxLogitDiff(dir: string, a: Graph, b: Graph, windows: readonly Window[]): Promise<number> {
-  const open = (g: Graph) => ort.InferenceSession.create(path.join(dir, GRAPHS[g]), sessionOptions(1, g === 'optimized' || g === 'ort'));
+  const open = (g: Graph) =>
+    ort.InferenceSession.create(path.join(dir, GRAPHS[g]), sessionOptions(1, g === 'optimized' || g === 'ort'));
   const [sa, sb] = [await open(a), await open(b)];
   try {
     return (await compareLogits(sa, sb, windows)).maxAbsDiff;
@@ -105,7 +115,8 @@ async function guard(name: string, dir: string, inputs: readonly QAInput[]): Pro
   const agree = (spans: string[]) => spans.filter((s, i) => s === fp32[i]).length;
   const tokenizer = QATokenizer.fromJson(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'));
   const windows: Window[] = [];
-  for (const input of inputs.slice(0, 16)) windows.push(...(await engineWindows(tokenizer, input.question, input.context)));
+  for (const input of inputs.slice(0, 16))
+    windows.push(...(await engineWindows(tokenizer, input.question, input.context)));
   const vsFp32 = await maxLogitDiff(dir, 'fp32', 'optimized', windows);
   const vsInt8 = await maxLogitDiff(dir, 'int8', 'optimized', windows);
   const ortVsInt8 = await maxLogitDiff(dir, 'int8', 'ort', windows);

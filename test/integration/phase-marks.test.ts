@@ -68,7 +68,16 @@ describe('phasesOf', () => {
       ['response', 112],
     ];
     // Server span 12 ms, client 13 ms.
-    expect(phasesOf(record, 13)).toEqual({ client: 1, before: 1, tokenize: 2, turn: 0.5, tensors: 0.5, run: 6, search: 0.5, after: 1.5 });
+    expect(phasesOf(record, 13)).toEqual({
+      client: 1,
+      before: 1,
+      tokenize: 2,
+      turn: 0.5,
+      tensors: 0.5,
+      run: 6,
+      search: 0.5,
+      after: 1.5,
+    });
   });
 
   test("two windows' phases add up; the span search of the first window counts as the second's turn", () => {
@@ -85,10 +94,27 @@ describe('phasesOf', () => {
       ['engine-end', 18],
       ['response', 20],
     ];
-    expect(phasesOf(record, 20)).toEqual({ client: 0, before: 1, tokenize: 1, turn: 2, tensors: 2, run: 11, search: 1, after: 2 });
+    expect(phasesOf(record, 20)).toEqual({
+      client: 0,
+      before: 1,
+      tokenize: 1,
+      turn: 2,
+      tensors: 2,
+      run: 11,
+      search: 1,
+      after: 2,
+    });
   });
 
   test('a record that does not run from request to response is refused', () => {
-    expect(() => phasesOf([['engine-start', 0], ['response', 1]], 1)).toThrow(/request to response/);
+    expect(() =>
+      phasesOf(
+        [
+          ['engine-start', 0],
+          ['response', 1],
+        ],
+        1,
+      ),
+    ).toThrow(/request to response/);
   });
 });

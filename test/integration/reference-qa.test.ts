@@ -15,7 +15,16 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { StaticProvider } from '../api/helpers/engines';
 import { gql, lambdaTransport, type Transport } from '../hardening/helpers/transports';
-import { ANSWER_MANY_QUERY, REFERENCE_MODEL_DIR, answerInput, compareAnswers, engineInput, referenceCases, referenceExpected, type Precision } from '../helpers/reference-qa';
+import {
+  ANSWER_MANY_QUERY,
+  REFERENCE_MODEL_DIR,
+  answerInput,
+  compareAnswers,
+  engineInput,
+  referenceCases,
+  referenceExpected,
+  type Precision,
+} from '../helpers/reference-qa';
 
 const FILES: Record<Precision, string> = { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx' };
 
@@ -33,7 +42,12 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
     // Four long cases have 20,481 to 25,268 characters of context, over the default per-context
     // limit (a character bound, not the model's cost); the work budget stays at its default.
     const limits = { maxContextLength: 30_000 };
-    api = createApi({ config: apiConfig({ production: true, ide: false, introspection: false, limits }), provider: new StaticProvider(engine), ideAssetsDir: null, logSink: () => undefined });
+    api = createApi({
+      config: apiConfig({ production: true, ide: false, introspection: false, limits }),
+      provider: new StaticProvider(engine),
+      ideAssetsDir: null,
+      logSink: () => undefined,
+    });
     transport = lambdaTransport(api);
   });
   afterAll(async () => {
@@ -47,7 +61,11 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
     expect(cases).toHaveLength(120);
     const mismatches: string[] = [];
     for (const c of cases) {
-      const problem = compareAnswers(expected.get(c.id)!.answers, await engine.answer(engineInput(c)), expected.get(c.id)!.flags);
+      const problem = compareAnswers(
+        expected.get(c.id)!.answers,
+        await engine.answer(engineInput(c)),
+        expected.get(c.id)!.flags,
+      );
       if (problem) mismatches.push(`${c.id}: ${problem}`);
     }
     expect(mismatches).toEqual([]);
@@ -61,13 +79,16 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
     const mismatches: string[] = [];
     cases.forEach((c, i) => {
       const r = results[i]!;
-      const problem = r instanceof Error ? `${r.name} ${r.message}` : compareAnswers(expected.get(c.id)!.answers, r, expected.get(c.id)!.flags);
+      const problem =
+        r instanceof Error
+          ? `${r.name} ${r.message}`
+          : compareAnswers(expected.get(c.id)!.answers, r, expected.get(c.id)!.flags);
       if (problem) mismatches.push(`${c.id}: ${problem}`);
     });
     expect(mismatches).toEqual([]);
   });
 
-  test('through the Lambda handler with the budget on, every answer is the reference pipeline\'s, and the windows run are those the cases need', async () => {
+  test("through the Lambda handler with the budget on, every answer is the reference pipeline's, and the windows run are those the cases need", async () => {
     const expected = referenceExpected(precision);
     const cases = referenceCases();
     expect(cases).toHaveLength(120);

@@ -42,7 +42,10 @@ async function start(env: Record<string, string>, until: RegExp): Promise<{ line
   let err = '';
   child.stderr!.on('data', (d: Buffer) => void (err += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not print ${until} in 60 s:\n${out}\n${err}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`npm start did not print ${until} in 60 s:\n${out}\n${err}`)),
+      60_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       out += d;
       if (until.test(out)) {
@@ -72,7 +75,10 @@ describe('npm start', () => {
     const { lines, errors } = await start({ MODEL_URI: model }, /^Note: .*$/m);
     expect(errors).toEqual([]);
     // Every line is either a JSON object or one of the plain start-up lines.
-    for (const line of lines) expect(line).toMatch(/^(\{.*\}|GraphQL endpoint: http:\/\/127\.0\.0\.1:\d+\/graphql|Loading the model…|Model ready: .*|Note: .*)$/);
+    for (const line of lines)
+      expect(line).toMatch(
+        /^(\{.*\}|GraphQL endpoint: http:\/\/127\.0\.0\.1:\d+\/graphql|Loading the model…|Model ready: .*|Note: .*)$/,
+      );
     const plain = lines.filter((l) => !l.startsWith('{'));
     expect(plain.map((l) => l.replace(/:\d+\//, ':PORT/').replace(/\(int8, [\d.]+ ms\)/, '(int8, N ms)'))).toEqual([
       'GraphQL endpoint: http://127.0.0.1:PORT/graphql',
@@ -92,19 +98,33 @@ describe('npm start', () => {
 
   it('a failed default pull is logged (ERROR, naming the repository) and explained, with no demo model', async () => {
     const { lines, errors } = await start(
-      { MODEL_URI: '', HF_ENDPOINT: hub.endpoint, MODEL_HUB_REPO: 'nobody/mistyped-model', MODEL_CACHE_DIR: path.join(work, 'cache') },
+      {
+        MODEL_URI: '',
+        HF_ENDPOINT: hub.endpoint,
+        MODEL_HUB_REPO: 'nobody/mistyped-model',
+        MODEL_CACHE_DIR: path.join(work, 'cache'),
+      },
       /The server keeps running/,
     );
     expect(jsonLines(lines).map((l) => [l.level, l.message])).toEqual([
       ['INFO', 'model load started'],
-      ['INFO', expect.stringMatching(/^MODEL_URI not set: pulling nobody\/mistyped-model@main from http:\/\/127\.0\.0\.1:\d+ into /)],
+      [
+        'INFO',
+        expect.stringMatching(
+          /^MODEL_URI not set: pulling nobody\/mistyped-model@main from http:\/\/127\.0\.0\.1:\d+ into /,
+        ),
+      ],
     ]);
     // The Logger writes errors to stderr, as JSON too.
     const failed = jsonLines(errors);
     expect(failed.map((l) => [l.level, l.message])).toEqual([['ERROR', 'model load failed']]);
-    expect(failed[0]!.reason).toMatch(/^Cannot pull the model nobody\/mistyped-model@main from .*config\.json not found/);
+    expect(failed[0]!.reason).toMatch(
+      /^Cannot pull the model nobody\/mistyped-model@main from .*config\.json not found/,
+    );
     expect(lines).toContain('Model load failed:');
-    expect(lines.some((l) => l.startsWith('Model unavailable: Cannot pull the model nobody/mistyped-model@main'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('Model unavailable: Cannot pull the model nobody/mistyped-model@main'))).toBe(
+      true,
+    );
     expect(lines.join('\n')).not.toMatch(/DEMO MODEL|random-weight demo model;/);
   }, 90_000);
 

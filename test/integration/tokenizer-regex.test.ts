@@ -29,9 +29,18 @@ afterAll(async () => {
 async function withRegex(name: string, pattern: string, where: 'pre_tokenizer' | 'normalizer'): Promise<string> {
   const json = { ...base };
   if (where === 'pre_tokenizer') {
-    json.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false }, base.pre_tokenizer] };
+    json.pre_tokenizer = {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false },
+        base.pre_tokenizer,
+      ],
+    };
   } else {
-    json.normalizer = { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { Regex: pattern }, content: ' ' }, base.normalizer] };
+    json.normalizer = {
+      type: 'Sequence',
+      normalizers: [{ type: 'Replace', pattern: { Regex: pattern }, content: ' ' }, base.normalizer],
+    };
   }
   const file = path.join(work, `${name}.json`);
   await writeFile(file, JSON.stringify(json));
@@ -39,20 +48,34 @@ async function withRegex(name: string, pattern: string, where: 'pre_tokenizer' |
 }
 
 function runChild(file: string, text: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', CHILD, file, text], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', CHILD, file, text], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 describe('a backtracking regex in tokenizer.json', () => {
-  it.each(['pre_tokenizer', 'normalizer'] as const)('in the %s is refused at load, naming it; the process lives', async (where) => {
-    const file = await withRegex(`evil-${where}`, '(a+)+$', where);
-    const child = runChild(file, `${'a'.repeat(31)}!`);
-    expect(child.signal).toBeNull();
-    expect(child.stdout).toContain('refused: tokenizer.json: the regex "(a+)+$"');
-    expect(child.stdout).toContain(`at ${where}.${where === 'pre_tokenizer' ? 'pretokenizers' : 'normalizers'}[0].pattern`);
-  }, 70_000);
+  it.each(['pre_tokenizer', 'normalizer'] as const)(
+    'in the %s is refused at load, naming it; the process lives',
+    async (where) => {
+      const file = await withRegex(`evil-${where}`, '(a+)+$', where);
+      const child = runChild(file, `${'a'.repeat(31)}!`);
+      expect(child.signal).toBeNull();
+      expect(child.stdout).toContain('refused: tokenizer.json: the regex "(a+)+$"');
+      expect(child.stdout).toContain(
+        `at ${where}.${where === 'pre_tokenizer' ? 'pretokenizers' : 'normalizers'}[0].pattern`,
+      );
+    },
+    70_000,
+  );
 
   it('a safe Split pattern (GPT-2 style) still loads and encodes', async () => {
-    const file = await withRegex('gpt2', "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", 'pre_tokenizer');
+    const file = await withRegex(
+      'gpt2',
+      "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+      'pre_tokenizer',
+    );
     const child = runChild(file, `${'a'.repeat(31)}!`);
     expect(child.signal).toBeNull();
     expect(child.stdout).toMatch(/^encoded \d+ tokens/);
@@ -90,8 +113,11 @@ describe('the static check (pure)', () => {
   });
 
   it('finds every Regex in a tokenizer.json, skipping the vocabulary', () => {
-    expect(regexPatterns({ model: { vocab: { '{"Regex"': 1 } }, normalizer: { type: 'Sequence', normalizers: [{ pattern: { Regex: 'x+' } }] } })).toEqual([
-      { at: 'normalizer.normalizers[0].pattern', pattern: 'x+' },
-    ]);
+    expect(
+      regexPatterns({
+        model: { vocab: { '{"Regex"': 1 } },
+        normalizer: { type: 'Sequence', normalizers: [{ pattern: { Regex: 'x+' } }] },
+      }),
+    ).toEqual([{ at: 'normalizer.normalizers[0].pattern', pattern: 'x+' }]);
   });
 });

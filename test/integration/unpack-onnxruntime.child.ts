@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const ids = [101, 2054, 2003, 102, 1996, 3437, 102];
   const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const name of session.inputNames) {
-    const data = BigInt64Array.from(ids, (id, i) => (name === 'input_ids' ? BigInt(id) : name === 'attention_mask' ? 1n : BigInt(i > 3 ? 1 : 0)));
+    const data = BigInt64Array.from(ids, (id, i) =>
+      name === 'input_ids' ? BigInt(id) : name === 'attention_mask' ? 1n : BigInt(i > 3 ? 1 : 0),
+    );
     feeds[name] = new ort.Tensor('int64', data, [1, ids.length]);
   }
   const out = await session.run(feeds);

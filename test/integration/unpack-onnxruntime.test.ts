@@ -6,14 +6,32 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { compressOnnxRuntimeLibrary, linuxLibraryPath } from '../../scripts/compress-natives';
 import { MODEL_FILE, ensureTestModel } from '../../scripts/test-models';
-import { COMPRESSED_LIBRARY_FILE, LIBRARY_FILE, MANIFEST_FILE, nativesFolderName } from '../../src/model/onnxruntime/compressed-library';
+import {
+  COMPRESSED_LIBRARY_FILE,
+  LIBRARY_FILE,
+  MANIFEST_FILE,
+  nativesFolderName,
+} from '../../src/model/onnxruntime/compressed-library';
 import { PROCESS_STARTED_MS } from '../../src/support/tmp-folders';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -45,7 +63,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function runChild(nativesDir: string, tmpDir: string): Promise<ChildOutput> {
   // The folder goes as an argument, not TMPDIR: tsx keeps its own cache in TMPDIR. (The packaged
   // handler test in test/deploy covers the default, os.tmpdir().)
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD, nativesDir, tmpDir, modelPath], { cwd: REPO });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', CHILD, nativesDir, tmpDir, modelPath],
+    { cwd: REPO },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as ChildOutput;
 }
 
@@ -68,7 +90,13 @@ let plainLogits: number[];
 describe('the build compressor', () => {
   test('writes the manifest for the installed library, and keeps its output while the library is unchanged', async () => {
     const manifest = JSON.parse(readFileSync(path.join(natives, ARCH_FOLDER, MANIFEST_FILE), 'utf8'));
-    expect(manifest).toMatchObject({ format: 1, onnxruntimeVersion: VERSION, platform: 'linux', arch: process.arch, bytes: readFileSync(installedLibrary).length });
+    expect(manifest).toMatchObject({
+      format: 1,
+      onnxruntimeVersion: VERSION,
+      platform: 'linux',
+      arch: process.arch,
+      bytes: readFileSync(installedLibrary).length,
+    });
     const again = await compressOnnxRuntimeLibrary(process.arch, natives, { quality: 1 });
     expect(again.reused).toBe(true);
     // A damaged output is not trusted: rebuilt.
@@ -98,7 +126,9 @@ describe('unpacking and loading (child processes)', () => {
     expect(out.result).toMatchObject({ status: 'unpacked' });
     unpackedDir = out.result!.dir!;
     expect(path.dirname(unpackedDir)).toBe(sandbox());
-    expect(path.basename(unpackedDir)).toMatch(new RegExp(`^onnxruntime-${VERSION.replace(/\./g, '\\.')}-${process.platform}-${process.arch}-[0-9a-f]{16}$`));
+    expect(path.basename(unpackedDir)).toMatch(
+      new RegExp(`^onnxruntime-${VERSION.replace(/\./g, '\\.')}-${process.platform}-${process.arch}-[0-9a-f]{16}$`),
+    );
     expect(out.libraries).toEqual([path.join(realpathSync(unpackedDir), LIBRARY_FILE)]);
     expect(out.start).toEqual(plainLogits);
     // Complete and alone: no partial folder left behind.
@@ -190,7 +220,11 @@ describe('unpacking and loading (child processes)', () => {
     truncateSync(file, Math.floor(readFileSync(file).length / 2));
     const tmp = freshDir('tmp-truncated');
     const out = await runChild(path.dirname(folder), tmp);
-    expect(out.error).toMatchObject({ name: 'OnnxRuntimeUnavailableError', reason: 'RUNTIME_UNAVAILABLE', object: file });
+    expect(out.error).toMatchObject({
+      name: 'OnnxRuntimeUnavailableError',
+      reason: 'RUNTIME_UNAVAILABLE',
+      object: file,
+    });
     expect(out.error!.message).toMatch(/cannot unpack into/);
     expect(readdirSync(tmp)).toEqual([]);
   });
@@ -202,7 +236,9 @@ describe('unpacking and loading (child processes)', () => {
     writeFileSync(manifestPath, JSON.stringify({ ...manifest, bytes: manifest.bytes + 1 }));
     const tmp = freshDir('tmp-size');
     const out = await runChild(path.dirname(folder), tmp);
-    expect(out.error!.message).toMatch(new RegExp(`unpacked ${manifest.bytes} bytes, the manifest says ${manifest.bytes + 1}`));
+    expect(out.error!.message).toMatch(
+      new RegExp(`unpacked ${manifest.bytes} bytes, the manifest says ${manifest.bytes + 1}`),
+    );
     expect(readdirSync(tmp)).toEqual([]);
   });
 
@@ -214,23 +250,45 @@ describe('unpacking and loading (child processes)', () => {
     writeFileSync(manifestPath, JSON.stringify({ ...manifest, sha256: wrong }));
     const tmp = freshDir('tmp-sha');
     const out = await runChild(path.dirname(folder), tmp);
-    expect(out.error).toMatchObject({ reason: 'RUNTIME_UNAVAILABLE', object: path.join(folder, COMPRESSED_LIBRARY_FILE) });
-    expect(out.error!.message).toContain(`the unpacked library's SHA-256 is ${manifest.sha256}, the manifest says ${wrong}`);
+    expect(out.error).toMatchObject({
+      reason: 'RUNTIME_UNAVAILABLE',
+      object: path.join(folder, COMPRESSED_LIBRARY_FILE),
+    });
+    expect(out.error!.message).toContain(
+      `the unpacked library's SHA-256 is ${manifest.sha256}, the manifest says ${wrong}`,
+    );
     expect(readdirSync(tmp)).toEqual([]);
   });
 
   test('a library from another onnxruntime-node version than the installed binding is refused', async () => {
     const folder = nativesCopy('natives-version');
     const manifestPath = path.join(folder, MANIFEST_FILE);
-    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), onnxruntimeVersion: '0.0.1' }));
+    writeFileSync(
+      manifestPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), onnxruntimeVersion: '0.0.1' }),
+    );
     const out = await runChild(path.dirname(folder), freshDir('tmp-version'));
     expect(out.error).toMatchObject({ reason: 'RUNTIME_UNAVAILABLE', object: manifestPath });
-    expect(out.error!.message).toContain(`from onnxruntime-node 0.0.1 but ${VERSION} is installed; rebuild the package`);
+    expect(out.error!.message).toContain(
+      `from onnxruntime-node 0.0.1 but ${VERSION} is installed; rebuild the package`,
+    );
   });
 
   test.each([
     ['not JSON', '{', /the manifest is not JSON/],
-    ['a bad hash', JSON.stringify({ format: 1, onnxruntimeVersion: VERSION, platform: 'linux', arch: 'x64', bytes: 1, sha256: 'xyz', compressedBytes: 1 }), /invalid manifest: sha256 is not a hex SHA-256/],
+    [
+      'a bad hash',
+      JSON.stringify({
+        format: 1,
+        onnxruntimeVersion: VERSION,
+        platform: 'linux',
+        arch: 'x64',
+        bytes: 1,
+        sha256: 'xyz',
+        compressedBytes: 1,
+      }),
+      /invalid manifest: sha256 is not a hex SHA-256/,
+    ],
     ['another format', JSON.stringify({ format: 2 }), /invalid manifest: unknown format 2/],
   ])('a manifest that is %s is refused with the reason', async (_name, text, message) => {
     const folder = nativesCopy(`natives-manifest-${_name.replace(/\W/g, '')}`);

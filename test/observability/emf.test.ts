@@ -33,7 +33,10 @@ async function captureStdout<T>(run: () => Promise<T>): Promise<{ result: T; lin
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
   }) as typeof process.stdout.write;
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   let result: T;
   try {
     result = await run();
@@ -50,11 +53,29 @@ async function captureStdout<T>(run: () => Promise<T>): Promise<{ result: T; lin
 
 /** EMF lines: `_aws.CloudWatchMetrics` names the namespace, dimensions and metrics. */
 const emf = (lines: Line[]) => lines.filter((l) => l._aws?.CloudWatchMetrics);
-const directive = (l: Line) => l._aws.CloudWatchMetrics[0] as { Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> };
-const metricNames = (l: Line) => directive(l).Metrics.map((m) => m.Name).sort();
+const directive = (l: Line) =>
+  l._aws.CloudWatchMetrics[0] as {
+    Namespace: string;
+    Dimensions: string[][];
+    Metrics: Array<{ Name: string; Unit: string }>;
+  };
+const metricNames = (l: Line) =>
+  directive(l)
+    .Metrics.map((m) => m.Name)
+    .sort();
 const withMetric = (lines: Line[], name: string) => emf(lines).filter((l) => metricNames(l).includes(name));
 
-const ENV_KEYS = ['AWS_LAMBDA_INITIALIZATION_TYPE', 'MODEL_URI', 'API_STAGE', 'API_LOG_REQUESTS', 'API_MAX_REQUEST_WINDOWS', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
+const ENV_KEYS = [
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'MODEL_URI',
+  'API_STAGE',
+  'API_LOG_REQUESTS',
+  'API_MAX_REQUEST_WINDOWS',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_LOGGER_SAMPLE_RATE',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+];
 const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 afterEach(() => {
   for (const [k, v] of Object.entries(savedEnv)) {
@@ -73,7 +94,11 @@ type HandlerModule = typeof import('../../src/handler');
  */
 async function coldStart(env: Record<string, string>): Promise<{ mod: HandlerModule; ready: boolean }> {
   // Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE; Powertools reports cold_start only for on-demand.
-  Object.assign(process.env, { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', POWERTOOLS_METRICS_DISABLED: 'false', API_LOG_REQUESTS: 'true' }, env);
+  Object.assign(
+    process.env,
+    { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', POWERTOOLS_METRICS_DISABLED: 'false', API_LOG_REQUESTS: 'true' },
+    env,
+  );
   let loaded: { mod: HandlerModule; ready: boolean } | undefined;
   await jest.isolateModulesAsync(async () => {
     const mod = await import('../../src/handler');
@@ -82,12 +107,18 @@ async function coldStart(env: Record<string, string>): Promise<{ mod: HandlerMod
   return loaded!;
 }
 
-const context = (awsRequestId: string) => ({ functionName: 'qa-api', awsRequestId, getRemainingTimeInMillis: () => 29_000 }) as unknown as Context;
+const context = (awsRequestId: string) =>
+  ({ functionName: 'qa-api', awsRequestId, getRemainingTimeInMillis: () => 29_000 }) as unknown as Context;
 
 function answerBody(inputs: Array<{ question: string; context: string }>): string {
   const fields = inputs.map((_, i) => `a${i}: answer(question: $q${i}, context: $c${i}) { text }`).join(' ');
   const vars = inputs.map((_, i) => `$q${i}: String!, $c${i}: String!`).join(', ');
-  const variables = Object.fromEntries(inputs.flatMap((input, i) => [[`q${i}`, input.question], [`c${i}`, input.context]]));
+  const variables = Object.fromEntries(
+    inputs.flatMap((input, i) => [
+      [`q${i}`, input.question],
+      [`c${i}`, input.context],
+    ]),
+  );
   return JSON.stringify({ query: `query Q(${vars}) { ${fields} }`, variables });
 }
 
@@ -118,10 +149,19 @@ describe('the Lambda handler (src/handler.ts) with the model loaded', () => {
     // A budget of 2 windows: the third input of the second request is refused (a budget rejection).
     // The response cache (on in production) is off here: its metrics are checked under ApiMetrics.
     const captured = await captureStdout(async () => {
-      const { mod, ready } = await coldStart({ MODEL_URI: modelDir, API_STAGE: 'emftest', API_MAX_REQUEST_WINDOWS: '2', API_RESPONSE_CACHE_BYTES: '0', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' });
+      const { mod, ready } = await coldStart({
+        MODEL_URI: modelDir,
+        API_STAGE: 'emftest',
+        API_MAX_REQUEST_WINDOWS: '2',
+        API_RESPONSE_CACHE_BYTES: '0',
+        POWERTOOLS_LOGGER_SAMPLE_RATE: '1',
+      });
       expect(ready).toBe(true);
       const out: APIGatewayProxyStructuredResultV2[] = [];
-      for (const [id, inputs] of [['inv-1', INPUTS.slice(0, 2)], ['inv-2', INPUTS]] as const) {
+      for (const [id, inputs] of [
+        ['inv-1', INPUTS.slice(0, 2)],
+        ['inv-2', INPUTS],
+      ] as const) {
         const event = v2Event({ headers: { 'content-type': 'application/json' }, body: answerBody([...inputs]) });
         event.requestContext.requestId = `apigw-${id}`;
         out.push((await mod.handler(event, context(id), () => undefined)) as APIGatewayProxyStructuredResultV2);
@@ -140,7 +180,15 @@ describe('the Lambda handler (src/handler.ts) with the model loaded', () => {
       expect(directive(line).Dimensions).toEqual([['service', 'stage']]);
       expect(line.service).toBe('serverless-qa-graphql');
       expect(line.stage).toBe('emftest');
-      expect(metricNames(line)).toEqual(['BudgetRejections', 'Errors', 'Inputs', 'Latency', 'Requests', 'Tokens', 'Windows']);
+      expect(metricNames(line)).toEqual([
+        'BudgetRejections',
+        'Errors',
+        'Inputs',
+        'Latency',
+        'Requests',
+        'Tokens',
+        'Windows',
+      ]);
       expect(directive(line).Metrics.find((m) => m.Name === 'Latency')?.Unit).toBe('Milliseconds');
       expect(line.Latency).toBeGreaterThanOrEqual(0);
     }
@@ -165,7 +213,14 @@ describe('the Lambda handler (src/handler.ts) with the model loaded', () => {
     expect(loads).toHaveLength(1);
     const load = loads[0]!;
     expect(directive(load).Dimensions).toEqual([['service', 'stage', 'modelVersion']]);
-    expect(metricNames(load)).toEqual(['ModelBytes', 'ModelDownloadMs', 'ModelLoadMs', 'ModelLoads', 'ModelSessionCreateMs', 'ModelTokenizerMs']);
+    expect(metricNames(load)).toEqual([
+      'ModelBytes',
+      'ModelDownloadMs',
+      'ModelLoadMs',
+      'ModelLoads',
+      'ModelSessionCreateMs',
+      'ModelTokenizerMs',
+    ]);
     // A local folder with no manifest and no ETag.
     expect(load.modelVersion).toBe('unversioned');
     for (const part of ['ModelDownloadMs', 'ModelSessionCreateMs', 'ModelTokenizerMs']) {
@@ -212,9 +267,16 @@ describe('the Lambda handler (src/handler.ts) with the model loaded', () => {
 describe('the Lambda handler when the model cannot load', () => {
   test('ModelLoadFailures, then MODEL_UNAVAILABLE counted by code; no debug lines without sampling', async () => {
     const { lines, result } = await captureStdout(async () => {
-      const { mod, ready } = await coldStart({ MODEL_URI: path.join(modelDir, 'does-not-exist'), API_STAGE: 'emftest' });
+      const { mod, ready } = await coldStart({
+        MODEL_URI: path.join(modelDir, 'does-not-exist'),
+        API_STAGE: 'emftest',
+      });
       expect(ready).toBe(false);
-      return (await mod.handler(v2Event({ headers: { 'content-type': 'application/json' }, body: answerBody(INPUTS.slice(0, 1)) }), context('inv-f'), () => undefined)) as APIGatewayProxyStructuredResultV2;
+      return (await mod.handler(
+        v2Event({ headers: { 'content-type': 'application/json' }, body: answerBody(INPUTS.slice(0, 1)) }),
+        context('inv-f'),
+        () => undefined,
+      )) as APIGatewayProxyStructuredResultV2;
     });
     expect(result.statusCode).toBe(503);
     const failures = withMetric(lines, 'ModelLoadFailures');
@@ -225,7 +287,9 @@ describe('the Lambda handler when the model cannot load', () => {
     const byCode = emf(lines).filter((l) => l.code !== undefined);
     expect(byCode.map((l) => [l.code, l.Errors])).toEqual([['MODEL_UNAVAILABLE', 1]]);
     expect(withMetric(lines, 'Requests').map((l) => [l.Inputs, l.Windows, l.Errors])).toEqual([[1, 0, 1]]);
-    expect(lines.filter((l) => l.message === 'request').map((l) => [l.level, l.status, l.codes])).toEqual([['ERROR', 503, ['MODEL_UNAVAILABLE']]]);
+    expect(lines.filter((l) => l.message === 'request').map((l) => [l.level, l.status, l.codes])).toEqual([
+      ['ERROR', 503, ['MODEL_UNAVAILABLE']],
+    ]);
     expect(lines.filter((l) => l.level === 'DEBUG')).toEqual([]);
   }, 120_000);
 });
@@ -234,20 +298,32 @@ describe('the local server', () => {
   test('logs through the same Logger and emits the same request metrics', async () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const model = await loadTinyModel();
-    const api = createApi({ config: apiConfig({ production: true, introspection: false, ide: false, logRequests: true, stage: 'local-test' }), provider: new StaticProvider(model.engine), ideAssetsDir: null });
+    const api = createApi({
+      config: apiConfig({ production: true, introspection: false, ide: false, logRequests: true, stage: 'local-test' }),
+      provider: new StaticProvider(model.engine),
+      ideAssetsDir: null,
+    });
     const server = await listen(api, { port: 0, host: '127.0.0.1' });
     try {
       const { lines, result } = await captureStdout(async () => {
-        const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'local-1' }, body: answerBody(INPUTS.slice(0, 1)) });
+        const res = await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': 'local-1' },
+          body: answerBody(INPUTS.slice(0, 1)),
+        });
         await res.text();
         return res;
       });
       expect(result.status).toBe(200);
       expect(result.headers.get('x-request-id')).toBe('local-1');
       const requests = withMetric(lines, 'Requests');
-      expect(requests.map((l) => [l.stage, l.Inputs, l.Windows, l.Tokens, l.Errors])).toEqual([['local-test', 1, 1, await windowTokens(INPUTS[0]!), 0]]);
+      expect(requests.map((l) => [l.stage, l.Inputs, l.Windows, l.Tokens, l.Errors])).toEqual([
+        ['local-test', 1, 1, await windowTokens(INPUTS[0]!), 0],
+      ]);
       const logged = lines.filter((l) => l.message === 'request');
-      expect(logged.map((l) => [l.requestId, l.service, l.status])).toEqual([['local-1', 'serverless-qa-graphql', 200]]);
+      expect(logged.map((l) => [l.requestId, l.service, l.status])).toEqual([
+        ['local-1', 'serverless-qa-graphql', 200],
+      ]);
       // No Lambda context on this transport.
       expect(logged[0]!.function_request_id).toBeUndefined();
     } finally {
@@ -285,4 +361,3 @@ describe('the modelVersion dimension', () => {
     expect(versionDimension(given)).toBe(expected);
   });
 });
-

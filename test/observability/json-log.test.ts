@@ -34,7 +34,12 @@ describe('json-log', () => {
     const out = capture(process.stdout);
     const err = capture(process.stderr);
     try {
-      writeJsonLine('info', 'onnxruntime library ready', { status: 'unpacked', dir: '/tmp/onnxruntime-x', bytes: 18_000_000, ms: 412 });
+      writeJsonLine('info', 'onnxruntime library ready', {
+        status: 'unpacked',
+        dir: '/tmp/onnxruntime-x',
+        bytes: 18_000_000,
+        ms: 412,
+      });
       jsonLineLogger.warn('multi\nline message', { reason: 'a "quoted" reason' });
       jsonLineLogger.error('onnxruntime library unavailable', { reason: 'ENOSPC' });
     } finally {
@@ -57,8 +62,16 @@ describe('json-log', () => {
     const errors = err.text().split('\n');
     expect(errors).toHaveLength(3);
     expect(errors[2]).toBe('');
-    expect(JSON.parse(errors[0]!)).toMatchObject({ level: 'WARN', message: 'multi\nline message', reason: 'a "quoted" reason' });
-    expect(JSON.parse(errors[1]!)).toMatchObject({ level: 'ERROR', message: 'onnxruntime library unavailable', reason: 'ENOSPC' });
+    expect(JSON.parse(errors[0]!)).toMatchObject({
+      level: 'WARN',
+      message: 'multi\nline message',
+      reason: 'a "quoted" reason',
+    });
+    expect(JSON.parse(errors[1]!)).toMatchObject({
+      level: 'ERROR',
+      message: 'onnxruntime library unavailable',
+      reason: 'ENOSPC',
+    });
   });
 
   it('uses POWERTOOLS_SERVICE_NAME like the Logger', () => {

@@ -8,8 +8,21 @@ describe('parseBuildArgs', () => {
   });
 
   test('what package:x86_64 and the README pass', () => {
-    const args = ['--package', 'x86_64', '--stage', 'dev', '--param=modelBucket=my-models', '--param=modelPrefix=a=b/', '--verbose'];
-    expect(parseBuildArgs(args)).toEqual({ target: 'x86_64', stage: 'dev', params: { modelBucket: 'my-models', modelPrefix: 'a=b/' }, verbose: true });
+    const args = [
+      '--package',
+      'x86_64',
+      '--stage',
+      'dev',
+      '--param=modelBucket=my-models',
+      '--param=modelPrefix=a=b/',
+      '--verbose',
+    ];
+    expect(parseBuildArgs(args)).toEqual({
+      target: 'x86_64',
+      stage: 'dev',
+      params: { modelBucket: 'my-models', modelPrefix: 'a=b/' },
+      verbose: true,
+    });
   });
 
   test.each([

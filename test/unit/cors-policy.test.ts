@@ -7,9 +7,10 @@ import { describe, expect, it } from '@jest/globals';
 import { corsHeaders } from '../../src/server/cors';
 import { CSRF_HEADER } from '../../src/client/client';
 
- 
 const httpApi = require('../../scripts/serverless/http-api.js') as {
-  httpApi(options: { resolveVariable: (name: string) => Promise<string | undefined> }): Promise<{ cors?: Record<string, unknown> }>;
+  httpApi(options: {
+    resolveVariable: (name: string) => Promise<string | undefined>;
+  }): Promise<{ cors?: Record<string, unknown> }>;
 };
 
 const ORIGIN = 'https://app.example.com';
@@ -17,7 +18,12 @@ const split = (value: string | undefined) => (value ?? '').split(',').map((s) =>
 
 describe('the CORS policy is stated once', () => {
   it("the gateway's CORS configuration equals the function's preflight answer", async () => {
-    const params: Record<string, string> = { 'param:corsOrigins': ORIGIN, 'param:jwtIssuer': '', 'param:jwtAudience': '', 'param:ide': 'false' };
+    const params: Record<string, string> = {
+      'param:corsOrigins': ORIGIN,
+      'param:jwtIssuer': '',
+      'param:jwtAudience': '',
+      'param:ide': 'false',
+    };
     const { cors } = await httpApi.httpApi({ resolveVariable: async (name) => params[name] });
     const { preflight, headers } = corsHeaders({ method: 'OPTIONS', origin: ORIGIN, requestMethod: 'POST' }, [ORIGIN]);
     expect(preflight).toBe(true);
@@ -42,12 +48,15 @@ describe('the CORS policy is stated once', () => {
 
 describe('Vary: Origin wherever the headers depend on the Origin', () => {
   // A shared cache must not hand a response made for one Origin (or for none) to another request.
-  it.each([[[ORIGIN]], [['*']]])('allow-list %j: every response that differs by Origin says Vary: Origin', (allowed) => {
-    const withOrigin = corsHeaders({ method: 'GET', origin: ORIGIN }, allowed);
-    const without = corsHeaders({ method: 'GET', origin: undefined }, allowed);
-    expect(withOrigin.headers).not.toEqual(without.headers);
-    for (const { headers } of [withOrigin, without]) expect(split(headers.vary)).toContain('Origin');
-  });
+  it.each([[[ORIGIN]], [['*']]])(
+    'allow-list %j: every response that differs by Origin says Vary: Origin',
+    (allowed) => {
+      const withOrigin = corsHeaders({ method: 'GET', origin: ORIGIN }, allowed);
+      const without = corsHeaders({ method: 'GET', origin: undefined }, allowed);
+      expect(withOrigin.headers).not.toEqual(without.headers);
+      for (const { headers } of [withOrigin, without]) expect(split(headers.vary)).toContain('Origin');
+    },
+  );
 
   it('no allow-list: no CORS headers, nothing varies', () => {
     expect(corsHeaders({ method: 'GET', origin: ORIGIN }, []).headers).toEqual({});

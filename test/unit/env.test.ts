@@ -10,7 +10,7 @@ import { findIdeAssetsDir } from '../../src/ide/assets';
 
 // Powertools parses its own variables (POWERTOOLS_METRICS_DISABLED, which src/server/api.ts reads
 // too) with this function: the outside reference for which words mean true and false.
- 
+
 const powertools = require('@aws-lambda-powertools/commons/utils/env') as {
   getBooleanFromEnv(options: { key: string; extendedParsing: boolean }): boolean;
 };
@@ -42,13 +42,16 @@ describe('booleans', () => {
     expect(powertoolsReads(word.trim())).toBe(false);
   });
 
-  it.each(['maybe', 'yes please', '2', 'enabled', 'truthy', '-1', 'nope'])('"%s" is refused, by Powertools too, with the variable and the accepted words', (word) => {
-    expect(powertoolsReads(word)).toBe('error');
-    expect(() => bool({ API_IDE: word }, 'API_IDE', true)).toThrow(ConfigError);
-    expect(() => bool({ API_IDE: word }, 'API_IDE', true)).toThrow(
-      `API_IDE must be true or false (also 1/0, yes/no, on/off, y/n, t/f; any case), got "${word}"`,
-    );
-  });
+  it.each(['maybe', 'yes please', '2', 'enabled', 'truthy', '-1', 'nope'])(
+    '"%s" is refused, by Powertools too, with the variable and the accepted words',
+    (word) => {
+      expect(powertoolsReads(word)).toBe('error');
+      expect(() => bool({ API_IDE: word }, 'API_IDE', true)).toThrow(ConfigError);
+      expect(() => bool({ API_IDE: word }, 'API_IDE', true)).toThrow(
+        `API_IDE must be true or false (also 1/0, yes/no, on/off, y/n, t/f; any case), got "${word}"`,
+      );
+    },
+  );
 
   it('unset, empty or blank means the default', () => {
     for (const env of [{}, { X: '' }, { X: '   ' }, { X: undefined }]) {
@@ -59,15 +62,31 @@ describe('booleans', () => {
   });
 
   it('every boolean variable of both configurations takes the same words (the bug: MODEL_QUANTIZED=yes worked, API_IDE=yes threw)', () => {
-    for (const [yes, no] of [['yes', 'no'], ['on', 'off'], ['1', '0'], ['TRUE', 'False']]) {
-      expect(loadApiConfig({ API_IDE: yes, API_INTROSPECTION: yes, API_MASK_ERRORS: no, API_LOG_REQUESTS: yes, API_LOG_REQUEST_TEXT: no })).toMatchObject({
+    for (const [yes, no] of [
+      ['yes', 'no'],
+      ['on', 'off'],
+      ['1', '0'],
+      ['TRUE', 'False'],
+    ]) {
+      expect(
+        loadApiConfig({
+          API_IDE: yes,
+          API_INTROSPECTION: yes,
+          API_MASK_ERRORS: no,
+          API_LOG_REQUESTS: yes,
+          API_LOG_REQUEST_TEXT: no,
+        }),
+      ).toMatchObject({
         ide: true,
         introspection: true,
         maskErrors: false,
         logRequests: true,
         logRequestText: false,
       });
-      expect(loadModelLoadingConfig({ MODEL_QUANTIZED: no, S3_FORCE_PATH_STYLE: yes })).toMatchObject({ preferQuantized: false, s3: { forcePathStyle: true } });
+      expect(loadModelLoadingConfig({ MODEL_QUANTIZED: no, S3_FORCE_PATH_STYLE: yes })).toMatchObject({
+        preferQuantized: false,
+        s3: { forcePathStyle: true },
+      });
     }
   });
 });
@@ -81,24 +100,34 @@ describe('integers', () => {
     expect(optionalInt({ N: '' }, 'N')).toBeUndefined();
   });
 
-  it.each(['1.5', '1.0', '1e3', '0x10', 'ten', '5_', '_5', '1__0', '9007199254740993', '+3', 'Infinity'])('"%s" is not an integer', (raw) => {
-    expect(() => int({ N: raw }, 'N', 1)).toThrow(ConfigError);
-    expect(() => int({ N: raw }, 'N', 1)).toThrow(`N must be an integer >= 0, got "${raw}"`);
-  });
+  it.each(['1.5', '1.0', '1e3', '0x10', 'ten', '5_', '_5', '1__0', '9007199254740993', '+3', 'Infinity'])(
+    '"%s" is not an integer',
+    (raw) => {
+      expect(() => int({ N: raw }, 'N', 1)).toThrow(ConfigError);
+      expect(() => int({ N: raw }, 'N', 1)).toThrow(`N must be an integer >= 0, got "${raw}"`);
+    },
+  );
 
   it('1.5 is refused where the old loader accepted it', () => {
-    expect(() => loadModelLoadingConfig({ MODEL_S3_CONNECT_TIMEOUT_MS: '1.5' })).toThrow('MODEL_S3_CONNECT_TIMEOUT_MS must be an integer >= 0, got "1.5"');
-    expect(() => loadApiConfig({ API_MAX_INPUTS: '1.5' })).toThrow('API_MAX_INPUTS must be a positive integer, got "1.5"');
+    expect(() => loadModelLoadingConfig({ MODEL_S3_CONNECT_TIMEOUT_MS: '1.5' })).toThrow(
+      'MODEL_S3_CONNECT_TIMEOUT_MS must be an integer >= 0, got "1.5"',
+    );
+    expect(() => loadApiConfig({ API_MAX_INPUTS: '1.5' })).toThrow(
+      'API_MAX_INPUTS must be a positive integer, got "1.5"',
+    );
   });
 
   it('checks the range, inclusive, and says what it is', () => {
     const range = { min: 1, max: 64 };
     expect(int({ N: '1' }, 'N', 8, range)).toBe(1);
     expect(int({ N: '64' }, 'N', 8, range)).toBe(64);
-    for (const raw of ['0', '65', '-1']) expect(() => int({ N: raw }, 'N', 8, range)).toThrow(`N must be an integer from 1 to 64, got "${raw}"`);
+    for (const raw of ['0', '65', '-1'])
+      expect(() => int({ N: raw }, 'N', 8, range)).toThrow(`N must be an integer from 1 to 64, got "${raw}"`);
     expect(() => int({ N: '0' }, 'N', 8, { min: 1 })).toThrow('N must be a positive integer, got "0"');
     expect(() => int({ N: '2' }, 'N', 8, { min: 3 })).toThrow('N must be an integer >= 3, got "2"');
-    expect(() => int({ N: '-1' }, 'N', 8, { note: '0 turns it off' })).toThrow('N must be an integer >= 0 (0 turns it off), got "-1"');
+    expect(() => int({ N: '-1' }, 'N', 8, { note: '0 turns it off' })).toThrow(
+      'N must be an integer >= 0 (0 turns it off), got "-1"',
+    );
   });
 
   it('the range applies to what the variable says, never to the default', () => {
@@ -131,7 +160,10 @@ describe('both configurations fail with ConfigError naming the variable', () => 
     ['API_CORS_ORIGINS', () => loadApiConfig({ API_CORS_ORIGINS: 'app.example.com' })],
     ['MODEL_THREADS', () => loadModelLoadingConfig({ MODEL_THREADS: '65' })],
     ['MODEL_QUANTIZED', () => loadModelLoadingConfig({ MODEL_QUANTIZED: 'int8' })],
-    ['MODEL_RETRY_MAX_MS', () => loadModelLoadingConfig({ MODEL_RETRY_INITIAL_MS: '5000', MODEL_RETRY_MAX_MS: '1000' })],
+    [
+      'MODEL_RETRY_MAX_MS',
+      () => loadModelLoadingConfig({ MODEL_RETRY_INITIAL_MS: '5000', MODEL_RETRY_MAX_MS: '1000' }),
+    ],
     // Powertools itself would log at INFO without a word.
     ['POWERTOOLS_LOG_LEVEL', () => createLogger({ POWERTOOLS_LOG_LEVEL: 'verbose' })],
     // A folder named on purpose that holds no build: not a silent fall-back to another one.

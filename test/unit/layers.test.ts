@@ -20,10 +20,14 @@ interface Cruise {
 }
 
 function cruise(): Cruise {
-  const out = execFileSync(process.execPath, [DEPCRUISE, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
-    cwd: ROOT,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    process.execPath,
+    [DEPCRUISE, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'],
+    {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return JSON.parse(out.toString('utf8')) as Cruise;
 }
 
@@ -32,14 +36,28 @@ describe('the layers of src/', () => {
 
   it('the cruise saw the code: every layer, and the imports between them resolved through tsconfig', () => {
     const sources = new Set(result.modules.map((m) => m.source));
-    for (const file of ['src/support/json-log.ts', 'src/model/engine.ts', 'src/model/loading/provider.ts', 'src/api/errors.ts', 'src/resolvers/answer.ts', 'src/server/apollo.ts', 'src/handler.ts']) {
+    for (const file of [
+      'src/support/json-log.ts',
+      'src/model/engine.ts',
+      'src/model/loading/provider.ts',
+      'src/api/errors.ts',
+      'src/resolvers/answer.ts',
+      'src/server/apollo.ts',
+      'src/handler.ts',
+    ]) {
       expect(sources).toContain(file);
     }
     // A downward import that must be in the graph: if imports did not resolve, no rule could fire.
     const context = result.modules.find((m) => m.source === 'src/server/context.ts');
     expect(context?.dependencies.map((d) => d.resolved)).toContain('src/resolvers/answer-loader.ts');
     expect(result.summary.ruleSetUsed.forbidden.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['layer-resolvers', 'layer-api', 'layer-engine', 'no-circular', 'src-not-into-scripts-or-test']),
+      expect.arrayContaining([
+        'layer-resolvers',
+        'layer-api',
+        'layer-engine',
+        'no-circular',
+        'src-not-into-scripts-or-test',
+      ]),
     );
   });
 

@@ -33,7 +33,11 @@ async function bundle(files: Record<string, Buffer | string>): Promise<Buffer> {
     await writeFile(path.join(dir, name), content);
   }
   const chunks: Buffer[] = [];
-  for await (const c of createTar({ gzip: true, cwd: dir, portable: true }, Object.keys(files)) as AsyncIterable<Buffer>) chunks.push(c);
+  for await (const c of createTar(
+    { gzip: true, cwd: dir, portable: true },
+    Object.keys(files),
+  ) as AsyncIterable<Buffer>)
+    chunks.push(c);
   return Buffer.concat(chunks);
 }
 
@@ -45,14 +49,26 @@ async function* drip(buffer: Buffer, size = 16 * 1024): AsyncGenerator<Buffer> {
   }
 }
 
-const options = (over: Partial<UnpackOptions> = {}): UnpackOptions => ({ preferQuantized: true, maxInMemoryBytes: 64 * MiB, spillDir: work, ...over });
+const options = (over: Partial<UnpackOptions> = {}): UnpackOptions => ({
+  preferQuantized: true,
+  maxInMemoryBytes: 64 * MiB,
+  spillDir: work,
+  ...over,
+});
 
 /** Settles within `ms` (or says it hung). */
 function within<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref())]);
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref()),
+  ]);
 }
 
-const model = () => ({ 'tokenizer.json': '{"model":{}}', 'config.json': '{}', 'onnx/model.onnx': randomBytes(64 * 1024) });
+const model = () => ({
+  'tokenizer.json': '{"model":{}}',
+  'config.json': '{}',
+  'onnx/model.onnx': randomBytes(64 * 1024),
+});
 
 describe('a bundle that is not what it says ends the load as INVALID_MODEL', () => {
   it('a valid bundle still unpacks (the control)', async () => {
@@ -66,7 +82,10 @@ describe('a bundle that is not what it says ends the load as INVALID_MODEL', () 
   it('64 bytes flipped at offset 1000', async () => {
     // Compressible bytes first (as in a real tokenizer.json), so that offset 1000 is inside deflate's codes.
     const vocab = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`token${i}`, i]));
-    const good = await bundle({ 'tokenizer.json': JSON.stringify({ model: { vocab } }), 'onnx/model.onnx': randomBytes(4 * MiB) });
+    const good = await bundle({
+      'tokenizer.json': JSON.stringify({ model: { vocab } }),
+      'onnx/model.onnx': randomBytes(4 * MiB),
+    });
     const bad = Buffer.from(good);
     for (let i = 1000; i < 1064; i++) bad[i] = bad[i]! ^ 0xff;
     // 1 MiB chunks, as the loader feeds a downloaded bundle.
@@ -78,12 +97,16 @@ describe('a bundle that is not what it says ends the load as INVALID_MODEL', () 
 
   it('a gzip header followed by random bytes', async () => {
     const bad = Buffer.concat([gzipSync(Buffer.alloc(0)).subarray(0, 10), randomBytes(256 * 1024)]);
-    await expect(within(unpackModelBundle(drip(bad), 's3://b/m.tar.gz', options()))).rejects.toMatchObject({ reason: 'INVALID_MODEL' });
+    await expect(within(unpackModelBundle(drip(bad), 's3://b/m.tar.gz', options()))).rejects.toMatchObject({
+      reason: 'INVALID_MODEL',
+    });
   });
 
   it('a bundle cut short', async () => {
     const good = await bundle(model());
-    await expect(within(unpackModelBundle(drip(good.subarray(0, good.length - 5000)), 's3://b/m.tar.gz', options()))).rejects.toMatchObject({
+    await expect(
+      within(unpackModelBundle(drip(good.subarray(0, good.length - 5000)), 's3://b/m.tar.gz', options())),
+    ).rejects.toMatchObject({
       reason: 'INVALID_MODEL',
     });
   });
@@ -95,7 +118,9 @@ describe('a bundle that is not what it says ends the load as INVALID_MODEL', () 
     header.encode();
     const bomb = gzipSync(Buffer.concat([header.block!, Buffer.alloc(size)]), { level: 9 });
     const started = Date.now();
-    await expect(within(unpackModelBundle(drip(bomb, 64 * 1024), 's3://b/bomb.tar.gz', options({ maxInMemoryBytes: 1024 })))).rejects.toMatchObject({
+    await expect(
+      within(unpackModelBundle(drip(bomb, 64 * 1024), 's3://b/bomb.tar.gz', options({ maxInMemoryBytes: 1024 }))),
+    ).rejects.toMatchObject({
       reason: 'INVALID_MODEL',
       message: expect.stringContaining('decompression ratio'),
     });
@@ -105,8 +130,13 @@ describe('a bundle that is not what it says ends the load as INVALID_MODEL', () 
 
 describe('sizes and names', () => {
   it('a tokenizer.json over the memory budget is refused from its header, naming the entry', async () => {
-    const big = await bundle({ 'bundle/tokenizer.json': Buffer.alloc(3 * MiB, 0x20), 'bundle/onnx/model.onnx': randomBytes(1024) });
-    await expect(within(unpackModelBundle(drip(big), 's3://b/m.tar.gz', options({ maxInMemoryBytes: MiB })))).rejects.toMatchObject({
+    const big = await bundle({
+      'bundle/tokenizer.json': Buffer.alloc(3 * MiB, 0x20),
+      'bundle/onnx/model.onnx': randomBytes(1024),
+    });
+    await expect(
+      within(unpackModelBundle(drip(big), 's3://b/m.tar.gz', options({ maxInMemoryBytes: MiB }))),
+    ).rejects.toMatchObject({
       reason: 'INVALID_MODEL',
       object: 's3://b/m.tar.gz!/bundle/tokenizer.json',
       message: expect.stringMatching(/3145728 bytes, over the limit of 1048576 \(MODEL_MAX_IN_MEMORY_BYTES/),
@@ -114,7 +144,11 @@ describe('sizes and names', () => {
   });
 
   it('a config.json over 1 MiB is refused', async () => {
-    const big = await bundle({ 'config.json': Buffer.alloc(2 * MiB, 0x20), 'tokenizer.json': '{}', 'onnx/model.onnx': randomBytes(1024) });
+    const big = await bundle({
+      'config.json': Buffer.alloc(2 * MiB, 0x20),
+      'tokenizer.json': '{}',
+      'onnx/model.onnx': randomBytes(1024),
+    });
     await expect(within(unpackModelBundle(drip(big), 's3://b/m.tar.gz', options()))).rejects.toMatchObject({
       object: 's3://b/m.tar.gz!/config.json',
       reason: 'INVALID_MODEL',
@@ -128,13 +162,19 @@ describe('sizes and names', () => {
     const files: Record<string, string | Buffer> = {};
     for (const name of order) files[name] = `{"from":"${name}"}`;
     files['onnx/model.onnx'] = randomBytes(1024);
-    const error = await within(unpackModelBundle(drip(await bundle(files)), 's3://b/m.tar.gz', options())).catch((e: unknown) => e);
+    const error = await within(unpackModelBundle(drip(await bundle(files)), 's3://b/m.tar.gz', options())).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ reason: 'INVALID_MODEL', object: `s3://b/m.tar.gz!/${order[1]}` });
     expect((error as Error).message).toContain(`two tokenizer.json entries (${order[0]} and ${order[1]})`);
   });
 
   it('two entries for the same ONNX candidate are refused', async () => {
-    const files = { 'a/onnx/model.onnx': randomBytes(1024), 'onnx/model.onnx': randomBytes(1024), 'tokenizer.json': '{}' };
+    const files = {
+      'a/onnx/model.onnx': randomBytes(1024),
+      'onnx/model.onnx': randomBytes(1024),
+      'tokenizer.json': '{}',
+    };
     await expect(within(unpackModelBundle(drip(await bundle(files)), 's3://b/m.tar.gz', options()))).rejects.toThrow(
       'two entries for the same model file (a/onnx/model.onnx and onnx/model.onnx)',
     );
@@ -172,9 +212,19 @@ describe('a spill that fails', () => {
     const onRejection = (reason: unknown): void => void seen.push(reason);
     process.on('unhandledRejection', onRejection);
     try {
-      const files = { 'onnx/model.onnx': randomBytes(512 * 1024), 'tokenizer.json': '{}', 'padding.bin': randomBytes(512 * 1024) };
+      const files = {
+        'onnx/model.onnx': randomBytes(512 * 1024),
+        'tokenizer.json': '{}',
+        'padding.bin': randomBytes(512 * 1024),
+      };
       await expect(
-        within(unpackModelBundle(drip(await bundle(files), 4096), 's3://b/m.tar.gz', options({ maxInMemoryBytes: 1024, spillDir: path.join(work, 'gone') }))),
+        within(
+          unpackModelBundle(
+            drip(await bundle(files), 4096),
+            's3://b/m.tar.gz',
+            options({ maxInMemoryBytes: 1024, spillDir: path.join(work, 'gone') }),
+          ),
+        ),
       ).rejects.toMatchObject({ reason: 'LOCAL_STORAGE', object: 's3://b/m.tar.gz!/onnx/model.onnx' });
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {

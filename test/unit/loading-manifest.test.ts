@@ -26,20 +26,42 @@ describe('manifest', () => {
     ['not an object', [], 'not a JSON object'],
     ['another format', { ...good, format: 2 }, 'unknown format 2'],
     ['no version', { ...good, version: '' }, 'version missing'],
-    ['a folder outside the prefix', { ...good, folder: '../other/' }, 'folder "../other/" is not a relative folder ending in /'],
-    ['an absolute folder', { ...good, folder: '/versions/x/' }, 'folder "/versions/x/" is not a relative folder ending in /'],
-    ['a path climbing out', { ...good, files: [{ ...good.files[0], path: 'onnx/../../x' }] }, 'file path "onnx/../../x" is not a relative path'],
+    [
+      'a folder outside the prefix',
+      { ...good, folder: '../other/' },
+      'folder "../other/" is not a relative folder ending in /',
+    ],
+    [
+      'an absolute folder',
+      { ...good, folder: '/versions/x/' },
+      'folder "/versions/x/" is not a relative folder ending in /',
+    ],
+    [
+      'a path climbing out',
+      { ...good, files: [{ ...good.files[0], path: 'onnx/../../x' }] },
+      'file path "onnx/../../x" is not a relative path',
+    ],
     ['a file twice', { ...good, files: [good.files[0], good.files[0]] }, 'onnx/model.onnx listed twice'],
     ['a bad size', { ...good, files: [{ ...good.files[0], bytes: -1 }] }, 'onnx/model.onnx: bytes is not a size'],
-    ['a size over the ceiling', { ...good, files: [{ ...good.files[0], bytes: 1e15 }] }, 'onnx/model.onnx: 1000000000000000 bytes is over the ceiling of 17179869184'],
-    ['a bad hash', { ...good, files: [{ ...good.files[0], sha256: 'abc' }] }, 'onnx/model.onnx: sha256 is not a hex SHA-256'],
+    [
+      'a size over the ceiling',
+      { ...good, files: [{ ...good.files[0], bytes: 1e15 }] },
+      'onnx/model.onnx: 1000000000000000 bytes is over the ceiling of 17179869184',
+    ],
+    [
+      'a bad hash',
+      { ...good, files: [{ ...good.files[0], sha256: 'abc' }] },
+      'onnx/model.onnx: sha256 is not a hex SHA-256',
+    ],
     ['no files', { ...good, files: [] }, 'files missing'],
   ])('refuses %s', (_name, value, problem) => {
     expect(manifestProblem(value)).toBe(problem);
   });
 
   it('names the manifest object when it is not JSON', () => {
-    expect(() => parseManifest('{', 's3://b/p/model-manifest.json')).toThrow(/^Invalid model s3:\/\/b\/p\/model-manifest\.json: the manifest is not valid JSON/);
+    expect(() => parseManifest('{', 's3://b/p/model-manifest.json')).toThrow(
+      /^Invalid model s3:\/\/b\/p\/model-manifest\.json: the manifest is not valid JSON/,
+    );
   });
 
   it('version ids sort by time and differ by content', () => {
@@ -54,15 +76,29 @@ describe('manifest', () => {
 
 describe('ranged-read settings and parsing', () => {
   it('reads MODEL_S3_PART_BYTES / _CONCURRENCY / _PART_ATTEMPTS with defaults, 0 meaning one stream', () => {
-    expect(loadModelLoadingConfig({}).s3).toMatchObject({ partBytes: 8 * 1024 * 1024, concurrency: 8, partAttempts: 3 });
+    expect(loadModelLoadingConfig({}).s3).toMatchObject({
+      partBytes: 8 * 1024 * 1024,
+      concurrency: 8,
+      partAttempts: 3,
+    });
     expect(loadModelLoadingConfig({ MODEL_S3_PART_BYTES: '0' }).s3.partBytes).toBe(Infinity);
-    expect(loadModelLoadingConfig({ MODEL_S3_PART_BYTES: '16777216', MODEL_S3_CONCURRENCY: '4', MODEL_S3_PART_ATTEMPTS: '1' }).s3).toMatchObject({
+    expect(
+      loadModelLoadingConfig({
+        MODEL_S3_PART_BYTES: '16777216',
+        MODEL_S3_CONCURRENCY: '4',
+        MODEL_S3_PART_ATTEMPTS: '1',
+      }).s3,
+    ).toMatchObject({
       partBytes: 16777216,
       concurrency: 4,
       partAttempts: 1,
     });
-    expect(() => loadModelLoadingConfig({ MODEL_S3_CONCURRENCY: '0' })).toThrow('MODEL_S3_CONCURRENCY must be an integer from 1 to 64, got "0"');
-    expect(() => loadModelLoadingConfig({ MODEL_S3_PART_BYTES: 'lots' })).toThrow('MODEL_S3_PART_BYTES must be an integer >= 0 (0 reads each object as one stream), got "lots"');
+    expect(() => loadModelLoadingConfig({ MODEL_S3_CONCURRENCY: '0' })).toThrow(
+      'MODEL_S3_CONCURRENCY must be an integer from 1 to 64, got "0"',
+    );
+    expect(() => loadModelLoadingConfig({ MODEL_S3_PART_BYTES: 'lots' })).toThrow(
+      'MODEL_S3_PART_BYTES must be an integer >= 0 (0 reads each object as one stream), got "lots"',
+    );
   });
 
   it('takes the total size from Content-Range', () => {
@@ -72,7 +108,10 @@ describe('ranged-read settings and parsing', () => {
   });
 
   it('reads the owner of a temporary folder from its name, and nothing else', () => {
-    expect(ownerOf('qa-model-load-123-1764584000000-AbC123', 'qa-model-load')).toEqual({ pid: 123, started: 1764584000000 });
+    expect(ownerOf('qa-model-load-123-1764584000000-AbC123', 'qa-model-load')).toEqual({
+      pid: 123,
+      started: 1764584000000,
+    });
     expect(ownerOf('qa-model-load-123-AbC123', 'qa-model-load')).toBeNull();
     expect(ownerOf('other-123-1764584000000-AbC123', 'qa-model-load')).toBeNull();
   });

@@ -63,7 +63,9 @@ describe('ModelProvider', () => {
   });
 
   it('warmUp never throws and reports success', async () => {
-    const bad = new ModelProvider(async () => { throw new Error('nope'); });
+    const bad = new ModelProvider(async () => {
+      throw new Error('nope');
+    });
     await expect(bad.warmUp()).resolves.toBe(false);
     const good = new ModelProvider(async () => loaded);
     await expect(good.warmUp()).resolves.toBe(true);
@@ -73,7 +75,9 @@ describe('ModelProvider', () => {
     const seen: unknown[] = [];
     const onUnhandled = (r: unknown) => seen.push(r);
     process.on('unhandledRejection', onUnhandled);
-    const p = new ModelProvider(async () => { throw new Error('x'); });
+    const p = new ModelProvider(async () => {
+      throw new Error('x');
+    });
     void p.warmUp();
     await new Promise((r) => setTimeout(r, 20));
     process.off('unhandledRejection', onUnhandled);
@@ -81,7 +85,9 @@ describe('ModelProvider', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new ModelProvider(async () => loaded, { backoff: { initialMs: 5, maxMs: 1, factor: 2 } })).toThrow(RangeError);
+    expect(() => new ModelProvider(async () => loaded, { backoff: { initialMs: 5, maxMs: 1, factor: 2 } })).toThrow(
+      RangeError,
+    );
   });
   it('get() waits at most maxWaitMs for a load in progress; the load goes on, and warmUp waits for it', async () => {
     const d = deferred<LoadedModel>();

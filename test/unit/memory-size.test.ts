@@ -36,7 +36,10 @@ describe('stringBytes: one byte per character for a Latin-1 string, two otherwis
 
 describe('documentBytes: not below the heap a parsed document keeps, text and tokens included', () => {
   const shapes: Array<[string, string]> = [
-    ['a small operation', 'query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }'],
+    [
+      'a small operation',
+      'query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }',
+    ],
     ["GraphiQL's introspection query", getIntrospectionQuery({ inputValueDeprecation: true, schemaDescription: true })],
     ['300 aliases', `{ ${Array.from({ length: 300 }, (_, i) => `a${i}: __typename`).join(' ')} }`],
     ['a long comment', `# ${'x'.repeat(50_000)}\n{ __typename }`],

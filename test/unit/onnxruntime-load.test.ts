@@ -57,7 +57,7 @@ describe('loadOnnxRuntime', () => {
     expect(step).toHaveBeenCalledTimes(2);
   });
 
-  test('an onnxruntime-node that cannot load (its library missing) is RUNTIME_UNAVAILABLE with the loader\'s message', async () => {
+  test("an onnxruntime-node that cannot load (its library missing) is RUNTIME_UNAVAILABLE with the loader's message", async () => {
     let mod: LoadModule | undefined;
     jest.isolateModules(() => {
       jest.doMock('onnxruntime-node', () => {
@@ -80,7 +80,10 @@ describe('loadOnnxRuntime', () => {
 describe('loadModel with an onnxruntime that cannot be made ready', () => {
   test('reports RUNTIME_UNAVAILABLE naming the runtime file, not INVALID_MODEL blaming the model', async () => {
     const dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
-    const failure = new OnnxRuntimeUnavailableError('/var/task/dist/lambda/natives/linux-x64/libonnxruntime.so.1.br', 'cannot unpack');
+    const failure = new OnnxRuntimeUnavailableError(
+      '/var/task/dist/lambda/natives/linux-x64/libonnxruntime.so.1.br',
+      'cannot unpack',
+    );
     const load = loadModel(path.resolve(dir), {
       preferQuantized: true,
       read: { idleTimeoutMs: 1000, totalTimeoutMs: 5000, maxInMemoryBytes: 1e9, spillDir: '/tmp' },

@@ -1,7 +1,14 @@
 /** Where `model optimize`'s file ranks among the ONNX candidates, and which sessions skip re-optimization. */
 import { describe, expect, it } from '@jest/globals';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
-import { isOptimizedName, isQuantizedName, onnxCandidates, onnxRank, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
+import {
+  isOptimizedName,
+  isQuantizedName,
+  onnxCandidates,
+  onnxRank,
+  optimizedName,
+  ortFormatName,
+} from '../../src/model/loading/model-files';
 import { sessionOptions } from '../../src/model/onnx-model';
 
 describe('optimized ONNX files', () => {
@@ -45,7 +52,11 @@ describe('optimized ONNX files', () => {
     // Another version's file is no candidate at all; nor is any without preferOptimized.
     expect(onnxCandidates(true, true, '1.31.0')).not.toContain('onnx/model_quantized.onnxruntime-1.30.0.ort');
     expect(onnxCandidates(true, false, '1.30.0').some((c) => c.endsWith('.ort'))).toBe(false);
-    const names = ['b/onnx/model_quantized.onnx', 'b/onnx/model_quantized.optimized.onnx', 'b/onnx/model_quantized.onnxruntime-1.29.0.ort'];
+    const names = [
+      'b/onnx/model_quantized.onnx',
+      'b/onnx/model_quantized.optimized.onnx',
+      'b/onnx/model_quantized.onnxruntime-1.29.0.ort',
+    ];
     const best = (v: string) => [...names].sort((a, b) => onnxRank(a, true, true, v) - onnxRank(b, true, true, v))[0];
     expect(best('1.29.0')).toBe('b/onnx/model_quantized.onnxruntime-1.29.0.ort');
     expect(best('1.30.0')).toBe('b/onnx/model_quantized.optimized.onnx');

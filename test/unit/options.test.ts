@@ -27,14 +27,21 @@ describe('resolveOptions', () => {
   });
 
   it('follows the reference for smaller windows: maxSeqLength capped by the model, docStride at most half', () => {
-    expect(resolveOptions(undefined, { maxPositions: 256, minSeqLength: 5 })).toMatchObject({ maxSeqLength: 256, docStride: 128 });
+    expect(resolveOptions(undefined, { maxPositions: 256, minSeqLength: 5 })).toMatchObject({
+      maxSeqLength: 256,
+      docStride: 128,
+    });
     expect(resolveOptions({ maxSeqLength: 200 }, limits)).toMatchObject({ maxSeqLength: 200, docStride: 100 });
   });
 
   it.each([
     [{ topK: 0 }, 'topK', 'topK must be an integer from 1 to 9007199254740991 (got 0)'],
     [{ topK: 1.5 }, 'topK', 'topK must be an integer from 1 to 9007199254740991 (got 1.5)'],
-    [{ maxAnswerLength: 0 }, 'maxAnswerLength', 'maxAnswerLength must be an integer from 1 to 9007199254740991 (got 0)'],
+    [
+      { maxAnswerLength: 0 },
+      'maxAnswerLength',
+      'maxAnswerLength must be an integer from 1 to 9007199254740991 (got 0)',
+    ],
     [{ maxSeqLength: 600 }, 'maxSeqLength', 'maxSeqLength must be an integer from 5 to 512 (got 600)'],
     [{ maxSeqLength: 3 }, 'maxSeqLength', 'maxSeqLength must be an integer from 5 to 512 (got 3)'],
     [{ docStride: 384 }, 'docStride', 'docStride must be an integer from 0 to 383 (got 384)'],

@@ -11,7 +11,25 @@ const written = (s: string) => Buffer.byteLength(JSON.stringify(s));
 /** Any UTF-16 units, weighted toward the ones JSON escapes or writes long. */
 const text = fc.string({
   unit: fc.oneof(
-    fc.constantFrom('\u0000', '\u0001', '\u001f', '\b', '\t', '\n', '\f', '\r', '"', '\\', '\u007f', '\u2028', '\ud800', '\udfff', 'é', '抹', '🍰'),
+    fc.constantFrom(
+      '\u0000',
+      '\u0001',
+      '\u001f',
+      '\b',
+      '\t',
+      '\n',
+      '\f',
+      '\r',
+      '"',
+      '\\',
+      '\u007f',
+      '\u2028',
+      '\ud800',
+      '\udfff',
+      'é',
+      '抹',
+      '🍰',
+    ),
     fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
     fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
   ),
@@ -20,10 +38,13 @@ const text = fc.string({
 
 describe('jsonStringBytes', () => {
   it('equals the UTF-8 bytes of JSON.stringify, for any string', () => {
-    fc.assert(fc.property(text, (s) => expect(jsonStringBytes(s)).toBe(written(s))), { seed: 22, numRuns: 2_000 });
+    fc.assert(
+      fc.property(text, (s) => expect(jsonStringBytes(s)).toBe(written(s))),
+      { seed: 22, numRuns: 2_000 },
+    );
   });
 
-  it('bounds every slice of a string by the whole string\'s bytes plus the two cut surrogate halves', () => {
+  it("bounds every slice of a string by the whole string's bytes plus the two cut surrogate halves", () => {
     fc.assert(
       fc.property(text, fc.nat(), fc.nat(), (s, a, b) => {
         const [start, end] = [a % (s.length + 1), b % (s.length + 1)].sort((x, y) => x - y);

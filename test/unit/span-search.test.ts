@@ -8,7 +8,15 @@ function softmaxAt(logits: number[], allowed: number[]): number[] {
 }
 
 /** Brute force over the whole n × n matrix, as the reference does (triu/tril, then argsort). */
-function bruteForce(start: number[], end: number[], pMask: number[], from: number, to: number, k: number, maxLen: number) {
+function bruteForce(
+  start: number[],
+  end: number[],
+  pMask: number[],
+  from: number,
+  to: number,
+  k: number,
+  maxLen: number,
+) {
   const allowed = pMask.map((m, i) => (m ? -1 : i)).filter((i) => i >= 0);
   const ps = softmaxAt(start, allowed);
   const pe = softmaxAt(end, allowed);
@@ -146,8 +154,20 @@ describe('rankAnswers', () => {
     const ranked = rankAnswers(
       context,
       [
-        { ranges: [{ start: 0, end: 5, score: 0.3 }, { start: 12, end: 18, score: 0.25 }], nullScore: 0.1 },
-        { ranges: [{ start: 20, end: 25, score: 0.2 }, { start: 33, end: 38, score: 0.05 }], nullScore: 0.05 },
+        {
+          ranges: [
+            { start: 0, end: 5, score: 0.3 },
+            { start: 12, end: 18, score: 0.25 },
+          ],
+          nullScore: 0.1,
+        },
+        {
+          ranges: [
+            { start: 20, end: 25, score: 0.2 },
+            { start: 33, end: 38, score: 0.05 },
+          ],
+          nullScore: 0.05,
+        },
       ],
       5,
       false,
@@ -176,7 +196,15 @@ describe('rankAnswers', () => {
   it('keeps window order for equal scores (stable sort)', () => {
     const ranked = rankAnswers(
       context,
-      [{ ranges: [{ start: 12, end: 18, score: 0.5 }, { start: 0, end: 5, score: 0.5 }], nullScore: 0 }],
+      [
+        {
+          ranges: [
+            { start: 12, end: 18, score: 0.5 },
+            { start: 0, end: 5, score: 0.5 },
+          ],
+          nullScore: 0,
+        },
+      ],
       2,
       false,
     );

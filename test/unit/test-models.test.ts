@@ -69,7 +69,8 @@ async function run(session: ort.InferenceSession, rows: Row[]): Promise<{ start:
   const feeds: Record<string, ort.Tensor> = { input_ids: t((r) => r.ids), attention_mask: t((r) => r.mask) };
   if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = t((r) => r.types ?? r.ids.map(() => 0));
   const out = await session.run(feeds);
-  const split = (data: Float32Array): number[][] => rows.map((_, b) => Array.from(data.subarray(b * len, (b + 1) * len)));
+  const split = (data: Float32Array): number[][] =>
+    rows.map((_, b) => Array.from(data.subarray(b * len, (b + 1) * len)));
   expect(out.start_logits!.dims).toEqual([rows.length, len]);
   expect(out.end_logits!.dims).toEqual([rows.length, len]);
   return { start: split(out.start_logits!.data as Float32Array), end: split(out.end_logits!.data as Float32Array) };
@@ -98,7 +99,11 @@ const POINTER: TestModelSpec = { variant: 'pointer', startTokenIds: [2054, 4000]
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'test-models-'));
-  for (const [name, spec] of [['distil', DISTIL], ['bert', BERT], ['pointer', POINTER]] as const) {
+  for (const [name, spec] of [
+    ['distil', DISTIL],
+    ['bert', BERT],
+    ['pointer', POINTER],
+  ] as const) {
     models.set(name, await generateTestModel(path.join(tmp, name), spec));
   }
 });
@@ -161,7 +166,11 @@ describe.each([
     // A different length (positions, Range over the dynamic axis) on its own.
     const alone = qaRow(3, 40, 5);
     const single = await run(s, [alone]);
-    const ref = referenceForward(weights, { inputIds: alone.ids, attentionMask: alone.mask, tokenTypeIds: alone.types });
+    const ref = referenceForward(weights, {
+      inputIds: alone.ids,
+      attentionMask: alone.mask,
+      tokenTypeIds: alone.types,
+    });
     expect(maxAbsDiff(single.start[0]!, ref.start)).toBeLessThan(1e-4);
     expect(maxAbsDiff(single.end[0]!, ref.end)).toBeLessThan(1e-4);
   });
@@ -289,15 +298,18 @@ describe('pointer model', () => {
   });
 
   it('rejects token ids outside the vocabulary', async () => {
-    await expect(generateTestModel(path.join(tmp, 'bad'), { variant: 'pointer', startTokenIds: [30522] })).rejects.toThrow(
-      /startTokenIds/,
-    );
+    await expect(
+      generateTestModel(path.join(tmp, 'bad'), { variant: 'pointer', startTokenIds: [30522] }),
+    ).rejects.toThrow(/startTokenIds/);
   });
 });
 
 describe('files and determinism', () => {
   it('writes a Hugging Face repo folder marked as generated', async () => {
-    for (const [key, type] of [['distil', 'distilbert'], ['bert', 'bert']] as const) {
+    for (const [key, type] of [
+      ['distil', 'distilbert'],
+      ['bert', 'bert'],
+    ] as const) {
       const dir = models.get(key)!.dir;
       const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'));
       expect(config.model_type).toBe(type);

@@ -21,7 +21,9 @@ describe('MODEL_THREADS', () => {
     expect(loadModelLoadingConfig({}).threads).toBeUndefined();
   });
   it('rejects a value that is not a thread count, naming the variable', () => {
-    expect(() => loadModelLoadingConfig({ MODEL_THREADS: '0' })).toThrow('MODEL_THREADS must be an integer from 1 to 64, got "0"');
+    expect(() => loadModelLoadingConfig({ MODEL_THREADS: '0' })).toThrow(
+      'MODEL_THREADS must be an integer from 1 to 64, got "0"',
+    );
     expect(() => loadModelLoadingConfig({ MODEL_THREADS: 'two' })).toThrow(/MODEL_THREADS/);
   });
 });

@@ -20,16 +20,24 @@ describe.each(['fp32', 'int8'] as const)('token boundaries against the reference
     let shifted = 0;
     for (const c of referenceCases()) {
       const b = await contextBoundaries(tokenizerJson, c.context);
-      const options = { alignToWords: c.align_to_words ?? true, maxAnswerLength: c.max_answer_len ?? 15, handleImpossibleAnswer: c.handle_impossible_answer ?? false };
+      const options = {
+        alignToWords: c.align_to_words ?? true,
+        maxAnswerLength: c.max_answer_len ?? 15,
+        handleImpossibleAnswer: c.handle_impossible_answer ?? false,
+      };
       for (const a of expected.get(c.id)!.answers) {
         const p = spanProblem(b, a, options);
         if (p) problems.push(`${c.id}: ${p}`);
         // Moved one unit into its first or last word (two letters that no pre-tokenizer splits):
         // what an offset-mapping bug does. Such a span must fail.
         if (!options.alignToWords) continue;
-        for (const [start, end, inside] of [[a.start + 1, a.end, a.start], [a.start, a.end - 1, a.end - 2]] as const) {
+        for (const [start, end, inside] of [
+          [a.start + 1, a.end, a.start],
+          [a.start, a.end - 1, a.end - 2],
+        ] as const) {
           if (start >= end || !WORD_PAIR.test(c.context.slice(inside, inside + 2))) continue;
-          if (spanProblem(b, { text: c.context.slice(start, end), start, end }, options) === null) problems.push(`${c.id}: [${start},${end}) passes`);
+          if (spanProblem(b, { text: c.context.slice(start, end), start, end }, options) === null)
+            problems.push(`${c.id}: [${start},${end}) passes`);
           shifted += 1;
         }
       }
@@ -43,7 +51,19 @@ test('offsets past astral characters are in UTF-16 units', async () => {
   const context = 'Tokyo 😀😀 𠀋 capital city';
   const b = await contextBoundaries(tokenizerJson, context);
   const at = context.indexOf('capital');
-  expect(spanProblem(b, { text: 'capital', start: at, end: at + 7 }, { alignToWords: true, maxAnswerLength: 15, handleImpossibleAnswer: false })).toBeNull();
+  expect(
+    spanProblem(
+      b,
+      { text: 'capital', start: at, end: at + 7 },
+      { alignToWords: true, maxAnswerLength: 15, handleImpossibleAnswer: false },
+    ),
+  ).toBeNull();
   // The same word at code point offsets (three fewer units): off its boundaries.
-  expect(spanProblem(b, { text: context.slice(at - 3, at + 4), start: at - 3, end: at + 4 }, { alignToWords: true, maxAnswerLength: 15, handleImpossibleAnswer: false })).toMatch(/not on word boundaries/);
+  expect(
+    spanProblem(
+      b,
+      { text: context.slice(at - 3, at + 4), start: at - 3, end: at + 4 },
+      { alignToWords: true, maxAnswerLength: 15, handleImpossibleAnswer: false },
+    ),
+  ).toMatch(/not on word boundaries/);
 });

@@ -5,9 +5,7 @@ import { pairLayoutFromTokenizerJson } from '../../src/model/special-tokens';
 import { cutWindows, iterateWindows, planWindows, windowGeometry } from '../../src/model/windows';
 import { lcg } from '../helpers/random';
 
-const tokenizerJson = JSON.parse(
-  readFileSync(join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json'), 'utf8'),
-);
+const tokenizerJson = JSON.parse(readFileSync(join(__dirname, '../fixtures/bert-base-uncased/tokenizer.json'), 'utf8'));
 const layout = pairLayoutFromTokenizerJson(tokenizerJson);
 const range = (n: number, from = 1000) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -21,10 +19,14 @@ describe('pair layout from tokenizer.json', () => {
     expect([layout.questionTypeId, layout.contextTypeId]).toEqual([0, 1]);
   });
   it('reads BertProcessing and RobertaProcessing too', () => {
-    const bert = pairLayoutFromTokenizerJson({ post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] } });
+    const bert = pairLayoutFromTokenizerJson({
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+    });
     expect(bert.addedCount).toBe(3);
     expect(bert.clsId).toBe(2);
-    const roberta = pairLayoutFromTokenizerJson({ post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0] } });
+    const roberta = pairLayoutFromTokenizerJson({
+      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0] },
+    });
     expect(roberta.between.map((p) => p.id)).toEqual([2, 2]);
     expect(roberta.addedCount).toBe(4);
   });

@@ -11,7 +11,7 @@ describe('WorkBudget', () => {
     expect([budget.windows, budget.remaining]).toEqual([64, 0]);
   });
 
-  it("refuses an input bigger than what is left, and still takes a later one that fits", () => {
+  it('refuses an input bigger than what is left, and still takes a later one that fits', () => {
     const budget = new WorkBudget(64);
     budget.charge(60);
     let error: unknown;

@@ -141,9 +141,18 @@ async function main(): Promise<void> {
     });
     process.exit(0);
   }
-  const api = createApi({ config: apiConfig({ ide: false }), provider: new StaticProvider(loaded.engine), ideAssetsDir: null });
+  const api = createApi({
+    config: apiConfig({ ide: false }),
+    provider: new StaticProvider(loaded.engine),
+    ideAssetsDir: null,
+  });
   const running = await listen(api, { port: 0, host: '127.0.0.1' });
-  await send({ kind: 'serve', url: running.url, rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20, quantized: loaded.info.quantized });
+  await send({
+    kind: 'serve',
+    url: running.url,
+    rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20,
+    quantized: loaded.info.quantized,
+  });
   // The parent asks for the records ('phases') or ends us with any other message (or by
   // disconnecting); never outlive it.
   process.on('message', (message) => {

@@ -21,7 +21,9 @@ export async function mixedInputs(model: Pick<ModelFolder, 'tokenizer'>): Promis
 }
 
 export async function shortInputs(model: Pick<ModelFolder, 'tokenizer'>): Promise<SizedInput[]> {
-  return Promise.all(Array.from({ length: COUNT }, (_, i) => makeInput(model.tokenizer, { sequenceTokens: 48 }, 200 + i)));
+  return Promise.all(
+    Array.from({ length: COUNT }, (_, i) => makeInput(model.tokenizer, { sequenceTokens: 48 }, 200 + i)),
+  );
 }
 
 export async function runBatch(
@@ -38,7 +40,9 @@ export async function runBatch(
   const cases: Case[] = [];
   const inputDescriptions: string[] = [];
   for (const set of sets) {
-    const windows = (await Promise.all(set.inputs.map((i) => engineWindows(model.tokenizer, i.question, i.context)))).flat();
+    const windows = (
+      await Promise.all(set.inputs.map((i) => engineWindows(model.tokenizer, i.question, i.context)))
+    ).flat();
     const tokens = set.inputs.reduce((n, i) => n + i.sequenceTokens, 0);
     inputDescriptions.push(`16 inputs, ${windows.length} windows, ${tokens} tokens`);
     const feeds = floor.feeds(windows);
@@ -68,7 +72,13 @@ export async function runBatch(
   }
   const rounds = settings.rounds;
   log(`  ${cases.length} cases × ${rounds} rounds (+1 warm-up)`);
-  const s = await interleave(cases, { warmup: 1, rounds, seed: 16, pauseMs: 25, onRound: (r) => log(`  round ${r + 1}/${rounds}`) });
+  const s = await interleave(cases, {
+    warmup: 1,
+    rounds,
+    seed: 16,
+    pauseMs: 25,
+    onRound: (r) => log(`  round ${r + 1}/${rounds}`),
+  });
   return sets.flatMap((set, k) => {
     const floorS = s.get(`floor/${set.name}`)!;
     const peerS = s.get(`peer/${set.name}`)!;

@@ -30,7 +30,11 @@ export interface BudgetResult {
 const MAXIMAL_QUERY =
   'query($q: String!, $c: String!, $o: AnswerOptions) { answer(question: $q, context: $c, options: $o) { text score start end } }';
 
-export async function runBudget(model: ModelFolder, settings: Settings, log: (m: string) => void): Promise<BudgetResult> {
+export async function runBudget(
+  model: ModelFolder,
+  settings: Settings,
+  log: (m: string) => void,
+): Promise<BudgetResult> {
   const limit = DEFAULT_LIMITS.maxRequestWindows;
   const long = await makeInput(model.tokenizer, { contextTokens: 3_500 }, 41);
   const [q, c] = await Promise.all([model.tokenizer.encode(long.question), model.tokenizer.encode(long.context)]);
@@ -41,7 +45,10 @@ export async function runBudget(model: ModelFolder, settings: Settings, log: (m:
   const floors = { int8: await Floor.create(model.onnx('int8'), 1), fp32: await Floor.create(model.onnx('fp32'), 1) };
   const cases: Case[] = [];
   for (const tokens of [512, 384]) {
-    const windows = cutWindows(q.ids, c.ids, layout, { maxSeqLength: tokens, docStride: 128 }).slice(0, WINDOWS_PER_SAMPLE);
+    const windows = cutWindows(q.ids, c.ids, layout, { maxSeqLength: tokens, docStride: 128 }).slice(
+      0,
+      WINDOWS_PER_SAMPLE,
+    );
     for (const precision of ['int8', 'fp32'] as const) {
       const feeds = floors[precision].feeds(windows);
       cases.push({ id: `${precision}/${tokens}`, run: () => floors[precision].run(feeds) });
@@ -66,18 +73,25 @@ export async function runBudget(model: ModelFolder, settings: Settings, log: (m:
   let docStride = 0;
   for (let stride = 0; stride < 511; stride++) {
     try {
-      if (planWindows(q.ids.length, c.ids.length, layout, { maxSeqLength: 512, docStride: stride }).count <= limit) docStride = stride;
+      if (planWindows(q.ids.length, c.ids.length, layout, { maxSeqLength: 512, docStride: stride }).count <= limit)
+        docStride = stride;
     } catch {
       break;
     }
   }
   const plan = planWindows(q.ids.length, c.ids.length, layout, { maxSeqLength: 512, docStride });
   log(`  budget: maximal request ${plan.count} windows (docStride ${docStride}) beside a cheap one, 1 thread`);
-  const engine = await QuestionAnswerer.create({ model: model.onnx('int8'), tokenizerJson: model.tokenizerJson, config: model.config, intraOpNumThreads: 1 });
+  const engine = await QuestionAnswerer.create({
+    model: model.onnx('int8'),
+    tokenizerJson: model.tokenizerJson,
+    config: model.config,
+    intraOpNumThreads: 1,
+  });
   const server = await serveEngine(engine);
   const cheapInput = await makeInput(model.tokenizer, { sequenceTokens: 48 }, 43);
   const cheap = () => postGraphQL(server.url, ANSWER_QUERY, { q: cheapInput.question, c: cheapInput.context });
-  const maximal = () => postGraphQL(server.url, MAXIMAL_QUERY, { q: long.question, c: long.context, o: { maxSeqLength: 512, docStride } });
+  const maximal = () =>
+    postGraphQL(server.url, MAXIMAL_QUERY, { q: long.question, c: long.context, o: { maxSeqLength: 512, docStride } });
   const timed = async (run: () => Promise<unknown>) => {
     const t0 = performance.now();
     await run();
@@ -115,7 +129,9 @@ export function budgetTables(r: BudgetResult): string {
   for (const id of ['int8/512', 'int8/384', 'fp32/512', 'fp32/384']) {
     const s = r.perWindow.get(id)!;
     const [precision, tokens] = id.split('/');
-    lines.push(`| ${precision}, ${tokens} tokens | ${s.median.toFixed(1)} (${s.min.toFixed(0)}–${s.max.toFixed(0)}) | ${((limit * s.median) / 1000).toFixed(1)} | ${Math.floor(half / s.median)} |`);
+    lines.push(
+      `| ${precision}, ${tokens} tokens | ${s.median.toFixed(1)} (${s.min.toFixed(0)}–${s.max.toFixed(0)}) | ${((limit * s.median) / 1000).toFixed(1)} | ${Math.floor(half / s.median)} |`,
+    );
   }
   const f = r.fairness;
   const cheapAlone = median(f.cheapAlone);

@@ -70,7 +70,9 @@ export async function runColdStart(
   runs: number,
   log: (m: string) => void,
 ): Promise<ColdRow[]> {
-  const samples = new Map<string, Array<{ wall: number; r: ColdReport; peakTmp: number }>>(sources.map((s) => [s.name, []]));
+  const samples = new Map<string, Array<{ wall: number; r: ColdReport; peakTmp: number }>>(
+    sources.map((s) => [s.name, []]),
+  );
   for (let i = 0; i < runs; i++) {
     for (const source of i % 2 ? [...sources].reverse() : sources) {
       const tmp = mkdtempSync(path.join(os.tmpdir(), 'qa-bench-tmpdir-'));
@@ -132,7 +134,7 @@ export const COLD_SOURCES = {
   oneStream: 'S3 via proxy, one stream',
   ranged: 'S3 via proxy, ranged',
   spilled: 'S3 via proxy, ranged, spilled to /tmp',
-  ceiling: 'S3 via unthrottled proxy, ranged (the rig\'s ceiling)',
+  ceiling: "S3 via unthrottled proxy, ranged (the rig's ceiling)",
   apiFirst: 'S3 via proxy, ranged, API evaluated before the load',
 } as const;
 

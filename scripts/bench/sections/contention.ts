@@ -13,7 +13,9 @@ import { interleave, type Case, type Summary } from '../stats';
 
 /** A busy loop on one core, bounded in time so it can never outlive a crashed bench. */
 function startHog(maxSeconds: number) {
-  return spawn(process.execPath, ['-e', `const end = Date.now() + ${maxSeconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' });
+  return spawn(process.execPath, ['-e', `const end = Date.now() + ${maxSeconds * 1000}; while (Date.now() < end) {}`], {
+    stdio: 'ignore',
+  });
 }
 
 export async function runContention(

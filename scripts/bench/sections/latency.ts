@@ -32,7 +32,12 @@ export interface LatencyResult {
   inputs: SizedInput[];
 }
 
-export async function runLatency(model: ModelFolder, threadCounts: number[], settings: Settings, log: (m: string) => void): Promise<LatencyResult> {
+export async function runLatency(
+  model: ModelFolder,
+  threadCounts: number[],
+  settings: Settings,
+  log: (m: string) => void,
+): Promise<LatencyResult> {
   const inputs = await Promise.all(SIZES.map((s) => makeInput(model.tokenizer, s.target, s.seed)));
   const windows = await Promise.all(inputs.map((i) => engineWindows(model.tokenizer, i.question, i.context)));
   const describe = (i: number) => {
@@ -51,7 +56,12 @@ export async function runLatency(model: ModelFolder, threadCounts: number[], set
     const floorFp32 = await Floor.create(model.onnx('fp32'), t);
     floors.set(`int8/${t}`, floorInt8);
     floors.set(`fp32/${t}`, floorFp32);
-    const engine = await QuestionAnswerer.create({ model: model.onnx('int8'), tokenizerJson: model.tokenizerJson, config: model.config, intraOpNumThreads: t });
+    const engine = await QuestionAnswerer.create({
+      model: model.onnx('int8'),
+      tokenizerJson: model.tokenizerJson,
+      config: model.config,
+      intraOpNumThreads: t,
+    });
     engines.set(t, engine);
     const server = await serveEngine(engine);
     servers.set(t, server);
@@ -68,7 +78,11 @@ export async function runLatency(model: ModelFolder, threadCounts: number[], set
         { id: id('floor-int8'), every, run: () => floorInt8.run(feedsInt8) },
         { id: id('floor-fp32'), every: every * 2, run: () => floorFp32.run(feedsFp32) },
         { id: id('engine'), every, run: () => engine.answer(input) },
-        { id: id('graphql'), every, run: () => postGraphQL(server.url, ANSWER_QUERY, { q: input.question, c: input.context }) },
+        {
+          id: id('graphql'),
+          every,
+          run: () => postGraphQL(server.url, ANSWER_QUERY, { q: input.question, c: input.context }),
+        },
         { id: id('peer'), every, run: () => peer(input.question, input.context) },
       );
     });
@@ -91,13 +105,36 @@ export async function runLatency(model: ModelFolder, threadCounts: number[], set
       const base = { threads: t, input: describe(i) };
       rows.push(
         { ...base, label: `floor: session.run, ${size.name} tokens`, precision: 'int8', summary: floor, floor, peer },
-        { ...base, label: `floor: session.run, ${size.name} tokens`, precision: 'fp32', summary: get('floor-fp32'), floor: get('floor-fp32') },
-        { ...base, label: `engine answer, ${size.name} tokens`, precision: 'int8', summary: get('engine'), floor, peer },
-        { ...base, label: `GraphQL answer over HTTP, ${size.name} tokens`, precision: 'int8', summary: get('graphql'), floor, peer },
+        {
+          ...base,
+          label: `floor: session.run, ${size.name} tokens`,
+          precision: 'fp32',
+          summary: get('floor-fp32'),
+          floor: get('floor-fp32'),
+        },
+        {
+          ...base,
+          label: `engine answer, ${size.name} tokens`,
+          precision: 'int8',
+          summary: get('engine'),
+          floor,
+          peer,
+        },
+        {
+          ...base,
+          label: `GraphQL answer over HTTP, ${size.name} tokens`,
+          precision: 'int8',
+          summary: get('graphql'),
+          floor,
+          peer,
+        },
         {
           ...base,
           label: `peer: transformers.js pipeline, ${size.name} tokens`,
-          input: windows[i]!.length > 1 ? `${Math.min(512, inputs[i]!.sequenceTokens)} (truncated: no windows)` : describe(i),
+          input:
+            windows[i]!.length > 1
+              ? `${Math.min(512, inputs[i]!.sequenceTokens)} (truncated: no windows)`
+              : describe(i),
           precision: 'int8',
           summary: peer,
           floor,

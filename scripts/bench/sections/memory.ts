@@ -37,7 +37,8 @@ export async function runMemory(
   });
   const serve = report as ServeReport;
   try {
-    if (serve.quantized !== (precision === 'int8')) throw new Error(`expected ${precision}, the child loaded the other model`);
+    if (serve.quantized !== (precision === 'int8'))
+      throw new Error(`expected ${precision}, the child loaded the other model`);
     let maxSampled = 0;
     const sampler = setInterval(() => (maxSampled = Math.max(maxSampled, procMemory(child.pid!).rssMb)), 20);
     const t0 = performance.now();
@@ -53,7 +54,14 @@ export async function runMemory(
     clearInterval(sampler);
     const { hwmMb } = procMemory(child.pid!);
     log(`  ${precision}: peak RSS ${Math.round(hwmMb)} MB, ${REQUESTS} requests in ${Math.round(wallMs)} ms`);
-    return { precision, requests: REQUESTS, rssAfterLoadMb: serve.rssAfterLoadMb, peakRssMb: hwmMb, maxSampledRssMb: maxSampled, wallMs };
+    return {
+      precision,
+      requests: REQUESTS,
+      rssAfterLoadMb: serve.rssAfterLoadMb,
+      peakRssMb: hwmMb,
+      maxSampledRssMb: maxSampled,
+      wallMs,
+    };
   } finally {
     await stopChild(child);
   }

@@ -37,17 +37,28 @@ function phaseTable(r: OptimizedResult): string {
       "**Per request, the client's time − that request's `session.run` in the server** (median; the rows above split it)",
       (t, size) => summarize(r.phases.get(id(t, size))!.map((p) => around.reduce((a, q) => a + p[q.id], 0))).median,
     ),
-    row('`session.run` in the server − raw `session.run` in the bench process (medians)', (t, size) => median(id(t, size), 'run') - raw(t, size)),
+    row(
+      '`session.run` in the server − raw `session.run` in the bench process (medians)',
+      (t, size) => median(id(t, size), 'run') - raw(t, size),
+    ),
     row('**The extra: GraphQL − raw `session.run`** (medians of the table above)', extra),
     row('For reference: `session.run` in the server', (t, size) => median(id(t, size), 'run'), false),
-    row('For reference: `{ __typename }`, client ↔ server', (t) => summarize(r.phases.get(`graphql-empty/${t}`)!.map((p) => p.client)).median, false),
-    row('For reference: `{ __typename }`, in the server', (t) => summarize(r.phases.get(`graphql-empty/${t}`)!.map((p) => p.after)).median, false),
+    row(
+      'For reference: `{ __typename }`, client ↔ server',
+      (t) => summarize(r.phases.get(`graphql-empty/${t}`)!.map((p) => p.client)).median,
+      false,
+    ),
+    row(
+      'For reference: `{ __typename }`, in the server',
+      (t) => summarize(r.phases.get(`graphql-empty/${t}`)!.map((p) => p.after)).median,
+      false,
+    ),
   ];
   const n = r.phases.get(`graphql-optimized/1/${SIZES[0].name}`)!.length;
   lines.push(
     '',
     `Medians over the ${n} timed requests of each column; medians of parts do not add up to the median of their sum, and the extra is a difference of two medians of other samples, so the rows are read one by one. The server's phases are the time between marks (src/support/phase-marks.ts, recorded only in this bench's ` +
-      'server child, `BENCH_MODE=phases`), from Node\'s `http.server.request.start` to `http.server.response.finish` diagnostics channels; ' +
+      "server child, `BENCH_MODE=phases`), from Node's `http.server.request.start` to `http.server.response.finish` diagnostics channels; " +
       "*client ↔ server* is the client's own time for the same request minus that span. The standard graph's server records nothing: its row above is the control for what recording costs.",
   );
   return lines.join('\n');
@@ -68,7 +79,11 @@ function gemmTables(r: OptimizedResult): string {
       `| ${c.kernel.label} | ${c.threads} | ${s.median.toFixed(2)} | ${s.min.toFixed(2)}–${s.max.toFixed(2)} | ${s.n} | ${(c.kernel.macs / 1e9).toFixed(3)} | ${gmacPerSecond(c.kernel.macs, s.median).toFixed(0)} |`,
     );
   }
-  const best = (p: Precision) => THREADS.map((t) => `${ceiling(r, p, t).gmacs.toFixed(0)} GMAC/s on ${t} thread${t > 1 ? 's' : ''} (${ceiling(r, p, t).label})`).join(', ');
+  const best = (p: Precision) =>
+    THREADS.map(
+      (t) =>
+        `${ceiling(r, p, t).gmacs.toFixed(0)} GMAC/s on ${t} thread${t > 1 ? 's' : ''} (${ceiling(r, p, t).label})`,
+    ).join(', ');
   lines.push(
     '',
     `Ceilings used below, the best median of each precision: int8 ${best('int8')}; fp32 ${best('fp32')}.`,
@@ -95,7 +110,10 @@ function gemmTables(r: OptimizedResult): string {
   lines.push(
     '',
     `How each figure is computed. MACs per window from distilbertMacs (scripts/bench/macs.ts): ` +
-      SIZES.map((s) => `${(r.macs[s.name]!.total / 1e9).toFixed(2)} GMAC at ${r.tokens[s.name]} tokens, of which ${((r.macs[s.name]!.total - r.macs[s.name]!.int8) / 1e9).toFixed(2)} in the fp32 attention products (6 layers × 2 × n² × 768)`).join('; ') +
+      SIZES.map(
+        (s) =>
+          `${(r.macs[s.name]!.total / 1e9).toFixed(2)} GMAC at ${r.tokens[s.name]} tokens, of which ${((r.macs[s.name]!.total - r.macs[s.name]!.int8) / 1e9).toFixed(2)} in the fp32 attention products (6 layers × 2 × n² × 768)`,
+      ).join('; ') +
       `. *Window*: all MACs over the standard graph's raw \`session.run\` median (the table above), int8 and fp32 work together, read against the int8 ceiling. ` +
       `*int8 ops*: the int8 MACs over the median per run of the kernel time of \`DynamicQuantizeMatMul\`, \`MatMulIntegerToFloat\` and \`DynamicQuantizeLinear\` (the quantization of the Q/K/V input), standard graph, onnxruntime profiler. ` +
       `*fp32 attention products*: their MACs over the kernel time of \`FusedMatMul\` (QKᵀ) and \`MatMul\` (AV), the only fp32 GEMMs left in the graph. ` +
@@ -159,7 +177,8 @@ export function optimizedTables(r: OptimizedResult): string {
     '| --- | --: | --: | --: | --: |',
   );
   const std = r.creates.get('standard (level all)')!;
-  for (const [name, s] of r.creates) lines.push(`| ${name} | ${f1(s.median)} | ${f1(s.min)}–${f1(s.max)} | ${s.n} | ${ratio(s, std).toFixed(2)} |`);
+  for (const [name, s] of r.creates)
+    lines.push(`| ${name} | ${f1(s.median)} | ${f1(s.min)}–${f1(s.max)} | ${s.n} | ${ratio(s, std).toFixed(2)} |`);
   const gq = ratio(run('graphql-optimized', 1, '~380'), run('raw-standard', 1, '~380'));
   const create = ratio(r.creates.get(SERVED_CREATION)!, std);
   lines.push(

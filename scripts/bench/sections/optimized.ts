@@ -66,11 +66,15 @@ type Sent = { id: string; ms: number };
 type PhaseServer = { child: ChildProcess; sent: Sent[] };
 
 /** The recording servers' records paired with the client's times, request by request. */
-async function collectPhases(servers: readonly PhaseServer[], warmup: number): Promise<Map<string, Array<Record<PhaseId, number>>>> {
+async function collectPhases(
+  servers: readonly PhaseServer[],
+  warmup: number,
+): Promise<Map<string, Array<Record<PhaseId, number>>>> {
   const out = new Map<string, Array<Record<PhaseId, number>>>();
   for (const { child, sent } of servers) {
     const records = await fetchPhases(child);
-    if (records.length !== sent.length) throw new Error(`phases: ${records.length} server records for ${sent.length} requests`);
+    if (records.length !== sent.length)
+      throw new Error(`phases: ${records.length} server records for ${sent.length} requests`);
     sent.forEach(({ id, ms }, i) => out.set(id, [...(out.get(id) ?? []), phasesOf(records[i]!, ms)]));
   }
   // interleave runs every case `warmup` times first: those requests are not in the timed rows.
@@ -98,7 +102,8 @@ const ATTENTION_OPS = new Set(['FusedMatMul', 'MatMul']);
 export async function optimizedFolder(model: ModelFolder, work: string): Promise<{ dir: string; optimizeMs: number }> {
   const dir = path.join(work, 'model');
   await mkdir(path.join(dir, 'onnx'), { recursive: true });
-  for (const f of ['tokenizer.json', 'config.json', QUANTIZED_ONNX]) await link(await realpath(path.join(model.dir, f)), path.join(dir, f));
+  for (const f of ['tokenizer.json', 'config.json', QUANTIZED_ONNX])
+    await link(await realpath(path.join(model.dir, f)), path.join(dir, f));
   const optimizeMs = await saveOptimizedGraph(path.join(dir, QUANTIZED_ONNX), path.join(dir, OPTIMIZED));
   await saveOptimizedGraph(path.join(dir, QUANTIZED_ONNX), path.join(dir, ORT_FORMAT), 1, 'ORT');
   return { dir, optimizeMs };
@@ -120,10 +125,15 @@ async function timeCreation(dir: string, rounds: number): Promise<Map<string, Su
     ['ORT format, parsed and copied', ORT_FORMAT, sessionOptions(1, true)],
     [SERVED_CREATION, ORT_FORMAT, { ...sessionOptions(1, true), ...IN_PLACE }],
   ];
-  const bytes = new Map(await Promise.all([QUANTIZED_ONNX, OPTIMIZED, ORT_FORMAT].map(async (f) => [f, await readFile(path.join(dir, f))] as const)));
+  const bytes = new Map(
+    await Promise.all(
+      [QUANTIZED_ONNX, OPTIMIZED, ORT_FORMAT].map(async (f) => [f, await readFile(path.join(dir, f))] as const),
+    ),
+  );
   const samples = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   // One creation of each first: the process's first session pays one-off costs (thread pools, allocators).
-  for (const [, file, options] of variants) await (await ort.InferenceSession.create(bytes.get(file)!, options)).release();
+  for (const [, file, options] of variants)
+    await (await ort.InferenceSession.create(bytes.get(file)!, options)).release();
   for (let r = 0; r < rounds; r++) {
     for (const [name, file, options] of variants) {
       const t0 = performance.now();
@@ -142,13 +152,17 @@ const medianOf = (values: number[]) => summarize(values).median;
 /** Median ms per run by operator type, largest first, with each one's share of their sum. */
 function byOperator(runs: readonly KernelEvent[][]): OpTime[] {
   const ops = new Set(runs.flatMap((events) => events.map((e) => e.op)));
-  const ms = [...ops].map((op) => ({ op, ms: medianOf(runs.map((events) => events.filter((e) => e.op === op).reduce((a, e) => a + e.ms, 0))) }));
+  const ms = [...ops].map((op) => ({
+    op,
+    ms: medianOf(runs.map((events) => events.filter((e) => e.op === op).reduce((a, e) => a + e.ms, 0))),
+  }));
   const total = ms.reduce((a, o) => a + o.ms, 0);
   return ms.map((o) => ({ ...o, share: o.ms / total })).sort((a, b) => b.ms - a.ms);
 }
 
 function kernelSplit(runs: readonly KernelEvent[][]): KernelSplit {
-  const sum = (events: readonly KernelEvent[], keep: (op: string) => boolean) => events.filter((e) => keep(e.op)).reduce((a, e) => a + e.ms, 0);
+  const sum = (events: readonly KernelEvent[], keep: (op: string) => boolean) =>
+    events.filter((e) => keep(e.op)).reduce((a, e) => a + e.ms, 0);
   return {
     allMs: medianOf(runs.map((events) => sum(events, () => true))),
     int8Ms: medianOf(runs.map((events) => sum(events, (op) => INT8_OPS.has(op)))),
@@ -168,11 +182,15 @@ async function profileAll(
 ): Promise<Pick<OptimizedResult, 'profiles' | 'kernels' | 'ceilings'>> {
   const model = (file: string, preOptimized: boolean, t: number, window: Window, key: string) => ({
     key,
-    open: (profiling: ort.InferenceSession.SessionOptions) => ort.InferenceSession.create(path.join(dir, file), { ...sessionOptions(t, preOptimized), ...profiling }),
-    run: (session: ort.InferenceSession) => session.run(windowFeeds(ort.Tensor, session.inputNames, window), ['start_logits', 'end_logits']),
+    open: (profiling: ort.InferenceSession.SessionOptions) =>
+      ort.InferenceSession.create(path.join(dir, file), { ...sessionOptions(t, preOptimized), ...profiling }),
+    run: (session: ort.InferenceSession) =>
+      session.run(windowFeeds(ort.Tensor, session.inputNames, window), ['start_logits', 'end_logits']),
   });
   const items = [
-    ...THREADS.flatMap((t) => SIZES.map((size, i) => model(QUANTIZED_ONNX, false, t, windows[i]!, `standard/${t}/${size.name}`))),
+    ...THREADS.flatMap((t) =>
+      SIZES.map((size, i) => model(QUANTIZED_ONNX, false, t, windows[i]!, `standard/${t}/${size.name}`)),
+    ),
     model(OPTIMIZED, true, 1, windows[1]!, 'optimized/1/~380'),
     ...THREADS.flatMap((t) => kernels.map((k) => ceilingProfiled(k, t))),
   ];
@@ -180,12 +198,22 @@ async function profileAll(
   const get = (key: string) => events.get(key)!;
   return {
     profiles: { standard: byOperator(get('standard/1/~380')), optimized: byOperator(get('optimized/1/~380')) },
-    kernels: new Map(THREADS.flatMap((t) => SIZES.map((size) => [`${t}/${size.name}`, kernelSplit(get(`standard/${t}/${size.name}`))] as const))),
-    ceilings: THREADS.flatMap((t) => kernels.map((kernel) => ({ kernel, threads: t, times: gemmTimes(kernel, get(`${kernel.id}/${t}`)) }))),
+    kernels: new Map(
+      THREADS.flatMap((t) =>
+        SIZES.map((size) => [`${t}/${size.name}`, kernelSplit(get(`standard/${t}/${size.name}`))] as const),
+      ),
+    ),
+    ceilings: THREADS.flatMap((t) =>
+      kernels.map((kernel) => ({ kernel, threads: t, times: gemmTimes(kernel, get(`${kernel.id}/${t}`)) })),
+    ),
   };
 }
 
-export async function runOptimized(model: ModelFolder, settings: Settings, log: (m: string) => void): Promise<OptimizedResult> {
+export async function runOptimized(
+  model: ModelFolder,
+  settings: Settings,
+  log: (m: string) => void,
+): Promise<OptimizedResult> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'qa-bench-optimized-'));
   const bundle = await ChildBundle.build();
   const children: Array<Awaited<ReturnType<ChildBundle['start']>>['child']> = [];
@@ -265,9 +293,25 @@ export async function runOptimized(model: ModelFolder, settings: Settings, log: 
     log('optimized: onnxruntime profiles of both graphs and of the GEMM ceiling kernels');
     const { d, ff, heads } = distilbertDims(model.config);
     const kernels = ceilingKernels(d, ff, heads, tokens['~380']!);
-    const profiled = await profileAll(dir, windows.map((w) => w[0]!), kernels, settings.quick ? 5 : 15);
+    const profiled = await profileAll(
+      dir,
+      windows.map((w) => w[0]!),
+      kernels,
+      settings.quick ? 5 : 15,
+    );
     const macs = Object.fromEntries(SIZES.map((s) => [s.name, distilbertMacs(model.config, tokens[s.name]!)]));
-    return { optimizeMs, checkMaxAbsDiff: check.maxAbsDiff, checkWindows: check.windows, tokens, runs, creates, peak: nominalInt8Peak(), macs, phases, ...profiled };
+    return {
+      optimizeMs,
+      checkMaxAbsDiff: check.maxAbsDiff,
+      checkWindows: check.windows,
+      tokens,
+      runs,
+      creates,
+      peak: nominalInt8Peak(),
+      macs,
+      phases,
+      ...profiled,
+    };
   } finally {
     await Promise.all(children.map((c) => stopChild(c)));
     for (const f of floors) await f.release();

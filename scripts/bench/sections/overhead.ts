@@ -22,10 +22,19 @@ export interface OverheadResult {
   summaries: Map<string, Summary>;
 }
 
-export async function runOverhead(inputs: readonly SizedInput[], rounds: number, log: (m: string) => void): Promise<OverheadResult> {
+export async function runOverhead(
+  inputs: readonly SizedInput[],
+  rounds: number,
+  log: (m: string) => void,
+): Promise<OverheadResult> {
   const model = await fullModelFrom(await ensureTestModel({ size: 'tiny', variant: 'distilbert' }));
   const floor = await Floor.create(model.onnx('int8'), 1);
-  const engine = await QuestionAnswerer.create({ model: model.onnx('int8'), tokenizerJson: model.tokenizerJson, config: model.config, intraOpNumThreads: 1 });
+  const engine = await QuestionAnswerer.create({
+    model: model.onnx('int8'),
+    tokenizerJson: model.tokenizerJson,
+    config: model.config,
+    intraOpNumThreads: 1,
+  });
   const server = await serveEngine(engine);
   const peer = await createPeer(model.dir, 'int8', 1);
   try {
@@ -36,13 +45,19 @@ export async function runOverhead(inputs: readonly SizedInput[], rounds: number,
       cases.push(
         { id: `floor/${size.name}`, run: () => floor.run(feeds) },
         { id: `engine/${size.name}`, run: () => engine.answer(input) },
-        { id: `graphql/${size.name}`, run: () => postGraphQL(server.url, ANSWER_QUERY, { q: input.question, c: input.context }) },
+        {
+          id: `graphql/${size.name}`,
+          run: () => postGraphQL(server.url, ANSWER_QUERY, { q: input.question, c: input.context }),
+        },
         { id: `peer/${size.name}`, run: () => peer(input.question, input.context) },
       );
     }
     // 16 in one request against 16 requests, as in the batch section: here the difference is
     // only what a request costs beyond its model runs.
-    for (const [name, set] of [['mixed', await mixedInputs(model)], ['short', await shortInputs(model)]] as const) {
+    for (const [name, set] of [
+      ['mixed', await mixedInputs(model)],
+      ['short', await shortInputs(model)],
+    ] as const) {
       const query = aliasedAnswerQuery(set.length);
       const variables = aliasedVariables(set);
       cases.push(

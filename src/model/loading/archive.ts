@@ -75,10 +75,12 @@ export async function unpackModelBundle(
   let inMemory = 0;
   let bestRank = Number.POSITIVE_INFINITY;
   let bestName = '';
-  const rank = (name: string): number => onnxRank(name, options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion);
+  const rank = (name: string): number =>
+    onnxRank(name, options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion);
   // Any `.onnx` will do when nothing better is there; an `.ort` only as the candidate of this onnxruntime.
   const unranked = onnxCandidates(options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion).length;
-  const isModelEntry = (name: string): boolean => /\.onnx$/i.test(name) || (/\.ort$/i.test(name) && rank(name) < unranked);
+  const isModelEntry = (name: string): boolean =>
+    /\.onnx$/i.test(name) || (/\.ort$/i.test(name) && rank(name) < unranked);
 
   const parser = new Parser({ strict: true });
   let signalFailure: () => void = () => undefined;
@@ -117,18 +119,25 @@ export async function unpackModelBundle(
       if (!sized(entry, name)) return void entry.resume();
       inMemory += entry.size ?? 0;
       const job = readEntry(entry);
-      track({ done: job.done.then((b) => void (file === TOKENIZER_FILE ? (result.tokenizer = b) : (result.config = b))), stop: job.stop });
+      track({
+        done: job.done.then((b) => void (file === TOKENIZER_FILE ? (result.tokenizer = b) : (result.config = b))),
+        stop: job.stop,
+      });
     } else if (isModelEntry(name) && rank(name) <= bestRank) {
       // Two entries for one candidate name (`onnx/model.onnx` and `old/onnx/model.onnx`): refused.
       // Among files with no candidate name (`model_fp16.onnx`, `model_int8.onnx`), the first by
       // name is taken, whatever the archive's order.
-      if (rank(name) === bestRank && bestRank < unranked) return void refuse(name, `two entries for the same model file (${bestName} and ${name}); keep one`);
+      if (rank(name) === bestRank && bestRank < unranked)
+        return void refuse(name, `two entries for the same model file (${bestName} and ${name}); keep one`);
       if (rank(name) === bestRank && name > bestName) return void entry.resume();
       bestRank = rank(name);
       bestName = name;
       if (!sized(entry, name)) return void entry.resume();
       const size = entry.size ?? 0;
-      const job = size > options.maxInMemoryBytes - inMemory ? spillEntry(entry, options.spillDir, name, object) : readEntry(entry);
+      const job =
+        size > options.maxInMemoryBytes - inMemory
+          ? spillEntry(entry, options.spillDir, name, object)
+          : readEntry(entry);
       track({
         done: job.done.then(async (data) => {
           // A better entry may have been chosen while this one was read: then this one is dropped,
@@ -166,13 +175,21 @@ export async function unpackModelBundle(
   } catch (err) {
     // The source itself failed (a read error or a timeout of the archive, not its content): stop
     // what flows, then answer with that error.
-    fail(err instanceof ModelLoadError ? err : new ModelLoadError(`Error reading ${object}: ${(err as Error)?.message ?? err}`, object, 'STORAGE_ERROR', { cause: err }));
+    fail(
+      err instanceof ModelLoadError
+        ? err
+        : new ModelLoadError(`Error reading ${object}: ${(err as Error)?.message ?? err}`, object, 'STORAGE_ERROR', {
+            cause: err,
+          }),
+    );
     await Promise.allSettled(jobs.map((j) => j.done));
   }
   if (failure !== undefined) {
     if (typeof result.onnx === 'string') await rm(result.onnx, { force: true });
     if (failure instanceof ModelLoadError) throw failure;
-    throw new InvalidModelError(object, `not a readable tar.gz bundle: ${(failure as Error)?.message ?? failure}`, { cause: failure });
+    throw new InvalidModelError(object, `not a readable tar.gz bundle: ${(failure as Error)?.message ?? failure}`, {
+      cause: failure,
+    });
   }
   return result;
 }
@@ -189,17 +206,27 @@ function readEntry(entry: ReadEntry): { done: Promise<Buffer>; stop(): void } {
   const done = new Promise<Buffer>((resolve, reject) => {
     stop = () => reject(new Error(`stopped reading ${entry.path}`));
     entry.on('data', (c: Buffer) => {
-      if (offset + c.length > out.length) return reject(new Error(`${entry.path} holds more than its declared ${out.length} bytes`));
+      if (offset + c.length > out.length)
+        return reject(new Error(`${entry.path} holds more than its declared ${out.length} bytes`));
       c.copy(out, offset);
       offset += c.length;
     });
-    entry.on('end', () => (offset === out.length ? resolve(out) : reject(new Error(`${entry.path} ended after ${offset} of ${out.length} bytes`))));
+    entry.on('end', () =>
+      offset === out.length
+        ? resolve(out)
+        : reject(new Error(`${entry.path} ended after ${offset} of ${out.length} bytes`)),
+    );
     entry.on('error', reject);
   });
   return { done, stop: () => stop() };
 }
 
-function spillEntry(entry: ReadEntry, dir: string, name: string, object: string): { done: Promise<string>; stop(): void } {
+function spillEntry(
+  entry: ReadEntry,
+  dir: string,
+  name: string,
+  object: string,
+): { done: Promise<string>; stop(): void } {
   // Synchronous on purpose: the entry starts flowing as soon as the 'entry' handler returns. `dir`
   // is the load's own spill folder, which exists already (fetch-model-files.ts).
   const file = path.join(dir, `${randomUUID()}-${path.basename(name)}`);

@@ -102,7 +102,8 @@ export function defaultMaxInMemoryBytes(env: Env = process.env): number {
 function readRetry(env: Env): BackoffOptions {
   const initialMs = int(env, 'MODEL_RETRY_INITIAL_MS', DEFAULT_BACKOFF.initialMs);
   const maxMs = int(env, 'MODEL_RETRY_MAX_MS', DEFAULT_BACKOFF.maxMs);
-  if (maxMs < initialMs) throw invalid('MODEL_RETRY_MAX_MS', `an integer >= MODEL_RETRY_INITIAL_MS (${initialMs})`, String(maxMs));
+  if (maxMs < initialMs)
+    throw invalid('MODEL_RETRY_MAX_MS', `an integer >= MODEL_RETRY_INITIAL_MS (${initialMs})`, String(maxMs));
   return validateBackoff({ initialMs, maxMs, factor: DEFAULT_BACKOFF.factor });
 }
 
@@ -124,7 +125,8 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
       totalTimeoutMs: int(env, 'MODEL_S3_TOTAL_TIMEOUT_MS', 120_000),
       maxInMemoryBytes: int(env, 'MODEL_MAX_IN_MEMORY_BYTES', defaultMaxInMemoryBytes(env)),
       spillDir: str(env, 'MODEL_SPILL_DIR') ?? os.tmpdir(),
-      partBytes: int(env, 'MODEL_S3_PART_BYTES', DEFAULT_PART_BYTES, { note: '0 reads each object as one stream' }) || Infinity,
+      partBytes:
+        int(env, 'MODEL_S3_PART_BYTES', DEFAULT_PART_BYTES, { note: '0 reads each object as one stream' }) || Infinity,
       concurrency: int(env, 'MODEL_S3_CONCURRENCY', DEFAULT_CONCURRENCY, parallel),
       partAttempts: int(env, 'MODEL_S3_PART_ATTEMPTS', DEFAULT_PART_ATTEMPTS, parallel),
     },
@@ -154,9 +156,7 @@ export function s3ClientConfig(config: Pick<ModelLoadingConfig, 's3'>): S3Client
     ...(config.s3.region ? { region: config.s3.region } : {}),
     ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
     forcePathStyle: config.s3.forcePathStyle,
-    ...(emulator
-      ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-      : {}),
+    ...(emulator ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
     requestHandler: { connectionTimeout: config.s3.connectionTimeoutMs },
   };
 }

@@ -37,9 +37,12 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
   let s3 = options.s3;
   const client = (): S3Client => (s3 ??= createModelS3Client(config));
   if (!config.modelUri && !options.useDefaultModel) {
-    return new ModelProvider(async () => {
-      throw new ModelUnavailableError(NO_MODEL_URI);
-    }, { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry, maxWaitMs: config.maxWaitMs });
+    return new ModelProvider(
+      async () => {
+        throw new ModelUnavailableError(NO_MODEL_URI);
+      },
+      { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry, maxWaitMs: config.maxWaitMs },
+    );
   }
   return new ModelProvider(
     async () => {

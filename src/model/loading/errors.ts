@@ -145,7 +145,9 @@ export class ModelLocalStorageError extends ModelLoadError {
   constructor(object: string, file: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException)?.code;
     const why = code === 'ENOSPC' ? 'no space left on the device' : ((cause as Error)?.message ?? String(cause));
-    super(`Cannot write ${file} while loading ${object}: ${why}${code ? ` (${code})` : ''}`, object, 'LOCAL_STORAGE', { cause });
+    super(`Cannot write ${file} while loading ${object}: ${why}${code ? ` (${code})` : ''}`, object, 'LOCAL_STORAGE', {
+      cause,
+    });
     this.code = code;
   }
 }

@@ -16,7 +16,14 @@ import { idleBounded, readLocalFile, requireRegularFile, statLocal, withinMs } f
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
-import { CONFIG_FILE, TOKENIZER_FILE, configProblem, isOptimizedName, isQuantizedName, onnxCandidates } from './model-files';
+import {
+  CONFIG_FILE,
+  TOKENIZER_FILE,
+  configProblem,
+  isOptimizedName,
+  isQuantizedName,
+  onnxCandidates,
+} from './model-files';
 import type { TargetChoice } from './part-sink';
 import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
@@ -87,16 +94,32 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
     let files: FetchedFiles;
     switch (source.kind) {
       case 's3-folder':
-        files = await fetchS3Folder({ source, client: requireClient(options, source.uri), options, spill, stop, signal: controller.signal });
+        files = await fetchS3Folder({
+          source,
+          client: requireClient(options, source.uri),
+          options,
+          spill,
+          stop,
+          signal: controller.signal,
+        });
         break;
       case 's3-archive': {
         const client = requireClient(options, source.uri);
-        const read = await readS3Object(client, source.bucket, source.key, options.read, targetFor(options, spill, source.key, source.uri), undefined, {
-          signal: controller.signal,
-          openFile: options.openFile,
-          onRequested: options.onModelRequested,
-        });
-        const chunks = typeof read.data === 'string' ? createReadStream(read.data, { highWaterMark: 1 << 20 }) : slices(read.data);
+        const read = await readS3Object(
+          client,
+          source.bucket,
+          source.key,
+          options.read,
+          targetFor(options, spill, source.key, source.uri),
+          undefined,
+          {
+            signal: controller.signal,
+            openFile: options.openFile,
+            onRequested: options.onModelRequested,
+          },
+        );
+        const chunks =
+          typeof read.data === 'string' ? createReadStream(read.data, { highWaterMark: 1 << 20 }) : slices(read.data);
         const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
         // The archive itself is no longer needed: free /tmp before the session is created.
         if (typeof read.data === 'string') await rm(read.data, { force: true });
@@ -107,7 +130,11 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         const archive = await statLocal(source.path, options.read);
         requireRegularFile(source.path, archive);
         const size = archive.size;
-        const chunks = idleBounded(createReadStream(source.path, { highWaterMark: 1 << 20 }), source.path, options.read.idleTimeoutMs);
+        const chunks = idleBounded(
+          createReadStream(source.path, { highWaterMark: 1 << 20 }),
+          source.path,
+          options.read.idleTimeoutMs,
+        );
         const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
         files = fromBundle(source.uri, bundle, size, null);
         break;
@@ -147,7 +174,13 @@ async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: 
   } catch (err) {
     throw new ModelLocalStorageError(object, options.read.spillDir, err);
   }
-  return { preferQuantized: options.preferQuantized, preferOptimized: options.preferOptimized, onnxruntimeVersion: options.onnxruntimeVersion, maxInMemoryBytes: options.read.maxInMemoryBytes, spillDir };
+  return {
+    preferQuantized: options.preferQuantized,
+    preferOptimized: options.preferOptimized,
+    onnxruntimeVersion: options.onnxruntimeVersion,
+    maxInMemoryBytes: options.read.maxInMemoryBytes,
+    spillDir,
+  };
 }
 
 /** A config.json's text, parsed and checked (configProblem); `object` names it in errors. */
@@ -176,9 +209,19 @@ interface S3FolderLoad {
 }
 
 /** Reads one object of the load, into memory or a spill file as `target` chooses. */
-function readFromLoad(load: S3FolderLoad, key: string, target: TargetChoice, expected?: ExpectedContent, onRequested?: () => void) {
+function readFromLoad(
+  load: S3FolderLoad,
+  key: string,
+  target: TargetChoice,
+  expected?: ExpectedContent,
+  onRequested?: () => void,
+) {
   const { client, source, options, signal } = load;
-  return readS3Object(client, source.bucket, key, options.read, target, expected, { signal, openFile: options.openFile, onRequested });
+  return readS3Object(client, source.bucket, key, options.read, target, expected, {
+    signal,
+    openFile: options.openFile,
+    onRequested,
+  });
 }
 
 /** The files of a folder read, as FetchedFiles (both layouts). */
@@ -211,9 +254,13 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
   const manifestObject = s3Uri(bucket, prefix + MODEL_MANIFEST);
   let manifest: ModelManifest | undefined;
   try {
-    const read = await readFromLoad(load, prefix + MODEL_MANIFEST, inMemory(manifestObject, (bytes) =>
-      bytes > MAX_MANIFEST_BYTES ? `${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} for a manifest` : null,
-    ));
+    const read = await readFromLoad(
+      load,
+      prefix + MODEL_MANIFEST,
+      inMemory(manifestObject, (bytes) =>
+        bytes > MAX_MANIFEST_BYTES ? `${bytes} bytes, over the limit of ${MAX_MANIFEST_BYTES} for a manifest` : null,
+      ),
+    );
     manifest = parseManifest((read.data as Buffer).toString('utf8'), manifestObject);
   } catch (err) {
     // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
@@ -228,11 +275,19 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
  * Where the ONNX body goes: memory, or the load's spill folder when larger than the memory left
  * (`inMemoryBeside`: bytes the tokenizer and config hold, when known). Refused over the ceiling.
  */
-function targetFor(options: FetchOptions, spill: SpillFolder, name: string, uri: string, inMemoryBeside = 0): TargetChoice {
+function targetFor(
+  options: FetchOptions,
+  spill: SpillFolder,
+  name: string,
+  uri: string,
+  inMemoryBeside = 0,
+): TargetChoice {
   return async (bytes) => {
     const problem = sizeProblem(name, bytes, options.read.maxInMemoryBytes);
     if (problem) throw new InvalidModelError(uri, problem);
-    return bytes > options.read.maxInMemoryBytes - inMemoryBeside ? { kind: 'file', path: await spill.file(name) } : { kind: 'buffer' };
+    return bytes > options.read.maxInMemoryBytes - inMemoryBeside
+      ? { kind: 'file', path: await spill.file(name) }
+      : { kind: 'buffer' };
   };
 }
 
@@ -251,7 +306,11 @@ function fileInMemory(options: FetchOptions, name: string, uri: string): TargetC
 }
 
 /** Exactly the files the manifest lists for its version, each checked against its size and SHA-256. */
-async function fetchManifestFolder(load: S3FolderLoad, manifest: ModelManifest, manifestObject: string): Promise<FetchedFiles> {
+async function fetchManifestFolder(
+  load: S3FolderLoad,
+  manifest: ModelManifest,
+  manifestObject: string,
+): Promise<FetchedFiles> {
   const { source, options, spill, stop } = load;
   const { bucket } = source;
   const root = source.prefix + manifest.folder;
@@ -259,7 +318,10 @@ async function fetchManifestFolder(load: S3FolderLoad, manifest: ModelManifest, 
   const tokenizerObject = s3Uri(bucket, root + TOKENIZER_FILE);
   const tokenizerFile = listed.get(TOKENIZER_FILE);
   if (!tokenizerFile) {
-    throw new MissingModelFileError(tokenizerObject, `${manifestObject} (version ${manifest.version}) lists no ${TOKENIZER_FILE}`);
+    throw new MissingModelFileError(
+      tokenizerObject,
+      `${manifestObject} (version ${manifest.version}) lists no ${TOKENIZER_FILE}`,
+    );
   }
   const onnxName = candidatesFor(options).find((c) => listed.has(c));
   if (!onnxName) {
@@ -288,7 +350,10 @@ async function fetchManifestFolder(load: S3FolderLoad, manifest: ModelManifest, 
  * share: finishing them would be for nothing) and is the answer, given once they have all settled,
  * so that no read is still writing into the spill folder when it is removed.
  */
-async function settleAll<T extends readonly unknown[]>(stop: () => void, reads: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+async function settleAll<T extends readonly unknown[]>(
+  stop: () => void,
+  reads: { [K in keyof T]: Promise<T[K]> },
+): Promise<T> {
   // The first failure in time, not in array order: the others may only say they were stopped.
   let first: { reason: unknown } | undefined;
   for (const r of reads as readonly Promise<unknown>[]) {
@@ -306,24 +371,36 @@ async function settleAll<T extends readonly unknown[]>(stop: () => void, reads: 
 async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
   const { source, options, spill, stop } = load;
   const { bucket, prefix } = source;
-  const read = (key: string, target: TargetChoice, onRequested?: () => void) => readFromLoad(load, prefix + key, target, undefined, onRequested);
+  const read = (key: string, target: TargetChoice, onRequested?: () => void) =>
+    readFromLoad(load, prefix + key, target, undefined, onRequested);
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
-  const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch((err: unknown) => {
-    throw err instanceof ModelObjectNotFoundError
-      ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
-      : err;
-  });
+  const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch(
+    (err: unknown) => {
+      throw err instanceof ModelObjectNotFoundError
+        ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
+        : err;
+    },
+  );
   // config.json is optional: absent means defaults (512 positions, not a demo).
-  const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch((err: unknown) => {
-    if (err instanceof ModelObjectNotFoundError) return undefined;
-    throw err;
-  });
+  const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch(
+    (err: unknown) => {
+      if (err instanceof ModelObjectNotFoundError) return undefined;
+      throw err;
+    },
+  );
   const model = (async () => {
     const tried: string[] = [];
     for (const candidate of candidatesFor(options)) {
       try {
-        return { name: candidate, read: await read(candidate, targetFor(options, spill, candidate, s3Uri(bucket, prefix + candidate)), options.onModelRequested) };
+        return {
+          name: candidate,
+          read: await read(
+            candidate,
+            targetFor(options, spill, candidate, s3Uri(bucket, prefix + candidate)),
+            options.onModelRequested,
+          ),
+        };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
         if (!(err instanceof ModelObjectNotFoundError)) throw err;
@@ -339,22 +416,20 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
   return folderFiles(load, tokenizerObject, onnx.name, onnx.read, tok, cfg, null);
 }
 
-function fromBundle(
-  uri: string,
-  bundle: UnpackedBundle,
-  bytes: number,
-  etag: string | null,
-): FetchedFiles {
+function fromBundle(uri: string, bundle: UnpackedBundle, bytes: number, etag: string | null): FetchedFiles {
   const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
   if (!bundle.tokenizer) throw new MissingModelFileError(`${uri}!/${TOKENIZER_FILE}`, listing);
-  if (!bundle.onnx || !bundle.onnxName) throw new MissingModelFileError(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
+  if (!bundle.onnx || !bundle.onnxName)
+    throw new MissingModelFileError(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
   return {
     source: uri,
     modelObject: `${uri}!/${bundle.onnxName}`,
     tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
     model: bundle.onnx,
     tokenizerJson: bundle.tokenizer.toString('utf8'),
-    config: bundle.config ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`) : undefined,
+    config: bundle.config
+      ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`)
+      : undefined,
     quantized: isQuantizedName(bundle.onnxName),
     bytes,
     etag,
@@ -364,7 +439,8 @@ function fromBundle(
 
 async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<FetchedFiles> {
   const dirStat = await statLocal(dir, options.read);
-  if (!dirStat.isDirectory()) throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
+  if (!dirStat.isDirectory())
+    throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
   const limit = (name: string) => (bytes: number) => sizeProblem(name, bytes, options.read.maxInMemoryBytes);
   const tokenizerObject = path.join(dir, TOKENIZER_FILE);
   const tokenizer = await readLocalFile(tokenizerObject, limit(TOKENIZER_FILE), options.read);
@@ -397,5 +473,8 @@ async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<Fet
       version: null,
     };
   }
-  throw new MissingModelFileError(path.join(dir, onnxCandidates(options.preferQuantized)[0]!), `no ONNX model in ${dir}`);
+  throw new MissingModelFileError(
+    path.join(dir, onnxCandidates(options.preferQuantized)[0]!),
+    `no ONNX model in ${dir}`,
+  );
 }

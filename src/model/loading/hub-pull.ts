@@ -133,7 +133,9 @@ export function parseHubMetadata(headers: Headers, url: string): HubFileMetadata
   const sizeHeader = headers.get('x-linked-size') ?? headers.get('content-length');
   const size = sizeHeader === null ? NaN : Number(sizeHeader);
   if (!etag || !Number.isFinite(size)) {
-    throw new HubDownloadError(`The Hub sent no ETag or size for ${url}; cannot verify the download`, url, { kind: 'INTEGRITY' });
+    throw new HubDownloadError(`The Hub sent no ETag or size for ${url}; cannot verify the download`, url, {
+      kind: 'INTEGRITY',
+    });
   }
   return { size, etag, lfs: /^[0-9a-f]{64}$/i.test(etag), commit: headers.get('x-repo-commit') ?? undefined };
 }
@@ -160,11 +162,23 @@ async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: numbe
 }
 
 /** HEAD of the resolve URL without following the redirect: the 302 carries the LFS metadata. */
-export async function fetchHubMetadata(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HubFileMetadata | null> {
-  const res = await fetchWithTimeout(url, { method: 'HEAD', redirect: 'manual', headers: { ...headers, 'accept-encoding': 'identity' } }, timeoutMs);
+export async function fetchHubMetadata(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<HubFileMetadata | null> {
+  const res = await fetchWithTimeout(
+    url,
+    { method: 'HEAD', redirect: 'manual', headers: { ...headers, 'accept-encoding': 'identity' } },
+    timeoutMs,
+  );
   if (res.status === 404) return null;
   if (res.status === 401 || res.status === 403) {
-    throw new HubDownloadError(`The Hub refused ${url} (HTTP ${res.status}): no such repository, or a gated or private one (set HF_TOKEN)?`, url, { kind: 'REFUSED' });
+    throw new HubDownloadError(
+      `The Hub refused ${url} (HTTP ${res.status}): no such repository, or a gated or private one (set HF_TOKEN)?`,
+      url,
+      { kind: 'REFUSED' },
+    );
   }
   if (res.status >= 400) throw new HubDownloadError(`The Hub answered HTTP ${res.status} for ${url}`, url);
   return parseHubMetadata(res.headers, url);
@@ -202,7 +216,9 @@ export async function pullFromHub(options: PullOptions): Promise<PullResult> {
     if (!found) {
       if (optional.includes(wanted)) continue;
       const names = onnxLocations(wanted).join(' or ');
-      throw new HubDownloadError(`${names} not found in ${options.repo}@${revision} (${tried.join(', ')})`, tried[0]!, { kind: 'NOT_FOUND' });
+      throw new HubDownloadError(`${names} not found in ${options.repo}@${revision} (${tried.join(', ')})`, tried[0]!, {
+        kind: 'NOT_FOUND',
+      });
     }
     const { file, url, meta } = found;
     commit ??= meta.commit;
@@ -210,7 +226,11 @@ export async function pullFromHub(options: PullOptions): Promise<PullResult> {
   }
   await writeFile(
     path.join(options.dir, PULL_MANIFEST),
-    JSON.stringify({ repo: options.repo, revision, commit, endpoint, files, pulledAt: new Date().toISOString() }, null, 2),
+    JSON.stringify(
+      { repo: options.repo, revision, commit, endpoint, files, pulledAt: new Date().toISOString() },
+      null,
+      2,
+    ),
   );
   return { dir: options.dir, repo: options.repo, revision, commit, files };
 }
@@ -249,10 +269,14 @@ async function downloadFile(
     } catch (err) {
       // Keep the partial file: the next attempt (or the next run) resumes from it.
       if (attempt >= retries) {
-        throw new HubDownloadError(`Download of ${url} failed after ${attempt + 1} attempts: ${(err as Error).message}`, url, {
-          cause: err,
-          kind: isUnreachable(err) ? 'UNREACHABLE' : err instanceof HubDownloadError ? err.kind : 'DOWNLOAD_FAILED',
-        });
+        throw new HubDownloadError(
+          `Download of ${url} failed after ${attempt + 1} attempts: ${(err as Error).message}`,
+          url,
+          {
+            cause: err,
+            kind: isUnreachable(err) ? 'UNREACHABLE' : err instanceof HubDownloadError ? err.kind : 'DOWNLOAD_FAILED',
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, backoffDelay(attempt + 1, HUB_RETRY_BACKOFF)));
     }
@@ -260,7 +284,9 @@ async function downloadFile(
   const got = await sizeOf(partial);
   if (got !== meta.size) {
     await rm(partial, { force: true });
-    throw new HubDownloadError(`Size mismatch for ${url}: got ${got} bytes, the Hub says ${meta.size}`, url, { kind: 'INTEGRITY' });
+    throw new HubDownloadError(`Size mismatch for ${url}: got ${got} bytes, the Hub says ${meta.size}`, url, {
+      kind: 'INTEGRITY',
+    });
   }
   const digest = await fileDigest(partial, meta);
   if (digest !== meta.etag) {

@@ -61,7 +61,12 @@ function readOnnxRuntimeVersion(): string | undefined {
 /** Human name: config.json's `_name_or_path`, else the last path segment of the source. */
 export function modelName(source: ModelSource, configName: string | undefined): string {
   if (configName) return configName;
-  const raw = source.kind === 's3-folder' ? source.prefix || source.bucket : source.kind === 's3-archive' ? source.key : source.path;
+  const raw =
+    source.kind === 's3-folder'
+      ? source.prefix || source.bucket
+      : source.kind === 's3-archive'
+        ? source.key
+        : source.path;
   return path.posix.basename(raw.replace(/\/+$/, '')).replace(/\.(tar\.gz|tgz)$/i, '') || raw;
 }
 
@@ -92,7 +97,12 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   } catch (err) {
     // A load error, or onnxruntime that cannot load: neither is the model's fault. A model of a
     // kind the engine does not serve says so itself (what it found, what was expected).
-    if (err instanceof ModelLoadError || err instanceof OnnxRuntimeUnavailableError || err instanceof UnsupportedModelError) throw err;
+    if (
+      err instanceof ModelLoadError ||
+      err instanceof OnnxRuntimeUnavailableError ||
+      err instanceof UnsupportedModelError
+    )
+      throw err;
     throw new InvalidModelError(
       files.modelObject,
       `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,
@@ -105,7 +115,8 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   const createMs = performance.now() - createStarted;
   const sessionCreateMs = engine.loadTimings?.sessionCreateMs ?? createMs;
   const tokenizerMs = engine.loadTimings?.tokenizerMs ?? 0;
-  const maxPositions = engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_POSITIONS;
+  const maxPositions =
+    engine.description?.maxPositionEmbeddings ?? summary.maxPositionEmbeddings ?? DEFAULT_MAX_POSITIONS;
   const info: ModelInfo = {
     name: options.name ?? modelName(source, summary.name),
     source: source.uri,

@@ -38,14 +38,19 @@ export async function statLocal(file: string, timeouts: LocalReadTimeouts): Prom
 
 /** Refuses what is not a regular file: reading a FIFO or a device blocks until someone writes. */
 export function requireRegularFile(file: string, s: Stats): void {
-  if (!s.isFile()) throw new InvalidModelError(file, 'not a regular file (a FIFO, device or folder cannot be read as a model file)');
+  if (!s.isFile())
+    throw new InvalidModelError(file, 'not a regular file (a FIFO, device or folder cannot be read as a model file)');
 }
 
 /**
  * A whole regular file, at most what `sizeProblem` allows (checked on its size before a byte is
  * read), within the timeouts.
  */
-export async function readLocalFile(file: string, sizeProblem: (bytes: number) => string | null, timeouts: LocalReadTimeouts): Promise<Buffer> {
+export async function readLocalFile(
+  file: string,
+  sizeProblem: (bytes: number) => string | null,
+  timeouts: LocalReadTimeouts,
+): Promise<Buffer> {
   const s = await statLocal(file, timeouts);
   requireRegularFile(file, s);
   const problem = sizeProblem(s.size);
@@ -57,7 +62,12 @@ export async function readLocalFile(file: string, sizeProblem: (bytes: number) =
     const out = Buffer.allocUnsafe(s.size);
     let offset = 0;
     while (offset < out.length) {
-      const { bytesRead } = await withinMs(handle.read(out, offset, out.length - offset, offset), left(), file, 'no data');
+      const { bytesRead } = await withinMs(
+        handle.read(out, offset, out.length - offset, offset),
+        left(),
+        file,
+        'no data',
+      );
       if (bytesRead === 0) throw new TruncatedModelObjectError(file, offset, out.length);
       offset += bytesRead;
     }
@@ -68,7 +78,11 @@ export async function readLocalFile(file: string, sizeProblem: (bytes: number) =
 }
 
 /** Chunks of `source`, failing with ModelReadTimeoutError when one takes longer than `idleTimeoutMs`. */
-export async function* idleBounded(source: AsyncIterable<Buffer>, object: string, idleTimeoutMs: number): AsyncGenerator<Buffer> {
+export async function* idleBounded(
+  source: AsyncIterable<Buffer>,
+  object: string,
+  idleTimeoutMs: number,
+): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   try {
     for (;;) {

@@ -50,7 +50,10 @@ const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.{1,2}(\/|$))[^\\\0]+$/;
  * in the same second differ unless they are the same model).
  */
 export function versionId(files: ManifestFile[], at: Date, contentHash: (text: string) => string): string {
-  const time = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const time = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const listing = files.map((f) => `${f.path}\t${f.bytes}\t${f.sha256}`).join('\n');
   return `${time}-${contentHash(listing).slice(0, 12)}`;
 }
@@ -83,12 +86,14 @@ export function manifestProblem(value: unknown): string | null {
   const seen = new Set<string>();
   for (const f of m.files as unknown[]) {
     const file = f as Record<string, unknown>;
-    if (typeof file?.path !== 'string' || !SAFE_PATH.test(file.path)) return `file path ${JSON.stringify(file?.path)} is not a relative path`;
+    if (typeof file?.path !== 'string' || !SAFE_PATH.test(file.path))
+      return `file path ${JSON.stringify(file?.path)} is not a relative path`;
     if (seen.has(file.path)) return `${file.path} listed twice`;
     seen.add(file.path);
     if (!Number.isSafeInteger(file.bytes) || (file.bytes as number) < 0) return `${file.path}: bytes is not a size`;
     // Checked here, before a read plans its parts from it; the object's real size is checked on its first answer.
-    if ((file.bytes as number) > MAX_MODEL_FILE_BYTES) return `${file.path}: ${file.bytes as number} bytes is over the ceiling of ${MAX_MODEL_FILE_BYTES}`;
+    if ((file.bytes as number) > MAX_MODEL_FILE_BYTES)
+      return `${file.path}: ${file.bytes as number} bytes is over the ceiling of ${MAX_MODEL_FILE_BYTES}`;
     if (typeof file.sha256 !== 'string' || !HEX64.test(file.sha256)) return `${file.path}: sha256 is not a hex SHA-256`;
   }
   return null;

@@ -40,9 +40,17 @@ export function ortFormatName(standard: string, onnxruntimeVersion: string): str
  * of `onnxruntimeVersion` first, when given): the precision choice stays first, an optimized graph
  * only replaces the file it was made from.
  */
-export function onnxCandidates(preferQuantized: boolean, preferOptimized = false, onnxruntimeVersion?: string): string[] {
+export function onnxCandidates(
+  preferQuantized: boolean,
+  preferOptimized = false,
+  onnxruntimeVersion?: string,
+): string[] {
   const ordered = preferQuantized ? [QUANTIZED_ONNX, FULL_ONNX] : [FULL_ONNX, QUANTIZED_ONNX];
-  const siblings = (p: string): string[] => [...(onnxruntimeVersion ? [ortFormatName(p, onnxruntimeVersion)] : []), optimizedName(p), p];
+  const siblings = (p: string): string[] => [
+    ...(onnxruntimeVersion ? [ortFormatName(p, onnxruntimeVersion)] : []),
+    optimizedName(p),
+    p,
+  ];
   const withOptimized = preferOptimized ? ordered.flatMap(siblings) : ordered;
   return [...withOptimized, ...withOptimized.map((p) => p.slice('onnx/'.length))];
 }
@@ -63,7 +71,12 @@ export function isQuantizedName(name: string): boolean {
  * last (`candidates.length`). Entries may sit under one top-level directory
  * (`bundle/onnx/model.onnx`), so the match is on the path suffix.
  */
-export function onnxRank(name: string, preferQuantized: boolean, preferOptimized = false, onnxruntimeVersion?: string): number {
+export function onnxRank(
+  name: string,
+  preferQuantized: boolean,
+  preferOptimized = false,
+  onnxruntimeVersion?: string,
+): number {
   const candidates = onnxCandidates(preferQuantized, preferOptimized, onnxruntimeVersion);
   const i = candidates.findIndex((c) => name === c || name.endsWith(`/${c}`));
   return i === -1 ? candidates.length : i;
@@ -81,7 +94,8 @@ export function summarizeConfig(config: Record<string, unknown> | undefined): Mo
   const generated = config?._generated;
   const demo =
     typeof generated === 'object' && generated !== null && (generated as Record<string, unknown>).demo === true;
-  const name = typeof config?._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : undefined;
+  const name =
+    typeof config?._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : undefined;
   const mpe = config?.max_position_embeddings;
   return { name, demo, maxPositionEmbeddings: typeof mpe === 'number' ? mpe : undefined };
 }
@@ -100,12 +114,17 @@ export const MIN_POSITION_EMBEDDINGS = 16;
  */
 export function configProblem(config: Record<string, unknown>): string | null {
   const mpe = config.max_position_embeddings;
-  if (mpe !== undefined && !(Number.isInteger(mpe) && (mpe as number) >= MIN_POSITION_EMBEDDINGS && (mpe as number) <= MAX_POSITION_EMBEDDINGS)) {
+  if (
+    mpe !== undefined &&
+    !(Number.isInteger(mpe) && (mpe as number) >= MIN_POSITION_EMBEDDINGS && (mpe as number) <= MAX_POSITION_EMBEDDINGS)
+  ) {
     return `max_position_embeddings must be an integer from ${MIN_POSITION_EMBEDDINGS} to ${MAX_POSITION_EMBEDDINGS}, got ${JSON.stringify(mpe)}`;
   }
   const name = config._name_or_path;
-  if (name !== undefined && (typeof name !== 'string' || name.length > 512)) return '_name_or_path must be a string of at most 512 characters';
+  if (name !== undefined && (typeof name !== 'string' || name.length > 512))
+    return '_name_or_path must be a string of at most 512 characters';
   const generated = config._generated;
-  if (generated !== undefined && (typeof generated !== 'object' || generated === null || Array.isArray(generated))) return '_generated must be an object';
+  if (generated !== undefined && (typeof generated !== 'object' || generated === null || Array.isArray(generated)))
+    return '_generated must be an object';
   return null;
 }

@@ -36,13 +36,21 @@ export class PartSink {
    * Chooses the target for `total` bytes and prepares it. `stopped` is checked before a file is
    * created, so that a read stopped meanwhile leaves nothing on disk.
    */
-  static async open(uri: string, choice: TargetChoice, total: number, stopped: () => boolean, openFile: OpenFile = defaultOpenFile): Promise<PartSink> {
+  static async open(
+    uri: string,
+    choice: TargetChoice,
+    total: number,
+    stopped: () => boolean,
+    openFile: OpenFile = defaultOpenFile,
+  ): Promise<PartSink> {
     let target: ReadTarget;
     try {
       target = typeof choice === 'function' ? await choice(total) : choice;
     } catch (err) {
       // Creating the spill folder failed (a full /tmp): a local problem, named as such.
-      throw err instanceof ModelLoadError ? err : new ModelLocalStorageError(uri, (err as { path?: string }).path ?? 'the spill folder', err);
+      throw err instanceof ModelLoadError
+        ? err
+        : new ModelLocalStorageError(uri, (err as { path?: string }).path ?? 'the spill folder', err);
     }
     if (target.kind === 'buffer') return new PartSink(uri, target, Buffer.allocUnsafe(total), undefined);
     if (stopped()) throw new ModelLoadError(`Read of ${uri} stopped`, uri);

@@ -207,7 +207,13 @@ class ObjectReader {
       parts = ranged === undefined ? planParts(this.total, Infinity) : planParts(this.total, partBytes);
     }
     try {
-      this.sink = await PartSink.open(this.uri, this.choice, this.total, () => this.all.signal.aborted, this.deps.openFile);
+      this.sink = await PartSink.open(
+        this.uri,
+        this.choice,
+        this.total,
+        () => this.all.signal.aborted,
+        this.deps.openFile,
+      );
     } catch (err) {
       // The probe's body is still open: release its connection.
       first?.body.destroy();
@@ -238,7 +244,15 @@ class ObjectReader {
       }
     }
     const data = await this.sink.finish();
-    return { uri: this.uri, bytes: this.total, etag: this.etag, data, sha256, requests: this.requests, retries: this.retries };
+    return {
+      uri: this.uri,
+      bytes: this.total,
+      etag: this.etag,
+      data,
+      sha256,
+      requests: this.requests,
+      retries: this.retries,
+    };
   }
 
   private announce(): void {
@@ -258,7 +272,8 @@ class ObjectReader {
       try {
         return await attempt();
       } catch (err) {
-        if (!(err instanceof RetryablePartError) || n >= this.options.partAttempts || this.all.signal.aborted) throw err;
+        if (!(err instanceof RetryablePartError) || n >= this.options.partAttempts || this.all.signal.aborted)
+          throw err;
         // Only this part starts over; the others keep going.
         this.retries += 1;
       }
@@ -304,14 +319,21 @@ class ObjectReader {
         { abortSignal: signal },
       );
     } catch (err) {
-      if (stalled) throw new RetryablePartError(new ModelReadTimeoutError(this.uri, this.options.firstByteTimeoutMs, 'no response', { cause: err }));
+      if (stalled)
+        throw new RetryablePartError(
+          new ModelReadTimeoutError(this.uri, this.options.firstByteTimeoutMs, 'no response', { cause: err }),
+        );
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) {
         throw new ModelObjectChangedError(this.uri, `its ETag is no longer ${this.etag}`, { cause: err });
       }
       // A part past the object's end: the size the manifest fixed is not the object's.
       if (this.expected && (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416)) {
-        throw new ModelChecksumError(this.uri, `the object is shorter than the ${this.expected.bytes} bytes the manifest lists (no bytes ${part.start}-${part.end})`, { cause: err });
+        throw new ModelChecksumError(
+          this.uri,
+          `the object is shorter than the ${this.expected.bytes} bytes the manifest lists (no bytes ${part.start}-${part.end})`,
+          { cause: err },
+        );
       }
       // An empty object has no byte 0: S3 answers 416 to the probe; read it whole instead.
       if (probe && range && (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416)) {
@@ -337,7 +359,10 @@ class ObjectReader {
       this.etag = etag;
     } else if (etag !== this.etag) {
       body.destroy();
-      throw new ModelObjectChangedError(this.uri, `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`);
+      throw new ModelObjectChangedError(
+        this.uri,
+        `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`,
+      );
     }
     const status = out.$metadata.httpStatusCode ?? 200;
     // A size fixed in advance (the manifest's) must be the object's real one: checked on the first
@@ -349,7 +374,10 @@ class ObjectReader {
     }
     if (!probe && status !== 206 && !(part.start === 0 && part.end === this.total - 1)) {
       body.destroy();
-      throw new ModelLoadError(`Error reading ${this.uri}: the server ignored Range ${range} (HTTP ${status})`, this.uri);
+      throw new ModelLoadError(
+        `Error reading ${this.uri}: the server ignored Range ${range} (HTTP ${status})`,
+        this.uri,
+      );
     }
     if (!probe && status === 206 && !out.ContentRange?.startsWith(`bytes ${part.start}-${part.end}/`)) {
       body.destroy();
@@ -380,7 +408,8 @@ class ObjectReader {
       const truncated = (cause?: unknown): RetryablePartError =>
         new RetryablePartError(new TruncatedModelObjectError(this.uri, received, expected, { cause, part: partName }));
       const idle = setTimeout(
-        () => finish(new RetryablePartError(new ModelReadTimeoutError(this.uri, this.options.idleTimeoutMs, 'no data'))),
+        () =>
+          finish(new RetryablePartError(new ModelReadTimeoutError(this.uri, this.options.idleTimeoutMs, 'no data'))),
         this.options.idleTimeoutMs,
       );
       const onAbort = (): void => finish(new ModelLoadError(`Read of ${this.uri} stopped`, this.uri));

@@ -53,6 +53,8 @@ export async function loadOnnxRuntime(): Promise<OnnxRuntime> {
   } catch (cause) {
     // E.g. "libonnxruntime.so.1: cannot open shared object file" from a package built without its
     // natives: a runtime problem, which the model loader must not report as a bad model.
-    throw new OnnxRuntimeUnavailableError('onnxruntime-node', `cannot load: ${(cause as Error)?.message ?? cause}`, { cause });
+    throw new OnnxRuntimeUnavailableError('onnxruntime-node', `cannot load: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
   }
 }

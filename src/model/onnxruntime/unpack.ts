@@ -58,7 +58,10 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOpti
   const requireHere = createRequire(options.resolveFrom ?? __filename);
   const packagedBinding = packagedBindingPath(requireHere);
   if (requireHere.cache[packagedBinding]) {
-    throw new OnnxRuntimeUnavailableError(packagedBinding, 'onnxruntime-node was loaded before its library was unpacked');
+    throw new OnnxRuntimeUnavailableError(
+      packagedBinding,
+      'onnxruntime-node was loaded before its library was unpacked',
+    );
   }
   const version = installedOnnxRuntimeVersion(requireHere);
   if (version !== manifest.onnxruntimeVersion) {
@@ -69,7 +72,10 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOpti
   }
 
   const tmpDir = options.tmpDir ?? tmpdir();
-  const dir = path.join(tmpDir, `onnxruntime-${version}-${process.platform}-${process.arch}-${manifest.sha256.slice(0, 16)}`);
+  const dir = path.join(
+    tmpDir,
+    `onnxruntime-${version}-${process.platform}-${process.arch}-${manifest.sha256.slice(0, 16)}`,
+  );
   // Partial folders of a process killed mid-unpack (only ever ours: the name carries the owner).
   await removeStaleFolders(tmpDir, partialBase(dir));
   const reused = await isComplete(dir, manifest, packagedBinding);
@@ -84,10 +90,19 @@ export async function unpackCompressedOnnxRuntime(options: UnpackOnnxRuntimeOpti
   try {
     requireHere(unpackedBinding);
   } catch (cause) {
-    throw new OnnxRuntimeUnavailableError(unpackedBinding, `the unpacked binding does not load: ${(cause as Error).message}`, { cause });
+    throw new OnnxRuntimeUnavailableError(
+      unpackedBinding,
+      `the unpacked binding does not load: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   requireHere.cache[packagedBinding] = requireHere.cache[unpackedBinding];
-  return { status: reused ? 'reused' : 'unpacked', dir, bytes: manifest.bytes, ms: Math.round(performance.now() - started) };
+  return {
+    status: reused ? 'reused' : 'unpacked',
+    dir,
+    bytes: manifest.bytes,
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 /** The manifest, or null when there is none (a build without compressed natives, or local runs). */
@@ -163,18 +178,26 @@ async function isComplete(dir: string, manifest: CompressedLibraryManifest, pack
 
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) hash.update(chunk);
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>)
+    hash.update(chunk);
   return hash.digest('hex');
 }
 
-async function unpackInto(dir: string, folder: string, manifest: CompressedLibraryManifest, packagedBinding: string): Promise<void> {
+async function unpackInto(
+  dir: string,
+  folder: string,
+  manifest: CompressedLibraryManifest,
+  packagedBinding: string,
+): Promise<void> {
   const compressed = path.join(folder, COMPRESSED_LIBRARY_FILE);
   let partial: string;
   try {
     // Fresh, private (0700) and named after this process, so a later start can tell it is stale.
     partial = await createOwnedTempFolder(path.dirname(dir), partialBase(dir));
   } catch (cause) {
-    throw new OnnxRuntimeUnavailableError(dir, `cannot create a folder to unpack into: ${(cause as Error).message}`, { cause });
+    throw new OnnxRuntimeUnavailableError(dir, `cannot create a folder to unpack into: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   try {
     const library = path.join(partial, LIBRARY_FILE);
@@ -196,7 +219,9 @@ async function unpackInto(dir: string, folder: string, manifest: CompressedLibra
         createWriteStream(library, { mode: 0o755, highWaterMark: CHUNK_BYTES }),
       );
     } catch (cause) {
-      throw new OnnxRuntimeUnavailableError(compressed, `cannot unpack into ${partial}: ${(cause as Error).message}`, { cause });
+      throw new OnnxRuntimeUnavailableError(compressed, `cannot unpack into ${partial}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     const { size } = await stat(library);
     if (size !== manifest.bytes) {
@@ -204,19 +229,30 @@ async function unpackInto(dir: string, folder: string, manifest: CompressedLibra
     }
     const sha256 = hash.digest('hex');
     if (sha256 !== manifest.sha256) {
-      throw new OnnxRuntimeUnavailableError(compressed, `the unpacked library's SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`);
+      throw new OnnxRuntimeUnavailableError(
+        compressed,
+        `the unpacked library's SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`,
+      );
     }
     try {
       await copyFile(packagedBinding, path.join(partial, BINDING_FILE));
     } catch (cause) {
-      throw new OnnxRuntimeUnavailableError(packagedBinding, `cannot copy the binding to ${partial}: ${(cause as Error).message}`, { cause });
+      throw new OnnxRuntimeUnavailableError(
+        packagedBinding,
+        `cannot copy the binding to ${partial}: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     try {
       await rename(partial, dir);
     } catch (cause) {
       // Another thread of this process (serverless-offline runs handlers in workers) won the race.
       if (!(await isComplete(dir, manifest, packagedBinding))) {
-        throw new OnnxRuntimeUnavailableError(dir, `cannot move the unpacked library into place: ${(cause as Error).message}`, { cause });
+        throw new OnnxRuntimeUnavailableError(
+          dir,
+          `cannot move the unpacked library into place: ${(cause as Error).message}`,
+          { cause },
+        );
       }
     }
   } finally {

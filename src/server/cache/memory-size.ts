@@ -34,5 +34,7 @@ export function stringBytes(text: string): number {
 /** A parsed document's bytes: its source text (comments included) and its nodes. */
 export function documentBytes(document: DocumentNode): number {
   const source = document.loc?.source.body ?? '';
-  return DOCUMENT_BASE_BYTES + stringBytes(source) + AST_BYTES_PER_JSON_BYTE * Buffer.byteLength(JSON.stringify(document));
+  return (
+    DOCUMENT_BASE_BYTES + stringBytes(source) + AST_BYTES_PER_JSON_BYTE * Buffer.byteLength(JSON.stringify(document))
+  );
 }

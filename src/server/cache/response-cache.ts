@@ -26,7 +26,10 @@ function currentVersion(provider: EngineProvider): string | null {
  * The two plugins of the response cache (Apollo's, then the one that counts), sharing `stats`,
  * over `cache` (stores.ts: bounded by the bytes of the serialized responses it keeps).
  */
-export function responseCachePlugins<T extends CacheContext>(stats: ResponseCacheStats, cache: KeyValueCache<string>): ApolloServerPlugin<T>[] {
+export function responseCachePlugins<T extends CacheContext>(
+  stats: ResponseCacheStats,
+  cache: KeyValueCache<string>,
+): ApolloServerPlugin<T>[] {
   // Which operations were looked up, and the model version their key was made with.
   const keyVersion = new WeakMap<GraphQLRequestContext<T>, string | null>();
   const apollo = responseCachePlugin<T>({
@@ -52,7 +55,10 @@ export function responseCachePlugins<T extends CacheContext>(stats: ResponseCach
           const hit = rc.metrics.responseCacheHit === true;
           // A miss is a cacheable response the cache did not have: `health`, or an error, looked up
           // in vain, is not one (it could never have been there).
-          const cacheable = rc.response.body.kind === 'single' && !rc.response.body.singleResult.errors && rc.overallCachePolicy.policyIfCacheable() !== null;
+          const cacheable =
+            rc.response.body.kind === 'single' &&
+            !rc.response.body.singleResult.errors &&
+            rc.overallCachePolicy.policyIfCacheable() !== null;
           if (!hit && !cacheable) return;
           if (hit) stats.hits += 1;
           else stats.misses += 1;

@@ -33,7 +33,10 @@ export interface CacheSizes {
   responseCacheBytes: number;
 }
 
-function boundedCache<V extends NonNullable<unknown>>(maxBytes: number, size: (value: V) => number): InMemoryLRUCache<V> | null {
+function boundedCache<V extends NonNullable<unknown>>(
+  maxBytes: number,
+  size: (value: V) => number,
+): InMemoryLRUCache<V> | null {
   if (maxBytes <= 0) return null;
   return new InMemoryLRUCache<V>({
     maxSize: maxBytes,

@@ -18,8 +18,11 @@ import type {
 } from 'aws-lambda';
 
 // Lambda's Handler type: a callback-style handler returns nothing.
-// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-export type V2Handler = (event: APIGatewayProxyEventV2, context: Context, callback: () => void) => Promise<APIGatewayProxyStructuredResultV2> | void;
+export type V2Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+  callback: () => void,
+) => Promise<APIGatewayProxyStructuredResultV2> | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type
 
 export interface EventInit {
   method?: string;
@@ -69,7 +72,8 @@ function grouped(pairs: Array<[string, string]>): Record<string, string[]> {
   return groups;
 }
 
-const lastOf = (groups: Record<string, string[]>) => Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, v[v.length - 1]!]));
+const lastOf = (groups: Record<string, string[]>) =>
+  Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, v[v.length - 1]!]));
 const listOf = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
 /**
@@ -86,7 +90,8 @@ export function doorEvent(door: Door, init: EventInit): AnyEvent {
   const method = init.method ?? 'POST';
   const requestPath = init.path ?? '/graphql';
   const query = init.query ?? '';
-  const body = init.body === undefined ? undefined : init.base64 ? Buffer.from(init.body).toString('base64') : init.body;
+  const body =
+    init.body === undefined ? undefined : init.base64 ? Buffer.from(init.body).toString('base64') : init.body;
   const base64 = (init.base64 ?? false) && body !== undefined;
   const sent = Object.entries(init.headers ?? {});
   const event = sampleEvent(door);
@@ -98,7 +103,8 @@ export function doorEvent(door: Door, init: EventInit): AnyEvent {
       rawPath: requestPath,
       rawQueryString: query,
       headers: Object.fromEntries(lower.filter(([k]) => k !== 'cookie').map(([k, v]) => [k, v.join(',')])),
-      queryStringParameters: query === '' ? undefined : Object.fromEntries(Object.entries(pairs).map(([k, v]) => [k, v.join(',')])),
+      queryStringParameters:
+        query === '' ? undefined : Object.fromEntries(Object.entries(pairs).map(([k, v]) => [k, v.join(',')])),
       body,
       isBase64Encoded: base64,
       pathParameters: undefined,
@@ -129,7 +135,8 @@ export function doorEvent(door: Door, init: EventInit): AnyEvent {
   const multi = Object.fromEntries(sent.map(([k, v]) => [k.toLowerCase(), listOf(v)]));
   const pairs = grouped(rawPairs(query));
   Object.assign(event, { httpMethod: method, path: requestPath, body: body ?? '', isBase64Encoded: base64 });
-  if (door === 'albMultiValue') Object.assign(event, { multiValueHeaders: multi, multiValueQueryStringParameters: pairs });
+  if (door === 'albMultiValue')
+    Object.assign(event, { multiValueHeaders: multi, multiValueQueryStringParameters: pairs });
   else Object.assign(event, { headers: lastOf(multi), queryStringParameters: lastOf(pairs) });
   return event;
 }
@@ -138,7 +145,8 @@ export function doorEvent(door: Door, init: EventInit): AnyEvent {
 export function resultHeaders(result: AnyResult): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
-  for (const [k, v] of Object.entries((result as APIGatewayProxyResult).multiValueHeaders ?? {})) headers[k.toLowerCase()] = v.map(String).join(', ');
+  for (const [k, v] of Object.entries((result as APIGatewayProxyResult).multiValueHeaders ?? {}))
+    headers[k.toLowerCase()] = v.map(String).join(', ');
   return headers;
 }
 
@@ -151,8 +159,11 @@ export function resultText(result: AnyResult): string {
 export function v2Event(init: EventInit): APIGatewayProxyEventV2 {
   const method = init.method ?? 'POST';
   const path = init.path ?? '/graphql';
-  const headers = Object.fromEntries(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), listOf(v).join(',')]));
-  const body = init.body === undefined ? undefined : init.base64 ? Buffer.from(init.body).toString('base64') : init.body;
+  const headers = Object.fromEntries(
+    Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), listOf(v).join(',')]),
+  );
+  const body =
+    init.body === undefined ? undefined : init.base64 ? Buffer.from(init.body).toString('base64') : init.body;
   return {
     version: '2.0',
     routeKey: '$default',
@@ -194,7 +205,11 @@ export function jsonOf(result: AnyResult): any {
  * @as-integrations/aws-lambda repository's own tests do (optionally base64-encoding bodies, as
  * the doors do for binary media types).
  */
-export async function loopbackServer(handler: DoorHandler, base64: boolean, door: Door = 'httpApi'): Promise<{ url: string; close(): Promise<void> }> {
+export async function loopbackServer(
+  handler: DoorHandler,
+  base64: boolean,
+  door: Door = 'httpApi',
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -43,7 +43,10 @@ const PIECE = 64 * 1024;
  * Samples this process's RSS and array-buffer memory every `intervalMs` until stopped; `growth()`
  * is the peak of each over its value at the start (what buffering refused bytes would show as).
  */
-export function samplePeakMemory(intervalMs: number): { stop(): void; growth(): { rssGrowth: number; arrayBufferGrowth: number } } {
+export function samplePeakMemory(intervalMs: number): {
+  stop(): void;
+  growth(): { rssGrowth: number; arrayBufferGrowth: number };
+} {
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakArrayBuffers = before.arrayBuffers;
@@ -268,7 +271,10 @@ async function cutOffOutcome(server: OversizedBodyServer, from: number): Promise
 }
 
 /** Registers the oversized-body cases against the server `startServer` starts. */
-export function oversizedBodyCases(startServer: () => Promise<OversizedBodyServer>, options: OversizedBodyOptions): void {
+export function oversizedBodyCases(
+  startServer: () => Promise<OversizedBodyServer>,
+  options: OversizedBodyOptions,
+): void {
   const tries = options.tries ?? 100;
   const oversizedBytes = options.oversizedBytes ?? 10_000_000;
   let server: OversizedBodyServer;
@@ -339,7 +345,11 @@ export function oversizedBodyCases(startServer: () => Promise<OversizedBodyServe
 
   test('a client that never stops sending reads its 413 and is cut off at the byte bound', async () => {
     const outcomesBefore = server.drainOutcomes?.().length ?? 0;
-    const result = await rawPost(server.url, { body: single.subarray(0, 4 * PIECE), chunked: true, totalBytes: Infinity });
+    const result = await rawPost(server.url, {
+      body: single.subarray(0, 4 * PIECE),
+      chunked: true,
+      totalBytes: Infinity,
+    });
     expect(result.status).toBe(413);
     expect(JSON.parse(result.body).errors[0].extensions.code).toBe(CODE);
     expect(result.elapsedMs).toBeLessThan(options.maxDrainMs + DRAIN_TIME_SLACK_MS);

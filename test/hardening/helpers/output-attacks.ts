@@ -6,13 +6,17 @@
 import { JSON_HEADERS, type Req } from './transports';
 
 /** Control characters JSON writes as `\u00XX` (6 bytes each) and the tokenizer drops. */
-const CONTROLS = [...Array.from({ length: 8 }, (_, i) => 1 + i), ...Array.from({ length: 18 }, (_, i) => 14 + i)].map((c) => String.fromCharCode(c));
+const CONTROLS = [...Array.from({ length: 8 }, (_, i) => 1 + i), ...Array.from({ length: 18 }, (_, i) => 14 + i)].map(
+  (c) => String.fromCharCode(c),
+);
 
 /** `words` words of `wordLength` characters: a letter, then control characters (or `filler`). */
 export function controlWords(words: number, wordLength = 200, filler?: string): string {
   return Array.from({ length: words }, (_, w) => {
     const letter = String.fromCharCode(97 + (w % 26));
-    const rest = Array.from({ length: wordLength - 1 }, (_, i) => filler ?? CONTROLS[(w + i) % CONTROLS.length]).join('');
+    const rest = Array.from({ length: wordLength - 1 }, (_, i) => filler ?? CONTROLS[(w + i) % CONTROLS.length]).join(
+      '',
+    );
     return letter + rest;
   }).join(' ');
 }

@@ -17,13 +17,30 @@ const WORDS = ['the', 'tower', 'stands', 'in', 'Paris', 'built', '1889', 'river'
 /** One "word" of a Unicode class. */
 const word: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...WORDS) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'抹茶東京塔是一座位於日本'), minLength: 1, maxLength: 6 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('🍰', '🗼', '👩‍👩‍👧', '𝔘', '🇫🇷'), minLength: 1, maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('e\u0301', 'a\u0308', 'n\u0303', 'Å'), minLength: 1, maxLength: 4 }) },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: fc.constantFrom(...'抹茶東京塔是一座位於日本'), minLength: 1, maxLength: 6 }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: fc.constantFrom('🍰', '🗼', '👩‍👩‍👧', '𝔘', '🇫🇷'), minLength: 1, maxLength: 3 }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: fc.constantFrom('e\u0301', 'a\u0308', 'n\u0303', 'Å'), minLength: 1, maxLength: 4 }),
+  },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'!?.,;:()[]{}<>/\\|@#'), minLength: 1, maxLength: 8 }) },
   // [UNK]-heavy: a letter then control characters the tokenizer drops and JSON writes 6×, or a
   // word longer than the tokenizer's 100-character limit.
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...'abcxyz'), fc.string({ unit: fc.constantFrom(...CONTROLS), minLength: 1, maxLength: 300 })).map(([a, b]) => a + b) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(...'abcxyz'),
+        fc.string({ unit: fc.constantFrom(...CONTROLS), minLength: 1, maxLength: 300 }),
+      )
+      .map(([a, b]) => a + b),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 101, max: 400 }).map((n) => 'w'.repeat(n)) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }) },
 );
@@ -31,14 +48,24 @@ const word: fc.Arbitrary<string> = fc.oneof(
 /** A text of words and separators; sometimes blank, sometimes long. */
 function text(maxWords: number): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 12, arbitrary: fc.array(fc.tuple(word, fc.constantFrom(' ', ' ', ' ', '\n', '\t', '\u3000', '')), { minLength: 1, maxLength: maxWords }).map((parts) => parts.map(([w, s]) => w + s).join('')) },
+    {
+      weight: 12,
+      arbitrary: fc
+        .array(fc.tuple(word, fc.constantFrom(' ', ' ', ' ', '\n', '\t', '\u3000', '')), {
+          minLength: 1,
+          maxLength: maxWords,
+        })
+        .map((parts) => parts.map(([w, s]) => w + s).join('')),
+    },
     { weight: 1, arbitrary: fc.constantFrom(' ', '\n\t ', '') },
   );
 }
 
 /** A long text made of one repeated word, up to `maxLength` characters (without a slow generator). */
 function repeated(maxLength: number): fc.Arbitrary<string> {
-  return fc.tuple(word, fc.integer({ min: 10, max: maxLength })).map(([w, n]) => `${w} `.repeat(Math.ceil(n / (w.length + 1))).slice(0, n));
+  return fc
+    .tuple(word, fc.integer({ min: 10, max: maxLength }))
+    .map(([w, n]) => `${w} `.repeat(Math.ceil(n / (w.length + 1))).slice(0, n));
 }
 
 // Up to a little over the default limits (1,000 and 20,000 characters), so both sides are tried.
@@ -68,7 +95,16 @@ export interface Input {
 
 /** An Answer selection: response keys for its fields (`text` may be aliased many times). */
 const answerSelection = fc
-  .record({ texts: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 4, max: 49 }) }), score: fc.boolean(), start: fc.boolean(), end: fc.boolean(), typename: fc.boolean() })
+  .record({
+    texts: fc.oneof(
+      { weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 4, max: 49 }) },
+    ),
+    score: fc.boolean(),
+    start: fc.boolean(),
+    end: fc.boolean(),
+    typename: fc.boolean(),
+  })
   .map(({ texts, score, start, end, typename }) => {
     const keys = Array.from({ length: texts }, (_, i) => (i === 0 ? 'text' : `t${i}: text`));
     if (score) keys.push('score');
@@ -78,7 +114,11 @@ const answerSelection = fc
     return keys.join(' ');
   });
 
-const alias = fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'c', 'answer', 'x_1') }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }).map((n) => `long${'n'.repeat(n)}`) });
+const alias = fc.oneof(
+  { weight: 1, arbitrary: fc.constant('') },
+  { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'c', 'answer', 'x_1') },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }).map((n) => `long${'n'.repeat(n)}`) },
+);
 
 export type RootField =
   | { kind: 'answer' | 'answers'; alias: string; input: Input; selection: string; inline: boolean }
@@ -91,8 +131,25 @@ const input: fc.Arbitrary<Input> = fc.record(
 );
 
 const rootField: fc.Arbitrary<RootField> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('answer' as const, 'answers' as const), alias, input, selection: answerSelection, inline: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('answerMany' as const), alias, inputs: fc.array(input, { minLength: 0, maxLength: 6 }), selection: answerSelection }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('answer' as const, 'answers' as const),
+      alias,
+      input,
+      selection: answerSelection,
+      inline: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('answerMany' as const),
+      alias,
+      inputs: fc.array(input, { minLength: 0, maxLength: 6 }),
+      selection: answerSelection,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('health' as const, '__typename' as const), alias }) },
 );
 
@@ -104,7 +161,18 @@ export interface Operation {
 
 const operation: fc.Arbitrary<Operation> = fc.record({
   fields: fc.array(rootField, { minLength: 1, maxLength: 5 }),
-  comment: fc.oneof({ weight: 4, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.tuple(word, fc.integer({ min: 1, max: 20_000 })).map(([w, n]) => w.repeat(n).slice(0, 20_000).replace(/[\r\n\u2028\u2029\u0085]/g, ' ')) }),
+  comment: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('') },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(word, fc.integer({ min: 1, max: 20_000 })).map(([w, n]) =>
+        w
+          .repeat(n)
+          .slice(0, 20_000)
+          .replace(/[\r\n\u2028\u2029\u0085]/g, ' '),
+      ),
+    },
+  ),
 });
 
 export interface GeneratedRequest {
@@ -117,7 +185,12 @@ export interface GeneratedRequest {
 export function generatedRequest(maxBatch: number): fc.Arbitrary<GeneratedRequest> {
   return fc.oneof(
     { weight: 3, arbitrary: operation.map((op) => ({ batch: false, operations: [op] })) },
-    { weight: 2, arbitrary: fc.array(operation, { minLength: 1, maxLength: maxBatch + 1 }).map((operations) => ({ batch: true, operations })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .array(operation, { minLength: 1, maxLength: maxBatch + 1 })
+        .map((operations) => ({ batch: true, operations })),
+    },
   );
 }
 
@@ -140,7 +213,8 @@ function render(op: Operation): { query: string; variables: Record<string, unkno
   const declarations: string[] = [];
   const fields = op.fields.map((field, i) => {
     const key = field.alias ? `${field.alias}${i}: ` : '';
-    if (!('input' in field) && !('inputs' in field)) return field.kind === 'health' ? `${key}health { ready }` : `${key}__typename`;
+    if (!('input' in field) && !('inputs' in field))
+      return field.kind === 'health' ? `${key}health { ready }` : `${key}__typename`;
     if ('inputs' in field) {
       declarations.push(`$m${i}: [AnswerInput!]!`);
       variables[`m${i}`] = field.inputs;

@@ -40,7 +40,13 @@ let invocation = 0;
  * `remainingMs`: what the invocation's `getRemainingTimeInMillis()` answers when it starts (Lambda's
  * timeout less the time already spent), counting down as real time passes; none by default.
  */
-export function lambdaTransport(api: Api, options: { remainingMs?: number; /** Each answer of getRemainingTimeInMillis, in order. */ remainingReads?: number[] } = {}): Transport {
+export function lambdaTransport(
+  api: Api,
+  options: {
+    remainingMs?: number;
+    /** Each answer of getRemainingTimeInMillis, in order. */ remainingReads?: number[];
+  } = {},
+): Transport {
   const handler = createApiLambdaHandler(api) as unknown as V2Handler;
   return async (req) => {
     const raw = Buffer.isBuffer(req.body);
@@ -63,8 +69,12 @@ export function lambdaTransport(api: Api, options: { remainingMs?: number; /** E
     }
     const result = await handler(event, context, () => undefined);
     if (!result) throw new Error('the handler returned nothing');
-    const text = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString('utf8') : (result.body ?? '');
-    const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const text = result.isBase64Encoded
+      ? Buffer.from(result.body ?? '', 'base64').toString('utf8')
+      : (result.body ?? '');
+    const headers = Object.fromEntries(
+      Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+    );
     return { status: result.statusCode ?? 200, headers, text, json: parse(text) };
   };
 }
@@ -85,7 +95,8 @@ export function gql(query: string, variables?: Record<string, unknown>, extra: R
   return { headers: JSON_HEADERS, body: JSON.stringify({ query, variables, ...extra }) };
 }
 
-export const ANSWER = 'query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
+export const ANSWER =
+  'query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
 export const CONTEXT = 'The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.';
 export const QUESTION = 'Where is the Eiffel Tower?';
 export const validRequest = (): Req => gql(ANSWER, { q: QUESTION, c: CONTEXT });
@@ -93,7 +104,8 @@ export const validRequest = (): Req => gql(ANSWER, { q: QUESTION, c: CONTEXT });
 /** Records unhandled rejections and uncaught exceptions; call the returned function to fail on any. */
 export function trackProcessFailures(): () => void {
   const seen: string[] = [];
-  const onRejection = (reason: unknown): void => void seen.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
+  const onRejection = (reason: unknown): void =>
+    void seen.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
   const onException = (error: Error): void => void seen.push(`uncaughtException: ${error.stack ?? error}`);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
