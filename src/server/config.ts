@@ -113,8 +113,8 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   maxContextLength: 20_000,
   // Tokenizing 100,000 characters takes tens of milliseconds; the model's cost is bounded below.
   maxRequestTextLength: 100_000,
-  // 64 windows of up to 512 tokens: 5.4 s at the 85 ms a 512-token int8 window takes on one core
-  // here, well within half of the 29 s timeout (docs/operations.md, "Work budget").
+  // 64 windows of up to 512 tokens: for an int8 model on one Lambda vCPU, well within half of the
+  // 29 s timeout (the bench measures a window; docs/operations.md, "Work budget").
   maxRequestWindows: 64,
   // Under API Gateway's 30 s; on Lambda the invocation's own remaining time usually decides.
   requestTimeoutMs: 28_000,
@@ -162,21 +162,12 @@ export const DEFAULT_DOCUMENT_CACHE_BYTES = 8 * 1024 * 1024;
 /** The persisted-query cache's size unless API_PERSISTED_QUERY_CACHE_BYTES says otherwise. */
 export const DEFAULT_PERSISTED_QUERY_CACHE_BYTES = 8 * 1024 * 1024;
 
-/** Variables that no longer exist, with what replaced them: setting one is an error, never ignored. */
-const RENAMED_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
-  API_MAX_REQUEST_CONTEXT_LENGTH:
-    "API_MAX_REQUEST_TEXT_LENGTH (questions count too) and API_MAX_REQUEST_WINDOWS (the model's work)",
-});
-
 /**
  * Reads the configuration. Variables: API_STAGE; API_INTROSPECTION, API_IDE, API_MASK_ERRORS,
  * API_LOG_REQUESTS, API_LOG_REQUEST_TEXT (booleans); API_CORS_ORIGINS (comma-separated);
  * API_RESPONSE_CACHE_BYTES, API_DOCUMENT_CACHE_BYTES, API_PERSISTED_QUERY_CACHE_BYTES (0 or more); and the limits in LIMIT_VARIABLES (positive integers).
  */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
-  for (const [old, replacement] of Object.entries(RENAMED_VARIABLES)) {
-    if (env[old] !== undefined) throw new ConfigError(`${old} is no longer read; use ${replacement}`);
-  }
   const limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_VARIABLES) as Array<keyof ApiLimits>) {
     limits[key] = int(env, LIMIT_VARIABLES[key], DEFAULT_LIMITS[key], { min: 1 });

@@ -68,11 +68,6 @@ test.each([
   [{ API_MAX_TOP_K: '0' }, /API_MAX_TOP_K must be a positive integer, got "0"/],
   [{ API_MAX_INPUTS: '3.5' }, /API_MAX_INPUTS must be a positive integer/],
   [{ API_MAX_REQUEST_WINDOWS: '-64' }, /API_MAX_REQUEST_WINDOWS must be a positive integer/],
-  // Renamed: an old deployment's setting must not be silently ignored (its budget would change).
-  [
-    { API_MAX_REQUEST_CONTEXT_LENGTH: '50000' },
-    /API_MAX_REQUEST_CONTEXT_LENGTH is no longer read; use API_MAX_REQUEST_TEXT_LENGTH/,
-  ],
 ])('malformed %j is a ConfigError', (env, message) => {
   expect(() => loadApiConfig(env)).toThrow(ConfigError);
   expect(() => loadApiConfig(env)).toThrow(message);
@@ -81,7 +76,11 @@ test.each([
 test('introspection off: __schema is rejected', async () => {
   const { createApi } = await import('../../src/server/api');
   const { apiConfig } = await import('../../src/server/config');
-  const api = createApi({ config: apiConfig({ introspection: false, ide: false }), provider: {} as never });
+  // No model is needed; every response only asks whether one is the demo model (none is loaded).
+  const api = createApi({
+    config: apiConfig({ introspection: false, ide: false }),
+    provider: { info: () => null } as never,
+  });
   const res = await api.server.executeOperation(
     { query: '{ __schema { queryType { name } } }' },
     { contextValue: await api.createContext() },

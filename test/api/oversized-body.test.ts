@@ -1,5 +1,5 @@
 /**
- * Issue #19: an oversized request always gets its 413, never a reset connection. The cases in
+ * An oversized request always gets its 413, never a reset connection. The cases in
  * helpers/oversized-body.ts run against a minimal node:http server that uses src/server/node-body.ts
  * exactly as a transport does, and against the local server itself.
  */

@@ -1,5 +1,5 @@
 /**
- * The documented commands run as written (issue #18, item 2). The shell blocks of README.md and
+ * The documented commands run as written. The shell blocks of README.md and
  * docs/deploy.md marked `<!-- doc-test: NAME -->` (test/docs/doc-blocks.ts) are run command by
  * command with `sh -c`, in a throwaway copy of the repository, against the local Hub stand-in
  * (test/helpers/hub-server.ts, serving the tiny generated DistilBERT as the default repository) and

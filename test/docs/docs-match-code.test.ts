@@ -1,5 +1,5 @@
 /**
- * The docs' tables checked against the code (issue #18, item 3). Approach: CHECK, not generate —
+ * The docs' tables checked against the code. Approach: CHECK, not generate —
  * the markdown tables stay hand-written prose, and this test parses them and compares them with
  * what the code reads and returns, both ways:
  *

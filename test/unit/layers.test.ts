@@ -1,5 +1,5 @@
 /**
- * The import direction of src/ (issue #15): dependency-cruiser checks every import against the
+ * The import direction of src/: dependency-cruiser checks every import against the
  * layers of .dependency-cruiser.cjs (lowest: src/support, then the model, the API contract, the
  * resolvers, the server, the entries) and fails on one that points up, on a cycle, on src/
  * reaching into scripts/ or test/, and on the model importing GraphQL or Apollo.

@@ -1,5 +1,5 @@
 /**
- * Reads one S3 object with concurrent byte-range GETs: one connection gives about 80–90 MB/s, and
+ * Reads one S3 object with concurrent byte-range GETs: one connection's throughput is bounded, and
  * AWS advises parallel 8–16 MB ranges for large objects. Parts land in place (a preallocated
  * buffer or a file), a failed or stalled part is fetched again alone, parts carry `If-Match` so two
  * uploads are never stitched together, and a deadline covers the whole object. The design and

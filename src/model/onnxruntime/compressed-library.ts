@@ -2,9 +2,10 @@
  * The format of a compressed onnxruntime library, shared by the build (scripts/compress-natives.ts)
  * and the runtime (unpack.ts).
  *
- * Why it exists: onnxruntime-node's linux x64 library (`libonnxruntime.so.1`, 43.7 MiB in 1.30) is
- * nearly the whole Lambda artifact, and alone leaves no room under a 50 MiB unzipped / 20 MiB
- * zipped package. Brotli shrinks it to ~14 MiB, so the artifact carries it compressed in
+ * Why it exists: onnxruntime-node's linux x64 library (`libonnxruntime.so.1`) is nearly the whole
+ * Lambda artifact. The project holds its artifact to a budget of its own, well under Lambda's limits
+ * (50 MB zipped for a direct upload, 250 MB unzipped): brotli shrinks the library about threefold, so
+ * the artifact carries it compressed in
  * `<bundle>/natives/<platform>-<arch>/` and each container unpacks it once into /tmp during INIT,
  * while the model downloads (docs/deploy.md has the measurements).
  */

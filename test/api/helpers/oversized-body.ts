@@ -1,5 +1,5 @@
 /**
- * The oversized-body cases (issue #19), written against a URL so that they run against any
+ * The oversized-body cases, written against a URL so that they run against any
  * server: the minimal one in test/api/oversized-body.test.ts today, the local server once it reads
  * bodies with src/server/node-body.ts. Clients are Node's `fetch` and raw `net` sockets that keep
  * writing whatever the server answers, the way an upload that started before the 413 arrived does.

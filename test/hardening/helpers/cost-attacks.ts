@@ -1,5 +1,5 @@
 /**
- * Requests built to cost as much model work as the API will take, after the attacks in issue #11:
+ * Requests built to cost as much model work as the API will take, as an attacker would build them:
  * contexts of one token per character with a one-token step between windows, long questions,
  * window options at their extremes, question-heavy and many-input batches. Each must be refused
  * before any window runs, or answered within the request's work budget (64 windows by default).
