@@ -14,7 +14,7 @@
 import { createModelProvider } from './model/loading/create-provider';
 import type { ModelProvider } from './model/loading/provider';
 import { readStage } from './server/config';
-import { observeLoads } from './server/engine-provider';
+import { loadMetrics } from './server/engine-provider';
 import { createLogger, loadLogger } from './server/logger';
 import { ApiMetrics } from './server/metrics';
 
@@ -31,7 +31,8 @@ export const metrics = new ApiMetrics({ stage: readStage() });
 /** The model singleton (MODEL_URI; a missing one is reported as MODEL_UNAVAILABLE, as on Lambda it is a deployment error). */
 export const provider: ModelProvider = createModelProvider({
   env: process.env,
-  logger: observeLoads(loadLogger(logger), metrics, () => provider.info()),
+  logger: loadLogger(logger),
+  events: loadMetrics(metrics),
   onModelRequested: () => markRequested(),
 });
 

@@ -7,8 +7,7 @@
  * resort the generated demo model, which the caller provides (`demoModel`).
  */
 import { createModelProvider } from '../model/loading/create-provider';
-import type { LoadLogger, ModelProvider } from '../model/loading/provider';
-import type { ModelInfo } from '../model/loading/types';
+import type { LoadEvents, LoadLogger, ModelProvider } from '../model/loading/provider';
 import type { MetricsRecorder } from './metrics';
 
 /** What `npm start` prints when no model could be loaded. */
@@ -35,45 +34,19 @@ export interface EngineProviderOptions {
 }
 
 export function createEngineProvider(options: EngineProviderOptions = {}): ModelProvider {
-  let provider: ModelProvider | null = null;
-  const logger = options.metrics
-    ? observeLoads(options.logger, options.metrics, () => provider?.info() ?? null)
-    : options.logger;
-  provider = createModelProvider({
+  return createModelProvider({
     env: options.env ?? process.env,
-    logger,
+    logger: options.logger,
+    events: options.metrics ? loadMetrics(options.metrics) : undefined,
     useDefaultModel: options.useDefaultModel ?? false,
     resolve: options.demoModel ? { demoModel: options.demoModel } : undefined,
   });
-  return provider;
 }
 
-/** The messages ModelProvider logs when a load attempt ends (src/model/loading/provider.ts). */
-export const MODEL_LOADED_MESSAGE = 'model loaded';
-export const MODEL_LOAD_FAILED_MESSAGE = 'model load failed';
-
-/**
- * A LoadLogger that also records each load attempt's metrics. The provider logs exactly once per
- * attempt, when it ends, so its log calls are where the attempt's outcome is known; the timings and
- * version are read from `info()` (set before the provider logs success).
- */
-export function observeLoads(
-  logger: LoadLogger | undefined,
-  metrics: MetricsRecorder,
-  info: () => ModelInfo | null,
-): LoadLogger {
+/** Each load attempt's metrics (timings and model version, or a failure), from the provider's events. */
+export function loadMetrics(metrics: MetricsRecorder): LoadEvents {
   return {
-    info(message, extra) {
-      logger?.info(message, extra);
-      const loaded = message === MODEL_LOADED_MESSAGE ? info() : null;
-      if (loaded) metrics.modelLoaded(loaded);
-    },
-    warn(message, extra) {
-      logger?.warn(message, extra);
-    },
-    error(message, extra) {
-      logger?.error(message, extra);
-      if (message === MODEL_LOAD_FAILED_MESSAGE) metrics.modelLoadFailed();
-    },
+    onLoaded: (info) => metrics.modelLoaded(info),
+    onLoadFailed: () => metrics.modelLoadFailed(),
   };
 }

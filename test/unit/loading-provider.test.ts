@@ -15,6 +15,33 @@ function deferred<T>() {
 }
 
 describe('ModelProvider', () => {
+  it('reports each attempt as a typed event, whatever its log lines say', async () => {
+    let now = 0;
+    let calls = 0;
+    const events: Array<[string, unknown]> = [];
+    // A logger that words everything differently: the events must not depend on it.
+    const reworded = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const p = new ModelProvider(
+      async () => {
+        if (++calls === 1) throw new Error('S3 is down');
+        return loaded;
+      },
+      {
+        now: () => now,
+        logger: reworded,
+        backoff: { initialMs: 1000, maxMs: 1000, factor: 2 },
+        events: { onLoaded: (info) => events.push(['loaded', info]), onLoadFailed: (f) => events.push(['failed', f]) },
+      },
+    );
+    await p.get().catch(() => undefined);
+    now += 1000;
+    await p.get();
+    expect(events).toEqual([
+      ['failed', { reason: 'S3 is down', failures: 1, retryInMs: 1000, elapsedMs: 0 }],
+      ['loaded', loaded.info],
+    ]);
+  });
+
   it('starts one load for concurrent first calls and shares it', async () => {
     const d = deferred<LoadedModel>();
     let calls = 0;

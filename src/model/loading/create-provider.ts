@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createModelS3Client, loadModelLoadingConfig, type ModelLoadingConfig } from './config';
 import { resolveDefaultModelSource, type ResolveDefaultOptions } from './default-source';
 import { loadModel, type EngineFactory } from './load-model';
-import { ModelProvider, type LoadLogger } from './provider';
+import { ModelProvider, type LoadEvents, type LoadLogger } from './provider';
 import { ModelUnavailableError } from './errors';
 
 /** Shown when no model is configured and the default resolver is off (Lambda). */
@@ -14,6 +14,8 @@ export interface CreateModelProviderOptions {
   env?: Record<string, string | undefined>;
   config?: ModelLoadingConfig;
   logger?: LoadLogger;
+  /** What becomes of each load attempt (metrics). */
+  events?: LoadEvents;
   /**
    * Without MODEL_URI, use the embedded default (Hub cache → pull → demo model). For `npm start`;
    * leave false on Lambda, where a missing MODEL_URI is a deployment error.
@@ -41,7 +43,13 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
       async () => {
         throw new ModelUnavailableError(NO_MODEL_URI);
       },
-      { logger, describe: 'no model (MODEL_URI unset)', backoff: config.retry, maxWaitMs: config.maxWaitMs },
+      {
+        logger,
+        events: options.events,
+        describe: 'no model (MODEL_URI unset)',
+        backoff: config.retry,
+        maxWaitMs: config.maxWaitMs,
+      },
     );
   }
   return new ModelProvider(
@@ -61,6 +69,12 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
         onModelRequested: options.onModelRequested,
       });
     },
-    { logger, describe: config.modelUri ?? 'default model', backoff: config.retry, maxWaitMs: config.maxWaitMs },
+    {
+      logger,
+      events: options.events,
+      describe: config.modelUri ?? 'default model',
+      backoff: config.retry,
+      maxWaitMs: config.maxWaitMs,
+    },
   );
 }

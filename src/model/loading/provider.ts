@@ -11,12 +11,34 @@ export interface LoadLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
+/** How one load attempt failed, as the provider records it. */
+export interface LoadFailure {
+  /** The load error's message. */
+  reason: string;
+  /** Failed attempts in a row, this one included. */
+  failures: number;
+  /** How long calls fail fast before the next attempt may start. */
+  retryInMs: number;
+  elapsedMs: number;
+}
+
+/**
+ * What becomes of each load attempt, as typed events (metrics listen here; log lines are for
+ * people and are never parsed).
+ */
+export interface LoadEvents {
+  onLoaded?(info: ModelInfo): void;
+  onLoadFailed?(failure: LoadFailure): void;
+}
+
 export interface ModelProviderOptions {
   /** Backoff after failed loads (default 1 s doubling to 30 s). */
   backoff?: BackoffOptions;
   /** Clock, injectable for tests. */
   now?: () => number;
   logger?: LoadLogger;
+  /** Called when each load attempt ends. */
+  events?: LoadEvents;
   /** Describes the source in messages (e.g. the URI), when known before loading. */
   describe?: string;
   /**
@@ -46,6 +68,7 @@ export class ModelProvider implements EngineProvider {
   private readonly backoff: BackoffOptions;
   private readonly now: () => number;
   private readonly logger: LoadLogger;
+  private readonly events: LoadEvents;
 
   constructor(
     private readonly load: () => Promise<LoadedModel>,
@@ -54,6 +77,7 @@ export class ModelProvider implements EngineProvider {
     this.backoff = validateBackoff(options.backoff ?? DEFAULT_BACKOFF);
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silent;
+    this.events = options.events ?? {};
     this.describe = options.describe ?? 'the model';
     this.maxWaitMs = options.maxWaitMs;
   }
@@ -139,6 +163,7 @@ export class ModelProvider implements EngineProvider {
         this.failures = 0;
         this.lastError = null;
         this.logger.info('model loaded', { ...loaded.info });
+        this.events.onLoaded?.(loaded.info);
         return loaded;
       } catch (err) {
         this.failures += 1;
@@ -146,13 +171,14 @@ export class ModelProvider implements EngineProvider {
         this.retryAt = this.now() + delay;
         const reason = (err as Error)?.message ?? String(err);
         this.lastError = new ModelUnavailableError(`Model unavailable: ${reason}`, { cause: err });
-        this.logger.error('model load failed', {
-          source: this.describe,
+        const failure: LoadFailure = {
           reason,
           failures: this.failures,
           retryInMs: delay,
           elapsedMs: this.now() - started,
-        });
+        };
+        this.logger.error('model load failed', { source: this.describe, ...failure });
+        this.events.onLoadFailed?.(failure);
         throw this.lastError;
       } finally {
         this.inflight = null;
