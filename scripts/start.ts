@@ -6,6 +6,7 @@
 import { loadApiConfig } from '../src/server/config';
 import { createApi } from '../src/server/api';
 import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
+import { defaultModelSource } from '../src/model/loading/default-source';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
 import { int, str, type Env } from '../src/support/env';
@@ -26,8 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger();
   // The demo model's generator lives here in scripts/, not in src/: production code cannot reach it.
   const provider = createEngineProvider({
-    useDefaultModel: true,
-    demoModel: ensureDemoModel,
+    defaultSource: defaultModelSource({ demoModel: ensureDemoModel }),
     logger: loadLogger(logger),
   });
   const api = createApi({ config, provider, logger });

@@ -3,10 +3,10 @@
  * (src/model/loading/create-provider.ts; MODEL_URI and friends).
  *
  * On Lambda a missing MODEL_URI is a deployment error, reported as MODEL_UNAVAILABLE; locally
- * (`npm start`) the loader's default resolver applies: the Hub cache, a Hub pull, and as a last
- * resort the generated demo model, which the caller provides (`demoModel`).
+ * (`npm start`) the caller's default source applies (scripts/start.ts: the Hub cache, a Hub pull,
+ * and as a last resort the generated demo model).
  */
-import { createModelProvider } from '../model/loading/create-provider';
+import { createModelProvider, type DefaultModelSource } from '../model/loading/create-provider';
 import type { LoadEvents, LoadLogger, ModelProvider } from '../model/loading/provider';
 import type { MetricsRecorder } from './metrics';
 
@@ -25,10 +25,8 @@ export const NO_MODEL_HELP = [
 export interface EngineProviderOptions {
   env?: NodeJS.ProcessEnv;
   logger?: LoadLogger;
-  /** Fall back to the default model without MODEL_URI (local server only). */
-  useDefaultModel?: boolean;
-  /** With `useDefaultModel`: the demo model's folder when the Hub cannot be reached (scripts/start.ts gives it). */
-  demoModel?: () => Promise<string>;
+  /** Without MODEL_URI, where the model comes from (local server only: scripts/start.ts gives it). */
+  defaultSource?: DefaultModelSource;
   /** Where each load attempt's metrics go (timings and model version, or a failure). */
   metrics?: MetricsRecorder | null;
 }
@@ -38,8 +36,7 @@ export function createEngineProvider(options: EngineProviderOptions = {}): Model
     env: options.env ?? process.env,
     logger: options.logger,
     events: options.metrics ? loadMetrics(options.metrics) : undefined,
-    useDefaultModel: options.useDefaultModel ?? false,
-    resolve: options.demoModel ? { demoModel: options.demoModel } : undefined,
+    defaultSource: options.defaultSource,
   });
 }
 

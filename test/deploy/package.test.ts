@@ -33,6 +33,8 @@ import {
 import { Zip, elfMachine } from './zip';
 import { bertTokenizerJson, spanProblems } from '../helpers/token-boundaries';
 import { pushModel } from '../../scripts/model-cli/push';
+import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
+import { DEMO_WARNING } from '../../src/model/loading/default-source';
 import { FAMILIES, familyCases, familyExpected, familyModelDir } from '../helpers/families';
 import { ANSWER_MANY_QUERY, answerInput, compareAnswers } from '../helpers/reference-qa';
 import { DOORS, doorEvent, resultText } from '../api/helpers/lambda-events';
@@ -227,6 +229,15 @@ describe.each(ARCHITECTURES)('%s artifact', (arch) => {
     expect([...packages].sort()).toEqual(['onnxruntime-common', 'onnxruntime-node', 'tokenizers']);
     // Nothing of the repository besides the bundle.
     expect(names.filter((n) => !n.startsWith('node_modules/') && !n.startsWith('dist/lambda/'))).toEqual([]);
+  });
+
+  test.each(STAGES)('%s: the handler bundle holds no Hub client (only `npm start` pulls from the Hub)', (stage) => {
+    const handler = get(arch, stage).zip.read('dist/lambda/handler.mjs').toString('utf8');
+    // hub-pull.ts's manifest name and the Hub client's error names (their `name` strings survive minifying).
+    for (const mark of [PULL_MANIFEST, 'HubDownloadError', 'HubPullError', DEMO_WARNING])
+      expect(handler).not.toContain(mark);
+    // The check itself can fail: the loader's own error names are there.
+    expect(handler).toContain('ModelUnavailableError');
   });
 
   test.each(STAGES)(

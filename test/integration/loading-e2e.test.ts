@@ -15,10 +15,10 @@ import { pushModel } from '../../scripts/model-cli/push';
 import { freePort } from '../helpers/free-port';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
-import { HubDownloadError, HubPullError } from '../../src/model/loading/errors';
+import { HubDownloadError, HubPullError } from '../../src/model/loading/hub-errors';
 import { pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
 import { createModelProvider } from '../../src/model/loading/create-provider';
-import { resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/default-source';
+import { defaultModelSource, resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/default-source';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
@@ -226,9 +226,8 @@ describe('the npm start default', () => {
         MODEL_HUB_TIMEOUT_MS: '1000',
       },
       logger,
-      useDefaultModel: true,
       // What npm start gives it (scripts/start.ts).
-      resolve: { demoModel: ensureDemoModel },
+      defaultSource: defaultModelSource({ demoModel: ensureDemoModel }),
     });
     const t0 = Date.now();
     const engine = await provider.get();
@@ -329,7 +328,7 @@ describe('the npm start default', () => {
           MODEL_CACHE_DIR: path.join(work, 'cprov'),
         },
         logger: { ...quietLogger, warn: (m: string) => void warnings.push(m) },
-        useDefaultModel: true,
+        defaultSource: defaultModelSource(),
       });
       await expect(provider.get()).rejects.toMatchObject({
         code: 'MODEL_UNAVAILABLE',

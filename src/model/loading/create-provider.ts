@@ -1,9 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createModelS3Client, loadModelLoadingConfig, type ModelLoadingConfig } from './config';
-import { resolveDefaultModelSource, type ResolveDefaultOptions } from './default-source';
 import { loadModel, type EngineFactory } from './load-model';
 import { ModelProvider, type LoadEvents, type LoadLogger } from './provider';
 import { ModelUnavailableError } from './errors';
+
+/** The model chosen when MODEL_URI is unset (default-source.ts makes one for `npm start`). */
+export type DefaultModelSource = (context: {
+  config: ModelLoadingConfig;
+  logger?: LoadLogger;
+}) => Promise<{ uri: string; demo: boolean; name?: string }>;
 
 /** Shown when no model is configured and the default resolver is off (Lambda). */
 export const NO_MODEL_URI =
@@ -17,14 +22,14 @@ export interface CreateModelProviderOptions {
   /** What becomes of each load attempt (metrics). */
   events?: LoadEvents;
   /**
-   * Without MODEL_URI, use the embedded default (Hub cache → pull → demo model). For `npm start`;
-   * leave false on Lambda, where a missing MODEL_URI is a deployment error.
+   * Without MODEL_URI, where the model comes from: `npm start` passes default-source.ts's
+   * (Hub cache → pull → demo model). Absent on Lambda, where a missing MODEL_URI is a deployment
+   * error, so the Lambda bundle never reaches the Hub client.
    */
-  useDefaultModel?: boolean;
+  defaultSource?: DefaultModelSource;
   /** Injected S3 client; default one built from the AWS environment and S3_FORCE_PATH_STYLE. */
   s3?: S3Client;
   createEngine?: EngineFactory;
-  resolve?: ResolveDefaultOptions;
   /** Called once per load when the model file's GETs are in flight (see src/lambda-model.ts). */
   onModelRequested?: () => void;
 }
@@ -38,7 +43,8 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
   const logger = options.logger;
   let s3 = options.s3;
   const client = (): S3Client => (s3 ??= createModelS3Client(config));
-  if (!config.modelUri && !options.useDefaultModel) {
+  const defaultSource = options.defaultSource;
+  if (!config.modelUri && !defaultSource) {
     return new ModelProvider(
       async () => {
         throw new ModelUnavailableError(NO_MODEL_URI);
@@ -56,7 +62,7 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
     async () => {
       const resolved = config.modelUri
         ? { uri: config.modelUri, demo: undefined, name: undefined }
-        : await resolveDefaultModelSource({ config, logger, ...options.resolve });
+        : await defaultSource!({ config, logger });
       return loadModel(resolved.uri, {
         s3: resolved.uri.startsWith('s3://') ? client() : undefined,
         preferQuantized: config.preferQuantized,

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
-import { HubDownloadError, HubPullError } from './errors';
+import { HubDownloadError, HubPullError } from './hub-errors';
 import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
 import type { LoadLogger } from './provider';
+import type { DefaultModelSource } from './create-provider';
 import { jsonLineLogger } from '../../support/json-log';
 
 /** The model `npm start` will load, and how it was chosen. */
@@ -78,4 +79,9 @@ export async function resolveDefaultModelSource(options: ResolveDefaultOptions =
     logger.warn(DEMO_WARNING, { reason: (err as Error).message, demoModel: demoDir });
     return { uri: demoDir, origin: 'demo', demo: true };
   }
+}
+
+/** `npm start`'s source for createModelProvider's `defaultSource`, with its demo model and test hooks. */
+export function defaultModelSource(options: Omit<ResolveDefaultOptions, 'config' | 'logger'> = {}): DefaultModelSource {
+  return (context) => resolveDefaultModelSource({ ...options, ...context });
 }

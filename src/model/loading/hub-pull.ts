@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { backoffDelay, type BackoffOptions } from './backoff';
-import { HubDownloadError } from './errors';
+import { HubDownloadError } from './hub-errors';
 import { CONFIG_FILE, FULL_ONNX, QUANTIZED_ONNX, TOKENIZER_FILE } from './model-files';
 
 /** Codes of a connection that never got an answer: refused, no such host, timed out. */
