@@ -6,6 +6,7 @@
 import { loadApiConfig } from '../src/server/config';
 import { createApi } from '../src/server/api';
 import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
+import { demoNoticePlugin } from '../src/server/demo-notice';
 import { defaultModelSource } from '../src/model/loading/default-source';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
     defaultSource: defaultModelSource({ demoModel: ensureDemoModel }),
     logger: loadLogger(logger),
   });
-  const api = createApi({ config, provider, logger });
+  // The demo model says so in every response (src/server/demo-notice.ts).
+  const api = createApi({ config, provider, logger, plugins: [demoNoticePlugin()] });
   const running = await listen(api, address);
   console.log(`GraphQL endpoint: ${running.url}`);
   if (api.ideAssets) console.log(`GraphiQL IDE:     ${running.url}  (open it in a browser)`);

@@ -11,7 +11,6 @@ import { createFormatError } from '../api/errors';
 import { schemaNamesOf } from '../api/value-free-messages';
 import { ideLandingPagePlugin, ideOffLandingPagePlugin } from '../ide/landing-page';
 import { noIntrospectionRule } from './no-introspection-rule';
-import { demoNoticePlugin } from './demo-notice';
 import { defaultSink, requestLogPlugin, type LogSink } from './request-log';
 import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
@@ -84,7 +83,6 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
         sink: options.logSink ?? defaultSink,
       }),
       partialSuccessPlugin<ApiContext>(),
-      demoNoticePlugin(),
       config.ide ? ideLandingPagePlugin() : ideOffLandingPagePlugin(),
       // Cacheable responses (schema @cacheControl) are optionally kept in memory; their ETag is
       // the request core's (src/server/cache/etag.ts).

@@ -2,6 +2,8 @@
  * The demo model's answers are spans of the context with plausible scores, and mean nothing (its
  * weights are random). Its log line and `model { demo }` say so, but a client reading answers does
  * not look there: every response of an API serving it carries the warning in its own extensions.
+ * `npm start` adds this plugin: it is where the demo model is loaded without anyone choosing it
+ * (MODEL_URI unset and the Hub unreachable).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ApiContext } from '../api/context';

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { createApi, type Api } from '../../src/server/api';
+import { demoNoticePlugin } from '../../src/server/demo-notice';
 import { apiConfig, loadApiConfig, type ApiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
@@ -168,10 +169,12 @@ test('the demo model says so in every response, where a client reading answers s
   const tiny = await (tinyEngine ??= loadTinyModel());
   const query = gql('{ answer(question: "Where is it?", context: "It is in Paris.") { text } }');
   for (const demo of [true, false]) {
+    // As npm start builds it (scripts/start.ts).
     const api = createApi({
       config: apiConfig({ production: true, ide: false }),
       provider: new StaticProvider(tiny.engine, { ...tiny.info, demo }),
       ideAssetsDir: null,
+      plugins: [demoNoticePlugin()],
     });
     apis.push(api);
     const running = await listen(api, { port: 0, host: '127.0.0.1' });
