@@ -15,7 +15,7 @@
  *
  * Leaves beside them, which may use src/support only: src/ide (served by the server), src/client
  * and src/demo (browser code; the demo uses the client).
- * README.md, "How it is built", shows the same picture.
+ * ARCHITECTURE.md, "The layers", shows the same table (test/docs/architecture.test.ts checks it).
  */
 const LAYERS = {
   support: { path: '^src/support/', may: [] },
