@@ -1,8 +1,8 @@
 /**
- * The Lambda entry point (API Gateway HTTP API, payload v2). Everything below runs once per
- * container, at INIT: the config, the Apollo server and the engine provider (the model is a
- * singleton of the container). Each invocation is then just an event → Apollo → result mapping
- * (src/server/lambda.ts).
+ * The Lambda entry point, for every front door (HTTP API, function URL, REST API, ALB). Everything
+ * below runs once per container, at INIT: the config, the Apollo server and the engine provider
+ * (the model is a singleton of the container). Each invocation is then an event → request core →
+ * result mapping (src/server/lambda.ts, src/server/lambda-events.ts).
  *
  * The ESM entry of the deployment can `await ready` (or `warmUp()`) at top level so the model
  * loads during INIT instead of on the first request; a failed load never crashes INIT, it is

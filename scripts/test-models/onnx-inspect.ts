@@ -6,8 +6,8 @@
 import * as protobuf from 'protobufjs';
 
 /**
- * The part of onnx.proto read here, and by scripts/arm64-parity.ts, which cuts nodes out of a graph
- * and encodes them again: so attributes of every kind and every tensor data field are kept.
+ * The part of onnx.proto read here: attributes of every kind and every tensor data field are kept,
+ * so that a graph can be cut and encoded again.
  */
 const ONNX_SUBSET = `
 syntax = "proto2";

@@ -4,8 +4,8 @@
  * s3rver. INIT, a GraphQL answer, an HTTP batch, a bad input, and reference cases in fp32 whose
  * expected answers come from transformers v4.53's pipeline (test/fixtures/reference-qa), not from
  * this project: all 120 in fp32 (the tiny model makes that cheap even emulated), and the 100 short
- * ones in int8; the whole file takes one to two minutes here. scripts/arm64-parity.ts compares int8
- * node by node and across qemu's CPU models; docs/deploy.md has its results.
+ * ones in int8. Why int8 is compared on neoverse-n1 and not qemu's default CPU:
+ * docs/decisions/2026-12-06-arm64-int8-and-sme.md.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -209,8 +209,7 @@ describeWhereLambdaRuns(
     test('int8 (the default model file): the reference int8 answers on a CPU without SME, as on x86_64', async () => {
       // neoverse-n1 (Graviton2) takes onnxruntime's standard int8 kernels, which agree with x86_64's to
       // float rounding. A CPU with SME (qemu's default `max` model) takes its KleidiAI path instead and
-      // then matches none of the 120 (docs/deploy.md, "arm64"). The long cases are left out for time:
-      // scripts/arm64-parity.ts runs all 120.
+      // then matches none of the 120 (docs/deploy.md, "arm64"). The long cases are left out for time.
       const cases = referenceCases().filter((c) => !c.id.startsWith('pub-long'));
       const chunks = await requestsWithinLimits(cases, EMULATED_LIMITS);
       const { results, logs } = await invoke(
