@@ -75,7 +75,14 @@ module.exports = {
       '^src/',
       { couldNotResolve: true },
     ),
-    forbid('no-circular', 'No import cycles in src/.', '^src/', { circular: true }),
+    forbid(
+      'no-circular',
+      'No import cycles anywhere: src/, scripts/ (tools, bench) or test/.',
+      '^(src|scripts|test)/',
+      {
+        circular: true,
+      },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -6,10 +6,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { PhaseMark } from '../../src/support/phase-marks';
-import type { PhasesReport } from './child/serve';
 
 /** One request's marks in the server, in order, with `performance.now()` of the server process. */
 export type PhaseRecord = Array<[PhaseMark | 'request' | 'response', number]>;
+
+/** What the serving child (child/serve.ts, BENCH_MODE=phases) sends back: every request's marks. */
+export interface PhasesReport {
+  kind: 'phases';
+  records: PhaseRecord[];
+}
 
 /**
  * The phases, each named by the mark that ends it (the time since the previous mark), plus the

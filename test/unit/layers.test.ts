@@ -19,10 +19,17 @@ interface Cruise {
   };
 }
 
-function cruise(): Cruise {
+function cruise(...roots: string[]): Cruise {
   const out = execFileSync(
     process.execPath,
-    [DEPCRUISE, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'],
+    [
+      DEPCRUISE,
+      ...(roots.length > 0 ? roots : ['src']),
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--output-type',
+      'json',
+    ],
     {
       cwd: ROOT,
       maxBuffer: 64 * 1024 * 1024,
@@ -64,5 +71,16 @@ describe('the layers of src/', () => {
   it('no import points against the direction', () => {
     const violations = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
     expect(violations).toEqual([]);
+  });
+});
+
+describe('the whole tree', () => {
+  it('has no import cycle (src/, scripts/ and test/ cruised together)', () => {
+    const result = cruise('src', 'scripts', 'test');
+    expect(result.modules.some((m) => m.source.startsWith('scripts/bench/'))).toBe(true);
+    const cycles = result.summary.violations
+      .filter((v) => v.rule.name === 'no-circular')
+      .map((v) => `${v.from} → ${v.to}`);
+    expect(cycles).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ import { createModelS3Client, loadModelLoadingConfig } from '../../../src/model/
 import { loadModel } from '../../../src/model/loading/load-model';
 import { bool, oneOf, str } from '../../../src/support/env';
 import { recordPhases } from '../../../src/support/phase-marks';
-import type { PhaseRecord } from '../phases';
+import type { PhaseRecord, PhasesReport } from '../phases';
 
 async function importApi() {
   const [{ createApi }, { apiConfig }, { listen }, { StaticProvider }] = await Promise.all([
@@ -49,11 +49,6 @@ export interface ColdReport {
   apiImportMs: number;
   quantized: boolean;
   rssMb: number;
-}
-
-export interface PhasesReport {
-  kind: 'phases';
-  records: PhaseRecord[];
 }
 
 /**
