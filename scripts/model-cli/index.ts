@@ -17,13 +17,13 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '../src/model/loading/config';
-import { hubCacheDir } from '../src/model/loading/default-source';
-import { pullFromHub } from '../src/model/loading/hub-pull';
-import { ProgressBar } from './model-cli/progress';
-import { pushModel } from './model-cli/push';
-import { describeUri } from './model-cli/info';
-import { DEFAULT_TOLERANCE, optimizeModel } from './model-cli/optimize';
+import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '../../src/model/loading/config';
+import { hubCacheDir } from '../../src/model/loading/default-source';
+import { pullFromHub } from '../../src/model/loading/hub-pull';
+import { ProgressBar } from './progress';
+import { pushModel } from './push';
+import { describeUri } from './info';
+import { DEFAULT_TOLERANCE, optimizeModel } from './optimize';
 
 const USAGE = `usage: npm run model -- <command>
   pull [<hf-repo-id> [<dir>]] [--revision R] [--fp32 | --all]   (default repo ${DEFAULT_HUB_REPO};
