@@ -64,6 +64,12 @@ module.exports = {
       { path: '^(scripts|test)/' },
     ),
     forbid(
+      'tools-not-into-the-bench',
+      "The product's tools (scripts/ outside bench/) never import the bench: it measures the product, never the reverse.",
+      '^scripts/(?!bench/)',
+      { path: '^scripts/bench/' },
+    ),
+    forbid(
       'model-knows-no-graphql-or-http',
       'The model layer (engine, runtime, loading) and support know nothing of GraphQL, Apollo or the API.',
       '^src/(model|support)/',

@@ -5,21 +5,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import { sessionOptions, windowFeeds } from '../../src/model/onnx-model';
-import { resolveOptions } from '../../src/model/options';
-import type { QATokenizer } from '../../src/model/tokenizer';
-import { cutWindows, type Window } from '../../src/model/windows';
+import type { Window } from '../../src/model/windows';
 
-/** Windows of one input as the engine cuts them with default options. */
-export async function engineWindows(
-  tokenizer: QATokenizer,
-  questionText: string,
-  context: string,
-  maxPositions = 512,
-): Promise<Window[]> {
-  const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
-  const [q, c] = await Promise.all([tokenizer.encode(questionText), tokenizer.encode(context)]);
-  return cutWindows(q.ids, c.ids, tokenizer.layout, options);
-}
+/** Windows of one input as the engine cuts them with default options (the engine's own function). */
+export { defaultWindows as engineWindows } from '../../src/model/default-windows';
 
 export class Floor {
   private constructor(

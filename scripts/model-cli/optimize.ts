@@ -35,7 +35,7 @@ import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version
 import { ORT_BYTES_IN_PLACE, sessionOptions, windowFeeds } from '../../src/model/onnx-model';
 import { QATokenizer } from '../../src/model/tokenizer';
 import type { Window } from '../../src/model/windows';
-import { engineWindows } from '../bench/floor';
+import { defaultWindows } from '../../src/model/default-windows';
 
 /** The level saved offline (see the header). */
 export const OFFLINE_LEVEL = 'extended' as const;
@@ -83,7 +83,7 @@ export async function checkWindows(dir: string): Promise<Window[]> {
   const out: Window[] = [];
   for (const context of contexts) {
     for (const question of DEMO_QUESTIONS)
-      out.push(...(await engineWindows(tokenizer, question, context, maxPositions)));
+      out.push(...(await defaultWindows(tokenizer, question, context, maxPositions)));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { InferenceError, QAInputError } from './errors';
 import { maxSequencePositions, recognizeConfig } from './model-family';
 import { OnnxQAModel, type WindowLogits } from './onnx-model';
 import { DEFAULT_MAX_POSITIONS, resolveOptions } from './options';
+import { defaultWindows } from './default-windows';
 import { rankAnswers, selectSpans, spanToCharRange, type ScoredRange } from './span-search';
 import { QATokenizer, type EncodedText } from './tokenizer';
 import { markPhase } from '../support/phase-marks';
@@ -207,12 +208,8 @@ type DecodedWindow = { ranges: ScoredRange[]; nullScore: number };
 
 /** A short real window (question, context and special tokens as the tokenizer makes them), to probe the model with. */
 async function probeWindow(tokenizer: QATokenizer, maxPositions: number): Promise<Window> {
-  const [question, context] = await Promise.all([
-    tokenizer.encode('What is this?'),
-    tokenizer.encode('This is a short test of the model.'),
-  ]);
-  const options = resolveOptions(undefined, { maxPositions, minSeqLength: tokenizer.layout.addedCount + 2 });
-  return iterateWindows(question.ids, context.ids, tokenizer.layout, options).next().value as Window;
+  const [first] = await defaultWindows(tokenizer, 'What is this?', 'This is a short test of the model.', maxPositions);
+  return first!;
 }
 
 /** Span search on one window's logits, as character ranges of the context (for rankAnswers). */

@@ -10,7 +10,7 @@ import { cp, link, mkdtemp, mkdir, readFile, realpath, rm } from 'node:fs/promis
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { engineWindows } from '../../scripts/bench/floor';
+import { defaultWindows } from '../../src/model/default-windows';
 import { compareLogits, saveOptimizedGraph } from '../../scripts/model-cli/optimize';
 import { ensureTestModel } from '../../scripts/test-models';
 import { FULL_ONNX, QUANTIZED_ONNX, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
@@ -116,7 +116,7 @@ async function guard(name: string, dir: string, inputs: readonly QAInput[]): Pro
   const tokenizer = QATokenizer.fromJson(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'));
   const windows: Window[] = [];
   for (const input of inputs.slice(0, 16))
-    windows.push(...(await engineWindows(tokenizer, input.question, input.context)));
+    windows.push(...(await defaultWindows(tokenizer, input.question, input.context)));
   const vsFp32 = await maxLogitDiff(dir, 'fp32', 'optimized', windows);
   const vsInt8 = await maxLogitDiff(dir, 'int8', 'optimized', windows);
   const ortVsInt8 = await maxLogitDiff(dir, 'int8', 'ort', windows);

@@ -75,9 +75,18 @@ describe('the layers of src/', () => {
 });
 
 describe('the whole tree', () => {
+  const whole = cruise('src', 'scripts', 'test');
+
+  it("the product's tools import nothing of the bench", () => {
+    expect(whole.modules.some((m) => m.source.startsWith('scripts/bench/'))).toBe(true);
+    const intoBench = whole.summary.violations
+      .filter((v) => v.rule.name === 'tools-not-into-the-bench')
+      .map((v) => `${v.from} → ${v.to}`);
+    expect(intoBench).toEqual([]);
+  });
+
   it('has no import cycle (src/, scripts/ and test/ cruised together)', () => {
-    const result = cruise('src', 'scripts', 'test');
-    expect(result.modules.some((m) => m.source.startsWith('scripts/bench/'))).toBe(true);
+    const result = whole;
     const cycles = result.summary.violations
       .filter((v) => v.rule.name === 'no-circular')
       .map((v) => `${v.from} → ${v.to}`);
