@@ -8,6 +8,8 @@
  * Pure: the engine hands over what it has already read (the tokenizer JSON is parsed once).
  */
 import { UnsupportedModelError } from './errors';
+import { OPTIONAL_INPUTS, OUTPUTS, REQUIRED_INPUTS } from './onnx-contract';
+import { PAIR_PROCESSORS, pairProcessorOf } from './special-tokens';
 import type { ConfigFamily, TokenizerFamily } from './types';
 
 // tokenizer.json and config.json as parsed: read defensively, field by field.
@@ -15,7 +17,6 @@ import type { ConfigFamily, TokenizerFamily } from './types';
 type Json = Record<string, any>;
 
 const TOKENIZER_MODELS = ['BPE', 'Unigram', 'WordPiece', 'WordLevel'];
-const PAIR_PROCESSORS = ['TemplateProcessing', 'BertProcessing', 'RobertaProcessing'];
 const EXTRACTIVE =
   'an extractive question-answering export (…ForQuestionAnswering, ONNX outputs start_logits and end_logits)';
 /** Heads that generate text: a causal or sequence-to-sequence language model is no extractive QA model. */
@@ -78,15 +79,6 @@ export function maxSequencePositions(config: Record<string, unknown> | undefined
   return positions;
 }
 
-/** The pair processor itself, unwrapped from a Sequence post-processor. */
-function pairProcessor(tokenizerJson: Json): Json | null {
-  const processor = tokenizerJson.post_processor as Json | null | undefined;
-  if (processor?.type === 'Sequence' && Array.isArray(processor.processors)) {
-    return (processor.processors as Json[]).find((p) => PAIR_PROCESSORS.includes(p?.type)) ?? processor;
-  }
-  return processor ?? null;
-}
-
 function describeProcessor(processor: Json | null): string {
   if (!processor) return 'no post_processor';
   if (processor.type !== 'Sequence') return `post_processor ${String(processor.type)}`;
@@ -142,11 +134,11 @@ export function recognizeTokenizer(tokenizerJson: Json): TokenizerFamily {
       `a tokenizer model among ${TOKENIZER_MODELS.join(', ')}`,
     );
   }
-  const processor = pairProcessor(tokenizerJson);
-  if (!processor || !PAIR_PROCESSORS.includes(processor.type)) {
+  const processor = pairProcessorOf(tokenizerJson);
+  if (!processor) {
     throw new UnsupportedModelError(
       'tokenizer.json',
-      `${describeProcessor(processor)} (no special tokens around a question/context pair)`,
+      `${describeProcessor(tokenizerJson.post_processor ?? null)} (no special tokens around a question/context pair)`,
       `a post_processor among ${PAIR_PROCESSORS.join(', ')}, as question-answering exports have`,
     );
   }
@@ -172,7 +164,7 @@ export function recognizeTokenizer(tokenizerJson: Json): TokenizerFamily {
 
 /** Refuses an ONNX graph without the inputs the engine feeds or the two logits it reads. */
 export function checkQuestionAnsweringGraph(inputNames: readonly string[], outputNames: readonly string[]): void {
-  const missingOutputs = ['start_logits', 'end_logits'].filter((n) => !outputNames.includes(n));
+  const missingOutputs = OUTPUTS.filter((n) => !outputNames.includes(n));
   if (missingOutputs.length > 0) {
     throw new UnsupportedModelError(
       'the ONNX graph',
@@ -180,8 +172,9 @@ export function checkQuestionAnsweringGraph(inputNames: readonly string[], outpu
       `outputs start_logits and end_logits: ${EXTRACTIVE}`,
     );
   }
-  const missingInputs = ['input_ids', 'attention_mask'].filter((n) => !inputNames.includes(n));
-  const unknownInputs = inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
+  const feedable: readonly string[] = [...REQUIRED_INPUTS, ...OPTIONAL_INPUTS];
+  const missingInputs = REQUIRED_INPUTS.filter((n) => !inputNames.includes(n));
+  const unknownInputs = inputNames.filter((n) => !feedable.includes(n));
   if (missingInputs.length > 0 || unknownInputs.length > 0) {
     throw new UnsupportedModelError(
       'the ONNX graph',

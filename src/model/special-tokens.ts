@@ -62,18 +62,29 @@ function fromTemplate(pair: Json[], specialTokens: Json): PairLayout {
   return layout(parts[0], parts[1], parts[2], typeIds[0], typeIds[1]);
 }
 
+/** The post-processors that place special tokens around a question/context pair. */
+export const PAIR_PROCESSORS: readonly string[] = ['TemplateProcessing', 'BertProcessing', 'RobertaProcessing'];
+
+/** The pair processor of a parsed `tokenizer.json` (unwrapped from a Sequence), or null when it has none. */
+export function pairProcessorOf(tokenizerJson: Json): Json | null {
+  let processor = tokenizerJson.post_processor as Json | null | undefined;
+  if (processor?.type === 'Sequence' && Array.isArray(processor.processors)) {
+    processor = (processor.processors as Json[]).find((p) => PAIR_PROCESSORS.includes(p?.type));
+  }
+  return processor && PAIR_PROCESSORS.includes(processor.type) ? processor : null;
+}
+
 /**
  * Reads the pair layout from a parsed `tokenizer.json`. Supports the processors question-answering
  * models use: TemplateProcessing (BERT, DistilBERT exports), BertProcessing and RobertaProcessing.
  */
 export function pairLayoutFromTokenizerJson(tokenizerJson: Json): PairLayout {
-  let processor = tokenizerJson.post_processor as Json | null | undefined;
-  if (processor?.type === 'Sequence') {
-    processor = (processor.processors as Json[]).find((p) =>
-      ['TemplateProcessing', 'BertProcessing', 'RobertaProcessing'].includes(p.type),
-    );
+  const processor = pairProcessorOf(tokenizerJson);
+  if (!processor) {
+    const found = tokenizerJson.post_processor as Json | null | undefined;
+    if (found && found.type !== 'Sequence') throw new Error(`tokenizer.json: unsupported post_processor ${found.type}`);
+    throw new Error('tokenizer.json has no post_processor: cannot tell where [CLS]/[SEP] go');
   }
-  if (!processor) throw new Error('tokenizer.json has no post_processor: cannot tell where [CLS]/[SEP] go');
   switch (processor.type) {
     case 'TemplateProcessing':
       return fromTemplate(processor.pair, processor.special_tokens);
