@@ -8,6 +8,7 @@
  * ends INIT earlier.
  */
 import { performance } from 'node:perf_hooks';
+import { withinTime } from './within-time';
 
 /** INIT's 10 s less the runtime's own start before Node and a margin. */
 export const INIT_WAIT_BUDGET_MS = 8_000;
@@ -20,10 +21,5 @@ export function readyWithinInit(
 ): Promise<boolean> {
   const left = budgetMs - elapsedMs;
   if (left <= 0) return Promise.resolve(false);
-  let timer: NodeJS.Timeout | undefined;
-  const spent = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), left);
-    timer.unref?.();
-  });
-  return Promise.race([ready, spent]).finally(() => clearTimeout(timer));
+  return withinTime(ready, left, () => false);
 }

@@ -7,6 +7,7 @@
  */
 import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { withinTime } from '../../support/within-time';
 import { InvalidModelError, MissingModelFileError, ModelReadTimeoutError, TruncatedModelObjectError } from './errors';
 
 export interface LocalReadTimeouts {
@@ -16,14 +17,9 @@ export interface LocalReadTimeouts {
 
 /** `step` or a ModelReadTimeoutError after `ms`, whichever first. */
 export function withinMs<T>(step: Promise<T>, ms: number, object: string, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ModelReadTimeoutError(object, ms, what)), ms);
-    timer.unref?.();
+  return withinTime(step, ms, () => {
+    throw new ModelReadTimeoutError(object, ms, what);
   });
-  // The step may still settle after the timeout: keep that outcome observed.
-  step.catch(() => undefined);
-  return Promise.race([step, late]).finally(() => clearTimeout(timer));
 }
 
 /** The stats of a model file that must exist: MissingModelFileError when it does not. */

@@ -1,4 +1,5 @@
 import type { QAEngine } from '../engine';
+import { withinTime } from '../../support/within-time';
 import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff';
 import type { LoadedModel } from './load-model';
 import { ModelUnavailableError } from './errors';
@@ -97,15 +98,9 @@ export class ModelProvider implements EngineProvider {
   private waitAtMost(load: Promise<LoadedModel>): Promise<LoadedModel> {
     const ms = this.maxWaitMs;
     if (ms === undefined || !Number.isFinite(ms)) return load;
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ModelUnavailableError(`Model unavailable: ${this.describe} is still loading after ${ms} ms`)),
-        ms,
-      );
-      timer.unref?.();
+    return withinTime(load, ms, () => {
+      throw new ModelUnavailableError(`Model unavailable: ${this.describe} is still loading after ${ms} ms`);
     });
-    return Promise.race([load, waited]).finally(() => clearTimeout(timer));
   }
 
   /** The load in progress, or a new one (outside a backoff); no bound on the wait. */
