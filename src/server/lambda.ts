@@ -8,11 +8,10 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, Handler } from 'aws-lambda';
 import type { Api } from './api';
-import { createRequestCore, type CoreRequest, type RequestCoreOptions } from './request-core';
+import { createRequestCore, internalErrorResponse, type CoreRequest, type RequestCoreOptions } from './request-core';
 import type { RequestScope } from '../api/request-scope';
 import { mapEvent, resultOf, type LambdaResult, type MappedEvent } from './lambda-events';
-import { JSON_CONTENT_TYPE, errorResponseBody } from './http-body';
-import { ErrorCode, HttpRequestError, INTERNAL_ERROR_MESSAGE } from '../api/errors';
+import type { HttpRequestError } from '../api/errors';
 import { defaultSink } from './request-log';
 
 /** Any JSON value is an event: a door sends a known shape, but a direct invocation sends anything. */
@@ -100,20 +99,13 @@ export function createLambdaHandler<TContext extends BaseContext>(
     } catch (error) {
       // The core answers its own failures; this is the adapter's last word on one of its own
       // (logged with the invocation's id, never echoed to the client).
-      sink({
-        level: 'error',
-        msg: 'internal error in the Lambda adapter',
+      const response = internalErrorResponse(error, {
+        sink,
+        where: 'the Lambda adapter',
         requestId: typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined,
-        error: (error as Error)?.name,
-        message: (error as Error)?.message ?? String(error),
-        stack: (error as Error)?.stack,
       });
-      const failure = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
-      return resultOf(mapped, {
-        status: failure.status,
-        headers: { 'content-type': JSON_CONTENT_TYPE, 'cache-control': 'no-store' },
-        body: errorResponseBody(failure),
-      });
+      // The core's finishing step (which marks errors no-store) did not run.
+      return resultOf(mapped, { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } });
     }
   };
 }

@@ -274,19 +274,31 @@ function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): Core
   else if (isRequestAborted(error)) {
     known = new HttpRequestError(error.message, apiCodeOf(error)!);
   } else {
-    // Anything else is a bug here: logged with the request id, never echoed to the client.
-    sink({
-      level: 'error',
-      msg: 'internal error in the request core',
-      requestId: trace.requestId,
-      error: (error as Error)?.name,
-      message: (error as Error)?.message ?? String(error),
-      stack: (error as Error)?.stack,
-    });
-    known = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
+    trace.codes.push(ErrorCode.INTERNAL_SERVER_ERROR);
+    return internalErrorResponse(error, { sink, where: 'the request core', requestId: trace.requestId });
   }
   trace.codes.push(known.code);
   return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };
+}
+
+/**
+ * The answer to a bug (anything but a coded error): logged with the request id and where it
+ * happened, never echoed to the client, which gets the masked INTERNAL_SERVER_ERROR.
+ */
+export function internalErrorResponse(
+  error: unknown,
+  at: { sink: LogSink; where: string; requestId: string | undefined },
+): CoreResponse {
+  at.sink({
+    level: 'error',
+    msg: `internal error in ${at.where}`,
+    requestId: at.requestId,
+    error: (error as Error)?.name,
+    message: (error as Error)?.message ?? String(error),
+    stack: (error as Error)?.stack,
+  });
+  const masked = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
+  return { status: masked.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(masked) };
 }
 
 /** Adds headers; `vary` values are combined rather than replaced (the IDE's and CORS's). */
