@@ -7,7 +7,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ideHtml } from './html';
 
 export function ideLandingPagePlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
-  const html = ideHtml();
+  return landingPagePlugin(ideHtml());
+}
+
+/** Apollo's landing-page hook, serving `html`. */
+function landingPagePlugin<TContext extends object>(html: string): ApolloServerPlugin<TContext> {
   return {
     async serverWillStart() {
       return {
@@ -38,13 +42,5 @@ with a JSON body, for example:</p>
 `;
 
 export function ideOffLandingPagePlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
-  return {
-    async serverWillStart() {
-      return {
-        async renderLandingPage() {
-          return { html: IDE_OFF_HTML };
-        },
-      };
-    },
-  };
+  return landingPagePlugin(IDE_OFF_HTML);
 }

@@ -90,8 +90,8 @@ export type RequestCore = (request: CoreRequest) => Promise<CoreResponse>;
 /**
  * How long after the deadline the core waits for Apollo before answering DEADLINE_EXCEEDED itself.
  * The engine stops between windows, so Apollo normally answers within one window of the deadline;
- * this covers a slow window without letting a stuck wait (a model
- * load that never ends) hold the response.
+ * this covers a slow window without letting a stuck wait (a model load that never ends) hold the
+ * response.
  */
 export const DEADLINE_GRACE_MS = 500;
 

@@ -150,8 +150,8 @@ function partialBase(dir: string): string {
  * True when `dir` can be loaded from: ours and not writable by others (its path is predictable,
  * so someone else could have made it), the library's size and SHA-256 those of the manifest, and
  * the binding byte for byte the packaged one (a truncated binding would be mapped and kill the
- * process with SIGBUS on first use, not fail to load). Hashing 44 MiB costs ~30 ms here, only on a
- * later INIT in the same sandbox; the binding is a few hundred KiB.
+ * process with SIGBUS on first use, not fail to load). The hashing is paid only by a later INIT in
+ * the same sandbox, which skips the unpacking it checks.
  */
 async function isComplete(dir: string, manifest: CompressedLibraryManifest, packagedBinding: string): Promise<boolean> {
   try {
