@@ -64,10 +64,10 @@ module.exports = {
       { path: '^(scripts|test)/' },
     ),
     forbid(
-      'tools-not-into-the-bench',
-      "The product's tools (scripts/ outside bench/) never import the bench: it measures the product, never the reverse.",
-      '^scripts/(?!bench/)',
-      { path: '^scripts/bench/' },
+      'product-not-into-the-lab',
+      'The product (src/) and its tools (scripts/) never import the lab (bench/): the bench measures the product, never the reverse.',
+      '^(src|scripts)/',
+      { path: '^bench/' },
     ),
     forbid(
       'model-knows-no-graphql-or-http',
@@ -83,8 +83,8 @@ module.exports = {
     ),
     forbid(
       'no-circular',
-      'No import cycles anywhere: src/, scripts/ (tools, bench) or test/.',
-      '^(src|scripts|test)/',
+      'No import cycles anywhere: src/, scripts/ (the tools), bench/ (the lab) or test/.',
+      '^(src|scripts|bench|test)/',
       {
         circular: true,
       },

@@ -15,8 +15,8 @@ export default tseslint.config(
       '.serverless/',
       '.cache/',
       'coverage/',
-      'test-models/',
-      'models/',
+      '/test-models/',
+      '/models/',
       'src/generated/',
       'src/client/generated/',
     ],
@@ -27,7 +27,7 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './tsconfig.ide.json', './tsconfig.lambda.json'],
+        project: ['./tsconfig.json', './bench/tsconfig.json', './tsconfig.ide.json', './tsconfig.lambda.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

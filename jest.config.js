@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   // onnxruntime-node checks typed arrays with instanceof: share the host realm's (see the file).
-  testEnvironment: '<rootDir>/scripts/test-models/jest-ort-environment.js',
+  testEnvironment: '<rootDir>/test/helpers/jest-ort-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/setup-env.js'],

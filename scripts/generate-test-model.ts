@@ -1,5 +1,5 @@
 /**
- * CLI for the deterministic test-model generator (scripts/test-models).
+ * CLI for the deterministic test-model generator (scripts/model-generator).
  *
  *   npx tsx scripts/generate-test-model.ts --size full --variant distilbert --out test-models/full
  *   npm run models:generate -- --variant pointer --start-token-ids 2054 --end-token-ids 2003
@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import { ensureTestModel, generateTestModel, TestModelSpec } from './test-models';
+import { ensureTestModel, generateTestModel, TestModelSpec } from './model-generator';
 
 const USAGE = `Usage: generate-test-model [--size tiny|full] [--variant distilbert|bert|pointer] [--seed N]
                            [--out DIR] [--fp32-only]

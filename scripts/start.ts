@@ -11,7 +11,7 @@ import { defaultModelSource } from '../src/model/loading/default-source';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
 import { int, str, type Env } from '../src/support/env';
-import { ensureDemoModel } from './test-models';
+import { ensureDemoModel } from './model-generator';
 import { forTerminal } from './terminal-text';
 
 /** Where `npm start` listens: PORT (0 picks a free port) and HOST. */

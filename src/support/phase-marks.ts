@@ -1,7 +1,7 @@
 /**
  * Where one request's time goes on the server, published on a `node:diagnostics_channel` channel:
  * free when nobody listens (a mark is one `hasSubscribers` test), and any tool can subscribe
- * without the product knowing it. The benchmark does (scripts/bench/child/serve.ts with
+ * without the product knowing it. The benchmark does (bench/child/serve.ts with
  * BENCH_MODE=phases; docs/benchmarks.md, "The optimized graph").
  */
 import { channel } from 'node:diagnostics_channel';

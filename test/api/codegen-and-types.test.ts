@@ -25,6 +25,14 @@ test('tsc --noEmit -p . passes', async () => {
   expect(result.code ?? 0).toBe(0);
 }, 240_000);
 
+test('tsc -p bench/tsconfig.json passes: the lab type-checks in its own project', async () => {
+  const result = await run(bin('tsc'), ['-p', 'bench/tsconfig.json'], { cwd: root, maxBuffer: 16 << 20 }).catch(
+    (error) => error,
+  );
+  expect(result.stdout ?? '').toBe('');
+  expect(result.code ?? 0).toBe(0);
+}, 240_000);
+
 test('tsc -p tsconfig.ide.json passes: the browser IDE (esbuild bundles it without checking types)', async () => {
   const result = await run(bin('tsc'), ['-p', 'tsconfig.ide.json'], { cwd: root, maxBuffer: 16 << 20 }).catch(
     (error) => error,

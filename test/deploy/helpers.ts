@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as tar from 'tar';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import type { TestS3 } from '../helpers/s3rver';
 
 export const ROOT = path.resolve(__dirname, '..', '..');

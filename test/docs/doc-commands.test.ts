@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { DEFAULT_HUB_REPO } from '../../src/model/loading/config';
 import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, QUESTION, ROOT, describeWhereLambdaRuns, httpApiEvent, invokeArtifact, lambdaNode, spawnGroup, stopGroup } from '../deploy/helpers';
 import { Zip } from '../deploy/zip';

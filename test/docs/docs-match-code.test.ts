@@ -38,7 +38,7 @@ const DOCS = ['README.md', 'docs/api.md', 'docs/operations.md', 'docs/model-load
  * Runtime variables that AWS Lambda itself sets (AWS_LAMBDA_*) are left out by pattern below.
  */
 const UNDOCUMENTED_ON_PURPOSE: Readonly<Record<string, string>> = {
-  // The bench's parent process passes these to its own child processes (scripts/bench/child/).
+  // The bench's parent process passes these to its own child processes (bench/child/).
   BENCH_MODE: 'bench-internal',
   BENCH_QUESTION: 'bench-internal',
   BENCH_CONTEXT: 'bench-internal',
@@ -82,7 +82,7 @@ export function variablesReadIn(text: string, isShell: boolean): Set<string> {
 function variablesReadInCode(): Map<string, string[]> {
   const where = new Map<string, string[]>();
   const add = (v: string, file: string) => where.set(v, [...(where.get(v) ?? []), file]);
-  for (const file of [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(ROOT, 'scripts'))]) {
+  for (const file of [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(ROOT, 'scripts')), ...sourceFiles(path.join(ROOT, 'bench'))]) {
     const rel = path.relative(ROOT, file);
     for (const v of variablesReadIn(readFileSync(file, 'utf8'), file.endsWith('.sh'))) add(v, rel);
   }

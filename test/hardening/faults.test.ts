@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { pushModel } from '../../scripts/model-cli/push';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { loadModel } from '../../src/model/loading/load-model';
 import { ModelProvider } from '../../src/model/loading/provider';
 import type { QAEngine } from '../../src/model/engine';

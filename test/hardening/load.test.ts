@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { ANSWER, CONTEXT, QUESTION } from './helpers/transports';
 
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { loadModel } from '../../src/model/loading/load-model';
 import { InferenceError } from '../../src/model/errors';
 import { QATokenizer } from '../../src/model/tokenizer';

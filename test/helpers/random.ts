@@ -2,7 +2,7 @@
  * The tests' one seeded random source: an LCG with glibc's constants, computed in doubles exactly
  * as the tests always have (so every generated input keeps its values). Deterministic on every
  * platform; not for anything but test inputs. The model generator's mulberry32
- * (scripts/test-models/random.ts) is the other generator, for weights and the bench.
+ * (scripts/model-generator/random.ts) is the other generator, for weights and the bench.
  */
 
 /** Integers in [0, 2^31), the same sequence for the same seed. */

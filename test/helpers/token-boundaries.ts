@@ -13,7 +13,7 @@ import { Tokenizer } from 'tokenizers';
 
 let bertJson: string | undefined;
 /**
- * bert-base-uncased's tokenizer.json: the tokenizer of every generated test model (scripts/test-models
+ * bert-base-uncased's tokenizer.json: the tokenizer of every generated test model (scripts/model-generator
  * copies it) and of the reference model (a link to the same file).
  */
 export function bertTokenizerJson(): string {

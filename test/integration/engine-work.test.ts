@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { WorkBudgetError } from '../../src/model/errors';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import { QATokenizer } from '../../src/model/tokenizer';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { QAInputError } from '../../src/model/errors';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import type { Answer, QAOptions } from '../../src/model/types';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { ensureDemoModel, ensureTestModel } from '../../scripts/test-models';
+import { ensureDemoModel, ensureTestModel } from '../../scripts/model-generator';
 import { pushModel } from '../../scripts/model-cli/push';
 import { freePort } from '../helpers/free-port';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';

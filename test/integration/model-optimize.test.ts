@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
 import { buildManifest, listModelFiles, pushModel } from '../../scripts/model-cli/push';
-import { inspectOnnx } from '../../scripts/test-models/onnx-inspect';
+import { inspectOnnx } from '../helpers/onnx-inspect';
 import { loadModel, type EngineFactory, type LoadedModel } from '../../src/model/loading/load-model';
 import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import type { QuestionAnswererSource } from '../../src/model/question-answerer';

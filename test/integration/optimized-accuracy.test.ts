@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { defaultWindows } from '../../src/model/default-windows';
 import { compareLogits, saveOptimizedGraph } from '../../scripts/model-cli/optimize';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { FULL_ONNX, QUANTIZED_ONNX, optimizedName, ortFormatName } from '../../src/model/loading/model-files';
 import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { sessionOptions } from '../../src/model/onnx-model';

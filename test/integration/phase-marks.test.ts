@@ -1,12 +1,12 @@
 /**
- * The bench's per-request phases (src/support/phase-marks.ts, scripts/bench/phases.ts): the marks
+ * The bench's per-request phases (src/support/phase-marks.ts, bench/phases.ts): the marks
  * come in the order the breakdown assumes, once per window, from the real engine and DataLoader; and
  * a record is split into phases as the interval arithmetic says (expected values worked by hand).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTestModel } from '../../scripts/test-models';
-import { phasesOf, type PhaseRecord } from '../../scripts/bench/phases';
+import { ensureTestModel } from '../../scripts/model-generator';
+import { phasesOf, type PhaseRecord } from '../../bench/phases';
 import { StaticProvider } from '../../src/model/loading/static-provider';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import { createAnswerLoader } from '../../src/resolvers/answer-loader';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 import { forTerminal } from '../../scripts/terminal-text';
 

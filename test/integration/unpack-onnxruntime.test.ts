@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { compressOnnxRuntimeLibrary, linuxLibraryPath } from '../../scripts/compress-natives';
-import { MODEL_FILE, ensureTestModel } from '../../scripts/test-models';
+import { MODEL_FILE, ensureTestModel } from '../../scripts/model-generator';
 import {
   COMPRESSED_LIBRARY_FILE,
   LIBRARY_FILE,

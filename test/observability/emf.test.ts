@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, jest, test } from '@jest/global
 import * as path from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen } from '../../src/local-server';

@@ -5,6 +5,7 @@
  * reaching into scripts/ or test/, and on the model importing GraphQL or Apollo.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
@@ -75,21 +76,35 @@ describe('the layers of src/', () => {
 });
 
 describe('the whole tree', () => {
-  const whole = cruise('src', 'scripts', 'test');
+  const whole = cruise('src', 'scripts', 'bench', 'test');
 
-  it("the product's tools import nothing of the bench", () => {
-    expect(whole.modules.some((m) => m.source.startsWith('scripts/bench/'))).toBe(true);
+  it('the product and its tools import nothing of the lab (bench/)', () => {
+    expect(whole.modules.some((m) => m.source.startsWith('bench/'))).toBe(true);
     const intoBench = whole.summary.violations
-      .filter((v) => v.rule.name === 'tools-not-into-the-bench')
+      .filter((v) => v.rule.name === 'product-not-into-the-lab')
       .map((v) => `${v.from} → ${v.to}`);
     expect(intoBench).toEqual([]);
   });
 
-  it('has no import cycle (src/, scripts/ and test/ cruised together)', () => {
+  it('has no import cycle (src/, scripts/, bench/ and test/ cruised together)', () => {
     const result = whole;
     const cycles = result.summary.violations
       .filter((v) => v.rule.name === 'no-circular')
       .map((v) => `${v.from} → ${v.to}`);
     expect(cycles).toEqual([]);
+  });
+
+  it('has no file beside a folder of the same name (x.ts next to x/)', () => {
+    const twins: string[] = [];
+    const walk = (dir: string): void => {
+      const entries = readdirSync(path.join(ROOT, dir), { withFileTypes: true });
+      const folders = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+      for (const entry of entries) {
+        if (entry.isDirectory()) walk(path.join(dir, entry.name));
+        else if (folders.has(entry.name.replace(/\.[^.]+$/, ''))) twins.push(path.join(dir, entry.name));
+      }
+    };
+    for (const top of ['src', 'scripts', 'bench', 'test']) walk(top);
+    expect(twins).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { describe, expect, jest, test } from '@jest/globals';
-import { ensureTestModel } from '../../scripts/test-models';
+import { ensureTestModel } from '../../scripts/model-generator';
 import { OnnxRuntimeUnavailableError } from '../../src/model/errors';
 import { loadModel } from '../../src/model/loading/load-model';
 

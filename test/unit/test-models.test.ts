@@ -1,5 +1,5 @@
 /**
- * @jest-environment ./scripts/test-models/jest-ort-environment.js
+ * @jest-environment ./test/helpers/jest-ort-environment.js
  *
  * The generated test models must be what they claim: the graph computes DistilBERT/BERT QA maths
  * over the generated weights (checked against an independent TypeScript forward pass), the int8
@@ -20,10 +20,10 @@ import {
   specKey,
   TestModelSpec,
   weightsForSpec,
-} from '../../scripts/test-models';
-import { inspectOnnx, InspectedModel } from '../../scripts/test-models/onnx-inspect';
-import { erf, referenceForward } from '../../scripts/test-models/reference-forward';
-import { DataType } from '../../scripts/test-models/onnx-proto';
+} from '../../scripts/model-generator';
+import { inspectOnnx, InspectedModel } from '../helpers/onnx-inspect';
+import { erf, referenceForward } from '../helpers/reference-forward';
+import { DataType } from '../../scripts/model-generator/onnx-proto';
 import { lcg } from '../helpers/random';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -347,7 +347,7 @@ describe('files and determinism', () => {
     const script = path.join(tmp, 'race.ts');
     await fs.writeFile(
       script,
-      `import { ensureTestModel } from ${JSON.stringify(path.join(REPO, 'scripts', 'test-models'))};\n` +
+      `import { ensureTestModel } from ${JSON.stringify(path.join(REPO, 'scripts', 'model-generator'))};\n` +
         `ensureTestModel(${JSON.stringify(spec)}, { cacheDir: ${JSON.stringify(cacheDir)} }).then((d) => console.log(d));\n`,
     );
     const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');

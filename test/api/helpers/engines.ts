@@ -8,7 +8,7 @@ import type { Answer, ModelDescription, QAInput } from '../../../src/model/types
 import type { EngineProvider, EngineState, ModelInfo } from '../../../src/model/loading/types';
 import { ModelUnavailableError } from '../../../src/model/loading/errors';
 import { loadModel } from '../../../src/model/loading/load-model';
-import { ensureTestModel } from '../../../scripts/test-models';
+import { ensureTestModel } from '../../../scripts/model-generator';
 
 /** Wraps an engine and records every answerMany call (the number of inputs of each). */
 export class CountingEngine implements QAEngine {

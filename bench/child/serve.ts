@@ -1,0 +1,163 @@
+/**
+ * A fresh process for the cold-start and memory rows, bundled with esbuild like the Lambda code
+ * (see ../children.ts). It loads the model through the production loader (src/model/loading),
+ * then, by BENCH_MODE:
+ *   cold   answers one question, reports where the time went, exits;
+ *   serve  starts the local server on a free port and reports its URL; the parent sends the
+ *          requests and reads this process's peak RSS from /proc.
+ *   phases serve, and also record where each request's time goes (../phases.ts): the marks of
+ *          src/support/phase-marks.ts between the HTTP request's start and its response's finish
+ *          (Node's diagnostics channels), sent to the parent when it asks ('phases').
+ * Talks to the parent over the fork IPC channel.
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+// Taken before anything else in the bundle's main runs: node start-up plus evaluating the bundle.
+const bootMs = performance.now();
+
+// Only the loader is imported up front; the API's modules are imported once the model's GETs are
+// in flight, as the Lambda entry does (src/lambda.mts). BENCH_API_FIRST=1 imports them first
+// instead (the order before), for the comparison.
+import { createModelS3Client, loadModelLoadingConfig } from '../../src/model/loading/config';
+import { loadModel } from '../../src/model/loading/load-model';
+import { bool, oneOf, str } from '../../src/support/env';
+import { recordPhases } from '../../src/support/phase-marks';
+import type { PhaseRecord, PhasesReport } from '../phases';
+
+async function importApi() {
+  const [{ createApi }, { apiConfig }, { listen }, { StaticProvider }] = await Promise.all([
+    import('../../src/server/api'),
+    import('../../src/server/config'),
+    import('../../src/local-server'),
+    import('../../src/model/loading/static-provider'),
+  ]);
+  return { createApi, apiConfig, listen, StaticProvider };
+}
+
+export interface ColdReport {
+  kind: 'cold';
+  bootMs: number;
+  downloadMs: number;
+  sessionCreateMs: number;
+  tokenizerMs: number;
+  /** loadModel's own total, which includes what the parts above do not (imports done lazily). */
+  loadTotalMs: number;
+  firstRunMs: number;
+  /** performance.now() when the first answer was ready: ms since this process started. */
+  doneMs: number;
+  /** Evaluating the API's modules (Apollo, graphql, resolvers): overlapped with the download unless BENCH_API_FIRST. */
+  apiImportMs: number;
+  quantized: boolean;
+  rssMb: number;
+}
+
+/**
+ * Every request's marks, from the HTTP request's start to its response's finish. One request at a
+ * time, as the bench sends them to this server: a request that overlapped another would mix marks.
+ */
+function recordRequests(): PhaseRecord[] {
+  const records: PhaseRecord[] = [];
+  let current: PhaseRecord | undefined;
+  recordPhases((mark, at) => current?.push([mark, at]));
+  subscribe('http.server.request.start', () => {
+    current = [['request', performance.now()]];
+  });
+  subscribe('http.server.response.finish', () => {
+    current?.push(['response', performance.now()]);
+    if (current) records.push(current);
+    current = undefined;
+  });
+  return records;
+}
+
+export interface ServeReport {
+  kind: 'serve';
+  url: string;
+  rssAfterLoadMb: number;
+  quantized: boolean;
+}
+
+function send(message: ColdReport | ServeReport | PhasesReport | { kind: 'error'; message: string }): Promise<void> {
+  return new Promise((resolve) => process.send!(message, () => resolve()));
+}
+
+async function main(): Promise<void> {
+  // Set by the bench's parent process (sections/cold-start.ts, sections/memory.ts), not by users.
+  const env = process.env;
+  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve', 'phases'] as const);
+  const records = mode === 'phases' ? recordRequests() : [];
+  const config = loadModelLoadingConfig(env);
+  const uri = config.modelUri;
+  if (!uri) throw new Error('MODEL_URI is required');
+  const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
+  const apiFirst = bool(env, 'BENCH_API_FIRST', false);
+  const timeApi = async () => {
+    const t0 = performance.now();
+    const api = await importApi();
+    return { api, ms: performance.now() - t0 };
+  };
+  const before = apiFirst ? await timeApi() : undefined;
+  let markRequested: () => void = () => undefined;
+  const requested = new Promise<void>((resolve) => (markRequested = resolve));
+  const loading = loadModel(uri, {
+    s3,
+    preferQuantized: config.preferQuantized,
+    preferOptimized: config.preferOptimized,
+    read: config.s3,
+    // The thread count under test comes as MODEL_THREADS, as in production.
+    threads: config.threads,
+    onModelRequested: () => markRequested(),
+  });
+  loading.then(markRequested, markRequested);
+  let imported = before;
+  if (!imported) {
+    await Promise.race([requested, new Promise((resolve) => setTimeout(resolve, 250))]);
+    imported = await timeApi();
+  }
+  const { createApi, apiConfig, listen, StaticProvider } = imported.api;
+  const loaded = await loading;
+  const t = loaded.info.timings;
+  if (mode === 'cold') {
+    const r0 = performance.now();
+    await loaded.engine.answer({ question: str(env, 'BENCH_QUESTION')!, context: str(env, 'BENCH_CONTEXT')! });
+    const doneMs = performance.now();
+    await send({
+      kind: 'cold',
+      bootMs,
+      downloadMs: t.downloadMs,
+      sessionCreateMs: t.sessionCreateMs,
+      tokenizerMs: t.tokenizerMs,
+      loadTotalMs: t.totalMs,
+      firstRunMs: doneMs - r0,
+      doneMs,
+      apiImportMs: imported.ms,
+      quantized: loaded.info.quantized,
+      rssMb: process.memoryUsage.rss() / 2 ** 20,
+    });
+    process.exit(0);
+  }
+  const api = createApi({
+    config: apiConfig({ ide: false }),
+    provider: new StaticProvider(loaded.engine),
+    ideAssetsDir: null,
+  });
+  const running = await listen(api, { port: 0, host: '127.0.0.1' });
+  await send({
+    kind: 'serve',
+    url: running.url,
+    rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20,
+    quantized: loaded.info.quantized,
+  });
+  // The parent asks for the records ('phases') or ends us with any other message (or by
+  // disconnecting); never outlive it.
+  process.on('message', (message) => {
+    if (message === 'phases') void send({ kind: 'phases', records: records.splice(0) });
+    else void running.close().then(() => process.exit(0));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+main().catch(async (error: unknown) => {
+  await send({ kind: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+});
