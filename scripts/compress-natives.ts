@@ -3,10 +3,10 @@
  * folder (dist/lambda/natives/linux-<arch>/), with the manifest the runtime checks
  * (src/model/onnxruntime/compressed-library.ts explains why, unpack.ts how it is used).
  *
- * Quality 7 with a 16 MiB window: measured on the 43.7 MiB x64 library of onnxruntime-node 1.30,
- * quality 5 gives 14.3 MiB in 2 s, 7 gives 13.9 MiB in 5.5 s, 9 gives 13.7 MiB in 20 s and 11
- * gives 12.1 MiB in 116 s; unpacking takes 150–200 ms at any of them. The output is reused while
- * the library's SHA-256 is unchanged, so only a new onnxruntime-node version pays this again.
+ * Quality 7 with a 16 MiB window: within a few percent of quality 9's output in a fraction of its
+ * build time, while quality 11's smaller output takes minutes to build; unpacking costs the same at
+ * any quality (docs/decisions/2026-12-06-onnxruntime-library-compressed.md). The output is reused
+ * while the library's SHA-256 is unchanged, so only a new onnxruntime-node version pays this again.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';

@@ -101,7 +101,7 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 const inFlight = new Map<string, Promise<string>>();
-/** A temporary build folder this old belongs to a process that died (a full model builds in ~5 s). */
+/** A temporary build folder this old belongs to a process that died (far longer than any build takes). */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
 /** Removes build folders left behind by killed processes; never one that may still be in use. */

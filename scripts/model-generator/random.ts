@@ -6,7 +6,7 @@
  */
 
 // Module-local copies: inside a vm context (jest's sandbox) every global lookup such as `Math` in
-// a hot loop goes through an interceptor and made generation ~20x slower there.
+// a hot loop goes through an interceptor, which made generation many times slower there.
 const imul = Math.imul;
 const SQRT3 = Math.sqrt(3);
 

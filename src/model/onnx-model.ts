@@ -54,8 +54,9 @@ export function isOrtFormat(bytes: Uint8Array): boolean {
 
 /**
  * For ORT-format bytes: onnxruntime uses them in place, weights included, instead of parsing and
- * copying (session creation about half the standard file's, the same logits and run time, a lower
- * peak RSS; docs/engine.md). The bytes must then outlive the session: OnnxQAModel keeps them.
+ * copying (a faster session creation, the same logits and run time, a lower peak RSS;
+ * docs/decisions/2026-12-06-optimized-graph-by-default.md). The bytes must then outlive the
+ * session: OnnxQAModel keeps them.
  */
 export const ORT_BYTES_IN_PLACE = {
   session: { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' },

@@ -1,8 +1,8 @@
 /**
- * How many threads one onnxruntime run should use. Measured here (docs/benchmarks.md): on two free
- * cores 2 threads are 1.6–1.9× faster than 1, but with one core busy elsewhere 2 threads are
- * 1.4–1.6× slower than 1 — a thread pool larger than the CPU the process really gets hurts. Lambda
- * exposes more cores than it grants: CPU share is proportional to memory, one vCPU per 1,769 MB.
+ * How many threads one onnxruntime run should use: no more than the CPU the process really gets.
+ * More threads help on free cores, but a thread pool larger than the CPU granted runs slower than
+ * one thread (docs/benchmarks.md, "Threads when a core is taken"). Lambda exposes more cores than
+ * it grants: CPU share is proportional to memory, one vCPU per 1,769 MB.
  */
 
 /** Lambda's memory per vCPU, in MB. */

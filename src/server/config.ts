@@ -109,9 +109,10 @@ export const LAMBDA_SAFE_RESPONSE_BYTES = Math.floor((LAMBDA_RESPONSE_PAYLOAD_BY
 
 export const DEFAULT_LIMITS: Readonly<ApiLimits> = Object.freeze({
   maxQuestionLength: 1_000,
-  // ~5k tokens: about 20 windows of 384 tokens, a few seconds on one Lambda vCPU.
+  // A long document (some 5k tokens of English text); what it costs the model is bounded by the
+  // window budget below, not by its characters.
   maxContextLength: 20_000,
-  // Tokenizing 100,000 characters takes tens of milliseconds; the model's cost is bounded below.
+  // Five maximal contexts: tokenizing is cheap next to the model, whose cost is bounded below.
   maxRequestTextLength: 100_000,
   // 64 windows of up to 512 tokens: for an int8 model on one Lambda vCPU, well within half of the
   // 29 s timeout (the bench measures a window; docs/operations.md, "Work budget").

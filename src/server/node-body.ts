@@ -2,8 +2,14 @@
  * Reading a `node:http` request body within a byte limit, and refusing an oversized one so that
  * the client reads the 413 instead of a reset upload: `sendWhileDraining` writes the response at
  * once but ends it only when the client has finished sending (a "lingering close"), within
- * DEFAULT_MAX_DRAIN_BYTES and DEFAULT_MAX_DRAIN_MS. Why a plain `res.end()` is not enough:
- * docs/operations.md, "Oversized bodies".
+ * DEFAULT_MAX_DRAIN_BYTES and DEFAULT_MAX_DRAIN_MS (docs/operations.md, "Oversized bodies").
+ *
+ * Why a plain `res.end()` is not enough (Node's lib/_http_server.js): when a response carrying
+ * `Connection: close` finishes, `resOnFinish` calls `socket.destroySoon()`, which destroys the
+ * socket once the response is flushed; if the client is still uploading, the kernel answers its
+ * unread bytes with a TCP RST instead of a FIN, the client's next write fails (EPIPE/ECONNRESET)
+ * and, depending on timing, it never reads the 413. `req._dump()` only reads while the socket
+ * lives, so it does not help.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

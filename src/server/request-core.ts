@@ -2,7 +2,7 @@
  * The request core: everything between a transport receiving an HTTP request and sending the
  * response, written once so that both transports (lambda.ts, local-server.ts) only map their own
  * shapes to CoreRequest and from CoreResponse: scope, CORS, routing, body, Apollo under the
- * deadline, errors, then the log line and metrics. The steps in order: docs/api.md, "A request's path".
+ * deadline, errors, then the log line and metrics. The steps in order: ARCHITECTURE.md, "A request's path".
  */
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ideAssetName, ideAssetResponse, type IdeAssets } from '../ide/assets';

@@ -8,7 +8,8 @@
  * few other targets). ONNX Runtime's CPU detection (the pytorch `cpuinfo` library, run when
  * libonnxruntime loads) parses it as an ARM one, finds none of the ARM fields in an x86 listing, and
  * dereferences NULL while reading the cache topology: `require('onnxruntime-node')` dies with
- * SIGSEGV under every `-cpu` model (measured; docs/deploy.md has the commands). qemu's `-L` prefix
+ * SIGSEGV under every `-cpu` model (the commands:
+ * docs/decisions/2026-12-06-lambda-artifact-tested-off-lambda.md). qemu's `-L` prefix
  * is tried first for every absolute path the guest opens, so the prefix used here is a small folder
  * holding `lib` (a link to the arm64 runtimes) and an ARM-format `proc/cpuinfo` for the emulated
  * model: no privileges, no mount namespace. The instruction-set features ONNX Runtime picks kernels

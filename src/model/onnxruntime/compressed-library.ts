@@ -7,7 +7,7 @@
  * (50 MB zipped for a direct upload, 250 MB unzipped): brotli shrinks the library about threefold, so
  * the artifact carries it compressed in
  * `<bundle>/natives/<platform>-<arch>/` and each container unpacks it once into /tmp during INIT,
- * while the model downloads (docs/deploy.md has the measurements).
+ * while the model downloads (why, and what it costs: docs/decisions/2026-12-06-onnxruntime-library-compressed.md).
  */
 
 /** The manifest's name inside `natives/<platform>-<arch>/`. */
