@@ -12,8 +12,6 @@ import { DeadlineExceededError, RequestCancelledError } from './errors';
 export interface RequestTrace {
   readonly requestId: string;
   readonly startedAt: number;
-  /** extensions.code of every error sent, in order (duplicates kept: counts matter). */
-  readonly codes: string[];
   operations: number;
   /** The model work charged to the request (its WorkBudget), when it had an API context. */
   work?: { readonly windows: number; readonly tokens: number; readonly refusals?: number };
@@ -29,7 +27,7 @@ export function newRequestId(given?: string | undefined): string {
 }
 
 export function newTrace(requestId: string = newRequestId()): RequestTrace {
-  return { requestId, startedAt: Date.now(), codes: [], operations: 0 };
+  return { requestId, startedAt: Date.now(), operations: 0 };
 }
 
 export interface RequestScope {

@@ -5,11 +5,11 @@
  * quote it. The lines and their fields: docs/operations.md, "Reading the logs".
  */
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { LogEntry, LogLevel, LogSink } from '../api/context';
 import { isPublicCode, uncodedClientErrorCode } from '../api/errors';
 import type { RequestTrace } from '../api/request-scope';
 import { createLogger, loggerSink } from './logger';
+import { codeOf } from './sent-codes';
 
 export type { LogEntry, LogLevel, LogSink };
 
@@ -35,6 +35,7 @@ export interface RequestLogOptions {
 export function logRequestEnd(
   options: RequestLogOptions,
   trace: RequestTrace,
+  codes: readonly string[],
   http: { method: string; path: string; status: number; bodyBytes: number },
 ): void {
   if (!options.logRequests) return;
@@ -52,7 +53,7 @@ export function logRequestEnd(
     windows: trace.work?.windows ?? 0,
     tokens: trace.work?.tokens ?? 0,
     budgetRejections: budgetRejections(trace),
-    codes: trace.codes,
+    codes,
     ...(trace.responseCache ? { responseCache: trace.responseCache } : {}),
   });
 }
@@ -66,15 +67,11 @@ interface TracedContext {
   scope: { trace: RequestTrace };
 }
 
-function codeOf(error: Pick<GraphQLError, 'extensions'> | GraphQLFormattedError): string {
-  const code = error.extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
-}
-
 /**
- * Records each operation's error codes on the request's trace and logs unexpected errors (always,
- * with their stack, which clients never see). With API_LOG_REQUEST_TEXT, also logs each
- * operation's text and variables.
+ * Counts each operation on the request's trace and logs unexpected errors (always, with their
+ * stack, which clients never see), and each operation's name and codes at DEBUG. With
+ * API_LOG_REQUEST_TEXT, also logs each operation's text and variables. The request's own codes
+ * are recorded where its errors are made (sent-codes.ts), not here.
  */
 export function requestLogPlugin<T extends TracedContext>(options: RequestLogOptions): ApolloServerPlugin<T> {
   return {
@@ -102,7 +99,6 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
         async willSendResponse(rc: GraphQLRequestContext<T>) {
           const body = rc.response.body;
           const codes = body?.kind === 'single' ? (body.singleResult.errors ?? []).map(codeOf) : [];
-          trace.codes.push(...codes);
           // Written only when the level is DEBUG, e.g. for the invocations that
           // POWERTOOLS_LOGGER_SAMPLE_RATE samples; names and codes only, never users' text.
           options.sink({

@@ -116,6 +116,22 @@ describe('the log line and the metrics report the codes of the errors sent', () 
     }
   });
 
+  test("a response over the size limit: only the core's RESPONSE_TOO_LARGE, not the errors it replaced", async () => {
+    const { transports, logs, records } = await both({
+      ...config,
+      limits: { ...config.limits, maxResponseBytes: 1000 },
+    });
+    const fields = Array.from({ length: 30 }, (_, i) => `unknown${i}`).join(' ');
+    for (const [, transport] of transports) {
+      logs.length = 0;
+      records.length = 0;
+      const res = await transport(gql(`{ ${fields} }`));
+      expect([res.status, bodyCodes(res)]).toEqual([422, ['RESPONSE_TOO_LARGE']]);
+      expect(logs.filter((e) => e.msg === 'request').map((l) => l.codes)).toEqual([['RESPONSE_TOO_LARGE']]);
+      expect(records.map((r) => r.codes)).toEqual([['RESPONSE_TOO_LARGE']]);
+    }
+  });
+
   test('a batch: the codes of both operations', async () => {
     const { transports, logs } = await both(config);
     const batch = { headers: JSON_HEADERS, body: JSON.stringify([{ query: '{ nope }' }, { query: answerQuery }]) };
