@@ -17,15 +17,8 @@ import {
 } from '../api/errors';
 import { JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
-import {
-  REQUEST_ID_HEADER,
-  budgetRejections,
-  defaultSink,
-  logRequestEnd,
-  type LogSink,
-  type RequestLogOptions,
-} from './request-log';
-import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
+import { REQUEST_ID_HEADER, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
+import { openScope, type RequestScope } from '../api/request-scope';
 import { notModified, responseEtag } from './cache/etag';
 import { collectCodes } from './sent-codes';
 
@@ -121,7 +114,7 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
         ? { status: 204, headers: {}, body: '', codes: [] }
         : await route(options, request, scope);
     } catch (error) {
-      response = errorResponse(error, scope.trace, sink);
+      response = errorResponse(error, scope, sink);
     } finally {
       scope.close();
     }
@@ -149,27 +142,33 @@ function finish<TContext extends BaseContext>(
   }
   response = {
     ...response,
-    headers: withHeaders(response.headers, { ...corsHeaders, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
+    headers: withHeaders(response.headers, { ...corsHeaders, ...length, [REQUEST_ID_HEADER]: scope.requestId }),
   };
   const status = request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status;
+  const durationMs = Date.now() - scope.startedAt;
+  const summary = scope.recorder.snapshot();
+  const { codes } = response;
   if (options.log) {
-    logRequestEnd(options.log, scope.trace, response.codes, {
+    logRequestEnd(options.log, {
+      requestId: scope.requestId,
       method: request.method,
       path: request.path,
       status,
+      durationMs,
       bodyBytes: Buffer.byteLength(request.body),
+      codes,
+      summary,
     });
   }
-  const { trace } = scope;
   options.metrics?.request({
     status,
-    durationMs: Date.now() - trace.startedAt,
-    inputs: trace.usage?.inputs ?? 0,
-    windows: trace.work?.windows ?? 0,
-    tokens: trace.work?.tokens ?? 0,
-    codes: response.codes,
-    budgetRejections: budgetRejections(trace),
-    responseCache: trace.responseCache,
+    durationMs,
+    inputs: summary.inputs,
+    windows: summary.windows,
+    tokens: summary.tokens,
+    codes,
+    budgetRejections: summary.budgetRejections,
+    responseCache: summary.responseCache,
   });
   return response;
 }
@@ -277,13 +276,13 @@ function afterStopped(signal: AbortSignal, graceMs: number): { promise: Promise<
 }
 
 /** The response for an error raised outside Apollo's own error handling. */
-function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): CoreResponse {
+function errorResponse(error: unknown, scope: RequestScope, sink: LogSink): CoreResponse {
   let known: HttpRequestError;
   if (error instanceof HttpRequestError) known = error;
   else if (isRequestAborted(error)) {
     known = new HttpRequestError(error.message, apiCodeOf(error)!);
   } else {
-    return internalErrorResponse(error, { sink, where: 'the request core', requestId: trace.requestId });
+    return internalErrorResponse(error, { sink, where: 'the request core', requestId: scope.requestId });
   }
   return codedResponse(known);
 }
