@@ -10,7 +10,8 @@ import { apiConfig, type ApiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
 import type { MetricsRecorder, RequestRecord } from '../../src/server/metrics';
-import { UnavailableProvider } from './helpers/engines';
+import type { EngineProvider } from '../../src/model/loading/types';
+import { StaticProvider, UnavailableProvider, loadTinyModel } from './helpers/engines';
 import {
   JSON_HEADERS,
   gql,
@@ -35,7 +36,10 @@ interface Observed {
 }
 
 /** Both transports on one configuration, with their log lines and metrics records captured. */
-async function both(config: ApiConfig): Promise<Observed> {
+async function both(
+  config: ApiConfig,
+  provider: () => EngineProvider = () => new UnavailableProvider(),
+): Promise<Observed> {
   const logs: LogEntry[] = [];
   const records: RequestRecord[] = [];
   const metrics: MetricsRecorder = {
@@ -46,7 +50,7 @@ async function both(config: ApiConfig): Promise<Observed> {
   const make = () => {
     const api = createApi({
       config,
-      provider: new UnavailableProvider(),
+      provider: provider(),
       ideAssetsDir: null,
       logSink: (e) => void logs.push(e),
       metrics,
@@ -162,4 +166,30 @@ describe('the log line and the metrics report the codes of the errors sent', () 
       for (const [id, codes] of sent) expect([id, logged.get(id!)]).toEqual([id, codes]);
     }
   });
+
+  test('concurrent requests through the engine, errors made after its work, each report their own codes', async () => {
+    const tiny = await loadTinyModel();
+    const { transports, logs } = await both(config, () => new StaticProvider(tiny.engine, tiny.info));
+    const answer = 'answer(question: "Where is it?", context: "It is in Paris, near the river.") { text }';
+    const kinds = [
+      // One answer from the engine beside an invalid input: its error is formatted after the engine's work.
+      gql(`{ a: ${answer} b: answer(question: " ", context: "x") { text } }`),
+      gql(`{ ${answer} }`),
+      gql('{ nope }'),
+    ];
+    for (const [, transport] of transports) {
+      logs.length = 0;
+      const sent = await Promise.all(
+        Array.from({ length: 18 }, async (_, i) => {
+          const res = await transport(kinds[i % kinds.length]!);
+          return [res.headers['x-request-id'], bodyCodes(res)] as const;
+        }),
+      );
+      expect(new Set(sent.map(([, codes]) => codes.join()))).toEqual(
+        new Set(['BAD_USER_INPUT', '', 'GRAPHQL_VALIDATION_FAILED']),
+      );
+      const logged = new Map(logs.filter((e) => e.msg === 'request').map((e) => [e.requestId, e.codes]));
+      for (const [id, codes] of sent) expect([id, logged.get(id!)]).toEqual([id, codes]);
+    }
+  }, 60_000);
 });
