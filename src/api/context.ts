@@ -80,7 +80,7 @@ export interface ApiContext {
   readonly output: ResponseBudget;
   /** Model windows this HTTP request may still run (all operations); charged by the engine. */
   readonly budget: WorkBudget;
-  /** The request's trace, deadline and stop signal (request-scope.ts). */
+  /** The request's id, recorder, deadline and stop signal (request-scope.ts). */
   readonly scope: RequestScope;
   /** When this server instance started (ms since the epoch), for `health`. */
   readonly serverStartedAt: number;

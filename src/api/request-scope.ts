@@ -1,5 +1,5 @@
 /**
- * The life of one HTTP request: its trace (id, log fields), its deadline, and the signal that stops
+ * The life of one HTTP request: its id, what it did (its recorder), its deadline, and the signal that stops
  * its work when nobody waits for it any more: the deadline passed (DEADLINE_EXCEEDED, 504, rather
  * than a Lambda timeout that resets the sandbox), the client disconnected (REQUEST_CANCELLED, 499),
  * or the response was sent. The engine checks the signal between window runs. docs/operations.md,
@@ -7,33 +7,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeadlineExceededError, RequestCancelledError } from './errors';
-
-/** What one HTTP request did, filled in while it runs and logged once when it ends. */
-export interface RequestTrace {
-  readonly requestId: string;
-  readonly startedAt: number;
-  /** extensions.code of every error sent, in order (duplicates kept: counts matter). */
-  readonly codes: string[];
-  operations: number;
-  /** The model work charged to the request (its WorkBudget), when it had an API context. */
-  work?: { readonly windows: number; readonly tokens: number; readonly refusals?: number };
-  /** The inputs it sent for answering, and those the text budget refused (its API context). */
-  usage?: { readonly inputs: number; readonly refusals: number };
-  /** Operations answered from the response cache, and those looked up in vain (when it is on). */
-  responseCache?: { hits: number; misses: number };
-}
+import { RequestRecorder } from './request-recorder';
 
 /** A request id from the caller, if it is a harmless token; otherwise a fresh UUID. */
 export function newRequestId(given?: string | undefined): string {
   return given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-export function newTrace(requestId: string = newRequestId()): RequestTrace {
-  return { requestId, startedAt: Date.now(), codes: [], operations: 0 };
-}
-
 export interface RequestScope {
-  readonly trace: RequestTrace;
+  readonly requestId: string;
+  /** When the request started, in ms since the epoch. */
+  readonly startedAt: number;
+  /** Where the request's parts record what it did, for its log line and metrics (request-recorder.ts). */
+  readonly recorder: RequestRecorder;
   /** Aborts (with a DeadlineExceededError or RequestCancelledError) when the work must stop. */
   readonly signal: AbortSignal;
   /** When the deadline passes, in ms since the epoch. */
@@ -56,8 +42,7 @@ export function openScope(options: {
   timeLimitMs: number;
   transportSignal?: AbortSignal;
 }): OpenScope {
-  // A client's or the platform's id is kept when it is a harmless token; otherwise a fresh UUID.
-  const trace = newTrace(newRequestId(options.requestId));
+  const startedAt = Date.now();
   const controller = new AbortController();
   const timeLimitMs = Math.max(0, Math.floor(options.timeLimitMs));
   const timer = setTimeout(() => controller.abort(new DeadlineExceededError(timeLimitMs)), timeLimitMs);
@@ -67,9 +52,12 @@ export function openScope(options: {
   options.transportSignal?.addEventListener('abort', onClientGone, { once: true });
   if (options.transportSignal?.aborted) onClientGone();
   return {
-    trace,
+    // A client's or the platform's id is kept when it is a harmless token; otherwise a fresh UUID.
+    requestId: newRequestId(options.requestId),
+    startedAt,
+    recorder: new RequestRecorder(),
     signal: controller.signal,
-    deadline: trace.startedAt + timeLimitMs,
+    deadline: startedAt + timeLimitMs,
     timeLimitMs,
     close() {
       clearTimeout(timer);

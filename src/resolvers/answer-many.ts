@@ -62,7 +62,7 @@ function internalInputError(error: Error, ctx: ApiContext, path: ReadonlyArray<s
   ctx.log({
     level: 'error',
     msg: 'internal error',
-    requestId: ctx.scope.trace.requestId,
+    requestId: ctx.scope.requestId,
     path,
     error: error.name,
     message: error.message,

@@ -16,6 +16,7 @@ import { partialSuccessPlugin } from './partial-success';
 import { knownOperationTypesRule } from './operation-type-rule';
 import { responseCachePlugins } from './cache/response-cache';
 import { createCaches, type ApiCaches } from './cache/stores';
+import { recordingCodes } from './sent-codes';
 import type { ResponseCacheStats } from '../api/context';
 
 export interface ApiServerOptions {
@@ -59,7 +60,11 @@ export function createApolloServer(options: ApiServerOptions): ApolloServer<ApiC
     introspection: true,
     // Never follow NODE_ENV: stack traces are shown only when masking is explicitly off.
     includeStacktraceInErrorResponses: !config.maskErrors,
-    formatError: createFormatError({ maskErrors: config.maskErrors, schemaNames: schemaNamesOf(typeDefs) }),
+    // Every error Apollo sends passes through here: its code is recorded for the request's log
+    // line and metrics (sent-codes.ts).
+    formatError: recordingCodes(
+      createFormatError({ maskErrors: config.maskErrors, schemaNames: schemaNamesOf(typeDefs) }),
+    ),
     allowBatchedHttpRequests: true,
     // GETs (and non-JSON POSTs) must carry a preflight-forcing header, so a cross-site form or
     // <img> cannot make a browser run an operation with the user's cookies.

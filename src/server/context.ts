@@ -32,8 +32,7 @@ export function createContext(deps: ContextDependencies): ApiContext {
   const output = new ResponseBudget(deps.limits.maxResponseBytes);
   const usage: TextUsage = { textLength: 0, inputs: 0, refusals: 0 };
   // The request's log line and metrics report the work it was charged and what it sent.
-  scope.trace.work = budget;
-  scope.trace.usage = usage;
+  scope.recorder.chargedTo(budget, usage);
   return {
     answers: createAnswerLoader(deps.provider, { budget, signal: scope.signal }),
     provider: deps.provider,

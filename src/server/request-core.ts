@@ -17,16 +17,10 @@ import {
 } from '../api/errors';
 import { JSON_CONTENT_TYPE, checkBodySize, errorResponseBody, parseBody, type BodyLimits } from './http-body';
 import type { MetricsRecorder } from './metrics';
-import {
-  REQUEST_ID_HEADER,
-  budgetRejections,
-  defaultSink,
-  logRequestEnd,
-  type LogSink,
-  type RequestLogOptions,
-} from './request-log';
-import { openScope, type RequestScope, type RequestTrace } from '../api/request-scope';
+import { REQUEST_ID_HEADER, defaultSink, logRequestEnd, type LogSink, type RequestLogOptions } from './request-log';
+import { openScope, type RequestScope } from '../api/request-scope';
 import { notModified, responseEtag } from './cache/etag';
+import { collectCodes } from './sent-codes';
 
 /** One HTTP request, as every transport can describe it. */
 export interface CoreRequest {
@@ -63,6 +57,12 @@ export interface CoreResponse {
   headers: Record<string, string>;
   /** A string (GraphQL responses, errors) or bytes (the IDE's gzipped files). */
   body: string | Buffer;
+  /**
+   * `extensions.code` of each error the body carries, in order (duplicates kept: counts matter),
+   * as whoever made the errors recorded them: Apollo's formatError (sent-codes.ts) or the core.
+   * The log line and the metrics read them here.
+   */
+  codes: readonly string[];
 }
 
 export interface RequestCoreOptions<TContext extends BaseContext> {
@@ -110,9 +110,11 @@ export function createRequestCore<TContext extends BaseContext>(options: Request
     const cors = corsHeaders({ method: request.method, origin: request.headers.get('origin') }, allowed);
     let response: CoreResponse;
     try {
-      response = cors.preflight ? { status: 204, headers: {}, body: '' } : await route(options, request, scope);
+      response = cors.preflight
+        ? { status: 204, headers: {}, body: '', codes: [] }
+        : await route(options, request, scope);
     } catch (error) {
-      response = errorResponse(error, scope.trace, sink);
+      response = errorResponse(error, scope, sink);
     } finally {
       scope.close();
     }
@@ -140,30 +142,33 @@ function finish<TContext extends BaseContext>(
   }
   response = {
     ...response,
-    headers: withHeaders(response.headers, { ...corsHeaders, ...length, [REQUEST_ID_HEADER]: scope.trace.requestId }),
+    headers: withHeaders(response.headers, { ...corsHeaders, ...length, [REQUEST_ID_HEADER]: scope.requestId }),
   };
-  if (scope.trace.codes.length === 0 && response.status >= 400 && typeof response.body === 'string') {
-    scope.trace.codes.push(...codesOfBody(response.body));
-  }
   const status = request.signal?.aborted ? CLIENT_CLOSED_STATUS : response.status;
+  const durationMs = Date.now() - scope.startedAt;
+  const summary = scope.recorder.snapshot();
+  const { codes } = response;
   if (options.log) {
-    logRequestEnd(options.log, scope.trace, {
+    logRequestEnd(options.log, {
+      requestId: scope.requestId,
       method: request.method,
       path: request.path,
       status,
+      durationMs,
       bodyBytes: Buffer.byteLength(request.body),
+      codes,
+      summary,
     });
   }
-  const { trace } = scope;
   options.metrics?.request({
     status,
-    durationMs: Date.now() - trace.startedAt,
-    inputs: trace.usage?.inputs ?? 0,
-    windows: trace.work?.windows ?? 0,
-    tokens: trace.work?.tokens ?? 0,
-    codes: trace.codes,
-    budgetRejections: budgetRejections(trace),
-    responseCache: trace.responseCache,
+    durationMs,
+    inputs: summary.inputs,
+    windows: summary.windows,
+    tokens: summary.tokens,
+    codes,
+    budgetRejections: summary.budgetRejections,
+    responseCache: summary.responseCache,
   });
   return response;
 }
@@ -177,19 +182,21 @@ async function route<TContext extends BaseContext>(
   if (request.oversizedBody) checkBodySize(request.oversizedBody.bytes, options.limits, request.oversizedBody.atLeast);
   const asset = request.method === 'GET' && options.ideAssets ? ideAssetName(request.path) : null;
   if (asset && options.ideAssets) {
-    return ideAssetResponse(options.ideAssets.get(asset), {
+    const file = ideAssetResponse(options.ideAssets.get(asset), {
       acceptEncoding: request.headers.get('accept-encoding'),
       ifNoneMatch: request.headers.get('if-none-match'),
     });
+    return { ...file, codes: [] };
   }
   const graphqlPath = options.graphqlPath ?? null;
   if (graphqlPath !== null && request.path !== graphqlPath) {
     if (request.path === '/' && request.method === 'GET')
-      return { status: 302, headers: { location: graphqlPath }, body: '' };
+      return { status: 302, headers: { location: graphqlPath }, body: '', codes: [] };
     return {
       status: 404,
       headers: { 'content-type': 'text/plain; charset=utf-8' },
       body: `Not found. The GraphQL endpoint is ${graphqlPath}.\n`,
+      codes: [],
     };
   }
   const text = typeof request.body === 'string' ? request.body : request.body.toString('utf8');
@@ -199,14 +206,13 @@ async function route<TContext extends BaseContext>(
     search: request.search,
     body: parseBody(text, request.headers.get('content-type'), options.limits),
   };
-  const execution = options.server.executeHTTPGraphQLRequest({
-    httpGraphQLRequest,
-    context: () => options.context(scope),
-  });
+  const execution = collectCodes(() =>
+    options.server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(scope) }),
+  );
   const backstop = afterStopped(scope.signal, DEADLINE_GRACE_MS);
   let response;
   try {
-    response = await Promise.race([execution, backstop.promise]);
+    response = await Promise.race([execution.result, backstop.promise]);
   } finally {
     backstop.cancel();
   }
@@ -219,6 +225,8 @@ async function route<TContext extends BaseContext>(
   checkResponseSize(response.body.string, options.limits.maxResponseBytes);
   const status = response.status ?? 200;
   const body = response.body.string;
+  // Copied: a batch's other operations may still format errors for a response already decided.
+  const codes = [...execution.codes];
   // Content-Type follows the request's Accept (application/json or graphql-response+json).
   const headers = withHeaders(Object.fromEntries(response.headers), { vary: 'Accept' });
   // Validators and revalidation (src/server/cache/etag.ts): GET only, content-derived, none on errors.
@@ -226,8 +234,8 @@ async function route<TContext extends BaseContext>(
   if (etag === null) delete headers.etag;
   else headers.etag = etag;
   if (notModified(request.method, request.headers.get('if-none-match'), etag))
-    return { status: 304, headers, body: '' };
-  return { status, headers, body };
+    return { status: 304, headers, body: '', codes };
+  return { status, headers, body, codes };
 }
 
 /**
@@ -268,17 +276,25 @@ function afterStopped(signal: AbortSignal, graceMs: number): { promise: Promise<
 }
 
 /** The response for an error raised outside Apollo's own error handling. */
-function errorResponse(error: unknown, trace: RequestTrace, sink: LogSink): CoreResponse {
+function errorResponse(error: unknown, scope: RequestScope, sink: LogSink): CoreResponse {
   let known: HttpRequestError;
   if (error instanceof HttpRequestError) known = error;
   else if (isRequestAborted(error)) {
     known = new HttpRequestError(error.message, apiCodeOf(error)!);
   } else {
-    trace.codes.push(ErrorCode.INTERNAL_SERVER_ERROR);
-    return internalErrorResponse(error, { sink, where: 'the request core', requestId: trace.requestId });
+    return internalErrorResponse(error, { sink, where: 'the request core', requestId: scope.requestId });
   }
-  trace.codes.push(known.code);
-  return { status: known.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(known) };
+  return codedResponse(known);
+}
+
+/** The response of one coded error, which carries its code. */
+function codedResponse(error: HttpRequestError): CoreResponse {
+  return {
+    status: error.status,
+    headers: { 'content-type': JSON_CONTENT_TYPE },
+    body: errorResponseBody(error),
+    codes: [error.code],
+  };
 }
 
 /**
@@ -297,8 +313,7 @@ export function internalErrorResponse(
     message: (error as Error)?.message ?? String(error),
     stack: (error as Error)?.stack,
   });
-  const masked = new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR);
-  return { status: masked.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body: errorResponseBody(masked) };
+  return codedResponse(new HttpRequestError(INTERNAL_ERROR_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR));
 }
 
 /** Adds headers; `vary` values are combined rather than replaced (the IDE's and CORS's). */
@@ -309,14 +324,4 @@ function withHeaders(base: Record<string, string>, extra: Record<string, string>
     merged[key] = key === 'vary' && merged[key] ? `${merged[key]}, ${value}` : value;
   }
   return merged;
-}
-
-/** The error codes of an error body (for the log line of requests answered before Apollo). */
-function codesOfBody(body: string): string[] {
-  try {
-    const parsed = JSON.parse(body) as { errors?: Array<{ extensions?: { code?: unknown } }> };
-    return (parsed.errors ?? []).map((e) => String(e.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR));
-  } catch {
-    return [];
-  }
 }

@@ -5,11 +5,12 @@
  * quote it. The lines and their fields: docs/operations.md, "Reading the logs".
  */
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { LogEntry, LogLevel, LogSink } from '../api/context';
 import { isPublicCode, uncodedClientErrorCode } from '../api/errors';
-import type { RequestTrace } from '../api/request-scope';
+import type { RequestSummary } from '../api/request-recorder';
+import type { RequestScope } from '../api/request-scope';
 import { createLogger, loggerSink } from './logger';
+import { codeOf } from './sent-codes';
 
 export type { LogEntry, LogLevel, LogSink };
 
@@ -31,56 +32,58 @@ export interface RequestLogOptions {
   sink: LogSink;
 }
 
-/** The line written when an HTTP request ends (by the transport, which knows the status). */
-export function logRequestEnd(
-  options: RequestLogOptions,
-  trace: RequestTrace,
-  http: { method: string; path: string; status: number; bodyBytes: number },
-): void {
+/** How an HTTP request ended, as the request core knows it when its response is ready. */
+export interface RequestEnd {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  bodyBytes: number;
+  /** The codes of the errors sent (CoreResponse.codes). */
+  codes: readonly string[];
+  /** What the request did (its recorder's snapshot). */
+  summary: RequestSummary;
+}
+
+/** The line written when an HTTP request ends. */
+export function logRequestEnd(options: RequestLogOptions, end: RequestEnd): void {
   if (!options.logRequests) return;
+  const { summary } = end;
   options.sink({
-    level: http.status >= 500 ? 'error' : http.status >= 400 ? 'warn' : 'info',
+    level: end.status >= 500 ? 'error' : end.status >= 400 ? 'warn' : 'info',
     msg: 'request',
-    requestId: trace.requestId,
-    method: http.method,
-    path: http.path,
-    status: http.status,
-    durationMs: Date.now() - trace.startedAt,
-    bodyBytes: http.bodyBytes,
-    operations: trace.operations,
-    inputs: trace.usage?.inputs ?? 0,
-    windows: trace.work?.windows ?? 0,
-    tokens: trace.work?.tokens ?? 0,
-    budgetRejections: budgetRejections(trace),
-    codes: trace.codes,
-    ...(trace.responseCache ? { responseCache: trace.responseCache } : {}),
+    requestId: end.requestId,
+    method: end.method,
+    path: end.path,
+    status: end.status,
+    durationMs: end.durationMs,
+    bodyBytes: end.bodyBytes,
+    operations: summary.operations,
+    inputs: summary.inputs,
+    windows: summary.windows,
+    tokens: summary.tokens,
+    budgetRejections: summary.budgetRejections,
+    codes: end.codes,
+    ...(summary.responseCache ? { responseCache: summary.responseCache } : {}),
   });
 }
 
-/** Inputs refused by the request's budgets: windows (WorkBudget) or characters (the text budget). */
-export function budgetRejections(trace: RequestTrace): number {
-  return (trace.work?.refusals ?? 0) + (trace.usage?.refusals ?? 0);
-}
-
-interface TracedContext {
-  scope: { trace: RequestTrace };
-}
-
-function codeOf(error: Pick<GraphQLError, 'extensions'> | GraphQLFormattedError): string {
-  const code = error.extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+interface ScopedContext {
+  scope: Pick<RequestScope, 'requestId' | 'recorder'>;
 }
 
 /**
- * Records each operation's error codes on the request's trace and logs unexpected errors (always,
- * with their stack, which clients never see). With API_LOG_REQUEST_TEXT, also logs each
- * operation's text and variables.
+ * Counts each operation on the request's recorder and logs unexpected errors (always, with their
+ * stack, which clients never see), and each operation's name and codes at DEBUG. With
+ * API_LOG_REQUEST_TEXT, also logs each operation's text and variables. The request's own codes
+ * are recorded where its errors are made (sent-codes.ts), not here.
  */
-export function requestLogPlugin<T extends TracedContext>(options: RequestLogOptions): ApolloServerPlugin<T> {
+export function requestLogPlugin<T extends ScopedContext>(options: RequestLogOptions): ApolloServerPlugin<T> {
   return {
     async requestDidStart({ contextValue }) {
-      const { trace } = contextValue.scope;
-      trace.operations += 1;
+      const { requestId, recorder } = contextValue.scope;
+      recorder.operationStarted();
       return {
         async didEncounterErrors(rc: GraphQLRequestContext<T>) {
           for (const error of rc.errors ?? []) {
@@ -90,7 +93,7 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
             options.sink({
               level: 'error',
               msg: 'internal error',
-              requestId: trace.requestId,
+              requestId,
               operationName: rc.operationName ?? null,
               path: error.path ?? null,
               error: original.name,
@@ -102,13 +105,12 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
         async willSendResponse(rc: GraphQLRequestContext<T>) {
           const body = rc.response.body;
           const codes = body?.kind === 'single' ? (body.singleResult.errors ?? []).map(codeOf) : [];
-          trace.codes.push(...codes);
           // Written only when the level is DEBUG, e.g. for the invocations that
           // POWERTOOLS_LOGGER_SAMPLE_RATE samples; names and codes only, never users' text.
           options.sink({
             level: 'debug',
             msg: 'operation',
-            requestId: trace.requestId,
+            requestId,
             operationName: rc.operationName ?? null,
             codes,
           });
@@ -116,7 +118,7 @@ export function requestLogPlugin<T extends TracedContext>(options: RequestLogOpt
             options.sink({
               level: 'info',
               msg: 'operation (debug: API_LOG_REQUEST_TEXT is on)',
-              requestId: trace.requestId,
+              requestId,
               operationName: rc.operationName ?? null,
               query: rc.request.query ?? null,
               variables: rc.request.variables ?? null,

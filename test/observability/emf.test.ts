@@ -333,7 +333,7 @@ describe('the local server', () => {
 });
 
 describe('ApiMetrics', () => {
-  test('ResponseCacheHits and ResponseCacheMisses only where the response cache reported (trace.responseCache)', async () => {
+  test("ResponseCacheHits and ResponseCacheMisses only where the response cache reported (the recorder snapshot's responseCache)", async () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const metrics = new ApiMetrics({ stage: 'unit' });
     const record = { status: 200, durationMs: 5, inputs: 1, windows: 0, tokens: 0, codes: [], budgetRejections: 0 };

@@ -9,12 +9,12 @@ import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { EngineProvider } from '../../model/loading/types';
 import type { ResponseCacheStats } from '../../api/context';
-import type { RequestTrace } from '../../api/request-scope';
+import type { RequestScope } from '../../api/request-scope';
 import { cacheVersion } from './model-version';
 
 interface CacheContext {
   readonly provider: EngineProvider;
-  readonly scope: { readonly trace: RequestTrace };
+  readonly scope: Pick<RequestScope, 'recorder'>;
 }
 
 function currentVersion(provider: EngineProvider): string | null {
@@ -62,10 +62,7 @@ export function responseCachePlugins<T extends CacheContext>(
           if (!hit && !cacheable) return;
           if (hit) stats.hits += 1;
           else stats.misses += 1;
-          const trace = rc.contextValue.scope.trace;
-          const counts = (trace.responseCache ??= { hits: 0, misses: 0 });
-          if (hit) counts.hits += 1;
-          else counts.misses += 1;
+          rc.contextValue.scope.recorder.responseCacheLookup(hit);
         },
       };
     },
