@@ -10,7 +10,8 @@
  * own nested copy), and its first test checks `server instanceof` that copy. The product runs
  * @apollo/server 5.5.1, so the servers here are built from the suite's pinned copy: the adapter
  * under test is ours either way. (With the product's 5.5.1 server, every test but that
- * lockstep check passes.) No test is skipped.
+ * lockstep check passes.) The suite itself skips its @defer/@stream tests (incremental delivery):
+ * neither transport streams.
  *
  * Configured differently from production: the HTTP batch cap. The suite sends a 100-operation
  * batch to check operations run concurrently; production caps batches at
