@@ -41,13 +41,47 @@ export interface ModelInfo {
 export type EngineState = 'idle' | 'loading' | 'ready' | 'failed';
 
 /**
- * One model per container: `get()` starts the load on first use, concurrent callers share it, and a
- * failed load is retried by a later call (with backoff), never cached as a permanent failure.
+ * The container's model, as the API sees it. `createModelProvider` (provider.ts) makes the one that
+ * loads; `fixedModel` (fixed-model.ts) wraps an engine already created.
  */
-export interface EngineProvider {
+export interface ModelProvider {
   /** The loaded engine; rejects with ModelUnavailableError while the model cannot be loaded. */
   get(): Promise<QAEngine>;
   /** Provenance of the loaded model, or null until a load has succeeded. */
   info(): ModelInfo | null;
   state(): EngineState;
+  /**
+   * Starts (or joins) the load and waits for it, never throwing: true when the model is ready. For
+   * Lambda INIT and server start-up, where a failure must not crash the process.
+   */
+  warmUp(): Promise<boolean>;
+  /** The last load failure (a ModelUnavailableError), or null. */
+  error(): Error | null;
+}
+
+/** Minimal logger (console, or Powertools' Logger, fits). */
+export interface LoadLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** How one load attempt failed, as the provider records it. */
+export interface LoadFailure {
+  /** The load error's message. */
+  reason: string;
+  /** Failed attempts in a row, this one included. */
+  failures: number;
+  /** How long calls fail fast before the next attempt may start. */
+  retryInMs: number;
+  elapsedMs: number;
+}
+
+/**
+ * What becomes of each load attempt, as typed events (metrics listen here; log lines are for
+ * people and are never parsed).
+ */
+export interface LoadEvents {
+  onLoaded?(info: ModelInfo): void;
+  onLoadFailed?(failure: LoadFailure): void;
 }
