@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
-import { InvalidModelError, ModelLoadError, ModelLocalStorageError } from './errors';
+import { ModelLoadError, ModelLocalStorageError, invalidModel } from './errors';
 import { CONFIG_FILE, TOKENIZER_FILE, onnxCandidates, onnxRank } from './model-files';
 import { sizeProblem } from './size-limits';
 
@@ -98,7 +98,7 @@ export async function unpackModelBundle(
     // Observed at once: a failed entry stops the bundle now, never an unhandled rejection later.
     job.done.catch(fail);
   };
-  const refuse = (name: string, why: string): void => fail(new InvalidModelError(`${object}!/${name}`, why));
+  const refuse = (name: string, why: string): void => fail(invalidModel(`${object}!/${name}`, why));
   /** The size check every kept entry passes before a byte of it is stored. */
   const sized = (entry: ReadEntry, name: string): boolean => {
     const problem = sizeProblem(name, entry.size ?? 0, options.maxInMemoryBytes - inMemory);
@@ -187,7 +187,7 @@ export async function unpackModelBundle(
   if (failure !== undefined) {
     if (typeof result.onnx === 'string') await rm(result.onnx, { force: true });
     if (failure instanceof ModelLoadError) throw failure;
-    throw new InvalidModelError(object, `not a readable tar.gz bundle: ${(failure as Error)?.message ?? failure}`, {
+    throw invalidModel(object, `not a readable tar.gz bundle: ${(failure as Error)?.message ?? failure}`, {
       cause: failure,
     });
   }

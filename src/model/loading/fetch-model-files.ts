@@ -3,15 +3,7 @@ import { rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ReadOptions } from './config';
-import {
-  InvalidModelError,
-  MissingModelFileError,
-  ModelAccessDeniedError,
-  ModelLoadError,
-  ModelLocalStorageError,
-  ModelObjectNotFoundError,
-  ModelReadTimeoutError,
-} from './errors';
+import { ModelLoadError, ModelLocalStorageError, missingModelFile, invalidModel, isLoadFailure } from './errors';
 import { idleBounded, readLocalFile, requireRegularFile, statLocal, withinMs } from './local-file';
 import { unpackModelBundle, type UnpackedBundle } from './archive';
 import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
@@ -190,10 +182,10 @@ function parseConfig(text: string, object: string): Record<string, unknown> {
     parsed = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (err) {
-    throw new InvalidModelError(object, `not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw invalidModel(object, `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const problem = configProblem(parsed as Record<string, unknown>);
-  if (problem) throw new InvalidModelError(object, problem);
+  if (problem) throw invalidModel(object, problem);
   return parsed as Record<string, unknown>;
 }
 
@@ -266,7 +258,7 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
     // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
     // s3:ListBucket S3 answers a missing key with 403, not 404: that folder layout never needed
     // the permission, so a 403 here falls back too (a real denial then shows on its files).
-    if (!(err instanceof ModelObjectNotFoundError) && !(err instanceof ModelAccessDeniedError)) throw err;
+    if (!isLoadFailure(err, 'OBJECT_NOT_FOUND') && !isLoadFailure(err, 'ACCESS_DENIED')) throw err;
   }
   return manifest ? fetchManifestFolder(load, manifest, manifestObject) : fetchHubLayoutFolder(load);
 }
@@ -284,7 +276,7 @@ function targetFor(
 ): TargetChoice {
   return async (bytes) => {
     const problem = sizeProblem(name, bytes, options.read.maxInMemoryBytes);
-    if (problem) throw new InvalidModelError(uri, problem);
+    if (problem) throw invalidModel(uri, problem);
     return bytes > options.read.maxInMemoryBytes - inMemoryBeside
       ? { kind: 'file', path: await spill.file(name) }
       : { kind: 'buffer' };
@@ -295,7 +287,7 @@ function targetFor(
 function inMemory(uri: string, problemOf: (bytes: number) => string | null): TargetChoice {
   return async (bytes) => {
     const problem = problemOf(bytes);
-    if (problem) throw new InvalidModelError(uri, problem);
+    if (problem) throw invalidModel(uri, problem);
     return { kind: 'buffer' };
   };
 }
@@ -318,14 +310,14 @@ async function fetchManifestFolder(
   const tokenizerObject = s3Uri(bucket, root + TOKENIZER_FILE);
   const tokenizerFile = listed.get(TOKENIZER_FILE);
   if (!tokenizerFile) {
-    throw new MissingModelFileError(
+    throw missingModelFile(
       tokenizerObject,
       `${manifestObject} (version ${manifest.version}) lists no ${TOKENIZER_FILE}`,
     );
   }
   const onnxName = candidatesFor(options).find((c) => listed.has(c));
   if (!onnxName) {
-    throw new MissingModelFileError(
+    throw missingModelFile(
       s3Uri(bucket, root + onnxCandidates(options.preferQuantized)[0]!),
       `${manifestObject} (version ${manifest.version}) lists no ONNX model; files: ${[...listed.keys()].join(', ')}`,
     );
@@ -377,15 +369,15 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
 
   const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch(
     (err: unknown) => {
-      throw err instanceof ModelObjectNotFoundError
-        ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
+      throw isLoadFailure(err, 'OBJECT_NOT_FOUND')
+        ? missingModelFile(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
         : err;
     },
   );
   // config.json is optional: absent means defaults (512 positions, not a demo).
   const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch(
     (err: unknown) => {
-      if (err instanceof ModelObjectNotFoundError) return undefined;
+      if (isLoadFailure(err, 'OBJECT_NOT_FOUND')) return undefined;
       throw err;
     },
   );
@@ -403,11 +395,11 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
         };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
-        if (!(err instanceof ModelObjectNotFoundError)) throw err;
+        if (!isLoadFailure(err, 'OBJECT_NOT_FOUND')) throw err;
         tried.push(candidate);
       }
     }
-    throw new MissingModelFileError(
+    throw missingModelFile(
       s3Uri(bucket, prefix + onnxCandidates(options.preferQuantized)[0]!),
       `no ONNX model under ${source.uri}; tried ${tried.join(', ')}`,
     );
@@ -418,9 +410,8 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
 
 function fromBundle(uri: string, bundle: UnpackedBundle, bytes: number, etag: string | null): FetchedFiles {
   const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
-  if (!bundle.tokenizer) throw new MissingModelFileError(`${uri}!/${TOKENIZER_FILE}`, listing);
-  if (!bundle.onnx || !bundle.onnxName)
-    throw new MissingModelFileError(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
+  if (!bundle.tokenizer) throw missingModelFile(`${uri}!/${TOKENIZER_FILE}`, listing);
+  if (!bundle.onnx || !bundle.onnxName) throw missingModelFile(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
   return {
     source: uri,
     modelObject: `${uri}!/${bundle.onnxName}`,
@@ -439,26 +430,25 @@ function fromBundle(uri: string, bundle: UnpackedBundle, bytes: number, etag: st
 
 async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<FetchedFiles> {
   const dirStat = await statLocal(dir, options.read);
-  if (!dirStat.isDirectory())
-    throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
+  if (!dirStat.isDirectory()) throw invalidModel(dir, 'not a directory (expected a model folder or a .tar.gz)');
   const limit = (name: string) => (bytes: number) => sizeProblem(name, bytes, options.read.maxInMemoryBytes);
   const tokenizerObject = path.join(dir, TOKENIZER_FILE);
   const tokenizer = await readLocalFile(tokenizerObject, limit(TOKENIZER_FILE), options.read);
   const configPath = path.join(dir, CONFIG_FILE);
   // Optional: absent is no config; anything else wrong with it (a FIFO, too large, a stall) fails the load.
   const config = await readLocalFile(configPath, limit(CONFIG_FILE), options.read).catch((err: unknown) => {
-    if (err instanceof MissingModelFileError) return undefined;
+    if (isLoadFailure(err, 'MISSING_FILE')) return undefined;
     throw err;
   });
   for (const candidate of candidatesFor(options)) {
     const file = path.join(dir, candidate);
     const s = await withinMs(stat(file), options.read.idleTimeoutMs, file, 'stat').catch((err: unknown) => {
-      if (err instanceof ModelReadTimeoutError) throw err;
+      if (isLoadFailure(err, 'TIMEOUT')) throw err;
       return undefined;
     });
     if (!s?.isFile()) continue;
     const problem = sizeProblem(candidate, s.size, options.read.maxInMemoryBytes);
-    if (problem) throw new InvalidModelError(file, problem);
+    if (problem) throw invalidModel(file, problem);
     return {
       source: dir,
       modelObject: file,
@@ -473,8 +463,5 @@ async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<Fet
       version: null,
     };
   }
-  throw new MissingModelFileError(
-    path.join(dir, onnxCandidates(options.preferQuantized)[0]!),
-    `no ONNX model in ${dir}`,
-  );
+  throw missingModelFile(path.join(dir, onnxCandidates(options.preferQuantized)[0]!), `no ONNX model in ${dir}`);
 }

@@ -7,7 +7,7 @@ import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
-import { InvalidModelError, ModelLoadError } from './errors';
+import { ModelLoadError, invalidModel } from './errors';
 import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
 import { parseModelUri, type ModelSource } from './source-uri';
@@ -73,7 +73,7 @@ export function modelName(source: ModelSource, configName: string | undefined): 
 /**
  * Fetches a model from `uri` and creates its engine, timing each step. Errors are ModelLoadError
  * subclasses naming the object at fault; a session that fails to create (corrupt ONNX, bad
- * tokenizer) becomes InvalidModelError naming both files it was built from.
+ * tokenizer) becomes an INVALID_MODEL error naming both files it was built from.
  */
 export async function loadModel(uri: string | ModelSource, options: LoadModelOptions): Promise<LoadedModel> {
   const started = performance.now();
@@ -103,7 +103,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       err instanceof UnsupportedModelError
     )
       throw err;
-    throw new InvalidModelError(
+    throw invalidModel(
       files.modelObject,
       `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,
       { cause: err },
