@@ -7,7 +7,7 @@ import { loadApiConfig } from '../src/server/config';
 import { createApi } from '../src/server/api';
 import { createModelProvider } from '../src/model/loading/provider';
 import { demoNoticePlugin } from '../src/server/demo-notice';
-import { defaultModelSource } from '../src/model/loading/default-source';
+import { defaultModelSource } from '../src/model/loading/hub-source';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
 import { int, str, type Env } from '../src/support/env';
