@@ -3,9 +3,11 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
-import { ModelLoadError, ModelLocalStorageError, invalidModel } from './errors';
-import { CONFIG_FILE, TOKENIZER_FILE, onnxCandidates, onnxRank } from './model-files';
+import { ModelLoadError, ModelLocalStorageError, invalidModel, missingModelFile } from './errors';
+import { CONFIG_FILE, TOKENIZER_FILE, isQuantizedName, onnxCandidates, onnxRank, parseConfig } from './model-files';
 import { sizeProblem } from './size-limits';
+import type { FetchedFiles, SourceReadOptions } from './types';
+import type { SpillFolder } from '../../support/tmp-folders';
 
 /** Files of a model bundle, as unpacked from a tar.gz. */
 export interface UnpackedBundle {
@@ -248,4 +250,46 @@ function spillEntry(
     entry.on('error', failWith);
   });
   return { done, stop: () => stop() };
+}
+
+/** The bundle's large entries go to this load's spill folder (created now: the tar parser cannot wait). */
+export async function unpackOptions(
+  options: SourceReadOptions,
+  spill: SpillFolder,
+  object: string,
+): Promise<UnpackOptions> {
+  let spillDir: string;
+  try {
+    spillDir = await spill.ensure();
+  } catch (err) {
+    throw new ModelLocalStorageError(object, options.read.spillDir, err);
+  }
+  return {
+    preferQuantized: options.preferQuantized,
+    preferOptimized: options.preferOptimized,
+    onnxruntimeVersion: options.onnxruntimeVersion,
+    maxInMemoryBytes: options.read.maxInMemoryBytes,
+    spillDir,
+  };
+}
+
+/** The files a bundle holds, as every source returns them; `bytes` and `etag` are the archive's. */
+export function fromBundle(uri: string, bundle: UnpackedBundle, bytes: number, etag: string | null): FetchedFiles {
+  const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
+  if (!bundle.tokenizer) throw missingModelFile(`${uri}!/${TOKENIZER_FILE}`, listing);
+  if (!bundle.onnx || !bundle.onnxName) throw missingModelFile(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
+  return {
+    source: uri,
+    modelObject: `${uri}!/${bundle.onnxName}`,
+    tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
+    model: bundle.onnx,
+    tokenizerJson: bundle.tokenizer.toString('utf8'),
+    config: bundle.config
+      ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`)
+      : undefined,
+    quantized: isQuantizedName(bundle.onnxName),
+    bytes,
+    etag,
+    version: null,
+  };
 }

@@ -8,10 +8,10 @@ import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
 import { ModelLoadError, invalidModel } from './errors';
-import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
+import { fetchModelFiles, type FetchOptions } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
 import { parseModelUri, type ModelSource } from './source-uri';
-import type { ModelInfo } from './types';
+import type { ModelFiles, ModelInfo } from './types';
 
 /** The engine as the loader sees it: a QAEngine that may report its own load timings. */
 export type LoadableEngine = QAEngine & { loadTimings?: { sessionCreateMs: number; tokenizerMs: number } };
