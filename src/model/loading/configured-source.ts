@@ -15,10 +15,8 @@ export const NO_MODEL_URI =
   'No model configured: set MODEL_URI to s3://bucket/prefix/ (a Hugging Face style folder), ' +
   's3://bucket/model.tar.gz or a local folder';
 
-/** Where the configured model comes from, and what reading it needs. */
+/** What reading the configured model needs besides its configuration. */
 export interface ConfiguredSourceOptions {
-  env?: Record<string, string | undefined>;
-  config?: ModelLoadingConfig;
   /**
    * Without MODEL_URI, where the model comes from: `npm start` passes hub-source.ts's
    * (Hub cache → pull → demo model). Absent on Lambda, where a missing MODEL_URI is a deployment

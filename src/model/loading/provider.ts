@@ -1,7 +1,7 @@
 import type { QAEngine } from '../engine';
 import { withinTime } from '../../support/within-time';
 import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff';
-import { loadModelLoadingConfig } from './config';
+import { loadModelLoadingConfig, type ModelLoadingConfig } from './config';
 import { configuredSource, type ConfiguredSourceOptions } from './configured-source';
 import type { LoadedModel } from './load-model';
 import { ModelUnavailableError } from './errors';
@@ -27,6 +27,10 @@ interface KeepOptions {
 }
 
 export interface ModelProviderOptions extends KeepOptions, ConfiguredSourceOptions {
+  /** The environment the configuration is read from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** The configuration itself, instead of reading `env`. */
+  config?: ModelLoadingConfig;
   /**
    * Loads the model. Without it, the configured source (configured-source.ts: MODEL_URI from `env`
    * or `config`, else `defaultSource`), with the configuration's backoff and wait bound.
