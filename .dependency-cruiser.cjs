@@ -64,6 +64,12 @@ module.exports = {
       { path: '^(scripts|test)/' },
     ),
     forbid(
+      'hub-only-where-injected',
+      'The Hub source and client (src/model/loading/hub-*.ts) are reached from src/ only by each other: `npm start` and the model CLI inject them, so the Lambda bundle holds none of them.',
+      '^src/(?!model/loading/hub-)',
+      { path: '^src/model/loading/hub-' },
+    ),
+    forbid(
       'product-not-into-the-lab',
       'The product (src/) and its tools (scripts/) never import the lab (bench/): the bench measures the product, never the reverse.',
       '^(src|scripts)/',

@@ -113,7 +113,7 @@ export async function buildBundle(
     outfile: path.join(BUNDLE_DIR, 'handler.mjs'),
     logLevel: options.quiet ? 'error' : 'warning',
     logOverride: {
-      // src/model/loading/default-source.ts requires the test-model generator by a computed path,
+      // src/model/loading/hub-source.ts requires the test-model generator by a computed path,
       // only for `npm start` without MODEL_URI; never on Lambda.
       'unsupported-require-call': 'silent',
     },

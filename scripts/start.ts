@@ -5,14 +5,26 @@
  */
 import { loadApiConfig } from '../src/server/config';
 import { createApi } from '../src/server/api';
-import { createEngineProvider, NO_MODEL_HELP } from '../src/server/engine-provider';
+import { createModelProvider } from '../src/model/loading/provider';
 import { demoNoticePlugin } from '../src/server/demo-notice';
-import { defaultModelSource } from '../src/model/loading/default-source';
+import { defaultModelSource } from '../src/model/loading/hub-source';
 import { listen } from '../src/local-server';
 import { createLogger, loadLogger } from '../src/server/logger';
 import { int, str, type Env } from '../src/support/env';
 import { ensureDemoModel } from './model-generator';
 import { forTerminal } from './terminal-text';
+
+/** What `npm start` prints when no model could be loaded. */
+const NO_MODEL_HELP = [
+  'To get a model, do one of:',
+  '  • MODEL_URI=/path/to/folder npm start   (a Hugging Face style folder: tokenizer.json, config.json,',
+  '                                           onnx/model_quantized.onnx or onnx/model.onnx)',
+  '  • MODEL_URI=s3://bucket/prefix/ npm start   (or s3://bucket/model.tar.gz; AWS credentials from the environment)',
+  '  • npm run model -- pull                 (downloads the default DistilBERT-SQuAD from the Hugging Face Hub',
+  '                                           into .cache/models, used by `npm start` without MODEL_URI)',
+  '  • npm run models:generate               (a random-weight demo model, meaningless answers; then',
+  '                                           MODEL_URI=<the folder it prints> npm start)',
+].join('\n');
 
 /** Where `npm start` listens: PORT (0 picks a free port) and HOST. */
 function listenAddress(env: Env = process.env): { port: number; host: string } {
@@ -27,7 +39,8 @@ async function main(): Promise<void> {
   // lines below are the start-up summary, each on a line of its own between them.
   const logger = createLogger();
   // The demo model's generator lives here in scripts/, not in src/: production code cannot reach it.
-  const provider = createEngineProvider({
+  const provider = createModelProvider({
+    env: process.env,
     defaultSource: defaultModelSource({ demoModel: ensureDemoModel }),
     logger: loadLogger(logger),
   });

@@ -11,12 +11,11 @@
  *
  * src/handler.ts uses this provider, so there is one per container whichever entry imports it.
  */
-import { createModelProvider } from './model/loading/create-provider';
-import type { ModelProvider } from './model/loading/provider';
+import { createModelProvider } from './model/loading/provider';
+import type { ModelProvider } from './model/loading/types';
 import { readStage } from './server/config';
-import { loadMetrics } from './server/engine-provider';
 import { createLogger, loadLogger } from './server/logger';
-import { ApiMetrics } from './server/metrics';
+import { ApiMetrics, loadMetrics } from './server/metrics';
 
 let markRequested: () => void = () => undefined;
 

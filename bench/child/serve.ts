@@ -25,13 +25,13 @@ import { recordPhases } from '../../src/support/phase-marks';
 import type { PhaseRecord, PhasesReport } from '../phases';
 
 async function importApi() {
-  const [{ createApi }, { apiConfig }, { listen }, { StaticProvider }] = await Promise.all([
+  const [{ createApi }, { apiConfig }, { listen }, { fixedModel }] = await Promise.all([
     import('../../src/server/api'),
     import('../../src/server/config'),
     import('../../src/local-server'),
-    import('../../src/model/loading/static-provider'),
+    import('../../src/model/loading/fixed-model'),
   ]);
-  return { createApi, apiConfig, listen, StaticProvider };
+  return { createApi, apiConfig, listen, fixedModel };
 }
 
 export interface ColdReport {
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     await Promise.race([requested, new Promise((resolve) => setTimeout(resolve, 250))]);
     imported = await timeApi();
   }
-  const { createApi, apiConfig, listen, StaticProvider } = imported.api;
+  const { createApi, apiConfig, listen, fixedModel } = imported.api;
   const loaded = await loading;
   const t = loaded.info.timings;
   if (mode === 'cold') {
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   }
   const api = createApi({
     config: apiConfig({ ide: false }),
-    provider: new StaticProvider(loaded.engine),
+    provider: fixedModel(loaded.engine),
     ideAssetsDir: null,
   });
   const running = await listen(api, { port: 0, host: '127.0.0.1' });

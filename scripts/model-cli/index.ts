@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '../../src/model/loading/config';
-import { hubCacheDir } from '../../src/model/loading/default-source';
+import { hubCacheDir } from '../../src/model/loading/hub-source';
 import { pullFromHub } from '../../src/model/loading/hub-pull';
 import { ProgressBar } from './progress';
 import { pushModel } from './push';

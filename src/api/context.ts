@@ -4,7 +4,7 @@
  * depend on this contract and never on the server.
  */
 import type DataLoader from 'dataloader';
-import type { EngineProvider } from '../model/loading/types';
+import type { ModelProvider } from '../model/loading/types';
 import type { Answer, QAInput } from '../model/types';
 import type { WorkBudget } from '../model/work-budget';
 import type { RequestScope } from './request-scope';
@@ -72,7 +72,7 @@ export type LogSink = (entry: LogEntry) => void;
 export interface ApiContext {
   /** Collects every answer request of this HTTP request into one engine call. */
   readonly answers: DataLoader<QAInput, Answer[], string>;
-  readonly provider: EngineProvider;
+  readonly provider: ModelProvider;
   readonly limits: RequestLimits;
   /** Inputs and characters of questions and contexts so far in this HTTP request (all operations). */
   readonly usage: TextUsage;

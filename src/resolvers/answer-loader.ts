@@ -3,7 +3,7 @@
  * `answerMany` input of one HTTP request becomes one `answerMany` call.
  */
 import DataLoader from 'dataloader';
-import type { EngineProvider } from '../model/loading/types';
+import type { ModelProvider } from '../model/loading/types';
 import type { AnswerManyOptions } from '../model/engine';
 import type { Answer, QAInput } from '../model/types';
 import { waitForModel } from './wait-for-model';
@@ -35,7 +35,7 @@ export function inputKey(input: QAInput): string {
  * model's load and drops its queued windows.
  */
 export function createAnswerLoader(
-  provider: EngineProvider,
+  provider: ModelProvider,
   work: AnswerManyOptions = {},
 ): DataLoader<QAInput, Answer[], string> {
   return new DataLoader<QAInput, Answer[], string>(

@@ -6,11 +6,11 @@
  */
 import type { QAEngine } from '../model/engine';
 import { ModelUnavailableError } from '../model/loading/errors';
-import type { EngineProvider } from '../model/loading/types';
+import type { ModelProvider } from '../model/loading/types';
 import { ErrorCode, apiCodeOf } from '../api/errors';
 import { untilAborted } from '../api/request-scope';
 
-export async function waitForModel(provider: EngineProvider, signal: AbortSignal | undefined): Promise<QAEngine> {
+export async function waitForModel(provider: ModelProvider, signal: AbortSignal | undefined): Promise<QAEngine> {
   try {
     return await untilAborted(provider.get(), signal);
   } catch (error) {

@@ -4,7 +4,7 @@
  * over this, so both run exactly the same configuration.
  */
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import type { EngineProvider } from '../model/loading/types';
+import type { ModelProvider } from '../model/loading/types';
 import { IdeAssets, findIdeAssetsDir } from '../ide/assets';
 import { createApolloServer } from './apollo';
 import type { ApiConfig } from './config';
@@ -22,7 +22,7 @@ import { optionalBool, str, type Env } from '../support/env';
 export interface Api {
   readonly config: ApiConfig;
   readonly server: ApolloServer<ApiContext>;
-  readonly provider: EngineProvider;
+  readonly provider: ModelProvider;
   /**
    * A fresh per-request context (one per HTTP request, shared by the operations of a batch);
    * `scope` carries the transport's request id, deadline and stop signal (a fresh one when absent).
@@ -42,7 +42,7 @@ export interface Api {
 
 export interface CreateApiOptions {
   config: ApiConfig;
-  provider: EngineProvider;
+  provider: ModelProvider;
   plugins?: ApolloServerPlugin<ApiContext>[];
   /** Override where the IDE bundle is read from (default: findIdeAssetsDir()). */
   ideAssetsDir?: string | null;

@@ -5,7 +5,7 @@
  * the usage counter and the work budget below are shared by every operation of a batch: that is
  * what lets a whole batch reach the engine as one `answerMany` call, charged to one budget.
  */
-import type { EngineProvider } from '../model/loading/types';
+import type { ModelProvider } from '../model/loading/types';
 import { WorkBudget } from '../model/work-budget';
 import type { ApiContext, LogSink, RequestLimits, ResponseCacheStats, TextUsage } from '../api/context';
 import { ResponseBudget } from '../api/response-budget';
@@ -14,7 +14,7 @@ import { createAnswerLoader } from '../resolvers/answer-loader';
 import { defaultSink } from './request-log';
 
 export interface ContextDependencies {
-  provider: EngineProvider;
+  provider: ModelProvider;
   limits: RequestLimits;
   serverStartedAt: number;
   exposeModelSource: boolean;

@@ -5,7 +5,7 @@
  * Settings are Powertools' own variables (docs/operations.md, "Reading the logs").
  */
 import { LogLevel, Logger } from '@aws-lambda-powertools/logger';
-import type { LoadLogger } from '../model/loading/provider';
+import type { LoadLogger } from '../model/loading/types';
 import type { LogSink } from '../api/context';
 
 import { SERVICE_NAME, serviceName } from '../support/json-log';

@@ -8,7 +8,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { modelVersion } from '../model/loading/model-version';
-import type { ModelInfo } from '../model/loading/types';
+import type { LoadEvents, ModelInfo } from '../model/loading/types';
 import { ErrorCode } from '../api/errors';
 import { serviceName } from '../support/json-log';
 import { str } from '../support/env';
@@ -113,4 +113,12 @@ export class ApiMetrics implements MetricsRecorder {
     m.addMetric('ModelLoadFailures', MetricUnit.Count, 1);
     m.publishStoredMetrics();
   }
+}
+
+/** Each load attempt's metrics (timings and model version, or a failure), from the provider's events. */
+export function loadMetrics(metrics: MetricsRecorder): LoadEvents {
+  return {
+    onLoaded: (info) => metrics.modelLoaded(info),
+    onLoadFailed: () => metrics.modelLoadFailed(),
+  };
 }

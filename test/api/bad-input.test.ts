@@ -15,7 +15,7 @@ import {
   type Req,
   type Transport,
 } from '../hardening/helpers/transports';
-import { FailingEngine, StaticProvider, UnavailableProvider, loadTinyModel, type TinyModel } from './helpers/engines';
+import { FailingEngine, fixedModel, UnavailableProvider, loadTinyModel, type TinyModel } from './helpers/engines';
 
 const answerQuery = (question: string, context: string, extra = '') =>
   gql(`query($q: String!, $c: String!) { answer(question: $q, context: $c${extra}) { text start end } }`, {
@@ -207,9 +207,9 @@ let transports: Array<[string, Transport]>;
 
 beforeAll(async () => {
   tiny = await loadTinyModel();
-  api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
+  api = createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info), ideAssetsDir: null });
   local = await listen(
-    createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }),
+    createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info), ideAssetsDir: null }),
     {
       port: 0,
       host: '127.0.0.1',
@@ -400,7 +400,7 @@ describe('model and server failures', () => {
     // Keep the expected log line out of the test output, but check it is logged.
     const failing = createApi({
       config: apiConfig({ maskErrors }),
-      provider: new StaticProvider(new FailingEngine()),
+      provider: fixedModel(new FailingEngine()),
       ideAssetsDir: null,
       logSink: (entry) => void logged.push(entry),
     });

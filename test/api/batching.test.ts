@@ -7,7 +7,7 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { createApiLambdaHandler } from '../../src/server/lambda';
 import { listen, type RunningServer } from '../../src/local-server';
-import { CountingEngine, StaticProvider, loadTinyModel, sampleInputs } from './helpers/engines';
+import { CountingEngine, fixedModel, loadTinyModel, sampleInputs } from './helpers/engines';
 import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
 
 const json = { 'content-type': 'application/json' };
@@ -21,10 +21,10 @@ let local: RunningServer;
 beforeAll(async () => {
   const tiny = await loadTinyModel();
   engine = new CountingEngine(tiny.engine);
-  api = createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null });
+  api = createApi({ config: apiConfig(), provider: fixedModel(engine, tiny.info), ideAssetsDir: null });
   handler = createApiLambdaHandler(api) as unknown as V2Handler;
   local = await listen(
-    createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null }),
+    createApi({ config: apiConfig(), provider: fixedModel(engine, tiny.info), ideAssetsDir: null }),
     {
       port: 0,
       host: '127.0.0.1',

@@ -17,7 +17,7 @@ import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import { DEMO_CONTEXT, DEMO_QUESTIONS } from '../../src/demo/example';
-import { CountingEngine, StaticProvider, loadTinyModel } from './helpers/engines';
+import { CountingEngine, fixedModel, loadTinyModel } from './helpers/engines';
 
 const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', '.cache', 'screenshots');
 
@@ -29,7 +29,7 @@ let origin: string;
 beforeAll(async () => {
   const tiny = await loadTinyModel();
   engine = new CountingEngine(tiny.engine);
-  const api = createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info) });
+  const api = createApi({ config: apiConfig(), provider: fixedModel(engine, tiny.info) });
   if (!api.ideAssets?.get('demo.html')) throw new Error('The demo page is not built: run `npm run build:ide`');
   local = await listen(api, { port: 0, host: '127.0.0.1' });
   origin = new URL(local.url).origin;

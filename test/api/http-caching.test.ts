@@ -14,8 +14,8 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
-import type { ModelInfo } from '../../src/model/loading/types';
-import { CountingEngine, StaticProvider, loadTinyModel, sampleInputs } from './helpers/engines';
+import type { ModelInfo, ModelProvider } from '../../src/model/loading/types';
+import { CountingEngine, fixedModel, loadTinyModel, sampleInputs } from './helpers/engines';
 import { lambdaTransport, localTransport, type Req, type Transport } from '../hardening/helpers/transports';
 
 const ANSWER = 'query A($q: String!, $c: String!) { answer(question: $q, context: $c) { text score start end } }';
@@ -39,11 +39,11 @@ beforeEach(() => engine.reset());
 /** A fresh API (its own response cache) behind the named transport. */
 async function transport(
   kind: 'lambda' | 'local',
-  options: { cacheBytes?: number; logs?: LogEntry[]; provider?: StaticProvider } = {},
+  options: { cacheBytes?: number; logs?: LogEntry[]; provider?: ModelProvider } = {},
 ): Promise<{ api: Api; send: Transport }> {
   const api = createApi({
     config: apiConfig({ responseCacheBytes: options.cacheBytes ?? 0, logRequests: options.logs !== undefined }),
-    provider: options.provider ?? new StaticProvider(engine, info),
+    provider: options.provider ?? fixedModel(engine, info),
     ideAssetsDir: null,
     logSink: (entry) => options.logs?.push(entry),
   });
@@ -314,7 +314,7 @@ describe.each(['lambda', 'local'] as const)('%s', (kind) => {
 
 test('the cache keys on the model version: a new model never gets the old answers', async () => {
   let current: ModelInfo = info;
-  const provider = new StaticProvider(engine, info);
+  const provider = fixedModel(engine, info);
   provider.info = () => current;
   const { send } = await transport('lambda', { cacheBytes: 1 << 20, provider });
   const [input] = sampleInputs(1);

@@ -12,7 +12,7 @@ import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import { EXAMPLE_QUERY } from '../../src/ide/example';
-import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
+import { fixedModel, loadTinyModel, type TinyModel } from './helpers/engines';
 
 const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', '.cache', 'screenshots');
 
@@ -23,7 +23,7 @@ let browser: Browser;
 beforeAll(async () => {
   tiny = await loadTinyModel();
   // ideAssetsDir left to the default: the bundle `npm test` builds first (pretest).
-  const api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info) });
+  const api = createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info) });
   if (!api.ideAssets) throw new Error('The IDE bundle is missing: run `npm run build:ide`');
   local = await listen(api, { port: 0, host: '127.0.0.1' });
   browser = await launchChromium();

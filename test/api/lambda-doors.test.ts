@@ -18,7 +18,7 @@ import { apiConfig } from '../../src/server/config';
 import { createApiLambdaHandler } from '../../src/server/lambda';
 import { mapEvent, shapeOf, UNKNOWN_EVENT_MESSAGE, type MappedEvent } from '../../src/server/lambda-events';
 import { listen, type RunningServer } from '../../src/local-server';
-import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
+import { fixedModel, loadTinyModel, type TinyModel } from './helpers/engines';
 import {
   DOORS,
   doorEvent,
@@ -56,10 +56,10 @@ let local: RunningServer;
 
 beforeAll(async () => {
   tiny = await loadTinyModel();
-  api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
+  api = createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info), ideAssetsDir: null });
   handler = createApiLambdaHandler(api) as unknown as DoorHandler;
   local = await listen(
-    createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }),
+    createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info), ideAssetsDir: null }),
     {
       port: 0,
       host: '127.0.0.1',

@@ -11,7 +11,7 @@ import { apiConfig } from '../../src/server/config';
 import { createCaches } from '../../src/server/cache/stores';
 import { settledHeapBytes } from '../helpers/heap';
 import { JSON_HEADERS, lambdaTransport, type Transport } from '../hardening/helpers/transports';
-import { FailingEngine, StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
+import { FailingEngine, fixedModel, loadTinyModel, type TinyModel } from './helpers/engines';
 import type { Answer, QAInput } from '../../src/model/types';
 import type { QAEngine } from '../../src/model/engine';
 
@@ -29,7 +29,7 @@ afterAll(async () => {
 function send(sizes: { documentCacheBytes: number; persistedQueryCacheBytes: number }): Transport {
   const api = createApi({
     config: apiConfig(sizes),
-    provider: new StaticProvider(tiny.engine, tiny.info),
+    provider: fixedModel(tiny.engine, tiny.info),
     ideAssetsDir: null,
   });
   apis.push(api);
@@ -122,7 +122,7 @@ test('through HTTP: the response cache holds CJK answers within its bound in byt
   const bound = 4 * MiB;
   const api = createApi({
     config: apiConfig({ responseCacheBytes: bound, documentCacheBytes: MiB, persistedQueryCacheBytes: MiB }),
-    provider: new StaticProvider(new WholeContextEngine(), { ...tiny.info, etag: '"v1"' }),
+    provider: fixedModel(new WholeContextEngine(), { ...tiny.info, etag: '"v1"' }),
     ideAssetsDir: null,
   });
   apis.push(api);

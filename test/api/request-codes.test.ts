@@ -10,8 +10,8 @@ import { apiConfig, type ApiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
 import type { MetricsRecorder, RequestRecord } from '../../src/server/metrics';
-import type { EngineProvider } from '../../src/model/loading/types';
-import { StaticProvider, UnavailableProvider, loadTinyModel } from './helpers/engines';
+import type { ModelProvider } from '../../src/model/loading/types';
+import { fixedModel, UnavailableProvider, loadTinyModel } from './helpers/engines';
 import {
   JSON_HEADERS,
   gql,
@@ -38,7 +38,7 @@ interface Observed {
 /** Both transports on one configuration, with their log lines and metrics records captured. */
 async function both(
   config: ApiConfig,
-  provider: () => EngineProvider = () => new UnavailableProvider(),
+  provider: () => ModelProvider = () => new UnavailableProvider(),
 ): Promise<Observed> {
   const logs: LogEntry[] = [];
   const records: RequestRecord[] = [];
@@ -169,7 +169,7 @@ describe('the log line and the metrics report the codes of the errors sent', () 
 
   test('concurrent requests through the engine, errors made after its work, each report their own codes', async () => {
     const tiny = await loadTinyModel();
-    const { transports, logs } = await both(config, () => new StaticProvider(tiny.engine, tiny.info));
+    const { transports, logs } = await both(config, () => fixedModel(tiny.engine, tiny.info));
     const answer = 'answer(question: "Where is it?", context: "It is in Paris, near the river.") { text }';
     const kinds = [
       // One answer from the engine beside an invalid input: its error is formatted after the engine's work.

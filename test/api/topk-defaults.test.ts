@@ -9,7 +9,7 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import type { QAEngine } from '../../src/model/engine';
 import type { Answer, QAInput } from '../../src/model/types';
-import { StaticProvider } from './helpers/engines';
+import { fixedModel } from './helpers/engines';
 
 /** README: "`topK` defaults: `answer` returns 1 (no argument), `answers` 3, each `answerMany` input 1." */
 function documentedDefaults(): { answer: number; answers: number; answerMany: number } {
@@ -51,7 +51,7 @@ let engine: RecordingEngine;
 let api: Api;
 beforeEach(() => {
   engine = new RecordingEngine();
-  api = createApi({ config: apiConfig(), provider: new StaticProvider(engine), ideAssetsDir: null });
+  api = createApi({ config: apiConfig(), provider: fixedModel(engine), ideAssetsDir: null });
 });
 afterEach(() => api.server.stop());
 

@@ -5,13 +5,13 @@
 import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as createProviderModule from '../../src/model/loading/create-provider';
-import type { LoadLogger } from '../../src/model/loading/provider';
+import * as createProviderModule from '../../src/model/loading/provider';
+import type { LoadLogger } from '../../src/model/loading/types';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { createApiLambdaHandler } from '../../src/server/lambda';
 import { listen, type RunningServer } from '../../src/local-server';
-import { StaticProvider, loadTinyModel, type TinyModel } from './helpers/engines';
+import { fixedModel, loadTinyModel, type TinyModel } from './helpers/engines';
 import { invoke, jsonOf, type V2Handler } from './helpers/lambda-events';
 import { spanProblems } from '../helpers/token-boundaries';
 
@@ -35,10 +35,10 @@ let local: RunningServer;
 
 beforeAll(async () => {
   tiny = await loadTinyModel();
-  api = createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null });
+  api = createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info), ideAssetsDir: null });
   handler = createApiLambdaHandler(api) as unknown as V2Handler;
   local = await listen(
-    createApi({ config: apiConfig(), provider: new StaticProvider(tiny.engine, tiny.info), ideAssetsDir: null }),
+    createApi({ config: apiConfig(), provider: fixedModel(tiny.engine, tiny.info), ideAssetsDir: null }),
     {
       port: 0,
       host: '127.0.0.1',

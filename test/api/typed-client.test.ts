@@ -16,7 +16,7 @@ import { createBatchingClient, createPersistedClient } from '../../src/client/cl
 import { AnswerQuery } from '../../src/client/operations';
 import type { AnswerQuery as AnswerResult } from '../../src/client/generated/graphql';
 import type { Answer } from '../../src/model/types';
-import { CountingEngine, StaticProvider, loadTinyModel, sampleInputs } from './helpers/engines';
+import { CountingEngine, fixedModel, loadTinyModel, sampleInputs } from './helpers/engines';
 import { loopbackServer, type V2Handler } from './helpers/lambda-events';
 
 interface Sent {
@@ -49,8 +49,7 @@ const closers: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   const tiny = await loadTinyModel();
   engine = new CountingEngine(tiny.engine);
-  const make = () =>
-    createApi({ config: apiConfig(), provider: new StaticProvider(engine, tiny.info), ideAssetsDir: null });
+  const make = () => createApi({ config: apiConfig(), provider: fixedModel(engine, tiny.info), ideAssetsDir: null });
   const local = await listen(make(), { port: 0, host: '127.0.0.1' });
   closers.push(() => local.close());
   endpoints.local = local.url;

@@ -34,7 +34,7 @@ import { Zip, elfMachine } from './zip';
 import { bertTokenizerJson, spanProblems } from '../helpers/token-boundaries';
 import { pushModel } from '../../scripts/model-cli/push';
 import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
-import { DEMO_WARNING } from '../../src/model/loading/default-source';
+import { DEMO_WARNING } from '../../src/model/loading/hub-source';
 import { FAMILIES, familyCases, familyExpected, familyModelDir } from '../helpers/families';
 import { ANSWER_MANY_QUERY, answerInput, compareAnswers } from '../helpers/reference-qa';
 import { DOORS, doorEvent, resultText } from '../api/helpers/lambda-events';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
-import { CountingEngine, StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { CountingEngine, fixedModel, loadTinyModel } from '../api/helpers/engines';
 import {
   gql,
   lambdaTransport,
@@ -63,7 +63,7 @@ function productionApi(): Api {
       // before the engine; the 13 MB one is refused by size.
       limits: { maxBodyBytes: 12 * MB },
     }),
-    provider: new StaticProvider(engine),
+    provider: fixedModel(engine),
     ideAssetsDir: null,
     logSink: () => undefined,
   });

@@ -26,7 +26,7 @@ import { DEADLINE_GRACE_MS } from '../../src/server/request-core';
 import { ERROR_TABLE } from '../../src/api/errors';
 import type { MetricsRecorder, RequestRecord } from '../../src/server/metrics';
 import type { QAEngine } from '../../src/model/engine';
-import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { fixedModel, loadTinyModel } from '../api/helpers/engines';
 import { generatedRequest, toHttpRequest, type GeneratedRequest } from './helpers/request-generator';
 import { lambdaTransport, trackProcessFailures, type Transport } from './helpers/transports';
 
@@ -82,7 +82,7 @@ beforeAll(async () => {
   engine = (await loadTinyModel()).engine;
   api = createApi({
     config: apiConfig({ production: true, introspection: false, ide: false, limits: LIMITS }),
-    provider: new StaticProvider(engine),
+    provider: fixedModel(engine),
     ideAssetsDir: null,
     logSink: () => undefined,
     metrics: recorder,

@@ -14,7 +14,7 @@ import type { AnswerManyOptions, QAEngine } from '../../src/model/engine';
 import { QATokenizer } from '../../src/model/tokenizer';
 import type { QAInput } from '../../src/model/types';
 import type { LogEntry } from '../../src/server/request-log';
-import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { fixedModel, loadTinyModel } from '../api/helpers/engines';
 import { COST_ATTACKS, prose, punctuation } from './helpers/cost-attacks';
 import {
   CONTEXT,
@@ -39,7 +39,7 @@ const figures: string[] = [];
 function api(limits: Partial<ApiLimits> = {}): Api {
   const created = createApi({
     config: apiConfig({ production: true, introspection: false, ide: false, logRequests: true, limits }),
-    provider: new StaticProvider(engine),
+    provider: fixedModel(engine),
     ideAssetsDir: null,
     logSink: (entry) => void logs.push(entry),
   });

@@ -12,7 +12,7 @@
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen } from '../../src/local-server';
-import { StaticProvider, UnavailableProvider, loadTinyModel } from '../api/helpers/engines';
+import { fixedModel, UnavailableProvider, loadTinyModel } from '../api/helpers/engines';
 import { CASES } from './helpers/abuse-cases';
 import { COST_ATTACKS, prose } from './helpers/cost-attacks';
 import { gql, lambdaTransport, localTransport, validRequest, type Req } from './helpers/transports';
@@ -25,7 +25,7 @@ async function main(mode: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 1_000));
     return;
   }
-  const provider = mode === 'working' ? new StaticProvider((await loadTinyModel()).engine) : new UnavailableProvider();
+  const provider = mode === 'working' ? fixedModel((await loadTinyModel()).engine) : new UnavailableProvider();
   const api = () =>
     createApi({
       config: apiConfig({

@@ -8,7 +8,7 @@ import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { DEADLINE_GRACE_MS } from '../../src/server/request-core';
 import type { QAEngine } from '../../src/model/engine';
-import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { fixedModel, loadTinyModel } from '../api/helpers/engines';
 import { punctuation } from './helpers/cost-attacks';
 import { JSON_HEADERS, gql, lambdaTransport, trackProcessFailures, type Req } from './helpers/transports';
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
       ide: false,
       limits: { requestTimeoutMs: TIME_LIMIT_MS, maxRequestWindows: 100_000 },
     }),
-    provider: new StaticProvider(engine),
+    provider: fixedModel(engine),
     ideAssetsDir: null,
     logSink: () => undefined,
   });

@@ -14,14 +14,15 @@ import { startS3, type TestS3 } from '../helpers/s3rver';
 import { pushModel } from '../../scripts/model-cli/push';
 import { ensureTestModel } from '../../scripts/model-generator';
 import { loadModel } from '../../src/model/loading/load-model';
-import { ModelProvider } from '../../src/model/loading/provider';
+import { createModelProvider } from '../../src/model/loading/provider';
+import type { ModelProvider } from '../../src/model/loading/types';
 import type { QAEngine } from '../../src/model/engine';
 import type { Answer, ModelDescription, QAInput } from '../../src/model/types';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
-import { StaticProvider } from '../api/helpers/engines';
+import { fixedModel } from '../api/helpers/engines';
 import {
   lambdaTransport,
   localTransport,
@@ -60,8 +61,8 @@ async function apiOn(uri: string): Promise<Subject> {
   let attempts = 0;
   let now = Date.parse('2026-01-01T00:00:00.000Z');
   const failures: string[] = [];
-  const provider = new ModelProvider(
-    () => (
+  const provider = createModelProvider({
+    load: () => (
       attempts++,
       loadModel(uri, {
         s3: s3.client,
@@ -69,16 +70,14 @@ async function apiOn(uri: string): Promise<Subject> {
         read: { idleTimeoutMs: 400, totalTimeoutMs: 5_000, maxInMemoryBytes: 1 << 30, spillDir: '/tmp' },
       })
     ),
-    {
-      backoff: { initialMs: BACKOFF_MS, maxMs: BACKOFF_MS, factor: 1 },
-      now: () => now,
-      logger: {
-        info: () => undefined,
-        warn: () => undefined,
-        error: (_m, extra) => void failures.push(String(extra?.reason)),
-      },
+    backoff: { initialMs: BACKOFF_MS, maxMs: BACKOFF_MS, factor: 1 },
+    now: () => now,
+    logger: {
+      info: () => undefined,
+      warn: () => undefined,
+      error: (_m, extra) => void failures.push(String(extra?.reason)),
     },
-  );
+  });
   const make = () => {
     const api = createApi({
       config: apiConfig({ production: true, introspection: false, ide: false }),
@@ -146,7 +145,7 @@ beforeAll(async () => {
   }));
   const api = createApi({
     config: apiConfig(),
-    provider: new StaticProvider(folderEngine),
+    provider: fixedModel(folderEngine),
     ideAssetsDir: null,
     logSink: () => undefined,
   });
@@ -269,7 +268,7 @@ class FlakyEngine implements QAEngine {
 describe('an ONNX run that throws → INTERNAL_SERVER_ERROR (500), masked, logged with the request id', () => {
   test.each(['sync', 'async'] as const)('%s failure, then recovery', async (mode) => {
     const flaky = new FlakyEngine(folderEngine);
-    const provider = new StaticProvider(flaky);
+    const provider = fixedModel(flaky);
     const seen: LogEntry[] = [];
     const make = () => {
       const api = createApi({

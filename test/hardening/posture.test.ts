@@ -9,7 +9,7 @@ import { demoNoticePlugin } from '../../src/server/demo-notice';
 import { apiConfig, loadApiConfig, type ApiConfig } from '../../src/server/config';
 import { listen, type RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
-import { FailingEngine, StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { FailingEngine, fixedModel, loadTinyModel } from '../api/helpers/engines';
 import {
   JSON_HEADERS,
   gql,
@@ -34,14 +34,14 @@ let tinyEngine: ReturnType<typeof loadTinyModel> | undefined;
 /** Both transports on one configuration and provider, with their log lines captured. */
 async function both(
   config: ApiConfig,
-  provider: ConstructorParameters<typeof StaticProvider>[0] | null = null,
+  provider: Parameters<typeof fixedModel>[0] | null = null,
 ): Promise<{ transports: Array<[string, Transport]>; logs: LogEntry[] }> {
   const logs: LogEntry[] = [];
   const engine = provider ?? (await (tinyEngine ??= loadTinyModel())).engine;
   const make = () => {
     const api = createApi({
       config,
-      provider: new StaticProvider(engine),
+      provider: fixedModel(engine),
       ideAssetsDir: config.ide ? undefined : null,
       logSink: (e) => void logs.push(e),
     });
@@ -154,7 +154,7 @@ test('model { source etag } name the bucket: null in production, shown in develo
   ] as const) {
     const api = createApi({
       config: apiConfig({ production, ide: false }),
-      provider: new StaticProvider(tiny.engine, info),
+      provider: fixedModel(tiny.engine, info),
       ideAssetsDir: null,
     });
     apis.push(api);
@@ -172,7 +172,7 @@ test('the demo model says so in every response, where a client reading answers s
     // As npm start builds it (scripts/start.ts).
     const api = createApi({
       config: apiConfig({ production: true, ide: false }),
-      provider: new StaticProvider(tiny.engine, { ...tiny.info, demo }),
+      provider: fixedModel(tiny.engine, { ...tiny.info, demo }),
       ideAssetsDir: null,
       plugins: [demoNoticePlugin()],
     });

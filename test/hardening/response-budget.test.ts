@@ -10,7 +10,7 @@ import { apiConfig, DEFAULT_LIMITS, LAMBDA_RESPONSE_PAYLOAD_BYTES, type ApiLimit
 import { DEADLINE_GRACE_MS } from '../../src/server/request-core';
 import { statusOf } from '../../src/api/errors';
 import type { QAEngine } from '../../src/model/engine';
-import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { fixedModel, loadTinyModel } from '../api/helpers/engines';
 import { controlWords, outputAttack } from './helpers/output-attacks';
 import { gql, lambdaTransport, trackProcessFailures, type Res } from './helpers/transports';
 
@@ -21,7 +21,7 @@ const apis: Api[] = [];
 function api(limits: Partial<ApiLimits> = {}): Api {
   const created = createApi({
     config: apiConfig({ production: true, introspection: false, ide: false, limits }),
-    provider: new StaticProvider(engine),
+    provider: fixedModel(engine),
     ideAssetsDir: null,
     logSink: () => undefined,
   });

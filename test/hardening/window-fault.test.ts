@@ -17,7 +17,7 @@ import type { Answer, QAInput } from '../../src/model/types';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import type { LogEntry } from '../../src/server/request-log';
-import { StaticProvider } from '../api/helpers/engines';
+import { fixedModel } from '../api/helpers/engines';
 import { gql, lambdaTransport, trackProcessFailures } from './helpers/transports';
 
 const checkProcess = trackProcessFailures();
@@ -133,7 +133,7 @@ describe('through the API', () => {
     lambdaTransport(
       createApi({
         config: apiConfig({ production: true, introspection: false, ide: false }),
-        provider: new StaticProvider(engine),
+        provider: fixedModel(engine),
         ideAssetsDir: null,
         logSink: (e) => void seen.push(e),
       }),

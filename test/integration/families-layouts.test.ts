@@ -14,10 +14,10 @@ import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
 import { UnsupportedModelError } from '../../src/model/errors';
 import { loadModel, type LoadModelOptions } from '../../src/model/loading/load-model';
-import { ModelProvider } from '../../src/model/loading/provider';
+import { createModelProvider } from '../../src/model/loading/provider';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { StaticProvider } from '../api/helpers/engines';
+import { fixedModel } from '../api/helpers/engines';
 import { gql, lambdaTransport } from '../hardening/helpers/transports';
 import {
   FAMILIES,
@@ -148,7 +148,7 @@ describe.each(REPOS)('$repo ($layout layout)', ({ family, layout, repo }) => {
         expect(info).toMatchObject({ quantized: preferQuantized, version: expect.any(String) });
         const api = createApi({
           config: apiConfig({ production: false, ide: false }),
-          provider: new StaticProvider(engine, info),
+          provider: fixedModel(engine, info),
           ideAssetsDir: null,
           logSink: () => undefined,
         });
@@ -267,7 +267,8 @@ describe('a model of a kind the engine does not serve fails at load, saying what
       warn: () => undefined,
       error: (message: string, fields?: Record<string, unknown>) => void logged.push({ message, fields }),
     };
-    const provider = new ModelProvider(() => loadModel(dir, { preferQuantized: true, read: READ, threads: 1 }), {
+    const provider = createModelProvider({
+      load: () => loadModel(dir, { preferQuantized: true, read: READ, threads: 1 }),
       logger,
     });
     const api = createApi({

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { StaticProvider } from '../api/helpers/engines';
+import { fixedModel } from '../api/helpers/engines';
 import { gql, lambdaTransport, type Transport } from '../hardening/helpers/transports';
 import { FAMILIES, familyCases, familyExpected, familySource } from '../helpers/families';
 import { ANSWER_MANY_QUERY, answerInput, compareAnswers, engineInput } from '../helpers/reference-qa';
@@ -28,7 +28,7 @@ describe.each(FAMILIES.flatMap((f) => (['fp32', 'int8'] as const).map((precision
       engine = await QuestionAnswerer.create(familySource(family, precision));
       api = createApi({
         config: apiConfig({ production: true, ide: false, introspection: false }),
-        provider: new StaticProvider(engine),
+        provider: fixedModel(engine),
         ideAssetsDir: null,
         logSink: () => undefined,
       });

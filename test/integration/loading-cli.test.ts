@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
 import { formatProgress } from '../../scripts/model-cli/progress';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
-import { hubCacheDir } from '../../src/model/loading/default-source';
+import { hubCacheDir } from '../../src/model/loading/hub-source';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 

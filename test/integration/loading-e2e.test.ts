@@ -17,8 +17,8 @@ import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rve
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 import { HubDownloadError, HubPullError } from '../../src/model/loading/hub-errors';
 import { pullFromHub, PULL_MANIFEST } from '../../src/model/loading/hub-pull';
-import { createModelProvider } from '../../src/model/loading/create-provider';
-import { defaultModelSource, resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/default-source';
+import { createModelProvider } from '../../src/model/loading/provider';
+import { defaultModelSource, resolveDefaultModelSource, DEMO_WARNING } from '../../src/model/loading/hub-source';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';

@@ -13,7 +13,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3, sendS3Error, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { pushModel } from '../../scripts/model-cli/push';
 import { loadModel, type EngineFactory, type LoadModelOptions } from '../../src/model/loading/load-model';
-import { ModelProvider } from '../../src/model/loading/provider';
+import { createModelProvider } from '../../src/model/loading/provider';
 import { ModelUnavailableError } from '../../src/model/loading/errors';
 import type { QuestionAnswererSource } from '../../src/model/question-answerer';
 
@@ -156,7 +156,7 @@ describe('S3 folder', () => {
 
   it('10 concurrent first get() calls download each object exactly once (in its 8 MiB parts)', async () => {
     const before = new Map(s3.requests);
-    const provider = new ModelProvider(() => loadModel('s3://models/synthetic/', opts()));
+    const provider = createModelProvider({ load: () => loadModel('s3://models/synthetic/', opts()) });
     const engines = await Promise.all(Array.from({ length: 10 }, () => provider.get()));
     expect(new Set(engines).size).toBe(1);
     const delta = (k: string) => (s3.requests.get(k) ?? 0) - (before.get(k) ?? 0);
@@ -175,7 +175,8 @@ describe('S3 outage at cold start', () => {
     const T0 = Date.parse('2026-01-01T00:00:00.000Z');
     let now = T0;
     let attempts = 0;
-    const provider = new ModelProvider(() => (attempts++, loadModel('s3://models/synthetic/', opts())), {
+    const provider = createModelProvider({
+      load: () => (attempts++, loadModel('s3://models/synthetic/', opts())),
       now: () => now,
       backoff: { initialMs: 100, maxMs: 100, factor: 2 },
     });

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { createModelS3Client, loadModelLoadingConfig } from '../../src/model/loading/config';
-import { createModelProvider } from '../../src/model/loading/create-provider';
+import { createModelProvider } from '../../src/model/loading/provider';
 import { loadModel } from '../../src/model/loading/load-model';
 import { gql, lambdaTransport } from '../hardening/helpers/transports';
 

@@ -16,7 +16,8 @@ import { create as createTar } from 'tar';
 import { startS3, sendS3Error, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { pushModel } from '../../scripts/model-cli/push';
 import { loadModel, type EngineFactory, type LoadModelOptions } from '../../src/model/loading/load-model';
-import { ModelProvider, type LoadLogger } from '../../src/model/loading/provider';
+import { createModelProvider } from '../../src/model/loading/provider';
+import type { LoadLogger } from '../../src/model/loading/types';
 import { ModelUnavailableError } from '../../src/model/loading/errors';
 import {
   PROCESS_STARTED_MS,
@@ -147,7 +148,8 @@ describe('every failure path leaves nothing behind', () => {
     const failing: EngineFactory = async () => {
       throw new Error('Load model from buffer failed: Protobuf parsing failed.');
     };
-    const provider = new ModelProvider(() => loadModel('s3://models/m/', opts(dir, { createEngine: failing })), {
+    const provider = createModelProvider({
+      load: () => loadModel('s3://models/m/', opts(dir, { createEngine: failing })),
       backoff: { initialMs: 0, maxMs: 0, factor: 1 },
     });
     for (let i = 0; i < 3; i++) {
@@ -242,7 +244,7 @@ describe('a full disk', () => {
         close: () => real.close(),
       };
     };
-    const provider = new ModelProvider(() => loadModel('s3://models/m/', opts(dir, { openFile })), { logger });
+    const provider = createModelProvider({ load: () => loadModel('s3://models/m/', opts(dir, { openFile })), logger });
     const err = (await provider.get().catch((e: unknown) => e)) as ModelUnavailableError;
     expect(err).toBeInstanceOf(ModelUnavailableError);
     expect(err.code).toBe('MODEL_UNAVAILABLE');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureTestModel } from '../../scripts/model-generator';
 import { phasesOf, type PhaseRecord } from '../../bench/phases';
-import { StaticProvider } from '../../src/model/loading/static-provider';
+import { fixedModel } from '../../src/model/loading/fixed-model';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import { createAnswerLoader } from '../../src/resolvers/answer-loader';
 import { recordPhases, type PhaseMark } from '../../src/support/phase-marks';
@@ -35,7 +35,7 @@ const WINDOW = ['window-turn', 'run-start', 'run-end'];
 const context = 'The museum opens at nine in the morning and closes at six in the evening, every day but Monday.';
 
 test('through the DataLoader: engine start, prepared, each window turn → run, engine end; time never goes back', async () => {
-  const loader = createAnswerLoader(new StaticProvider(engine));
+  const loader = createAnswerLoader(fixedModel(engine));
   await loader.load({ question: 'When does it open?', context });
   expect(marks.map(([m]) => m)).toEqual(['engine-start', 'prepared', ...WINDOW, 'engine-end']);
   for (let i = 1; i < marks.length; i++) expect(marks[i]![1]).toBeGreaterThanOrEqual(marks[i - 1]![1]);

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { QuestionAnswerer } from '../../src/model/question-answerer';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
-import { StaticProvider } from '../api/helpers/engines';
+import { fixedModel } from '../api/helpers/engines';
 import { gql, lambdaTransport, type Transport } from '../hardening/helpers/transports';
 import {
   ANSWER_MANY_QUERY,
@@ -44,7 +44,7 @@ describe.each(['fp32', 'int8'] as const)('reference cases, %s', (precision) => {
     const limits = { maxContextLength: 30_000 };
     api = createApi({
       config: apiConfig({ production: true, ide: false, introspection: false, limits }),
-      provider: new StaticProvider(engine),
+      provider: fixedModel(engine),
       ideAssetsDir: null,
       logSink: () => undefined,
     });

@@ -18,7 +18,7 @@ import { apiConfig } from '../../src/server/config';
 import { listen } from '../../src/local-server';
 import { ApiMetrics, versionDimension, METRICS_NAMESPACE } from '../../src/server/metrics';
 import type { ModelInfo } from '../../src/model/loading/types';
-import { StaticProvider, loadTinyModel } from '../api/helpers/engines';
+import { fixedModel, loadTinyModel } from '../api/helpers/engines';
 import { v2Event } from '../api/helpers/lambda-events';
 
 type Line = Record<string, any>;
@@ -300,7 +300,7 @@ describe('the local server', () => {
     const model = await loadTinyModel();
     const api = createApi({
       config: apiConfig({ production: true, introspection: false, ide: false, logRequests: true, stage: 'local-test' }),
-      provider: new StaticProvider(model.engine),
+      provider: fixedModel(model.engine),
       ideAssetsDir: null,
     });
     const server = await listen(api, { port: 0, host: '127.0.0.1' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ModelProvider } from '../../src/model/loading/provider';
+import { createModelProvider } from '../../src/model/loading/provider';
 import { ModelUnavailableError } from '../../src/model/loading/errors';
 import type { LoadedModel } from '../../src/model/loading/load-model';
 import type { QAEngine } from '../../src/model/engine';
@@ -21,18 +21,16 @@ describe('ModelProvider', () => {
     const events: Array<[string, unknown]> = [];
     // A logger that words everything differently: the events must not depend on it.
     const reworded = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const p = new ModelProvider(
-      async () => {
+    const p = createModelProvider({
+      load: async () => {
         if (++calls === 1) throw new Error('S3 is down');
         return loaded;
       },
-      {
-        now: () => now,
-        logger: reworded,
-        backoff: { initialMs: 1000, maxMs: 1000, factor: 2 },
-        events: { onLoaded: (info) => events.push(['loaded', info]), onLoadFailed: (f) => events.push(['failed', f]) },
-      },
-    );
+      now: () => now,
+      logger: reworded,
+      backoff: { initialMs: 1000, maxMs: 1000, factor: 2 },
+      events: { onLoaded: (info) => events.push(['loaded', info]), onLoadFailed: (f) => events.push(['failed', f]) },
+    });
     await p.get().catch(() => undefined);
     now += 1000;
     await p.get();
@@ -45,7 +43,7 @@ describe('ModelProvider', () => {
   it('starts one load for concurrent first calls and shares it', async () => {
     const d = deferred<LoadedModel>();
     let calls = 0;
-    const p = new ModelProvider(() => (calls++, d.promise));
+    const p = createModelProvider({ load: () => (calls++, d.promise) });
     expect(p.state()).toBe('idle');
     const gets = Array.from({ length: 10 }, () => p.get());
     expect(p.state()).toBe('loading');
@@ -61,14 +59,15 @@ describe('ModelProvider', () => {
   it('reports a failure as MODEL_UNAVAILABLE, fails fast during backoff, retries after it', async () => {
     let now = 1_000_000;
     let calls = 0;
-    const p = new ModelProvider(
-      async () => {
+    const p = createModelProvider({
+      load: async () => {
         calls++;
         if (calls <= 2) throw new Error('S3 is down');
         return loaded;
       },
-      { now: () => now, backoff: { initialMs: 1000, maxMs: 1500, factor: 2 } },
-    );
+      now: () => now,
+      backoff: { initialMs: 1000, maxMs: 1500, factor: 2 },
+    });
     const first = await p.get().catch((e: unknown) => e);
     expect(first).toBeInstanceOf(ModelUnavailableError);
     expect(first).toMatchObject({ code: 'MODEL_UNAVAILABLE', message: 'Model unavailable: S3 is down' });
@@ -90,11 +89,13 @@ describe('ModelProvider', () => {
   });
 
   it('warmUp never throws and reports success', async () => {
-    const bad = new ModelProvider(async () => {
-      throw new Error('nope');
+    const bad = createModelProvider({
+      load: async () => {
+        throw new Error('nope');
+      },
     });
     await expect(bad.warmUp()).resolves.toBe(false);
-    const good = new ModelProvider(async () => loaded);
+    const good = createModelProvider({ load: async () => loaded });
     await expect(good.warmUp()).resolves.toBe(true);
   });
 
@@ -102,8 +103,10 @@ describe('ModelProvider', () => {
     const seen: unknown[] = [];
     const onUnhandled = (r: unknown) => seen.push(r);
     process.on('unhandledRejection', onUnhandled);
-    const p = new ModelProvider(async () => {
-      throw new Error('x');
+    const p = createModelProvider({
+      load: async () => {
+        throw new Error('x');
+      },
     });
     void p.warmUp();
     await new Promise((r) => setTimeout(r, 20));
@@ -112,14 +115,14 @@ describe('ModelProvider', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new ModelProvider(async () => loaded, { backoff: { initialMs: 5, maxMs: 1, factor: 2 } })).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      createModelProvider({ load: async () => loaded, backoff: { initialMs: 5, maxMs: 1, factor: 2 } }),
+    ).toThrow(RangeError);
   });
   it('get() waits at most maxWaitMs for a load in progress; the load goes on, and warmUp waits for it', async () => {
     const d = deferred<LoadedModel>();
     let calls = 0;
-    const p = new ModelProvider(() => (calls++, d.promise), { maxWaitMs: 30, describe: 's3://b/m/' });
+    const p = createModelProvider({ load: () => (calls++, d.promise), maxWaitMs: 30, describe: 's3://b/m/' });
     const warm = p.warmUp();
     const started = Date.now();
     const err = (await p.get().catch((e: unknown) => e)) as ModelUnavailableError;

@@ -3,9 +3,11 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
-import { InvalidModelError, ModelLoadError, ModelLocalStorageError } from './errors';
-import { CONFIG_FILE, TOKENIZER_FILE, onnxCandidates, onnxRank } from './model-files';
+import { ModelLoadError, ModelLocalStorageError, invalidModel, missingModelFile } from './errors';
+import { CONFIG_FILE, TOKENIZER_FILE, isQuantizedName, onnxCandidates, onnxRank, parseConfig } from './model-files';
 import { sizeProblem } from './size-limits';
+import type { FetchedFiles, SourceReadOptions } from './types';
+import type { SpillFolder } from '../../support/tmp-folders';
 
 /** Files of a model bundle, as unpacked from a tar.gz. */
 export interface UnpackedBundle {
@@ -98,7 +100,7 @@ export async function unpackModelBundle(
     // Observed at once: a failed entry stops the bundle now, never an unhandled rejection later.
     job.done.catch(fail);
   };
-  const refuse = (name: string, why: string): void => fail(new InvalidModelError(`${object}!/${name}`, why));
+  const refuse = (name: string, why: string): void => fail(invalidModel(`${object}!/${name}`, why));
   /** The size check every kept entry passes before a byte of it is stored. */
   const sized = (entry: ReadEntry, name: string): boolean => {
     const problem = sizeProblem(name, entry.size ?? 0, options.maxInMemoryBytes - inMemory);
@@ -187,7 +189,7 @@ export async function unpackModelBundle(
   if (failure !== undefined) {
     if (typeof result.onnx === 'string') await rm(result.onnx, { force: true });
     if (failure instanceof ModelLoadError) throw failure;
-    throw new InvalidModelError(object, `not a readable tar.gz bundle: ${(failure as Error)?.message ?? failure}`, {
+    throw invalidModel(object, `not a readable tar.gz bundle: ${(failure as Error)?.message ?? failure}`, {
       cause: failure,
     });
   }
@@ -248,4 +250,46 @@ function spillEntry(
     entry.on('error', failWith);
   });
   return { done, stop: () => stop() };
+}
+
+/** The bundle's large entries go to this load's spill folder (created now: the tar parser cannot wait). */
+export async function unpackOptions(
+  options: SourceReadOptions,
+  spill: SpillFolder,
+  object: string,
+): Promise<UnpackOptions> {
+  let spillDir: string;
+  try {
+    spillDir = await spill.ensure();
+  } catch (err) {
+    throw new ModelLocalStorageError(object, options.read.spillDir, err);
+  }
+  return {
+    preferQuantized: options.preferQuantized,
+    preferOptimized: options.preferOptimized,
+    onnxruntimeVersion: options.onnxruntimeVersion,
+    maxInMemoryBytes: options.read.maxInMemoryBytes,
+    spillDir,
+  };
+}
+
+/** The files a bundle holds, as every source returns them; `bytes` and `etag` are the archive's. */
+export function fromBundle(uri: string, bundle: UnpackedBundle, bytes: number, etag: string | null): FetchedFiles {
+  const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
+  if (!bundle.tokenizer) throw missingModelFile(`${uri}!/${TOKENIZER_FILE}`, listing);
+  if (!bundle.onnx || !bundle.onnxName) throw missingModelFile(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
+  return {
+    source: uri,
+    modelObject: `${uri}!/${bundle.onnxName}`,
+    tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
+    model: bundle.onnx,
+    tokenizerJson: bundle.tokenizer.toString('utf8'),
+    config: bundle.config
+      ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`)
+      : undefined,
+    quantized: isQuantizedName(bundle.onnxName),
+    bytes,
+    etag,
+    version: null,
+  };
 }

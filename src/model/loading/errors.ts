@@ -1,7 +1,9 @@
 /**
- * The loader's errors, all of them. A failed fetch names the object (an `s3://` URI or a local
- * path) it is about, because "Access Denied" alone does not tell an operator which of four objects
- * to fix. The provider wraps any load failure in a ModelUnavailableError for the API.
+ * The loader's errors. A failed fetch names the object (an `s3://` URI or a local path) it is
+ * about, because "Access Denied" alone does not tell an operator which of four objects to fix.
+ * Every load failure is a ModelLoadError whose `reason` says which; a class of its own only where a
+ * caller needs more (ModelLocalStorageError's system `code`). The provider wraps any load failure
+ * in a ModelUnavailableError for the API.
  */
 
 /** Why a model could not be fetched; stable for logs and tests. */
@@ -24,95 +26,116 @@ export type ModelLoadReason =
   | 'CHECKSUM_MISMATCH'
   | 'LOCAL_STORAGE';
 
-/** Base class: a model source could not be read or does not hold a usable model. */
+/** The reasons a ModelLoadError carries (the other two are the engine's own errors). */
+export type LoaderReason = Exclude<ModelLoadReason, 'RUNTIME_UNAVAILABLE' | 'UNSUPPORTED_MODEL'>;
+
+/** Each reason's error `name`, the one log lines show. */
+const NAME_OF: Record<LoaderReason, string> = {
+  INVALID_URI: 'InvalidModelUriError',
+  OBJECT_NOT_FOUND: 'ModelObjectNotFoundError',
+  BUCKET_NOT_FOUND: 'ModelBucketNotFoundError',
+  ACCESS_DENIED: 'ModelAccessDeniedError',
+  TRUNCATED: 'TruncatedModelObjectError',
+  TIMEOUT: 'ModelReadTimeoutError',
+  UNREACHABLE: 'ModelStoreUnreachableError',
+  MISSING_FILE: 'MissingModelFileError',
+  INVALID_MODEL: 'InvalidModelError',
+  STORAGE_ERROR: 'ModelLoadError',
+  CHANGED: 'ModelObjectChangedError',
+  CHECKSUM_MISMATCH: 'ModelChecksumError',
+  LOCAL_STORAGE: 'ModelLocalStorageError',
+};
+
+type Options = { cause?: unknown };
+
+/** A model source could not be read or does not hold a usable model; `reason` says why. */
 export class ModelLoadError extends Error {
-  override readonly name: string = 'ModelLoadError';
+  override readonly name: string;
   constructor(
     message: string,
     /** The object or path the message is about. */
     readonly object: string,
-    readonly reason: ModelLoadReason = 'STORAGE_ERROR',
-    options?: { cause?: unknown },
+    readonly reason: LoaderReason = 'STORAGE_ERROR',
+    options?: Options,
   ) {
     super(message, options);
+    this.name = NAME_OF[reason];
   }
+}
+
+/** True when `err` is a load failure for `reason` (e.g. OBJECT_NOT_FOUND: try the next file name). */
+export function isLoadFailure(err: unknown, reason: LoaderReason): err is ModelLoadError {
+  return err instanceof ModelLoadError && err.reason === reason;
 }
 
 /** The model URI is not one of the supported forms. */
-export class InvalidModelUriError extends ModelLoadError {
-  override readonly name = 'InvalidModelUriError';
-  constructor(uri: string, why: string) {
-    super(`Invalid model URI "${uri}": ${why}`, uri, 'INVALID_URI');
-  }
+export function invalidModelUri(uri: string, why: string): ModelLoadError {
+  return new ModelLoadError(`Invalid model URI "${uri}": ${why}`, uri, 'INVALID_URI');
 }
 
 /** S3 answered NoSuchKey / 404 for the object. */
-export class ModelObjectNotFoundError extends ModelLoadError {
-  override readonly name = 'ModelObjectNotFoundError';
-  constructor(object: string, options?: { cause?: unknown }) {
-    super(`Model object not found: ${object}`, object, 'OBJECT_NOT_FOUND', options);
-  }
+export function objectNotFound(object: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(`Model object not found: ${object}`, object, 'OBJECT_NOT_FOUND', options);
 }
 
 /** S3 answered NoSuchBucket. */
-export class ModelBucketNotFoundError extends ModelLoadError {
-  override readonly name = 'ModelBucketNotFoundError';
-  constructor(object: string, bucket: string, options?: { cause?: unknown }) {
-    super(`Bucket "${bucket}" does not exist (reading ${object})`, object, 'BUCKET_NOT_FOUND', options);
-  }
+export function bucketNotFound(object: string, bucket: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(
+    `Bucket "${bucket}" does not exist (reading ${object})`,
+    object,
+    'BUCKET_NOT_FOUND',
+    options,
+  );
 }
 
 /** S3 answered 403 AccessDenied: the role lacks s3:GetObject (or the KMS key) for the object. */
-export class ModelAccessDeniedError extends ModelLoadError {
-  override readonly name = 'ModelAccessDeniedError';
-  constructor(object: string, options?: { cause?: unknown }) {
-    super(`Access denied reading ${object} (check s3:GetObject and KMS permissions)`, object, 'ACCESS_DENIED', options);
-  }
+export function accessDenied(object: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(
+    `Access denied reading ${object} (check s3:GetObject and KMS permissions)`,
+    object,
+    'ACCESS_DENIED',
+    options,
+  );
 }
 
 /** The body ended before ContentLength bytes arrived (or carried more than announced). */
-export class TruncatedModelObjectError extends ModelLoadError {
-  override readonly name = 'TruncatedModelObjectError';
-  constructor(object: string, received: number, expected: number, options?: { cause?: unknown; part?: string }) {
-    super(
-      `Truncated read of ${object}${options?.part ? ` (${options.part})` : ''}: received ${received} of ${expected} bytes`,
-      object,
-      'TRUNCATED',
-      options,
-    );
-  }
+export function truncatedRead(
+  object: string,
+  received: number,
+  expected: number,
+  options?: Options & { part?: string },
+): ModelLoadError {
+  return new ModelLoadError(
+    `Truncated read of ${object}${options?.part ? ` (${options.part})` : ''}: received ${received} of ${expected} bytes`,
+    object,
+    'TRUNCATED',
+    options,
+  );
 }
 
 /** No byte arrived within the idle timeout, or the whole read exceeded its deadline. */
-export class ModelReadTimeoutError extends ModelLoadError {
-  override readonly name = 'ModelReadTimeoutError';
-  constructor(object: string, ms: number, what = 'read', options?: { cause?: unknown }) {
-    super(`Timed out after ${ms} ms (${what}) reading ${object}`, object, 'TIMEOUT', options);
-  }
+export function readTimeout(object: string, ms: number, what = 'read', options?: Options): ModelLoadError {
+  return new ModelLoadError(`Timed out after ${ms} ms (${what}) reading ${object}`, object, 'TIMEOUT', options);
 }
 
 /** The storage endpoint could not be reached (connection refused/reset, DNS). */
-export class ModelStoreUnreachableError extends ModelLoadError {
-  override readonly name = 'ModelStoreUnreachableError';
-  constructor(object: string, detail: string, options?: { cause?: unknown }) {
-    super(`Cannot reach storage for ${object}: ${detail}`, object, 'UNREACHABLE', options);
-  }
+export function storeUnreachable(object: string, detail: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(`Cannot reach storage for ${object}: ${detail}`, object, 'UNREACHABLE', options);
 }
 
 /** A file the engine needs (tokenizer.json, an .onnx) is absent from the source. */
-export class MissingModelFileError extends ModelLoadError {
-  override readonly name = 'MissingModelFileError';
-  constructor(object: string, detail?: string, options?: { cause?: unknown }) {
-    super(`Missing model file: ${object}${detail ? ` (${detail})` : ''}`, object, 'MISSING_FILE', options);
-  }
+export function missingModelFile(object: string, detail?: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(
+    `Missing model file: ${object}${detail ? ` (${detail})` : ''}`,
+    object,
+    'MISSING_FILE',
+    options,
+  );
 }
 
 /** The bytes were read but do not make a model (ONNX session or tokenizer creation failed). */
-export class InvalidModelError extends ModelLoadError {
-  override readonly name = 'InvalidModelError';
-  constructor(object: string, detail: string, options?: { cause?: unknown }) {
-    super(`Invalid model ${object}: ${detail}`, object, 'INVALID_MODEL', options);
-  }
+export function invalidModel(object: string, detail: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(`Invalid model ${object}: ${detail}`, object, 'INVALID_MODEL', options);
 }
 
 /**
@@ -120,27 +143,21 @@ export class InvalidModelError extends ModelLoadError {
  * for `If-Match`): its parts would come from two uploads. Not retried part by part; the next load
  * starts over.
  */
-export class ModelObjectChangedError extends ModelLoadError {
-  override readonly name = 'ModelObjectChangedError';
-  constructor(object: string, detail: string, options?: { cause?: unknown }) {
-    super(`Model object changed while reading ${object}: ${detail}`, object, 'CHANGED', options);
-  }
+export function objectChanged(object: string, detail: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(`Model object changed while reading ${object}: ${detail}`, object, 'CHANGED', options);
 }
 
 /** The bytes read do not match the size or SHA-256 the model manifest lists for them. */
-export class ModelChecksumError extends ModelLoadError {
-  override readonly name = 'ModelChecksumError';
-  constructor(object: string, detail: string, options?: { cause?: unknown }) {
-    super(`Checksum mismatch for ${object}: ${detail}`, object, 'CHECKSUM_MISMATCH', options);
-  }
+export function checksumMismatch(object: string, detail: string, options?: Options): ModelLoadError {
+  return new ModelLoadError(`Checksum mismatch for ${object}: ${detail}`, object, 'CHECKSUM_MISMATCH', options);
 }
 
 /**
  * A local file could not be written or created while loading (a full /tmp is ENOSPC). `object`
- * is the model object being stored; the message names the local path and the system error.
+ * is the model object being stored; the message names the local path and the system error, and
+ * `code` holds the system code.
  */
 export class ModelLocalStorageError extends ModelLoadError {
-  override readonly name = 'ModelLocalStorageError';
   readonly code: string | undefined;
   constructor(object: string, file: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException)?.code;

@@ -1,68 +1,26 @@
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import * as path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ReadOptions } from './config';
-import {
-  InvalidModelError,
-  MissingModelFileError,
-  ModelAccessDeniedError,
-  ModelLoadError,
-  ModelLocalStorageError,
-  ModelObjectNotFoundError,
-  ModelReadTimeoutError,
-} from './errors';
-import { idleBounded, readLocalFile, requireRegularFile, statLocal, withinMs } from './local-file';
-import { unpackModelBundle, type UnpackedBundle } from './archive';
+import { ModelLoadError, missingModelFile, invalidModel, isLoadFailure } from './errors';
+import { fromBundle, unpackModelBundle, unpackOptions } from './archive';
+import { fetchLocalArchive, fetchLocalFolder } from './local-source';
 import { sizeProblem, MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
 import {
   CONFIG_FILE,
   TOKENIZER_FILE,
-  configProblem,
+  candidatesFor,
   isOptimizedName,
   isQuantizedName,
   onnxCandidates,
+  parseConfig,
 } from './model-files';
 import type { TargetChoice } from './part-sink';
 import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
+import type { FetchedFiles, ModelFiles } from './types';
 import { SPILL_FOLDER_BASE, SpillFolder, removeStaleFolders } from '../../support/tmp-folders';
-
-/** Everything needed to create an engine, plus where it came from and what reading it cost. */
-export interface ModelFiles {
-  source: string;
-  /** URI or path of the ONNX file (`archive!/entry` inside a bundle), for error messages. */
-  modelObject: string;
-  tokenizerObject: string;
-  /** ONNX bytes, or a file path (local folders, and bodies spilled to disk). */
-  model: Uint8Array | string;
-  tokenizerJson: string;
-  config: Record<string, unknown> | undefined;
-  quantized: boolean;
-  /** True for a graph `model optimize` wrote (`*.optimized.onnx`, `*.ort`): create its session without re-optimizing. */
-  optimized: boolean;
-  /** Bytes of model + tokenizer (+ config) read, or the archive's size. */
-  bytes: number;
-  /** ETag of the ONNX object (or of the archive), when from S3. */
-  etag: string | null;
-  /** The manifest's version id, for an S3 folder pushed with a manifest; otherwise null. */
-  version: string | null;
-  downloadMs: number;
-  /**
-   * The load's private spill folder, if anything was written to disk: remove it once the session
-   * has been created (the ONNX path may point into it).
-   */
-  tempDir: string | undefined;
-}
-
-/** What each source's reader returns; the rest is added by fetchModelFiles. */
-type FetchedFiles = Omit<ModelFiles, 'downloadMs' | 'tempDir' | 'optimized'>;
-
-/** The ONNX names to try for these options, best first. */
-function candidatesFor(options: FetchOptions): string[] {
-  return onnxCandidates(options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion);
-}
 
 /** What fetching needs; the S3 client is injected (one per process, configured by the caller). */
 export interface FetchOptions {
@@ -126,19 +84,9 @@ export async function fetchModelFiles(source: ModelSource, options: FetchOptions
         files = fromBundle(source.uri, bundle, read.bytes, read.etag);
         break;
       }
-      case 'local-archive': {
-        const archive = await statLocal(source.path, options.read);
-        requireRegularFile(source.path, archive);
-        const size = archive.size;
-        const chunks = idleBounded(
-          createReadStream(source.path, { highWaterMark: 1 << 20 }),
-          source.path,
-          options.read.idleTimeoutMs,
-        );
-        const bundle = await unpackModelBundle(chunks, source.uri, await unpackOptions(options, spill, source.uri));
-        files = fromBundle(source.uri, bundle, size, null);
+      case 'local-archive':
+        files = await fetchLocalArchive(source, options, spill);
         break;
-      }
       case 'local-folder':
         files = await fetchLocalFolder(source.path, options);
         break;
@@ -164,37 +112,6 @@ async function* slices(buffer: Buffer): AsyncGenerator<Buffer> {
 function requireClient(options: FetchOptions, uri: string): S3Client {
   if (!options.s3) throw new ModelLoadError(`No S3 client was provided to read ${uri}`, uri);
   return options.s3;
-}
-
-/** The bundle's large entries go to this load's spill folder (created now: the tar parser cannot wait). */
-async function unpackOptions(options: FetchOptions, spill: SpillFolder, object: string) {
-  let spillDir: string;
-  try {
-    spillDir = await spill.ensure();
-  } catch (err) {
-    throw new ModelLocalStorageError(object, options.read.spillDir, err);
-  }
-  return {
-    preferQuantized: options.preferQuantized,
-    preferOptimized: options.preferOptimized,
-    onnxruntimeVersion: options.onnxruntimeVersion,
-    maxInMemoryBytes: options.read.maxInMemoryBytes,
-    spillDir,
-  };
-}
-
-/** A config.json's text, parsed and checked (configProblem); `object` names it in errors. */
-function parseConfig(text: string, object: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-  } catch (err) {
-    throw new InvalidModelError(object, `not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  const problem = configProblem(parsed as Record<string, unknown>);
-  if (problem) throw new InvalidModelError(object, problem);
-  return parsed as Record<string, unknown>;
 }
 
 /** One load of an S3 folder: what the manifest and the Hugging Face layout readers share. */
@@ -266,7 +183,7 @@ async function fetchS3Folder(load: S3FolderLoad): Promise<FetchedFiles> {
     // No manifest: a folder uploaded by other means, read the Hugging Face way below. Without
     // s3:ListBucket S3 answers a missing key with 403, not 404: that folder layout never needed
     // the permission, so a 403 here falls back too (a real denial then shows on its files).
-    if (!(err instanceof ModelObjectNotFoundError) && !(err instanceof ModelAccessDeniedError)) throw err;
+    if (!isLoadFailure(err, 'OBJECT_NOT_FOUND') && !isLoadFailure(err, 'ACCESS_DENIED')) throw err;
   }
   return manifest ? fetchManifestFolder(load, manifest, manifestObject) : fetchHubLayoutFolder(load);
 }
@@ -284,7 +201,7 @@ function targetFor(
 ): TargetChoice {
   return async (bytes) => {
     const problem = sizeProblem(name, bytes, options.read.maxInMemoryBytes);
-    if (problem) throw new InvalidModelError(uri, problem);
+    if (problem) throw invalidModel(uri, problem);
     return bytes > options.read.maxInMemoryBytes - inMemoryBeside
       ? { kind: 'file', path: await spill.file(name) }
       : { kind: 'buffer' };
@@ -295,7 +212,7 @@ function targetFor(
 function inMemory(uri: string, problemOf: (bytes: number) => string | null): TargetChoice {
   return async (bytes) => {
     const problem = problemOf(bytes);
-    if (problem) throw new InvalidModelError(uri, problem);
+    if (problem) throw invalidModel(uri, problem);
     return { kind: 'buffer' };
   };
 }
@@ -318,14 +235,14 @@ async function fetchManifestFolder(
   const tokenizerObject = s3Uri(bucket, root + TOKENIZER_FILE);
   const tokenizerFile = listed.get(TOKENIZER_FILE);
   if (!tokenizerFile) {
-    throw new MissingModelFileError(
+    throw missingModelFile(
       tokenizerObject,
       `${manifestObject} (version ${manifest.version}) lists no ${TOKENIZER_FILE}`,
     );
   }
   const onnxName = candidatesFor(options).find((c) => listed.has(c));
   if (!onnxName) {
-    throw new MissingModelFileError(
+    throw missingModelFile(
       s3Uri(bucket, root + onnxCandidates(options.preferQuantized)[0]!),
       `${manifestObject} (version ${manifest.version}) lists no ONNX model; files: ${[...listed.keys()].join(', ')}`,
     );
@@ -377,15 +294,15 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
 
   const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch(
     (err: unknown) => {
-      throw err instanceof ModelObjectNotFoundError
-        ? new MissingModelFileError(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
+      throw isLoadFailure(err, 'OBJECT_NOT_FOUND')
+        ? missingModelFile(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
         : err;
     },
   );
   // config.json is optional: absent means defaults (512 positions, not a demo).
   const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch(
     (err: unknown) => {
-      if (err instanceof ModelObjectNotFoundError) return undefined;
+      if (isLoadFailure(err, 'OBJECT_NOT_FOUND')) return undefined;
       throw err;
     },
   );
@@ -403,78 +320,15 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
         };
       } catch (err) {
         // Only "no such key" means "try the next name"; a missing bucket or a 403 is the answer.
-        if (!(err instanceof ModelObjectNotFoundError)) throw err;
+        if (!isLoadFailure(err, 'OBJECT_NOT_FOUND')) throw err;
         tried.push(candidate);
       }
     }
-    throw new MissingModelFileError(
+    throw missingModelFile(
       s3Uri(bucket, prefix + onnxCandidates(options.preferQuantized)[0]!),
       `no ONNX model under ${source.uri}; tried ${tried.join(', ')}`,
     );
   })();
   const [tok, cfg, onnx] = await settleAll(stop, [tokenizer, config, model] as const);
   return folderFiles(load, tokenizerObject, onnx.name, onnx.read, tok, cfg, null);
-}
-
-function fromBundle(uri: string, bundle: UnpackedBundle, bytes: number, etag: string | null): FetchedFiles {
-  const listing = `entries: ${bundle.entries.slice(0, 20).join(', ') || '(none)'}`;
-  if (!bundle.tokenizer) throw new MissingModelFileError(`${uri}!/${TOKENIZER_FILE}`, listing);
-  if (!bundle.onnx || !bundle.onnxName)
-    throw new MissingModelFileError(`${uri}!/onnx/model.onnx`, `no .onnx entry; ${listing}`);
-  return {
-    source: uri,
-    modelObject: `${uri}!/${bundle.onnxName}`,
-    tokenizerObject: `${uri}!/${bundle.tokenizerName ?? TOKENIZER_FILE}`,
-    model: bundle.onnx,
-    tokenizerJson: bundle.tokenizer.toString('utf8'),
-    config: bundle.config
-      ? parseConfig(bundle.config.toString('utf8'), `${uri}!/${bundle.configName ?? CONFIG_FILE}`)
-      : undefined,
-    quantized: isQuantizedName(bundle.onnxName),
-    bytes,
-    etag,
-    version: null,
-  };
-}
-
-async function fetchLocalFolder(dir: string, options: FetchOptions): Promise<FetchedFiles> {
-  const dirStat = await statLocal(dir, options.read);
-  if (!dirStat.isDirectory())
-    throw new InvalidModelError(dir, 'not a directory (expected a model folder or a .tar.gz)');
-  const limit = (name: string) => (bytes: number) => sizeProblem(name, bytes, options.read.maxInMemoryBytes);
-  const tokenizerObject = path.join(dir, TOKENIZER_FILE);
-  const tokenizer = await readLocalFile(tokenizerObject, limit(TOKENIZER_FILE), options.read);
-  const configPath = path.join(dir, CONFIG_FILE);
-  // Optional: absent is no config; anything else wrong with it (a FIFO, too large, a stall) fails the load.
-  const config = await readLocalFile(configPath, limit(CONFIG_FILE), options.read).catch((err: unknown) => {
-    if (err instanceof MissingModelFileError) return undefined;
-    throw err;
-  });
-  for (const candidate of candidatesFor(options)) {
-    const file = path.join(dir, candidate);
-    const s = await withinMs(stat(file), options.read.idleTimeoutMs, file, 'stat').catch((err: unknown) => {
-      if (err instanceof ModelReadTimeoutError) throw err;
-      return undefined;
-    });
-    if (!s?.isFile()) continue;
-    const problem = sizeProblem(candidate, s.size, options.read.maxInMemoryBytes);
-    if (problem) throw new InvalidModelError(file, problem);
-    return {
-      source: dir,
-      modelObject: file,
-      tokenizerObject,
-      // A path, not bytes: onnxruntime reads the file itself, so it is never held twice.
-      model: file,
-      tokenizerJson: tokenizer.toString('utf8'),
-      config: config ? parseConfig(config.toString('utf8'), configPath) : undefined,
-      quantized: isQuantizedName(candidate),
-      bytes: s.size + tokenizer.length + (config?.length ?? 0),
-      etag: null,
-      version: null,
-    };
-  }
-  throw new MissingModelFileError(
-    path.join(dir, onnxCandidates(options.preferQuantized)[0]!),
-    `no ONNX model in ${dir}`,
-  );
 }

@@ -1,5 +1,5 @@
 /**
- * The Hub client's errors (hub-pull.ts, `npm start`'s default-source.ts). Apart from errors.ts so
+ * The Hub client's errors (hub-pull.ts, `npm start`'s hub-source.ts). Apart from errors.ts so
  * that nothing the Lambda bundle reaches carries the Hub client.
  */
 

@@ -7,11 +7,11 @@ import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
-import { InvalidModelError, ModelLoadError } from './errors';
-import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
+import { ModelLoadError, invalidModel } from './errors';
+import { fetchModelFiles, type FetchOptions } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
 import { parseModelUri, type ModelSource } from './source-uri';
-import type { ModelInfo } from './types';
+import type { ModelFiles, ModelInfo } from './types';
 
 /** The engine as the loader sees it: a QAEngine that may report its own load timings. */
 export type LoadableEngine = QAEngine & { loadTimings?: { sessionCreateMs: number; tokenizerMs: number } };
@@ -73,7 +73,7 @@ export function modelName(source: ModelSource, configName: string | undefined): 
 /**
  * Fetches a model from `uri` and creates its engine, timing each step. Errors are ModelLoadError
  * subclasses naming the object at fault; a session that fails to create (corrupt ONNX, bad
- * tokenizer) becomes InvalidModelError naming both files it was built from.
+ * tokenizer) becomes an INVALID_MODEL error naming both files it was built from.
  */
 export async function loadModel(uri: string | ModelSource, options: LoadModelOptions): Promise<LoadedModel> {
   const started = performance.now();
@@ -103,7 +103,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       err instanceof UnsupportedModelError
     )
       throw err;
-    throw new InvalidModelError(
+    throw invalidModel(
       files.modelObject,
       `engine creation failed (model ${files.modelObject}, tokenizer ${files.tokenizerObject}): ${(err as Error)?.message ?? err}`,
       { cause: err },

@@ -8,34 +8,34 @@
 import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { withinTime } from '../../support/within-time';
-import { InvalidModelError, MissingModelFileError, ModelReadTimeoutError, TruncatedModelObjectError } from './errors';
+import { truncatedRead, readTimeout, missingModelFile, invalidModel, isLoadFailure } from './errors';
 
 export interface LocalReadTimeouts {
   idleTimeoutMs: number;
   totalTimeoutMs: number;
 }
 
-/** `step` or a ModelReadTimeoutError after `ms`, whichever first. */
+/** `step` or a TIMEOUT ModelLoadError after `ms`, whichever first. */
 export function withinMs<T>(step: Promise<T>, ms: number, object: string, what: string): Promise<T> {
   return withinTime(step, ms, () => {
-    throw new ModelReadTimeoutError(object, ms, what);
+    throw readTimeout(object, ms, what);
   });
 }
 
-/** The stats of a model file that must exist: MissingModelFileError when it does not. */
+/** The stats of a model file that must exist: a MISSING_FILE ModelLoadError when it does not. */
 export async function statLocal(file: string, timeouts: LocalReadTimeouts): Promise<Stats> {
   try {
     return await withinMs(stat(file), timeouts.idleTimeoutMs, file, 'stat');
   } catch (err) {
-    if (err instanceof ModelReadTimeoutError) throw err;
-    throw new MissingModelFileError(file, (err as NodeJS.ErrnoException).code, { cause: err });
+    if (isLoadFailure(err, 'TIMEOUT')) throw err;
+    throw missingModelFile(file, (err as NodeJS.ErrnoException).code, { cause: err });
   }
 }
 
 /** Refuses what is not a regular file: reading a FIFO or a device blocks until someone writes. */
 export function requireRegularFile(file: string, s: Stats): void {
   if (!s.isFile())
-    throw new InvalidModelError(file, 'not a regular file (a FIFO, device or folder cannot be read as a model file)');
+    throw invalidModel(file, 'not a regular file (a FIFO, device or folder cannot be read as a model file)');
 }
 
 /**
@@ -50,7 +50,7 @@ export async function readLocalFile(
   const s = await statLocal(file, timeouts);
   requireRegularFile(file, s);
   const problem = sizeProblem(s.size);
-  if (problem) throw new InvalidModelError(file, problem);
+  if (problem) throw invalidModel(file, problem);
   const deadline = Date.now() + timeouts.totalTimeoutMs;
   const left = (): number => Math.max(1, Math.min(timeouts.idleTimeoutMs, deadline - Date.now()));
   const handle = await withinMs(open(file, 'r'), left(), file, 'open');
@@ -64,7 +64,7 @@ export async function readLocalFile(
         file,
         'no data',
       );
-      if (bytesRead === 0) throw new TruncatedModelObjectError(file, offset, out.length);
+      if (bytesRead === 0) throw truncatedRead(file, offset, out.length);
       offset += bytesRead;
     }
     return out;
@@ -73,7 +73,7 @@ export async function readLocalFile(
   }
 }
 
-/** Chunks of `source`, failing with ModelReadTimeoutError when one takes longer than `idleTimeoutMs`. */
+/** Chunks of `source`, failing with a TIMEOUT ModelLoadError when one takes longer than `idleTimeoutMs`. */
 export async function* idleBounded(
   source: AsyncIterable<Buffer>,
   object: string,

@@ -10,7 +10,7 @@
  * Folders without a manifest (a Hugging Face layout uploaded by other means, or an older push)
  * are still read the old way.
  */
-import { InvalidModelError } from './errors';
+import { invalidModel } from './errors';
 import { MAX_MODEL_FILE_BYTES } from './size-limits';
 
 /** The manifest's key under the model prefix. */
@@ -64,10 +64,10 @@ export function parseManifest(text: string, object: string): ModelManifest {
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new InvalidModelError(object, `the manifest is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw invalidModel(object, `the manifest is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   const problem = manifestProblem(value);
-  if (problem) throw new InvalidModelError(object, `invalid manifest: ${problem}`);
+  if (problem) throw invalidModel(object, `invalid manifest: ${problem}`);
   return value as ModelManifest;
 }
 

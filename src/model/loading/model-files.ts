@@ -3,6 +3,9 @@
  * local folder) ask these functions, so they all choose the same way.
  */
 
+import { invalidModel } from './errors';
+import type { SourceReadOptions } from './types';
+
 /** The tokenizer the engine needs (Hugging Face fast tokenizer format). */
 export const TOKENIZER_FILE = 'tokenizer.json';
 /** Model configuration (max_position_embeddings, `_generated.demo`); optional. */
@@ -127,4 +130,25 @@ export function configProblem(config: Record<string, unknown>): string | null {
   if (generated !== undefined && (typeof generated !== 'object' || generated === null || Array.isArray(generated)))
     return '_generated must be an object';
   return null;
+}
+
+/** The ONNX names to try for these options, best first. */
+export function candidatesFor(
+  options: Pick<SourceReadOptions, 'preferQuantized' | 'preferOptimized' | 'onnxruntimeVersion'>,
+): string[] {
+  return onnxCandidates(options.preferQuantized, options.preferOptimized, options.onnxruntimeVersion);
+}
+
+/** A config.json's text, parsed and checked (configProblem); `object` names it in errors. */
+export function parseConfig(text: string, object: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+  } catch (err) {
+    throw invalidModel(object, `not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const problem = configProblem(parsed as Record<string, unknown>);
+  if (problem) throw invalidModel(object, problem);
+  return parsed as Record<string, unknown>;
 }

@@ -1,58 +1,47 @@
 import type { QAEngine } from '../engine';
 import { withinTime } from '../../support/within-time';
 import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff';
+import { loadModelLoadingConfig, type ModelLoadingConfig } from './config';
+import { configuredSource, type ConfiguredSourceOptions } from './configured-source';
 import type { LoadedModel } from './load-model';
 import { ModelUnavailableError } from './errors';
-import type { EngineProvider, EngineState, ModelInfo } from './types';
+import type { EngineState, LoadEvents, LoadFailure, LoadLogger, ModelInfo, ModelProvider } from './types';
 
-/** Minimal logger (console, or Powertools' Logger, fits). */
-export interface LoadLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-/** How one load attempt failed, as the provider records it. */
-export interface LoadFailure {
-  /** The load error's message. */
-  reason: string;
-  /** Failed attempts in a row, this one included. */
-  failures: number;
-  /** How long calls fail fast before the next attempt may start. */
-  retryInMs: number;
-  elapsedMs: number;
-}
-
-/**
- * What becomes of each load attempt, as typed events (metrics listen here; log lines are for
- * people and are never parsed).
- */
-export interface LoadEvents {
-  onLoaded?(info: ModelInfo): void;
-  onLoadFailed?(failure: LoadFailure): void;
-}
-
-export interface ModelProviderOptions {
-  /** Backoff after failed loads (default 1 s doubling to 30 s). */
+/** How the provider keeps its model: the backoff, the wait bound, where each attempt is reported. */
+interface KeepOptions {
+  /** Backoff after failed loads (default 1 s doubling to 30 s; the configuration's without `load`). */
   backoff?: BackoffOptions;
   /** Clock, injectable for tests. */
   now?: () => number;
   logger?: LoadLogger;
-  /** Called when each load attempt ends. */
+  /** Called when each load attempt ends (metrics). */
   events?: LoadEvents;
   /** Describes the source in messages (e.g. the URI), when known before loading. */
   describe?: string;
   /**
-   * Longest `get()` waits for a load in progress (default: as long as it takes). Past it the caller
-   * gets ModelUnavailableError and stops waiting; the load itself goes on for later callers.
+   * Longest `get()` waits for a load in progress (default: as long as it takes; the configuration's
+   * MODEL_MAX_WAIT_MS without `load`). Past it the caller gets ModelUnavailableError and stops
+   * waiting; the load itself goes on for later callers.
    */
   maxWaitMs?: number;
+}
+
+export interface ModelProviderOptions extends KeepOptions, ConfiguredSourceOptions {
+  /** The environment the configuration is read from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** The configuration itself, instead of reading `env`. */
+  config?: ModelLoadingConfig;
+  /**
+   * Loads the model. Without it, the configured source (configured-source.ts: MODEL_URI from `env`
+   * or `config`, else `defaultSource`), with the configuration's backoff and wait bound.
+   */
+  load?: () => Promise<LoadedModel>;
 }
 
 const silent: LoadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
- * The model singleton of one container (implements EngineProvider).
+ * The model provider that loads:
  *
  * - The first `get()` (or `warmUp()`) starts the load; concurrent callers await the same promise,
  *   so ten cold requests cause one download.
@@ -60,7 +49,7 @@ const silent: LoadLogger = { info: () => undefined, warn: () => undefined, error
  *   backoff (exponential, capped) the next call starts a new load. During the backoff calls fail
  *   fast, saying when the next attempt is allowed, rather than hammering S3 once per request.
  */
-export class ModelProvider implements EngineProvider {
+class LoadingProvider implements ModelProvider {
   private loaded: LoadedModel | null = null;
   private inflight: Promise<LoadedModel> | null = null;
   private failures = 0;
@@ -73,7 +62,7 @@ export class ModelProvider implements EngineProvider {
 
   constructor(
     private readonly load: () => Promise<LoadedModel>,
-    options: ModelProviderOptions = {},
+    options: KeepOptions,
   ) {
     this.backoff = validateBackoff(options.backoff ?? DEFAULT_BACKOFF);
     this.now = options.now ?? Date.now;
@@ -184,4 +173,20 @@ export class ModelProvider implements EngineProvider {
     attempt.catch(() => undefined);
     return attempt;
   }
+}
+
+/**
+ * The container's model singleton. Call `warmUp()` at module load (Lambda INIT) or server start;
+ * request handlers call `get()`.
+ */
+export function createModelProvider(options: ModelProviderOptions = {}): ModelProvider {
+  if (options.load) return new LoadingProvider(options.load, options);
+  const config = options.config ?? loadModelLoadingConfig(options.env);
+  const source = configuredSource(config, options);
+  return new LoadingProvider(source.load, {
+    ...options,
+    describe: options.describe ?? source.describe,
+    backoff: options.backoff ?? config.retry,
+    maxWaitMs: options.maxWaitMs ?? config.maxWaitMs,
+  });
 }

@@ -1,11 +1,4 @@
-import {
-  ModelAccessDeniedError,
-  ModelBucketNotFoundError,
-  ModelLoadError,
-  ModelObjectNotFoundError,
-  ModelReadTimeoutError,
-  ModelStoreUnreachableError,
-} from './errors';
+import { ModelLoadError, objectNotFound, bucketNotFound, accessDenied, readTimeout, storeUnreachable } from './errors';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -28,25 +21,25 @@ export function toModelLoadError(err: unknown, object: string, bucket: string, t
   switch (e.name) {
     case 'NoSuchKey':
     case 'NotFound':
-      return new ModelObjectNotFoundError(object, { cause: err });
+      return objectNotFound(object, { cause: err });
     case 'NoSuchBucket':
-      return new ModelBucketNotFoundError(object, bucket, { cause: err });
+      return bucketNotFound(object, bucket, { cause: err });
     case 'AccessDenied':
     case 'Forbidden':
     case 'InvalidAccessKeyId':
     case 'SignatureDoesNotMatch':
     case 'AllAccessDisabled':
-      return new ModelAccessDeniedError(object, { cause: err });
+      return accessDenied(object, { cause: err });
     case 'TimeoutError':
     case 'AbortError':
     case 'RequestTimeout':
-      return new ModelReadTimeoutError(object, timeoutMs, 'request', { cause: err });
+      return readTimeout(object, timeoutMs, 'request', { cause: err });
   }
-  if (status === 404) return new ModelObjectNotFoundError(object, { cause: err });
-  if (status === 403) return new ModelAccessDeniedError(object, { cause: err });
-  if (e.code && NETWORK_CODES.has(e.code)) return new ModelStoreUnreachableError(object, `${e.code}`, { cause: err });
+  if (status === 404) return objectNotFound(object, { cause: err });
+  if (status === 403) return accessDenied(object, { cause: err });
+  if (e.code && NETWORK_CODES.has(e.code)) return storeUnreachable(object, `${e.code}`, { cause: err });
   const msg = e.message ?? String(err);
-  if (/socket hang up|connect|ECONNRE/i.test(msg)) return new ModelStoreUnreachableError(object, msg, { cause: err });
+  if (/socket hang up|connect|ECONNRE/i.test(msg)) return storeUnreachable(object, msg, { cause: err });
   return new ModelLoadError(
     `Error reading ${object}: ${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${msg}`,
     object,

@@ -8,12 +8,13 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
-  ModelChecksumError,
   ModelLoadError,
   ModelLocalStorageError,
-  ModelObjectChangedError,
-  ModelReadTimeoutError,
-  TruncatedModelObjectError,
+  truncatedRead,
+  readTimeout,
+  objectChanged,
+  checksumMismatch,
+  isLoadFailure,
 } from './errors';
 import { planParts, totalFromContentRange, type Part } from './byte-ranges';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_ATTEMPTS, DEFAULT_PART_BYTES } from './config';
@@ -128,7 +129,7 @@ export async function readS3Object(
     // Replaced while we read it (e.g. a manifest rewritten by a push): read it again once, from the
     // start, so every byte comes from the new upload. Not when the content was fixed in advance
     // (a manifest's file): that one must not change, and failing says so.
-    if (!(err instanceof ModelObjectChangedError) || expected || deps.signal?.aborted) throw err;
+    if (!isLoadFailure(err, 'CHANGED') || expected || deps.signal?.aborted) throw err;
     return new ObjectReader(client, bucket, key, resolved, target, expected, deps).run();
   }
 }
@@ -177,7 +178,7 @@ class ObjectReader {
       this.all.abort();
       await this.sink?.discard();
       if (this.timedOut && !(err instanceof ModelLocalStorageError)) {
-        throw new ModelReadTimeoutError(this.uri, this.options.totalTimeoutMs, 'total deadline', { cause: err });
+        throw readTimeout(this.uri, this.options.totalTimeoutMs, 'total deadline', { cause: err });
       }
       throw err instanceof RetryablePartError ? err.error : err;
     } finally {
@@ -240,7 +241,7 @@ class ObjectReader {
     if (this.hash) {
       sha256 = this.hash.hex();
       if (sha256 !== this.expected!.sha256) {
-        throw new ModelChecksumError(this.uri, `SHA-256 is ${sha256}, the manifest lists ${this.expected!.sha256}`);
+        throw checksumMismatch(this.uri, `SHA-256 is ${sha256}, the manifest lists ${this.expected!.sha256}`);
       }
     }
     const data = await this.sink.finish();
@@ -321,15 +322,15 @@ class ObjectReader {
     } catch (err) {
       if (stalled)
         throw new RetryablePartError(
-          new ModelReadTimeoutError(this.uri, this.options.firstByteTimeoutMs, 'no response', { cause: err }),
+          readTimeout(this.uri, this.options.firstByteTimeoutMs, 'no response', { cause: err }),
         );
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) {
-        throw new ModelObjectChangedError(this.uri, `its ETag is no longer ${this.etag}`, { cause: err });
+        throw objectChanged(this.uri, `its ETag is no longer ${this.etag}`, { cause: err });
       }
       // A part past the object's end: the size the manifest fixed is not the object's.
       if (this.expected && (e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416)) {
-        throw new ModelChecksumError(
+        throw checksumMismatch(
           this.uri,
           `the object is shorter than the ${this.expected.bytes} bytes the manifest lists (no bytes ${part.start}-${part.end})`,
           { cause: err },
@@ -350,7 +351,7 @@ class ObjectReader {
       clearTimeout(idle);
     }
     const body = out.Body as Readable | undefined;
-    if (!body) throw new TruncatedModelObjectError(this.uri, 0, out.ContentLength ?? -1);
+    if (!body) throw truncatedRead(this.uri, 0, out.ContentLength ?? -1);
     const etag = out.ETag ?? null;
     // The first response fixes the ETag (the probe's, or with a known size whichever part answers
     // first); every other part must carry the same.
@@ -359,10 +360,7 @@ class ObjectReader {
       this.etag = etag;
     } else if (etag !== this.etag) {
       body.destroy();
-      throw new ModelObjectChangedError(
-        this.uri,
-        `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`,
-      );
+      throw objectChanged(this.uri, `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`);
     }
     const status = out.$metadata.httpStatusCode ?? 200;
     // A size fixed in advance (the manifest's) must be the object's real one: checked on the first
@@ -370,7 +368,7 @@ class ObjectReader {
     const size = status === 206 ? totalFromContentRange(out.ContentRange) : out.ContentLength;
     if (this.expected && size !== undefined && size !== this.expected.bytes && !(status !== 206 && range)) {
       body.destroy();
-      throw new ModelChecksumError(this.uri, `the object has ${size} bytes, the manifest lists ${this.expected.bytes}`);
+      throw checksumMismatch(this.uri, `the object has ${size} bytes, the manifest lists ${this.expected.bytes}`);
     }
     if (!probe && status !== 206 && !(part.start === 0 && part.end === this.total - 1)) {
       body.destroy();
@@ -381,7 +379,7 @@ class ObjectReader {
     }
     if (!probe && status === 206 && !out.ContentRange?.startsWith(`bytes ${part.start}-${part.end}/`)) {
       body.destroy();
-      throw new ModelObjectChangedError(this.uri, `asked for bytes ${part.start}-${part.end}, got ${out.ContentRange}`);
+      throw objectChanged(this.uri, `asked for bytes ${part.start}-${part.end}, got ${out.ContentRange}`);
     }
     return { body, status, contentLength: out.ContentLength ?? -1, contentRange: out.ContentRange, etag };
   }
@@ -406,16 +404,15 @@ class ObjectReader {
       };
       const partName = this.total > into.length ? `bytes ${part.start}-${part.end} of ${this.total}` : undefined;
       const truncated = (cause?: unknown): RetryablePartError =>
-        new RetryablePartError(new TruncatedModelObjectError(this.uri, received, expected, { cause, part: partName }));
+        new RetryablePartError(truncatedRead(this.uri, received, expected, { cause, part: partName }));
       const idle = setTimeout(
-        () =>
-          finish(new RetryablePartError(new ModelReadTimeoutError(this.uri, this.options.idleTimeoutMs, 'no data'))),
+        () => finish(new RetryablePartError(readTimeout(this.uri, this.options.idleTimeoutMs, 'no data'))),
         this.options.idleTimeoutMs,
       );
       const onAbort = (): void => finish(new ModelLoadError(`Read of ${this.uri} stopped`, this.uri));
       const onData = (chunk: Buffer): void => {
         if (received + chunk.length > expected) {
-          finish(new TruncatedModelObjectError(this.uri, received + chunk.length, expected, { part: partName }));
+          finish(truncatedRead(this.uri, received + chunk.length, expected, { part: partName }));
           return;
         }
         chunk.copy(into, received);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { InvalidModelUriError } from './errors';
+import { invalidModelUri } from './errors';
 
 /** Where a model lives, parsed from the single configuration value (`MODEL_URI`). */
 export type ModelSource =
@@ -28,19 +28,19 @@ export function isArchiveName(name: string): boolean {
  */
 export function parseModelUri(uri: string, cwd: string = process.cwd()): ModelSource {
   const trimmed = uri.trim();
-  if (trimmed === '') throw new InvalidModelUriError(uri, 'empty');
+  if (trimmed === '') throw invalidModelUri(uri, 'empty');
   if (/^s3:\/\//i.test(trimmed)) {
     const rest = trimmed.slice('s3://'.length);
     const slash = rest.indexOf('/');
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     const key = slash === -1 ? '' : rest.slice(slash + 1);
-    if (!BUCKET.test(bucket)) throw new InvalidModelUriError(uri, `"${bucket}" is not a valid bucket name`);
+    if (!BUCKET.test(bucket)) throw invalidModelUri(uri, `"${bucket}" is not a valid bucket name`);
     if (isArchiveName(key)) return { kind: 's3-archive', uri: `s3://${bucket}/${key}`, bucket, key };
     const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
     return { kind: 's3-folder', uri: `s3://${bucket}/${prefix}`, bucket, prefix };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) && !/^file:\/\//i.test(trimmed)) {
-    throw new InvalidModelUriError(uri, 'expected s3://bucket/prefix/, s3://bucket/key.tar.gz or a local path');
+    throw invalidModelUri(uri, 'expected s3://bucket/prefix/, s3://bucket/key.tar.gz or a local path');
   }
   const local = /^file:\/\//i.test(trimmed) ? decodeURIComponent(new URL(trimmed).pathname) : trimmed;
   const abs = path.resolve(cwd, local);

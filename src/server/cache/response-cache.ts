@@ -7,17 +7,17 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { EngineProvider } from '../../model/loading/types';
+import type { ModelProvider } from '../../model/loading/types';
 import type { ResponseCacheStats } from '../../api/context';
 import type { RequestScope } from '../../api/request-scope';
 import { cacheVersion } from './model-version';
 
 interface CacheContext {
-  readonly provider: EngineProvider;
+  readonly provider: ModelProvider;
   readonly scope: Pick<RequestScope, 'recorder'>;
 }
 
-function currentVersion(provider: EngineProvider): string | null {
+function currentVersion(provider: ModelProvider): string | null {
   const info = provider.info();
   return info ? cacheVersion(info) : null;
 }

@@ -5,7 +5,7 @@
  */
 import type { AnswerManyOptions, QAEngine } from '../../../src/model/engine';
 import type { Answer, ModelDescription, QAInput } from '../../../src/model/types';
-import type { EngineProvider, EngineState, ModelInfo } from '../../../src/model/loading/types';
+import type { EngineState, ModelInfo, ModelProvider } from '../../../src/model/loading/types';
 import { ModelUnavailableError } from '../../../src/model/loading/errors';
 import { loadModel } from '../../../src/model/loading/load-model';
 import { ensureTestModel } from '../../../scripts/model-generator';
@@ -33,10 +33,10 @@ export class CountingEngine implements QAEngine {
 }
 
 /** The provider of an engine already created: the one the bench serves with too. */
-export { StaticProvider } from '../../../src/model/loading/static-provider';
+export { fixedModel } from '../../../src/model/loading/fixed-model';
 
 /** A provider whose model never loads (S3 down, no model configured). */
-export class UnavailableProvider implements EngineProvider {
+export class UnavailableProvider implements ModelProvider {
   async get(): Promise<QAEngine> {
     throw new ModelUnavailableError('Model unavailable: s3://bucket/model/ could not be read (AccessDenied)');
   }
@@ -45,6 +45,12 @@ export class UnavailableProvider implements EngineProvider {
   }
   state(): EngineState {
     return 'failed';
+  }
+  async warmUp(): Promise<boolean> {
+    return false;
+  }
+  error(): Error | null {
+    return null;
   }
 }
 

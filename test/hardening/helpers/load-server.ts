@@ -7,7 +7,7 @@ import { createApi } from '../../../src/server/api';
 import { apiConfig } from '../../../src/server/config';
 import { listen } from '../../../src/local-server';
 import { loadModel } from '../../../src/model/loading/load-model';
-import { StaticProvider } from '../../api/helpers/engines';
+import { fixedModel } from '../../api/helpers/engines';
 
 async function main(): Promise<void> {
   const dir = process.argv[2]!;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   });
   const api = createApi({
     config: apiConfig({ production: true, introspection: false, ide: false }),
-    provider: new StaticProvider(engine, info),
+    provider: fixedModel(engine, info),
     ideAssetsDir: null,
   });
   const running = await listen(api, { port: 0, host: '127.0.0.1' });

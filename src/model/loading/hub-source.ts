@@ -4,8 +4,8 @@ import type { ModelLoadingConfig } from './config';
 import { loadModelLoadingConfig } from './config';
 import { HubDownloadError, HubPullError } from './hub-errors';
 import { PULL_MANIFEST, pullFromHub, type PullOptions, type PullResult } from './hub-pull';
-import type { LoadLogger } from './provider';
-import type { DefaultModelSource } from './create-provider';
+import type { LoadLogger } from './types';
+import type { DefaultModelSource } from './configured-source';
 import { jsonLineLogger } from '../../support/json-log';
 
 /** The model `npm start` will load, and how it was chosen. */

@@ -1,10 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createModelS3Client, loadModelLoadingConfig, type ModelLoadingConfig } from './config';
-import { loadModel, type EngineFactory } from './load-model';
-import { ModelProvider, type LoadEvents, type LoadLogger } from './provider';
+import { createModelS3Client, type ModelLoadingConfig } from './config';
+import { loadModel, type EngineFactory, type LoadedModel } from './load-model';
 import { ModelUnavailableError } from './errors';
+import type { LoadLogger } from './types';
 
-/** The model chosen when MODEL_URI is unset (default-source.ts makes one for `npm start`). */
+/** The model chosen when MODEL_URI is unset (hub-source.ts makes one for `npm start`). */
 export type DefaultModelSource = (context: {
   config: ModelLoadingConfig;
   logger?: LoadLogger;
@@ -15,14 +15,10 @@ export const NO_MODEL_URI =
   'No model configured: set MODEL_URI to s3://bucket/prefix/ (a Hugging Face style folder), ' +
   's3://bucket/model.tar.gz or a local folder';
 
-export interface CreateModelProviderOptions {
-  env?: Record<string, string | undefined>;
-  config?: ModelLoadingConfig;
-  logger?: LoadLogger;
-  /** What becomes of each load attempt (metrics). */
-  events?: LoadEvents;
+/** What reading the configured model needs besides its configuration. */
+export interface ConfiguredSourceOptions {
   /**
-   * Without MODEL_URI, where the model comes from: `npm start` passes default-source.ts's
+   * Without MODEL_URI, where the model comes from: `npm start` passes hub-source.ts's
    * (Hub cache → pull → demo model). Absent on Lambda, where a missing MODEL_URI is a deployment
    * error, so the Lambda bundle never reaches the Hub client.
    */
@@ -34,32 +30,33 @@ export interface CreateModelProviderOptions {
   onModelRequested?: () => void;
 }
 
+/** The configured model's load, and how messages name it. */
+export interface ConfiguredSource {
+  load: () => Promise<LoadedModel>;
+  describe: string;
+}
+
 /**
- * The container's model singleton, configured from the environment. Call `warmUp()` at module
- * load (Lambda INIT) or server start; request handlers call `get()`.
+ * The model the configuration names: MODEL_URI, else `defaultSource`'s choice, else a load that
+ * fails with NO_MODEL_URI. The S3 client is created on the first S3 read.
  */
-export function createModelProvider(options: CreateModelProviderOptions = {}): ModelProvider {
-  const config = options.config ?? loadModelLoadingConfig(options.env);
-  const logger = options.logger;
+export function configuredSource(
+  config: ModelLoadingConfig,
+  options: ConfiguredSourceOptions & { logger?: LoadLogger },
+): ConfiguredSource {
+  const { logger, defaultSource } = options;
   let s3 = options.s3;
   const client = (): S3Client => (s3 ??= createModelS3Client(config));
-  const defaultSource = options.defaultSource;
   if (!config.modelUri && !defaultSource) {
-    return new ModelProvider(
-      async () => {
+    return {
+      load: async () => {
         throw new ModelUnavailableError(NO_MODEL_URI);
       },
-      {
-        logger,
-        events: options.events,
-        describe: 'no model (MODEL_URI unset)',
-        backoff: config.retry,
-        maxWaitMs: config.maxWaitMs,
-      },
-    );
+      describe: 'no model (MODEL_URI unset)',
+    };
   }
-  return new ModelProvider(
-    async () => {
+  return {
+    load: async () => {
       const resolved = config.modelUri
         ? { uri: config.modelUri, demo: undefined, name: undefined }
         : await defaultSource!({ config, logger });
@@ -75,12 +72,6 @@ export function createModelProvider(options: CreateModelProviderOptions = {}): M
         onModelRequested: options.onModelRequested,
       });
     },
-    {
-      logger,
-      events: options.events,
-      describe: config.modelUri ?? 'default model',
-      backoff: config.retry,
-      maxWaitMs: config.maxWaitMs,
-    },
-  );
+    describe: config.modelUri ?? 'default model',
+  };
 }
