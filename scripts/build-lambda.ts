@@ -112,11 +112,6 @@ export async function buildBundle(
     metafile: true,
     outfile: path.join(BUNDLE_DIR, 'handler.mjs'),
     logLevel: options.quiet ? 'error' : 'warning',
-    logOverride: {
-      // src/model/loading/hub-source.ts requires the test-model generator by a computed path,
-      // only for `npm start` without MODEL_URI; never on Lambda.
-      'unsupported-require-call': 'silent',
-    },
   });
   const keep = new Set<string>();
   let handlerBytes = 0;
