@@ -64,6 +64,11 @@ export async function listModelFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** The files of `dir` a versioned push uploads (the manifest lists exactly these). */
+export async function versionFiles(dir: string): Promise<string[]> {
+  return listModelFiles(dir);
+}
+
 /**
  * Uploads a model folder to `s3://bucket/prefix/` as a new version (files, then the manifest, then
  * versions beyond `keepVersions` deleted), or packs it as one `s3://bucket/key.tar.gz` bundle,
@@ -107,7 +112,7 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
     }
     return pushed;
   }
-  const manifest = await buildManifest(dir, files, (options.now ?? (() => new Date()))());
+  const manifest = await buildManifest(dir, await versionFiles(dir), (options.now ?? (() => new Date()))());
   const root = target.prefix + manifest.folder;
   for (const file of manifest.files) {
     pushed.push(await upload(root + file.path, createReadStream(path.join(dir, file.path)), file.bytes));
