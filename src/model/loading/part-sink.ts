@@ -67,21 +67,6 @@ export class PartSink {
     return this.buffer ? this.buffer.subarray(part.start, part.end + 1) : Buffer.allocUnsafe(part.end - part.start + 1);
   }
 
-  /** True when parts land in one buffer (memory worth touching before they arrive: `touch`). */
-  get inMemory(): boolean {
-    return this.buffer !== undefined;
-  }
-
-  /**
-   * Writes zeros to `[from, to)` of the buffer, so that the pages are mapped before a part's bytes
-   * are copied there: the first write to fresh memory pays a page fault per page, and doing it
-   * while the GETs wait for the network takes it off the copies. Only ever called on bytes no
-   * part has landed in yet (the caller keeps that promise).
-   */
-  touch(from: number, to: number): void {
-    if (this.buffer && to > from) this.buffer.fill(0, from, to);
-  }
-
   /** Puts a part's bytes (from `slot`) in place: nothing to do for the buffer, a positioned write for the file. */
   async write(part: Part, bytes: Buffer): Promise<void> {
     if (!this.file) return;

@@ -43,9 +43,6 @@ export interface ObjectReadOptions {
 
 type ResolvedReadOptions = Required<ObjectReadOptions>;
 
-/** Bytes of the target buffer mapped per turn of the event loop ahead of the copies (touchAhead). */
-const TOUCH_SLICE_BYTES = 1 << 20;
-
 function resolveReadOptions(options: ObjectReadOptions): ResolvedReadOptions {
   const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
   return {
@@ -159,9 +156,6 @@ class ObjectReader {
   private sink: PartSink | undefined;
   private hash: OrderedHash | undefined;
   private failure: unknown;
-  /** Bytes of each part (by index) already in place in its current attempt. */
-  private readonly landed: number[] = [];
-  private partsDone = 0;
 
   constructor(
     private readonly client: S3Client,
@@ -246,7 +240,6 @@ class ObjectReader {
     const jobs: Promise<void>[] = [];
     if (parts.length > 0) jobs.push(this.fetchPart(parts[0]!, first));
     for (let i = 1; i < Math.min(this.options.concurrency, parts.length); i++) jobs.push(worker());
-    this.touchAhead(parts);
     await Promise.all(jobs.map((j) => j.catch((err: unknown) => this.fail(err))));
     if (this.failure !== undefined) throw this.failure;
     // With one worker for part 0 only (concurrency 1), the remaining parts run here, in order.
@@ -309,33 +302,6 @@ class ObjectReader {
       await this.sink!.write(part, into);
       this.hash?.add(part.index, into);
     });
-    this.partsDone += 1;
-  }
-
-  /**
-   * Maps the buffer's pages while the GETs are in flight (PartSink.touch), a slice per turn of the
-   * event loop so that arriving bytes are never kept waiting: round-robin over the parts from their
-   * starts, as their bytes will land, and only beyond what has landed in each (a slice behind the
-   * copies is skipped). Stops when the read ends; bounded by the buffer's slices.
-   */
-  private touchAhead(parts: Part[]): void {
-    const sink = this.sink!;
-    if (!sink.inMemory || parts.length === 0) return;
-    const longest = Math.max(...parts.map((p) => p.end - p.start + 1));
-    let offset = 0;
-    let index = 0;
-    const step = (): void => {
-      if (this.all.signal.aborted || this.partsDone >= parts.length || offset >= longest) return;
-      const part = parts[index]!;
-      const from = Math.max(part.start + offset, part.start + (this.landed[part.index] ?? 0));
-      sink.touch(from, Math.min(part.start + offset + TOUCH_SLICE_BYTES, part.end + 1));
-      if (++index === parts.length) {
-        index = 0;
-        offset += TOUCH_SLICE_BYTES;
-      }
-      setImmediate(step);
-    };
-    setImmediate(step);
   }
 
   /** With per-part hashes: the part's bytes must hash to the manifest's value, or the part is read again. */
@@ -453,7 +419,6 @@ class ObjectReader {
     const expected = into.length;
     return new Promise<void>((resolve, reject) => {
       let received = 0;
-      this.landed[part.index] = 0;
       let settled = false;
       const finish = (err?: Error): void => {
         if (settled) return;
@@ -482,7 +447,6 @@ class ObjectReader {
         }
         chunk.copy(into, received);
         received += chunk.length;
-        this.landed[part.index] = received;
         idle.refresh();
       };
       this.all.signal.addEventListener('abort', onAbort, { once: true });
