@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import * as net from 'node:net';
 
 export interface MinimalReadOptions {
   /** Plain HTTP URL of the object. */
@@ -83,4 +84,76 @@ export async function minimalRead(options: MinimalReadOptions): Promise<MinimalR
     agent.destroy();
   }
   return { body, partSha256: hashes, ms: performance.now() - started };
+}
+
+/**
+ * The server's side of the floor: the same ranged GETs over raw sockets whose reads land straight
+ * in the target buffer (`net.connect`'s `onread`), so neither Node's HTTP client nor a chunk copy
+ * is in the way. Plain HTTP/1.1 with Content-Length only (the stand-in's answers): a measuring
+ * instrument for what the server and the sockets can move, not a client.
+ */
+export async function socketRead(options: Omit<MinimalReadOptions, 'sha256' | 'touched'>): Promise<MinimalRead> {
+  const url = new URL(options.url);
+  const body = Buffer.allocUnsafe(options.bytes);
+  body.fill(0);
+  const started = performance.now();
+  const parts: Array<[number, number]> = [];
+  for (let start = 0; start < options.bytes; start += options.partBytes)
+    parts.push([start, Math.min(options.bytes, start + options.partBytes) - 1]);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency, parts.length) }, async () => {
+      // Bounded: each pass takes the next part.
+      while (next < parts.length) {
+        const [start, end] = parts[next++]!;
+        await socketRange(url, start, end, body);
+      }
+    }),
+  );
+  return { body, partSha256: undefined, ms: performance.now() - started };
+}
+
+function socketRange(url: URL, start: number, end: number, into: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const head = Buffer.allocUnsafe(16 * 1024);
+    let headBytes = 0;
+    let at = -1;
+    const socket = net.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      onread: {
+        // Until the headers are in, reads go to `head`; then straight to the body's place.
+        buffer: () => (at < 0 ? head.subarray(headBytes) : into.subarray(at, end + 1)),
+        callback: (n: number, buf: Uint8Array): boolean => {
+          if (at >= 0) {
+            at += n;
+          } else {
+            headBytes += n;
+            const stop = head.subarray(0, headBytes).indexOf('\r\n\r\n');
+            if (stop < 0) {
+              if (headBytes === head.length) socket.destroy(new Error('headers too long'));
+              return true;
+            }
+            const status = head.subarray(0, 12).toString('latin1');
+            if (!status.startsWith('HTTP/1.1 206')) {
+              socket.destroy(new Error(`${status} for bytes ${start}-${end}`));
+              return false;
+            }
+            at = start + head.copy(into, start, stop + 4, headBytes);
+          }
+          void buf;
+          if (at === end + 1) {
+            socket.destroy();
+            resolve();
+          }
+          return true;
+        },
+      },
+    });
+    socket.on('error', reject);
+    socket.on('close', () => (at === end + 1 ? resolve() : reject(new Error(`short body at ${at}`))));
+    socket.write(
+      `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nRange: bytes=${start}-${end}\r\nConnection: close\r\n\r\n`,
+    );
+  });
 }

@@ -8,18 +8,21 @@
  * - `minimal`, `minimal-sha`: bench/minimal-reader.ts, the same parts (the manifest's) and
  *   concurrency as the loader, `minimal-sha` hashing each part as the loader verifies it;
  * - `one-stream`: the minimal reader as one GET (what one connection gives);
- * - `ceiling`: the minimal reader into memory mapped before the clock starts (what the server and
- *   the sockets move, without fresh memory's page faults).
+ * - `ceiling`: the minimal reader into memory mapped before the clock starts (what Node's HTTP
+ *   client moves, without fresh memory's page faults);
+ * - `sockets`: the same ranges over raw sockets reading straight into mapped memory
+ *   (minimal-reader.ts, socketRead): what the server and the sockets move, the stand-in's ceiling.
  * Reports `{ kind: 'download', mode, ms, cpuMs, bytes }` over IPC, then exits.
  */
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createModelS3Client, loadModelLoadingConfig } from '../../src/model/loading/config';
 import { fetchModelFiles } from '../../src/model/loading/fetch-model-files';
 import { readS3Object } from '../../src/model/loading/s3-object';
 import { parseModelUri } from '../../src/model/loading/source-uri';
-import { minimalRead } from '../minimal-reader';
+import { minimalRead, socketRead } from '../minimal-reader';
 
-export type DownloadMode = 'loader' | 'version' | 'minimal' | 'minimal-sha' | 'one-stream' | 'ceiling';
+export type DownloadMode = 'loader' | 'version' | 'minimal' | 'minimal-sha' | 'one-stream' | 'ceiling' | 'sockets';
 
 export interface DownloadReport {
   kind: 'download';
@@ -70,6 +73,14 @@ async function main(): Promise<DownloadReport> {
     return { kind: 'download', mode, ms: performance.now() - started, cpuMs: cpuMs(), bytes: read.bytes };
   }
   const { concurrency = 1 } = config.s3;
+  if (mode === 'sockets') {
+    const read = await socketRead({ url: required('DOWNLOAD_URL'), bytes, partBytes: parts.bytes, concurrency });
+    const report: DownloadReport = { kind: 'download', mode, ms: read.ms, cpuMs: cpuMs(), bytes };
+    // Checked after the clock: an instrument that read the wrong bytes measures nothing.
+    if (createHash('sha256').update(read.body).digest('hex') !== sha256)
+      throw new Error('raw sockets read other bytes');
+    return report;
+  }
   const one = mode === 'one-stream';
   const read = await minimalRead({
     url: required('DOWNLOAD_URL'),
