@@ -318,7 +318,7 @@ class ObjectReader {
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== expected) {
       throw new RetryablePartError(
-        new ModelChecksumError(
+        checksumMismatch(
           this.uri,
           `bytes ${part.start}-${part.end} have SHA-256 ${actual}, the manifest lists ${expected}`,
         ),
