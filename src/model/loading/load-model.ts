@@ -7,6 +7,7 @@ import type { QuestionAnswererSource } from '../question-answerer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
+import { warmUpOnnxRuntime } from '../onnxruntime/warm-up';
 import { InvalidModelError, ModelLoadError } from './errors';
 import { fetchModelFiles, type FetchOptions, type ModelFiles } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
@@ -23,6 +24,8 @@ export type EngineFactory = (source: QuestionAnswererSource) => Promise<Loadable
 export interface LoadedModel {
   engine: QAEngine;
   info: ModelInfo;
+  /** How long onnxruntime's warm-up took (overlapped with the download); null when none ran or it failed. */
+  runtimeWarmUpMs: number | null;
 }
 
 export interface LoadModelOptions {
@@ -42,6 +45,12 @@ export interface LoadModelOptions {
   openFile?: FetchOptions['openFile'];
   /** Called once the model file's GETs are in flight (S3 sources only). */
   onModelRequested?: () => void;
+  /**
+   * Pay onnxruntime's one-time start while the model downloads (../onnxruntime/warm-up.ts): once
+   * the model's GETs are in flight, or at once for a local folder. Default: on with the default
+   * engine factory, off with an injected one (whose tests must not load onnxruntime).
+   */
+  warmUpRuntime?: boolean;
 }
 
 const defaultFactory: EngineFactory = async (source) => {
@@ -81,7 +90,26 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   // Read from onnxruntime-node's package.json, not its native library (not unpacked yet on Lambda).
   // Unreadable, the ORT-format file is no candidate and the next file serves: never a failed load.
   const onnxruntimeVersion = options.preferOptimized ? readOnnxRuntimeVersion() : undefined;
-  const files: ModelFiles = await fetchModelFiles(source, { ...options, onnxruntimeVersion });
+  const warmUp = options.warmUpRuntime ?? options.createEngine === undefined;
+  let warming: Promise<number | null> | undefined;
+  // Its synchronous part (loading the library, creating the environment) blocks the event loop, so
+  // it starts once the GETs are in flight: the bytes then queue in the sockets meanwhile.
+  const startWarmUp = () => {
+    if (!warmUp || warming) return;
+    warming = warmUpOnnxRuntime().catch(() => null);
+  };
+  if (source.kind !== 's3-folder' && source.kind !== 's3-archive') startWarmUp();
+  const files: ModelFiles = await fetchModelFiles(source, {
+    ...options,
+    onnxruntimeVersion,
+    onModelRequested: () => {
+      startWarmUp();
+      options.onModelRequested?.();
+    },
+  });
+  // Awaited before the model's session, so the two never overlap. A failed warm-up is no failure:
+  // the model's own session then reports the real problem.
+  const runtimeWarmUpMs = warming ? await warming : null;
   const summary = summarizeConfig(files.config);
   const createEngine = options.createEngine ?? defaultFactory;
   let engine: LoadableEngine;
@@ -137,7 +165,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       totalMs: round(performance.now() - started),
     },
   };
-  return { engine, info };
+  return { engine, info, runtimeWarmUpMs: runtimeWarmUpMs === null ? null : round(runtimeWarmUpMs) };
 }
 
 function round(ms: number): number {
