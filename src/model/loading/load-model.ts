@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { QAEngine } from '../engine';
 import { DEFAULT_MAX_POSITIONS, defaultMaxSeqLength } from '../options';
 import type { QuestionAnswererSource } from '../question-answerer';
+import { QATokenizer } from '../tokenizer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
@@ -46,11 +47,12 @@ export interface LoadModelOptions {
   /** Called once the model file's GETs are in flight (S3 sources only). */
   onModelRequested?: () => void;
   /**
-   * Pay onnxruntime's one-time start while the model downloads (../onnxruntime/warm-up.ts): once
-   * the model's GETs are in flight, or at once for a local folder. Default: on with the default
-   * engine factory, off with an injected one (whose tests must not load onnxruntime).
+   * Do while the model downloads what the engine would do after it: onnxruntime's one-time start
+   * (../onnxruntime/warm-up.ts; once the model's GETs are in flight, or at once for a local
+   * source) and the parse of tokenizer.json (as soon as it is read, S3 folders). Default: on with
+   * the default engine factory, off with an injected one (whose tests must not load onnxruntime).
    */
-  warmUpRuntime?: boolean;
+  warmUp?: boolean;
 }
 
 const defaultFactory: EngineFactory = async (source) => {
@@ -90,7 +92,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   // Read from onnxruntime-node's package.json, not its native library (not unpacked yet on Lambda).
   // Unreadable, the ORT-format file is no candidate and the next file serves: never a failed load.
   const onnxruntimeVersion = options.preferOptimized ? readOnnxRuntimeVersion() : undefined;
-  const warmUp = options.warmUpRuntime ?? options.createEngine === undefined;
+  const warmUp = options.warmUp ?? options.createEngine === undefined;
   let warming: Promise<number | null> | undefined;
   // Its synchronous part (loading the library, creating the environment) blocks the event loop, so
   // it starts once the GETs are in flight: the bytes then queue in the sockets meanwhile.
@@ -99,6 +101,17 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     warming = warmUpOnnxRuntime().catch(() => null);
   };
   if (source.kind !== 's3-folder' && source.kind !== 's3-archive') startWarmUp();
+  // tokenizer.json usually arrives long before the ONNX file: parsed then, between the model's
+  // chunks. A parse that fails is left to the engine, whose error names the files.
+  let parsedTokenizer: QuestionAnswererSource['parsedTokenizer'];
+  const parseTokenizer = (json: string) => {
+    const t0 = performance.now();
+    try {
+      parsedTokenizer = { tokenizer: QATokenizer.fromJson(json), ms: performance.now() - t0 };
+    } catch {
+      parsedTokenizer = undefined;
+    }
+  };
   const files: ModelFiles = await fetchModelFiles(source, {
     ...options,
     onnxruntimeVersion,
@@ -106,6 +119,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       startWarmUp();
       options.onModelRequested?.();
     },
+    onTokenizerJson: warmUp ? parseTokenizer : undefined,
   });
   // Awaited before the model's session, so the two never overlap. A failed warm-up is no failure:
   // the model's own session then reports the real problem.
@@ -121,6 +135,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       config: files.config,
       intraOpNumThreads: options.threads,
       preOptimized: files.optimized,
+      parsedTokenizer,
     });
   } catch (err) {
     // A load error, or onnxruntime that cannot load: neither is the model's fault. A model of a
