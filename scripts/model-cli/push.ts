@@ -8,6 +8,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { create as createTar } from 'tar';
 import { parseModelUri } from '../../src/model/loading/source-uri';
 import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
+import { DEFAULT_PART_BYTES } from '../../src/model/loading/config';
 import {
   MODEL_MANIFEST,
   VERSIONS_FOLDER,
@@ -64,6 +65,11 @@ export async function listModelFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** The files of `dir` a versioned push uploads (the manifest lists exactly these). */
+export async function versionFiles(dir: string): Promise<string[]> {
+  return listModelFiles(dir);
+}
+
 /**
  * Uploads a model folder to `s3://bucket/prefix/` as a new version (files, then the manifest, then
  * versions beyond `keepVersions` deleted), or packs it as one `s3://bucket/key.tar.gz` bundle,
@@ -107,7 +113,7 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
     }
     return pushed;
   }
-  const manifest = await buildManifest(dir, files, (options.now ?? (() => new Date()))());
+  const manifest = await buildManifest(dir, await versionFiles(dir), (options.now ?? (() => new Date()))());
   const root = target.prefix + manifest.folder;
   for (const file of manifest.files) {
     pushed.push(await upload(root + file.path, createReadStream(path.join(dir, file.path)), file.bytes));
@@ -127,15 +133,35 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
   return pushed;
 }
 
-/** sha256 and size of each file, streamed (a model file is not read into memory). */
-async function hashFile(file: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
+/**
+ * SHA-256 and size of a file, and of each `partBytes` part when it has more than one, streamed
+ * (a model file is not read into memory).
+ */
+async function hashFile(file: string, partBytes: number): Promise<Omit<ManifestFile, 'path'>> {
+  const whole = createHash('sha256');
+  const parts: string[] = [];
+  let part = createHash('sha256');
+  let inPart = 0;
   let bytes = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
+    whole.update(chunk);
     bytes += chunk.length;
+    // Bounded: each pass consumes at least one byte of the chunk.
+    for (let at = 0; at < chunk.length;) {
+      const take = Math.min(chunk.length - at, partBytes - inPart);
+      part.update(chunk.subarray(at, at + take));
+      at += take;
+      inPart += take;
+      if (inPart === partBytes) {
+        parts.push(part.digest('hex'));
+        part = createHash('sha256');
+        inPart = 0;
+      }
+    }
   }
-  return { bytes, sha256: hash.digest('hex') };
+  if (inPart > 0) parts.push(part.digest('hex'));
+  const sha256 = whole.digest('hex');
+  return parts.length > 1 ? { bytes, sha256, parts: { bytes: partBytes, sha256: parts } } : { bytes, sha256 };
 }
 
 /** Where the folder came from: `<repo>@<commit>` if `model pull` fetched it, else its absolute path. */
@@ -153,10 +179,18 @@ async function describeSource(dir: string): Promise<string> {
   return path.resolve(dir);
 }
 
-/** The manifest of `files` under `dir` (hashes computed now, from the bytes that will be uploaded). */
-export async function buildManifest(dir: string, files: string[], at: Date): Promise<ModelManifest> {
+/**
+ * The manifest of `files` under `dir` (hashes computed now, from the bytes that will be uploaded),
+ * with per-part hashes in the loader's default part size (ranged reads verify each part alone).
+ */
+export async function buildManifest(
+  dir: string,
+  files: string[],
+  at: Date,
+  partBytes: number = DEFAULT_PART_BYTES,
+): Promise<ModelManifest> {
   const listed: ManifestFile[] = [];
-  for (const rel of files) listed.push({ path: rel, ...(await hashFile(path.join(dir, rel))) });
+  for (const rel of files) listed.push({ path: rel, ...(await hashFile(path.join(dir, rel), partBytes)) });
   const version = versionId(listed, at, (text) => createHash('sha256').update(text).digest('hex'));
   return {
     format: 1,

@@ -122,12 +122,18 @@ describe('model push writes a version, then its manifest', () => {
       source: folders.A,
       createdAt: '2026-12-01T10:20:30.456Z',
     });
+    // Files over one 8 MiB part also list each part's SHA-256 (the ONNX file: 10 MiB, two parts).
+    const partHashes = (bytes: Buffer) =>
+      bytes.length > 8 * MiB
+        ? { parts: { bytes: 8 * MiB, sha256: [sha(bytes.subarray(0, 8 * MiB)), sha(bytes.subarray(8 * MiB))] } }
+        : {};
     const expected = await Promise.all(
       ['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json'].map(async (p) => {
         const bytes = await readFile(path.join(folders.A, p));
-        return { path: p, bytes: bytes.length, sha256: sha(bytes) };
+        return { path: p, bytes: bytes.length, sha256: sha(bytes), ...partHashes(bytes) };
       }),
     );
+    expect(expected[1]).toHaveProperty('parts');
     expect(manifest.files).toEqual(expected);
     const writes = proxy.log.slice(mark).filter((e) => e.method === 'PUT' || e.method === 'POST');
     expect(writes.at(-1)!.path).toBe('/models/m/model-manifest.json');
@@ -234,6 +240,32 @@ describe('model push writes a version, then its manifest', () => {
       object: `s3://models/${key}`,
       message: `Checksum mismatch for s3://models/${key}: SHA-256 is ${sha(changed)}, the manifest lists ${sha(original)}`,
     });
+  });
+
+  it('a large file damaged at rest fails with ModelChecksumError naming its part; a manifest without per-part hashes still loads', async () => {
+    await pushModel(folders.A, 's3://models/parts/', { client: s3.client });
+    const manifest = await getManifest('parts/');
+    const onnx = manifest.files.find((f) => f.path === 'onnx/model_quantized.onnx')!;
+    expect(onnx.parts?.sha256).toHaveLength(2);
+    const key = `parts/${manifest.folder}${onnx.path}`;
+    const changed = Buffer.from(onnxBytes.A);
+    changed[9 * MiB] = changed[9 * MiB]! ^ 1;
+    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: changed }));
+    await expect(loadModel('s3://models/parts/', opts([]))).rejects.toMatchObject({
+      name: 'ModelChecksumError',
+      object: `s3://models/${key}`,
+      message: `Checksum mismatch for s3://models/${key}: bytes ${8 * MiB}-${onnxBytes.A.length - 1} have SHA-256 ${sha(changed.subarray(8 * MiB))}, the manifest lists ${onnx.parts!.sha256[1]}`,
+    });
+    // The same version as an older push wrote it (no per-part hashes), the file intact again.
+    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: onnxBytes.A }));
+    const older = { ...manifest, files: manifest.files.map(({ parts: _parts, ...f }) => f) };
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'models', Key: 'parts/model-manifest.json', Body: JSON.stringify(older) }),
+    );
+    const seen: Seen[] = [];
+    const { info } = await loadModel('s3://models/parts/', opts(seen));
+    expect(seen).toEqual([{ onnx: 'VARIANT-A:', tokenizer: 'VARIANT-A:', config: 'VARIANT-A:' }]);
+    expect(info.version).toBe(manifest.version);
   });
 
   it('a manifest that is not valid is an InvalidModelError naming it', async () => {

@@ -211,6 +211,106 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
     });
   });
 
+  describe('with per-part SHA-256 (a manifest written by model push)', () => {
+    /** The object's parts in `partBytes`, hashed here. */
+    const partsOf = (bytes: Buffer, partBytes: number) => ({
+      bytes: partBytes,
+      sha256: planParts(bytes.length, partBytes).map((p) => sha(bytes.subarray(p.start, p.end + 1))),
+    });
+    const md5 = `"${createHash('md5').update(big).digest('hex')}"`;
+    /** Answers GETs of `range` with the right headers and one flipped byte, `times` times (then s3rver answers). */
+    const corrupt = (range: string, times: number) => {
+      let left = times;
+      s3.intercept((req, res) => {
+        if (req.method !== 'GET' || !req.url?.startsWith(PATH) || req.headers.range !== range || left <= 0)
+          return false;
+        left -= 1;
+        const [start, end] = /bytes=(\d+)-(\d+)/.exec(range)!.slice(1).map(Number) as [number, number];
+        const body = Buffer.from(big.subarray(start, end + 1));
+        body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
+        res.writeHead(206, {
+          'content-length': body.length,
+          'content-range': `bytes ${start}-${end}/${big.length}`,
+          etag: md5,
+          'accept-ranges': 'bytes',
+        });
+        res.end(body);
+        return true;
+      });
+    };
+
+    it("reads the manifest's parts (not the configured part size) and verifies each", async () => {
+      const mark = proxy.log.length;
+      const read = await readS3Object(
+        client,
+        'models',
+        KEY,
+        opts({ partBytes: 4 * MiB }),
+        { kind: 'buffer' },
+        { bytes: big.length, sha256: sha(big), parts: partsOf(big, 8 * MiB) },
+      );
+      expect(sha(read.data as Buffer)).toBe(sha(big));
+      expect(read.sha256).toBe(sha(big));
+      expect(
+        since(mark)
+          .map((e) => e.range)
+          .sort(),
+      ).toEqual([0, 1, 2].map((i) => rangeOf(i, big.length, 8 * MiB)).sort());
+    });
+
+    it('a part damaged in transit is read again alone; the others once', async () => {
+      const mark = proxy.log.length;
+      corrupt(rangeOf(2), 1);
+      try {
+        const read = await readS3Object(
+          client,
+          'models',
+          KEY,
+          opts(),
+          { kind: 'buffer' },
+          { bytes: big.length, sha256: sha(big), parts: partsOf(big, 4 * MiB) },
+        );
+        expect(sha(read.data as Buffer)).toBe(sha(big));
+        expect(read.retries).toBe(1);
+      } finally {
+        s3.intercept(undefined);
+      }
+      const log = since(mark);
+      expect(log.filter((e) => e.range === rangeOf(2))).toHaveLength(2);
+      for (const i of [0, 1, 3, 4, 5]) expect(log.filter((e) => e.range === rangeOf(i))).toHaveLength(1);
+    });
+
+    it('a part damaged on every attempt fails after partAttempts with a ModelChecksumError naming the part', async () => {
+      const mark = proxy.log.length;
+      corrupt(rangeOf(3), 10);
+      const expected = sha(big.subarray(3 * 4 * MiB, 4 * 4 * MiB));
+      try {
+        await expect(
+          readS3Object(
+            client,
+            'models',
+            KEY,
+            opts(),
+            { kind: 'buffer' },
+            { bytes: big.length, sha256: sha(big), parts: partsOf(big, 4 * MiB) },
+          ),
+        ).rejects.toMatchObject({
+          name: 'ModelChecksumError',
+          reason: 'CHECKSUM_MISMATCH',
+          object: `s3://models/${KEY}`,
+          message: expect.stringMatching(
+            new RegExp(
+              `^Checksum mismatch for s3://models/ranged/big\\.bin: bytes ${12 * MiB}-${16 * MiB - 1} have SHA-256 [0-9a-f]{64}, the manifest lists ${expected}$`,
+            ),
+          ),
+        });
+      } finally {
+        s3.intercept(undefined);
+      }
+      expect(since(mark).filter((e) => e.range === rangeOf(3))).toHaveLength(3);
+    });
+  });
+
   it('an object replaced once during the read is read again from the start, all of it from the new upload', async () => {
     const replacement = randomBytes(big.length);
     let replaced = false;

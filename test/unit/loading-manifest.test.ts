@@ -16,9 +16,14 @@ const good = {
   files: [{ path: 'onnx/model.onnx', bytes: 10, sha256: hex('x') }],
 };
 
+/** 2.5 MiB: three 1 MiB parts. */
+const big = { path: 'onnx/model.onnx', bytes: 2.5 * (1 << 20), sha256: hex('big') };
+
 describe('manifest', () => {
-  it('accepts a well-formed manifest', () => {
+  it('accepts a well-formed manifest, with or without per-part hashes', () => {
     expect(manifestProblem(good)).toBeNull();
+    const parts = { bytes: 1 << 20, sha256: [hex('a'), hex('b'), hex('c')] };
+    expect(manifestProblem({ ...good, files: [{ ...big, parts }] })).toBeNull();
     expect(parseManifest(JSON.stringify(good), 's3://b/p/model-manifest.json').version).toBe(good.version);
   });
 
@@ -54,6 +59,21 @@ describe('manifest', () => {
       'onnx/model.onnx: sha256 is not a hex SHA-256',
     ],
     ['no files', { ...good, files: [] }, 'files missing'],
+    [
+      'per-part hashes that do not cover the file',
+      { ...good, files: [{ ...big, parts: { bytes: 1 << 20, sha256: [hex('a')] } }] },
+      'onnx/model.onnx: parts sha256 must list 3 hashes (one per 1048576 bytes)',
+    ],
+    [
+      'parts too small',
+      { ...good, files: [{ ...big, parts: { bytes: 1024, sha256: [hex('a')] } }] },
+      'onnx/model.onnx: parts bytes must be an integer of at least 65536',
+    ],
+    [
+      'a bad part hash',
+      { ...good, files: [{ ...big, parts: { bytes: 2 << 20, sha256: [hex('a'), 'abc'] } }] },
+      'onnx/model.onnx: parts sha256 lists a value that is not a hex SHA-256',
+    ],
   ])('refuses %s', (_name, value, problem) => {
     expect(manifestProblem(value)).toBe(problem);
   });

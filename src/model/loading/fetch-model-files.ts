@@ -344,7 +344,13 @@ async function fetchManifestFolder(
   const onnxFile = listed.get(onnxName)!;
   const configFile = listed.get(CONFIG_FILE);
   const read = (file: ManifestFile, target: TargetChoice, onRequested?: () => void) =>
-    readFromLoad(load, root + file.path, target, { bytes: file.bytes, sha256: file.sha256 }, onRequested);
+    readFromLoad(
+      load,
+      root + file.path,
+      target,
+      { bytes: file.bytes, sha256: file.sha256, parts: file.parts },
+      onRequested,
+    );
   const uriOf = (file: ManifestFile): string => s3Uri(bucket, root + file.path);
   // The tokenizer and config are held in memory whatever happens: the ONNX body gets what is left.
   const beside = tokenizerFile.bytes + (configFile?.bytes ?? 0);

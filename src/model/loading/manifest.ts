@@ -25,6 +25,18 @@ export interface ManifestFile {
   bytes: number;
   /** Hex SHA-256 of the content. */
   sha256: string;
+  /**
+   * SHA-256 of each `bytes`-long part (the last one shorter), for files larger than one part: the
+   * loader reads these parts as its ranged GETs and verifies each as it lands, so a damaged part is
+   * read again alone and nothing waits for the parts before it. Absent in older manifests (the
+   * whole-file SHA-256 is checked then).
+   */
+  parts?: ManifestParts;
+}
+
+export interface ManifestParts {
+  bytes: number;
+  sha256: string[];
 }
 
 /** `<prefix>model-manifest.json`. */
@@ -95,6 +107,27 @@ export function manifestProblem(value: unknown): string | null {
     if ((file.bytes as number) > MAX_MODEL_FILE_BYTES)
       return `${file.path}: ${file.bytes as number} bytes is over the ceiling of ${MAX_MODEL_FILE_BYTES}`;
     if (typeof file.sha256 !== 'string' || !HEX64.test(file.sha256)) return `${file.path}: sha256 is not a hex SHA-256`;
+    if (file.parts !== undefined) {
+      const problem = partsProblem(file.parts, file.bytes as number);
+      if (problem) return `${file.path}: parts ${problem}`;
+    }
   }
+  return null;
+}
+
+/** The smallest part a manifest may list: bounds the number of parts (and GETs) per file. */
+export const MIN_MANIFEST_PART_BYTES = 64 * 1024;
+
+/** Why `parts` cannot describe a file of `fileBytes`, or null. */
+function partsProblem(value: unknown, fileBytes: number): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not an object';
+  const parts = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(parts.bytes) || (parts.bytes as number) < MIN_MANIFEST_PART_BYTES)
+    return `bytes must be an integer of at least ${MIN_MANIFEST_PART_BYTES}`;
+  const count = Math.ceil(fileBytes / (parts.bytes as number));
+  if (!Array.isArray(parts.sha256) || parts.sha256.length !== count)
+    return `sha256 must list ${count} hashes (one per ${parts.bytes as number} bytes)`;
+  if (!parts.sha256.every((h) => typeof h === 'string' && HEX64.test(h)))
+    return 'sha256 lists a value that is not a hex SHA-256';
   return null;
 }

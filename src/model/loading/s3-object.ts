@@ -5,6 +5,7 @@
  * uploads are never stitched together, and a deadline covers the whole object. The design and
  * its measurements: docs/model-loading.md, "Ranged reads".
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -58,6 +59,12 @@ function resolveReadOptions(options: ObjectReadOptions): ResolvedReadOptions {
 export interface ExpectedContent {
   bytes: number;
   sha256: string;
+  /**
+   * The SHA-256 of each `bytes`-long part (manifest.ts, ManifestParts). When given, the read's parts
+   * are these (the configured part size does not apply), each verified as it lands and read again
+   * alone when damaged; the whole-file hash is then not computed (the parts cover every byte).
+   */
+  parts?: { bytes: number; sha256: readonly string[] };
 }
 
 export interface ReadDependencies {
@@ -80,7 +87,7 @@ export interface ObjectRead {
   etag: string | null;
   /** The body (buffer target) or the file it was written to (file target). */
   data: Buffer | string;
-  /** Hex SHA-256, when an expected one was given (and matched). */
+  /** Hex SHA-256, when an expected one was given (and matched, whole or part by part). */
   sha256: string | undefined;
   /** GET requests sent, retries included. */
   requests: number;
@@ -188,12 +195,15 @@ class ObjectReader {
 
   private async read(): Promise<ObjectRead> {
     const { partBytes } = this.options;
-    if (this.expected?.sha256) this.hash = new OrderedHash();
+    const perPart = this.expected?.parts;
+    if (this.expected?.sha256 && !perPart) this.hash = new OrderedHash();
     let parts: Part[];
     let first: Opened | undefined;
     if (this.expected) {
       this.total = this.expected.bytes;
-      parts = planParts(this.total, this.total <= partBytes ? Infinity : partBytes);
+      parts = perPart
+        ? planParts(this.total, perPart.bytes)
+        : planParts(this.total, this.total <= partBytes ? Infinity : partBytes);
     } else {
       // Probe with the first part; the answer says how large the object is.
       const probe: Part = { index: 0, start: 0, end: Number.isFinite(partBytes) ? partBytes - 1 : Infinity };
@@ -236,7 +246,7 @@ class ObjectReader {
     if (this.options.concurrency <= 1) await worker().catch((err: unknown) => this.fail(err));
     if (this.failure !== undefined) throw this.failure;
 
-    let sha256: string | undefined;
+    let sha256: string | undefined = perPart ? this.expected!.sha256 : undefined;
     if (this.hash) {
       sha256 = this.hash.hex();
       if (sha256 !== this.expected!.sha256) {
@@ -288,9 +298,26 @@ class ObjectReader {
       response = undefined;
       const into = this.sink!.slot(part);
       await this.readBody(res, into, part);
+      this.verifyPart(part, into);
       await this.sink!.write(part, into);
       this.hash?.add(part.index, into);
     });
+  }
+
+  /** With per-part hashes: the part's bytes must hash to the manifest's value, or the part is read again. */
+  private verifyPart(part: Part, bytes: Buffer): void {
+    const expected = this.expected?.parts?.sha256[part.index];
+    if (expected === undefined) return;
+    // On the main thread, from the bytes in place: WebCrypto's digest would copy the part first.
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== expected) {
+      throw new RetryablePartError(
+        new ModelChecksumError(
+          this.uri,
+          `bytes ${part.start}-${part.end} have SHA-256 ${actual}, the manifest lists ${expected}`,
+        ),
+      );
+    }
   }
 
   /** Sends the GET for `part` (no Range for a whole-object read), bounded by the idle timeout. */
