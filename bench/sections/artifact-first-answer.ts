@@ -19,7 +19,7 @@ import { httpApiEvent, invokeArtifact, lambdaNode } from '../../test/deploy/help
 import { Zip } from '../../test/deploy/zip';
 import type { SizedInput } from '../inputs';
 import type { ModelFolder } from '../model-folder';
-import { startS3StandIn } from '../s3-standin';
+import { STANDIN_BUCKET, STANDIN_PREFIX, startS3StandIn } from '../s3-standin';
 import { summarize, type Summary } from '../stats';
 import { DEFAULT_THROTTLE } from '../../test/helpers/throttle-proxy';
 import { CORE_SETS } from './cold-overlap';
@@ -85,7 +85,11 @@ export async function runArtifactSection(
 ): Promise<ArtifactSection> {
   const node = await lambdaNode();
   await buildBundle({ quiet: true });
-  const packaged = packageArch('x86_64', { stage: 'prod', suffix: 'bench-cold' });
+  const packaged = packageArch('x86_64', {
+    stage: 'prod',
+    params: { modelBucket: STANDIN_BUCKET, modelPrefix: STANDIN_PREFIX },
+    suffix: 'bench-cold',
+  });
   const template = JSON.parse(
     readFileSync(path.join(packaged.dir, 'cloudformation-template-update-stack.json'), 'utf8'),
   );
