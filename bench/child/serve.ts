@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       firstRunMs: doneMs - r0,
       doneMs,
       apiImportMs: imported.ms,
-      runtimeWarmUpMs: loaded.runtimeWarmUpMs,
+      runtimeWarmUpMs: loaded.runtimeWarmUpMs ?? null,
       quantized: loaded.info.quantized,
       rssMb: process.memoryUsage.rss() / 2 ** 20,
     });

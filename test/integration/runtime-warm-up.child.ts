@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     results.push({ id: c.id, answers: await loaded.engine.answer(engineInput(c)) });
   }
   const { tokenizerMs } = loaded.info.timings;
-  console.log(JSON.stringify({ runtimeWarmUpMs: loaded.runtimeWarmUpMs, tokenizerMs, results }));
+  console.log(JSON.stringify({ runtimeWarmUpMs: loaded.runtimeWarmUpMs ?? null, tokenizerMs, results }));
 }
 
 main().catch((err: unknown) => {

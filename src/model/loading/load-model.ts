@@ -26,7 +26,7 @@ export interface LoadedModel {
   engine: QAEngine;
   info: ModelInfo;
   /** How long onnxruntime's warm-up took (overlapped with the download); null when none ran or it failed. */
-  runtimeWarmUpMs: number | null;
+  runtimeWarmUpMs?: number | null;
 }
 
 export interface LoadModelOptions {
