@@ -9,11 +9,11 @@ const med = (s: Summary) => (Number.isNaN(s.median) ? '—' : s.median.toFixed(0
 
 export function overlapTable(rows: readonly OverlapRow[]): string {
   return [
-    '| Model | Cores | Runs | Cold load, overlapped | Cold load, serial | Download alone | Engine alone | of which first session | tokenizer | Later session | In the cold load: download / session / tokenizer / warm-up |',
-    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    '| Model | Cores | Runs | Cold load, overlapped | Cold load, serial | Download alone | Engine alone | of which first session | tokenizer | Later session | In the cold load: download / session / tokenizer / warm-up | Cold load / parts alone: overlapped, serial |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...rows.map(
       (r) =>
-        `| ${r.model} | ${r.cores} | ${r.runs} | ${ms(r.coldLoad)} | ${ms(r.coldLoadSerial)} | ${ms(r.downloadAlone)} | ${ms(r.engineAlone)} | ${ms(r.firstSession)} | ${med(r.tokenizerAlone)} | ${ms(r.laterSession)} | ${med(r.inColdDownload)} / ${med(r.inColdSession)} / ${med(r.inColdTokenizer)} / ${med(r.warmUp)} |`,
+        `| ${r.model} | ${r.cores} | ${r.runs} | ${ms(r.coldLoad)} | ${ms(r.coldLoadSerial)} | ${ms(r.downloadAlone)} | ${ms(r.engineAlone)} | ${ms(r.firstSession)} | ${med(r.tokenizerAlone)} | ${ms(r.laterSession)} | ${med(r.inColdDownload)} / ${med(r.inColdSession)} / ${med(r.inColdTokenizer)} / ${med(r.warmUp)} | ${r.ratio.toFixed(2)}, ${r.ratioSerial.toFixed(2)} |`,
     ),
   ].join('\n');
 }

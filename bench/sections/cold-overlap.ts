@@ -49,7 +49,10 @@ export interface OverlapRow {
   firstSession: Summary;
   tokenizerAlone: Summary;
   laterSession: Summary;
-  /** coldLoad / (downloadAlone + engineAlone), medians. */
+  /**
+   * coldLoad / (downloadAlone + engineAlone): the median of the per-round ratios (each round runs
+   * every variant once, so a round slowed by other load slows all its samples alike).
+   */
   ratio: number;
   ratioSerial: number;
 }
@@ -111,7 +114,8 @@ export async function runOverlapSection(
         const coldLoadSerial = summarize(samples.serial.map((r) => r.loadTotalMs));
         const downloadAlone = summarize(samples.download.map((r) => r.downloadMs));
         const engineAlone = summarize(samples.engine.map((r) => r.createMs));
-        const partsAlone = downloadAlone.median + engineAlone.median;
+        const partsAlone = samples.download.map((d, i) => d.downloadMs + samples.engine[i]!.createMs);
+        const perRound = (list: ColdReport[]) => summarize(list.map((r, i) => r.loadTotalMs / partsAlone[i]!)).median;
         rows.push({
           model: name,
           cores: cores.name,
@@ -127,8 +131,8 @@ export async function runOverlapSection(
           firstSession: summarize(samples.engine.map((r) => r.firstSessionMs)),
           tokenizerAlone: summarize(samples.engine.map((r) => r.tokenizerMs)),
           laterSession: summarize(samples.engine.map((r) => r.laterSessionMs)),
-          ratio: coldLoad.median / partsAlone,
-          ratioSerial: coldLoadSerial.median / partsAlone,
+          ratio: perRound(samples.cold),
+          ratioSerial: perRound(samples.serial),
         });
       }
     } finally {
