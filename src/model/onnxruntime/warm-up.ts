@@ -34,7 +34,8 @@ export function oneNodeGraph(): Uint8Array {
  */
 export async function warmUpOnnxRuntime(stillUseful: () => boolean = () => true): Promise<number> {
   const started = performance.now();
-  const runtime = await loadOnnxRuntime();
+  // A failed preparation stays for the model's own load to report: one attempt per load.
+  const runtime = await loadOnnxRuntime({ keepFailure: true });
   if (!stillUseful()) return performance.now() - started;
   const session = await runtime.InferenceSession.create(oneNodeGraph(), {
     intraOpNumThreads: 1,
