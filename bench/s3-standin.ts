@@ -30,6 +30,9 @@ export interface S3StandIn {
   uri: string;
   /** The manifest served at `<prefix>model-manifest.json`. */
   manifest: ModelManifest;
+  bucket: string;
+  /** The S3 key of a file of the version (`onnx/model_quantized.onnx`). */
+  fileKey(file: string): string;
   /** Plain HTTP URL of a file of the version (`onnx/model_quantized.onnx`), for readers without an SDK. */
   fileUrl(file: string): string;
   close(): Promise<void>;
@@ -183,6 +186,8 @@ export async function startS3StandIn(options: S3StandInOptions): Promise<S3Stand
     },
     uri: `s3://${STANDIN_BUCKET}/${STANDIN_PREFIX}`,
     manifest,
+    bucket: STANDIN_BUCKET,
+    fileKey: (file) => `${STANDIN_PREFIX}${manifest.folder}${file}`,
     fileUrl: (file) => `${endpoint}${base}${manifest.folder}${file}`,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

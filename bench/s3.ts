@@ -1,7 +1,7 @@
 /**
  * The local S3 server for the cold-start row: the project's own test helper (s3rver on 127.0.0.1,
  * configured as docs/model-loading.md, "Configuration", says for emulators), with the model folder uploaded once by `npm run model -- push`'s
- * own code (both ONNX files, so precision is a choice).
+ * own code (the version it publishes by default: the int8 graph the loader serves and its standard file).
  */
 import { pushModel } from '../scripts/model-cli/push';
 import { startS3, type TestS3 } from '../test/helpers/s3rver';

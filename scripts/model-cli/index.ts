@@ -4,8 +4,10 @@
  *   pull [<hf-repo-id> [<dir>]] [--revision R] [--fp32 | --all]   download from the Hub (HF_ENDPOINT), resumable, verified:
  *                                                            the int8 ONNX file (what the loader prefers), or with
  *                                                            --fp32 only onnx/model.onnx, with --all both
- *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz  upload a folder as a new version (files, then
- *                                                            model-manifest.json), or a bundle
+ *   push <dir> s3://bucket/prefix/ | s3://bucket/key.tar.gz [--all]  upload a folder as a new version (the
+ *                                                            graph the loader serves and its standard file, the
+ *                                                            tokenizer and config, then model-manifest.json;
+ *                                                            --all: every file), or a bundle
  *   info <uri>                                               list what a URI holds (and its version)
  *   optimize <dir> [--tolerance T]                           save onnxruntime's offline-optimized graph beside each
  *                                                            standard ONNX file (the ORT format the loader serves,
@@ -22,6 +24,7 @@ import { hubCacheDir } from '../../src/model/loading/default-source';
 import { pullFromHub } from '../../src/model/loading/hub-pull';
 import { ProgressBar } from './progress';
 import { pushModel } from './push';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { describeUri } from './info';
 import { DEFAULT_TOLERANCE, optimizeModel } from './optimize';
 
@@ -29,7 +32,9 @@ const USAGE = `usage: npm run model -- <command>
   pull [<hf-repo-id> [<dir>]] [--revision R] [--fp32 | --all]   (default repo ${DEFAULT_HUB_REPO};
        one argument is always the repo; the int8 onnx/model_quantized.onnx, --fp32: only onnx/model.onnx,
        --all: both; without <dir>: into the cache \`npm start\` uses when MODEL_URI is unset)
-  push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz>   (a folder: a new version, manifest last)
+  push <dir> <s3://bucket/prefix/ | s3://bucket/key.tar.gz> [--all]   (a folder: a new version, manifest
+       last, holding the graph a loader with these MODEL_QUANTIZED / MODEL_OPTIMIZED settings and this
+       onnxruntime serves, its standard file as the fallback, and the non-graph files; --all: every file)
   info <uri>
   optimize <dir> [--tolerance T]   (writes the ORT format, onnx/*.onnxruntime-<version>.ort, which the
        loader serves, and onnx/*.optimized.onnx beside each standard file, each checked by running it and
@@ -107,6 +112,12 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const pushed = await pushModel(rest[0]!, rest[1]!, {
           client,
+          choice: {
+            preferQuantized: config.preferQuantized,
+            preferOptimized: config.preferOptimized,
+            onnxruntimeVersion: installedOnnxRuntimeVersion(),
+            all: values.all === true,
+          },
           onProgress: (p) => bar.update(p.name, p.loaded, p.total),
         });
         process.stdout.write(`${JSON.stringify(pushed, null, 2)}\n`);

@@ -9,6 +9,8 @@ import { create as createTar } from 'tar';
 import { parseModelUri } from '../../src/model/loading/source-uri';
 import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
 import { DEFAULT_PART_BYTES } from '../../src/model/loading/config';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
+import { chooseVersionFiles, type VersionChoice } from './version-files';
 import {
   MODEL_MANIFEST,
   VERSIONS_FOLDER,
@@ -40,6 +42,12 @@ export interface PushOptions {
   keepVersions?: number;
   /** Clock for the version id; injectable for tests. */
   now?: () => Date;
+  /**
+   * Versioned layout: which graphs the version holds (version-files.ts); default: the file the
+   * project's default loader serves with this onnxruntime, and its standard file. `all: true`
+   * uploads every file. Flat layouts and bundles take every file.
+   */
+  choice?: VersionChoice;
 }
 
 export interface PushedObject {
@@ -65,9 +73,14 @@ export async function listModelFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** The files of `dir` a versioned push uploads (the manifest lists exactly these). */
-export async function versionFiles(dir: string): Promise<string[]> {
-  return listModelFiles(dir);
+/** What the loader reading a version is assumed to be by default: this project's defaults and its onnxruntime. */
+export function defaultVersionChoice(): VersionChoice {
+  return { preferQuantized: true, preferOptimized: true, onnxruntimeVersion: installedOnnxRuntimeVersion() };
+}
+
+/** The files of `dir` a versioned push uploads (the manifest lists exactly these): version-files.ts. */
+export async function versionFiles(dir: string, choice: VersionChoice = defaultVersionChoice()): Promise<string[]> {
+  return chooseVersionFiles(await listModelFiles(dir), choice);
 }
 
 /**
@@ -113,7 +126,11 @@ export async function pushModel(dir: string, uri: string, options: PushOptions):
     }
     return pushed;
   }
-  const manifest = await buildManifest(dir, await versionFiles(dir), (options.now ?? (() => new Date()))());
+  const manifest = await buildManifest(
+    dir,
+    chooseVersionFiles(files, options.choice ?? defaultVersionChoice()),
+    (options.now ?? (() => new Date()))(),
+  );
   const root = target.prefix + manifest.folder;
   for (const file of manifest.files) {
     pushed.push(await upload(root + file.path, createReadStream(path.join(dir, file.path)), file.bytes));

@@ -32,7 +32,7 @@ import {
 } from './helpers';
 import { Zip, elfMachine } from './zip';
 import { bertTokenizerJson, spanProblems } from '../helpers/token-boundaries';
-import { pushModel } from '../../scripts/model-cli/push';
+import { defaultVersionChoice, pushModel } from '../../scripts/model-cli/push';
 import { PULL_MANIFEST } from '../../src/model/loading/hub-pull';
 import { DEMO_WARNING } from '../../src/model/loading/default-source';
 import { FAMILIES, familyCases, familyExpected, familyModelDir } from '../helpers/families';
@@ -580,7 +580,11 @@ describeWhereLambdaRuns(
       const mismatches: string[] = [];
       for (const family of FAMILIES) {
         const uri = `s3://${MODEL_BUCKET}/families/${family.name}/`;
-        await pushModel(familyModelDir(family.name), uri, { client: s3.client });
+        // Every file: the one version below serves both precisions (a default push holds one).
+        await pushModel(familyModelDir(family.name), uri, {
+          client: s3.client,
+          choice: { ...defaultVersionChoice(), all: true },
+        });
         for (const [precision, quantized] of [
           ['int8', true],
           ['fp32', false],

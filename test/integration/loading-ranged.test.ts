@@ -258,6 +258,35 @@ describe('ranged reads through the throttling proxy (85 MB/s per connection, 30 
       ).toEqual([0, 1, 2].map((i) => rangeOf(i, big.length, 8 * MiB)).sort());
     });
 
+    it('one stream asked for (partBytes Infinity) is one GET, checked with the whole-file hash', async () => {
+      const mark = proxy.log.length;
+      const expected = { bytes: big.length, sha256: sha(big), parts: partsOf(big, 4 * MiB) };
+      const read = await readS3Object(
+        client,
+        'models',
+        KEY,
+        opts({ partBytes: Infinity }),
+        { kind: 'buffer' },
+        expected,
+      );
+      expect(sha(read.data as Buffer)).toBe(sha(big));
+      expect(since(mark)).toHaveLength(1);
+      const wrong = sha(Buffer.from('another model'));
+      await expect(
+        readS3Object(
+          client,
+          'models',
+          KEY,
+          opts({ partBytes: Infinity }),
+          { kind: 'buffer' },
+          { ...expected, sha256: wrong },
+        ),
+      ).rejects.toMatchObject({
+        name: 'ModelChecksumError',
+        message: `Checksum mismatch for s3://models/${KEY}: SHA-256 is ${sha(big)}, the manifest lists ${wrong}`,
+      });
+    });
+
     it('a part damaged in transit is read again alone; the others once', async () => {
       const mark = proxy.log.length;
       corrupt(rangeOf(2), 1);

@@ -9,7 +9,13 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
-import { buildManifest, listModelFiles, pushModel } from '../../scripts/model-cli/push';
+import {
+  buildManifest,
+  defaultVersionChoice,
+  listModelFiles,
+  pushModel,
+  versionFiles,
+} from '../../scripts/model-cli/push';
 import { inspectOnnx } from '../helpers/onnx-inspect';
 import { loadModel, type EngineFactory, type LoadedModel } from '../../src/model/loading/load-model';
 import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
@@ -108,16 +114,18 @@ describe('model optimize', () => {
     }
   });
 
-  it('is listed by the manifest `model push` writes', async () => {
-    const manifest = await buildManifest(dir, await listModelFiles(dir), new Date(0));
+  it('a version `model push` writes holds the ORT-format file the loader serves and its standard file (every file with `all`)', async () => {
+    const manifest = await buildManifest(dir, await versionFiles(dir), new Date(0));
     const paths = manifest.files.map((f) => f.path);
     expect(paths).toEqual(
-      expect.arrayContaining([
-        'onnx/model_quantized.optimized.onnx',
-        'onnx/model_quantized.optimized.json',
-        `onnx/model_quantized.${ORT}`,
-      ]),
+      expect.arrayContaining(['onnx/model_quantized.onnx', `onnx/model_quantized.${ORT}`, 'tokenizer.json']),
     );
+    expect(paths.filter((p) => /\.(onnx|ort)$/.test(p)).sort()).toEqual(
+      ['onnx/model_quantized.onnx', `onnx/model_quantized.${ORT}`].sort(),
+    );
+    const all = await versionFiles(dir, { ...defaultVersionChoice(), all: true });
+    expect(all).toEqual(await listModelFiles(dir));
+    expect(all).toEqual(expect.arrayContaining(['onnx/model_quantized.optimized.onnx']));
   });
 
   describe.each([

@@ -61,8 +61,9 @@ export interface ExpectedContent {
   sha256: string;
   /**
    * The SHA-256 of each `bytes`-long part (manifest.ts, ManifestParts). When given, the read's parts
-   * are these (the configured part size does not apply), each verified as it lands and read again
-   * alone when damaged; the whole-file hash is then not computed (the parts cover every byte).
+   * are these (the configured part size does not apply, unless it asks for one stream), each
+   * verified as it lands and read again alone when damaged; the whole-file hash is then not
+   * computed (the parts cover every byte).
    */
   parts?: { bytes: number; sha256: readonly string[] };
 }
@@ -155,6 +156,8 @@ class ObjectReader {
   private total = -1;
   private sink: PartSink | undefined;
   private hash: OrderedHash | undefined;
+  /** The manifest's per-part hashes, when the read's parts are those parts. */
+  private partHashes: readonly string[] | undefined;
   private failure: unknown;
 
   constructor(
@@ -195,7 +198,9 @@ class ObjectReader {
 
   private async read(): Promise<ObjectRead> {
     const { partBytes } = this.options;
-    const perPart = this.expected?.parts;
+    // One stream asked for (partBytes Infinity): one GET, checked with the whole-file hash.
+    const perPart = Number.isFinite(partBytes) ? this.expected?.parts : undefined;
+    this.partHashes = perPart?.sha256;
     if (this.expected?.sha256 && !perPart) this.hash = new OrderedHash();
     let parts: Part[];
     let first: Opened | undefined;
@@ -306,7 +311,7 @@ class ObjectReader {
 
   /** With per-part hashes: the part's bytes must hash to the manifest's value, or the part is read again. */
   private verifyPart(part: Part, bytes: Buffer): void {
-    const expected = this.expected?.parts?.sha256[part.index];
+    const expected = this.partHashes?.[part.index];
     if (expected === undefined) return;
     // On the main thread, from the bytes in place: WebCrypto's digest would copy the part first.
     const actual = createHash('sha256').update(bytes).digest('hex');

@@ -1,0 +1,250 @@
+/**
+ * `npm run bench:download [-- --runs N]`: the download of the int8 model in fresh processes, the
+ * loader against the floor Node sets (bench/minimal-reader.ts reading the same ranges), through the
+ * S3 stand-in (bench/s3-standin.ts) unthrottled and as S3 looks from Lambda (85 MB/s per
+ * connection, 30 ms to the first byte). Every sample is its own fresh process; the readers take
+ * turns in each round, in an order that alternates, and ratios are paired by round. Prints the
+ * rows and the targets (ratio, pass/fail). `runDownloadSection` is the section other benches reuse.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import type { DownloadMode, DownloadReport } from './child/download';
+import { fullModel } from './model-folder';
+import { startS3StandIn, type S3StandIn } from './s3-standin';
+import { ratio, summarize, type Summary } from './stats';
+import { DEFAULT_THROTTLE } from '../test/helpers/throttle-proxy';
+import { QUANTIZED_ONNX } from '../src/model/loading/model-files';
+
+const REPO = path.resolve(__dirname, '..');
+
+export interface DownloadRow {
+  /** e.g. `loader, 85 MB/s per connection`. */
+  name: string;
+  mode: DownloadMode;
+  throttled: boolean;
+  ms: Summary;
+  /** The child's CPU time during the read (user + system). */
+  cpuMs: Summary;
+  /** MB/s of the median. */
+  mbPerSecond: number;
+}
+
+export interface DownloadTarget {
+  name: string;
+  value: number;
+  limit: number;
+  /** `max`: value must be ≤ limit; `min`: ≥ limit. */
+  kind: 'max' | 'min';
+  pass: boolean;
+  unit: string;
+}
+
+export interface DownloadSection {
+  bytes: number;
+  rows: DownloadRow[];
+  targets: DownloadTarget[];
+}
+
+const CASES: Array<{ mode: DownloadMode; throttled: boolean }> = [
+  { mode: 'sockets', throttled: false },
+  { mode: 'ceiling', throttled: false },
+  { mode: 'minimal', throttled: false },
+  { mode: 'minimal-sha', throttled: false },
+  { mode: 'loader', throttled: false },
+  { mode: 'minimal', throttled: true },
+  { mode: 'minimal-sha', throttled: true },
+  { mode: 'loader', throttled: true },
+  { mode: 'one-stream', throttled: true },
+  { mode: 'version', throttled: true },
+];
+
+const MODE_NAMES: Record<DownloadMode, string> = {
+  minimal: 'minimal reader',
+  'minimal-sha': 'minimal reader + SHA-256',
+  loader: 'loader (readS3Object, SHA-256 checked)',
+  version: 'loader, whole version (fetchModelFiles)',
+  'one-stream': 'one stream (minimal reader, one GET)',
+  ceiling: 'minimal reader into mapped memory',
+  sockets: "raw sockets straight into mapped memory (the stand-in's ceiling)",
+};
+
+/** Bundles the child as the Lambda code is bundled, so its start is one file's. */
+async function buildChild(): Promise<{ file: string; dispose: () => void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'qa-bench-download-'));
+  const file = path.join(dir, 'download.cjs');
+  await build({
+    entryPoints: [path.join(__dirname, 'child', 'download.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['onnxruntime-node', 'tokenizers', '*.node'],
+    logLevel: 'error',
+  });
+  return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function runChild(file: string, env: Record<string, string>): Promise<DownloadReport> {
+  const child = fork(file, [], {
+    env: { ...process.env, ...env, NODE_PATH: path.join(REPO, 'node_modules'), NODE_NO_WARNINGS: '1' },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: DownloadReport | { kind: 'error'; message: string }) => {
+      if (m.kind === 'error') reject(new Error(`download child failed: ${m.message}`));
+      else resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`download child exited with ${code} before reporting`)));
+    child.once('error', reject);
+  });
+}
+
+/** Runs every case `runs` times, each in a fresh process (see the module comment). */
+export async function runDownloadSection(
+  modelDir: string,
+  runs: number,
+  log: (m: string) => void,
+): Promise<DownloadSection> {
+  const child = await buildChild();
+  const stands: Record<'fast' | 'throttled', S3StandIn> = {
+    fast: await startS3StandIn({ modelDir }),
+    throttled: await startS3StandIn({
+      modelDir,
+      bytesPerSecond: DEFAULT_THROTTLE.bytesPerSecond,
+      firstByteMs: DEFAULT_THROTTLE.firstByteMs,
+    }),
+  };
+  try {
+    const file = stands.fast.manifest.files.find((f) => f.path === QUANTIZED_ONNX);
+    if (!file?.parts) throw new Error(`${modelDir} has no ${QUANTIZED_ONNX} of several parts`);
+    const samples = CASES.map(() => new Array<number>(runs).fill(NaN));
+    const cpu = CASES.map(() => new Array<number>(runs).fill(NaN));
+    for (let round = 0; round < runs; round++) {
+      const order = CASES.map((_, i) => i);
+      if (round % 2) order.reverse();
+      for (const i of order) {
+        const { mode, throttled } = CASES[i]!;
+        const stand = throttled ? stands.throttled : stands.fast;
+        const report = await runChild(child.file, {
+          ...stand.env,
+          MODEL_URI: stand.uri,
+          DOWNLOAD_MODE: mode,
+          DOWNLOAD_BYTES: String(file.bytes),
+          DOWNLOAD_SHA256: file.sha256,
+          DOWNLOAD_PARTS: JSON.stringify(file.parts),
+          DOWNLOAD_BUCKET: stand.bucket,
+          DOWNLOAD_KEY: stand.fileKey(file.path),
+          DOWNLOAD_URL: stand.fileUrl(file.path),
+        });
+        samples[i]![round] = report.ms;
+        cpu[i]![round] = report.cpuMs;
+      }
+      log(`  round ${round + 1}/${runs}: ${samples.map((s) => Math.round(s[round]!)).join(' / ')} ms`);
+    }
+    const rows = CASES.map(({ mode, throttled }, i): DownloadRow => {
+      const ms = summarize(samples[i]!, samples[i]);
+      return {
+        name: `${MODE_NAMES[mode]}, ${throttled ? '85 MB/s per connection, 30 ms first byte' : 'unthrottled'}`,
+        mode,
+        throttled,
+        ms,
+        cpuMs: summarize(cpu[i]!, cpu[i]),
+        mbPerSecond: file.bytes / 1e3 / ms.median,
+      };
+    });
+    const row = (mode: DownloadMode, throttled: boolean) =>
+      rows.find((r) => r.mode === mode && r.throttled === throttled)!;
+    const target = (name: string, value: number, limit: number, kind: 'max' | 'min', unit: string) => ({
+      name,
+      value,
+      limit,
+      kind,
+      unit,
+      pass: kind === 'max' ? value <= limit : value >= limit,
+    });
+    const targets: DownloadTarget[] = [
+      target(
+        "the stand-in's ceiling: raw sockets into mapped memory, unthrottled",
+        file.bytes / 1e6 / row('sockets', false).ms.median,
+        1,
+        'min',
+        'GB/s',
+      ),
+      target(
+        'loader / minimal reader + SHA-256, unthrottled',
+        ratio(row('loader', false).ms, row('minimal-sha', false).ms),
+        1.2,
+        'max',
+        '×',
+      ),
+      target(
+        'loader / minimal reader + SHA-256, 85 MB/s per connection',
+        ratio(row('loader', true).ms, row('minimal-sha', true).ms),
+        1.2,
+        'max',
+        '×',
+      ),
+      target(
+        'loader / one stream, 85 MB/s per connection',
+        ratio(row('loader', true).ms, row('one-stream', true).ms),
+        0.6,
+        'max',
+        '×',
+      ),
+    ];
+    return { bytes: file.bytes, rows, targets };
+  } finally {
+    await stands.fast.close();
+    await stands.throttled.close();
+    child.dispose();
+  }
+}
+
+export function downloadTable(section: DownloadSection): string {
+  const f = (x: number) => x.toFixed(0);
+  const lines = [
+    `Download of ${(section.bytes / 1e6).toFixed(1)} MB, a fresh process per sample (median, min–max)`,
+    '',
+    '| reader | ms | MB/s | CPU ms |',
+    '|---|--:|--:|--:|',
+    ...section.rows.map(
+      (r) =>
+        `| ${r.name} | ${f(r.ms.median)} (${f(r.ms.min)}–${f(r.ms.max)}) | ${f(r.mbPerSecond)} | ${f(r.cpuMs.median)} |`,
+    ),
+    '',
+    '| target | value | limit | |',
+    '|---|--:|--:|---|',
+    ...section.targets.map(
+      (t) =>
+        `| ${t.name} | ${t.value.toFixed(2)} ${t.unit} | ${t.kind === 'max' ? '≤' : '≥'} ${t.limit} ${t.unit} | ${t.pass ? 'pass' : 'FAIL'} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench:download ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } }, strict: true });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  const model = await fullModel(log);
+  log(`download: ${runs} rounds of ${CASES.length} fresh processes`);
+  const section = await runDownloadSection(model.dir, runs, log);
+  process.stdout.write(`${downloadTable(section)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 1;
+  });
+}
