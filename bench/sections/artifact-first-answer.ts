@@ -38,6 +38,10 @@ export interface ArtifactRow {
   download: Summary;
   session: Summary;
   tokenizer: Summary;
+  /** INIT before and after the load: the entry's modules and the S3 client; the wait for the API. */
+  initOutsideLoad: Summary;
+  /** The load beyond download, session and tokenizer: the probe run, waits for the unpacking or the warm-up. */
+  loadRest: Summary;
   /** Overlapped with the download. */
   unpack: Summary;
   apiEvaluation: Summary;
@@ -56,6 +60,7 @@ export interface ArtifactSection {
 }
 
 interface Loaded {
+  totalMs: number;
   downloadMs: number;
   sessionCreateMs: number;
   tokenizerMs: number;
@@ -65,7 +70,7 @@ interface Loaded {
 
 const QUERY = `query ($q: String!, $c: String!) {
   answer(question: $q, context: $c) { text }
-  model { loadTimings { downloadMs sessionCreateMs tokenizerMs runtimeUnpackMs apiEvaluationMs } }
+  model { loadTimings { downloadMs sessionCreateMs tokenizerMs totalMs runtimeUnpackMs apiEvaluationMs } }
 }`;
 
 function treeBytes(dir: string): number {
@@ -195,6 +200,8 @@ export async function runArtifactSection(
               download: pick((x) => x.t.downloadMs),
               session: pick((x) => x.t.sessionCreateMs),
               tokenizer: pick((x) => x.t.tokenizerMs),
+              initOutsideLoad: pick((x) => x.init - x.t.totalMs),
+              loadRest: pick((x) => x.t.totalMs - x.t.downloadMs - x.t.sessionCreateMs - x.t.tokenizerMs),
               unpack: pick((x) => x.t.runtimeUnpackMs ?? NaN),
               apiEvaluation: pick((x) => x.t.apiEvaluationMs ?? NaN),
               firstInvocation: pick((x) => x.invoke),
