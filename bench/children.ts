@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import type { ColdReport, ServeReport } from './child/serve';
 
 const REPO = path.resolve(__dirname, '..');
+const TASKSET = '/usr/bin/taskset';
 
 export class ChildBundle {
   private constructor(
@@ -35,21 +36,29 @@ export class ChildBundle {
     return new ChildBundle(file, dir);
   }
 
-  /** Starts the child; resolves with its first report and the ms from fork to that report. */
-  async start(
+  /**
+   * Starts the child; resolves with its first report and the ms from fork to that report. With
+   * `cpus` (a taskset list, e.g. "0") the child and all its threads run only on those cores.
+   */
+  async start<R = ColdReport | ServeReport>(
     env: Record<string, string>,
-  ): Promise<{ child: ChildProcess; report: ColdReport | ServeReport; wallMs: number }> {
+    options: { cpus?: string } = {},
+  ): Promise<{ child: ChildProcess; report: R; wallMs: number }> {
     const t0 = performance.now();
+    // taskset execs node in place: same pid, and the IPC channel's descriptor is inherited.
+    const pinned = options.cpus ? { execPath: TASKSET, execArgv: ['-c', options.cpus, process.execPath] } : {};
     const child = fork(this.file, [], {
       // NODE_NO_WARNINGS: the AWS SDK's Node-version notice would only clutter the bench output.
       env: { ...process.env, ...env, NODE_PATH: path.join(REPO, 'node_modules'), NODE_NO_WARNINGS: '1' },
       execArgv: [],
+      ...pinned,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const report = await new Promise<ColdReport | ServeReport>((resolve, reject) => {
-      child.once('message', (m: ColdReport | ServeReport | { kind: 'error'; message: string }) => {
-        if (m.kind === 'error') reject(new Error(`bench child failed: ${m.message}`));
-        else resolve(m);
+    const report = await new Promise<R>((resolve, reject) => {
+      child.once('message', (m: R | { kind: 'error'; message: string }) => {
+        if ((m as { kind?: string }).kind === 'error')
+          reject(new Error(`bench child failed: ${(m as { message: string }).message}`));
+        else resolve(m as R);
       });
       child.once('exit', (code) => reject(new Error(`bench child exited with ${code} before reporting`)));
       child.once('error', reject);

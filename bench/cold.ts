@@ -1,14 +1,26 @@
 /**
- * `npm run bench:cold [-- --runs N] [-- --threads T]`: only the cold-start section of the bench
- * (~1 minute instead of ~7): the local folder, and S3 through the throttling proxy as one stream,
- * as ranged reads, and ranged with the body spilled to /tmp. Prints markdown; writes nothing.
+ * `npm run bench:cold [-- --runs N] [-- --threads T] [-- --no-artifact] [-- --sources]`
+ *
+ * The cold start, measured cold, for the generated full-size model and a PyTorch export side by
+ * side, on one core (taskset, as a 1,769 MB Lambda has one vCPU) and on two:
+ *   1. the cold load in a fresh process (download from the S3 stand-in at S3's per-connection
+ *      rate, the process's first session, the tokenizer), with and without the loader's overlap,
+ *      against its parts measured alone in fresh processes (sections/cold-overlap.ts);
+ *   2. the packaged Lambda artifact on Node 22, a fresh process to its first answer, with every
+ *      part, onnxruntime's library compressed and not (sections/artifact-first-answer.ts);
+ * then a table of the targets with their ratios. `--sources` adds the older comparison of the
+ * loader's sources (local folder, one stream, ranged, spilled; sections/cold-start.ts). Prints
+ * markdown; writes nothing but the PyTorch model's cache under test-models/ (first run only).
  */
 import { parseArgs } from 'node:util';
 import { ChildBundle } from './children';
+import { artifactTable, coldTargets, overlapTable, targetsTable } from './cold-report';
 import { makeInput } from './inputs';
-import { fullModel } from './model-folder';
+import { fullModel, pytorchModel } from './model-folder';
 import { coldDownloadSummary, coldTable } from './report';
-import { COLD_SOURCES, runColdSection } from './sections/cold-start';
+import { runArtifactSection, type ArtifactSection } from './sections/artifact-first-answer';
+import { runOverlapSection } from './sections/cold-overlap';
+import { runColdSection } from './sections/cold-start';
 import { SIZES } from './sections/latency';
 
 function log(message: string): void {
@@ -17,7 +29,12 @@ function log(message: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '5' }, threads: { type: 'string', default: '1' } },
+    options: {
+      runs: { type: 'string', default: '5' },
+      threads: { type: 'string', default: '1' },
+      'no-artifact': { type: 'boolean', default: false },
+      sources: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const runs = Number(values.runs);
@@ -25,18 +42,33 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   if (!Number.isInteger(threads) || threads < 1)
     throw new Error(`--threads must be a positive integer, got ${values.threads}`);
-  const model = await fullModel(log);
-  const input = await makeInput(model.tokenizer, SIZES[0].target, SIZES[0].seed);
+  const generated = await fullModel(log);
+  const pytorch = await pytorchModel(log);
+  const models = [
+    { name: 'generated', folder: generated },
+    { name: 'PyTorch export', folder: pytorch },
+  ];
+  const input = await makeInput(generated.tokenizer, SIZES[0].target, SIZES[0].seed);
   const bundle = await ChildBundle.build();
+  const out = (text: string) => process.stdout.write(`${text}\n\n`);
   try {
-    log(`cold start: ${runs} runs of each source, ${threads} thread(s)`);
-    const section = await runColdSection(bundle, model, input, threads, runs, log);
-    const ranged = section.rows.find((r) => r.source === COLD_SOURCES.ranged)!;
-    process.stdout.write(`${coldTable(section.rows)}\n\n${coldDownloadSummary(section)}\n\n`);
-    process.stdout.write(
-      `Targets: download ≥ 3× faster than one stream: ${section.downloadSpeedup.toFixed(2)}×; ` +
-        `cold start ≤ 1.3× the sum of its parts (ranged): ${ranged.ratio.median.toFixed(2)}×\n`,
+    log(`cold load: ${runs} runs of each variant, ${threads} thread(s)`);
+    const overlap = await runOverlapSection(bundle, models, input, threads, runs, log);
+    out(
+      'Cold load in fresh processes, model int8 from the S3 stand-in (85 MB/s per connection, 30 ms to first byte); ms, median (min–max):',
     );
+    out(overlapTable(overlap));
+    let artifact: ArtifactSection | undefined;
+    if (!values['no-artifact']) {
+      log(`packaged artifact: ${runs} runs of each layout`);
+      artifact = await runArtifactSection(models, input, runs, log);
+      out(artifactTable(artifact));
+    }
+    if (values.sources) {
+      const section = await runColdSection(bundle, generated, input, threads, runs, log);
+      out(`${coldTable(section.rows)}\n\n${coldDownloadSummary(section)}`);
+    }
+    out(targetsTable(coldTargets(overlap, artifact)));
   } finally {
     bundle.dispose();
   }

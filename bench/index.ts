@@ -512,7 +512,7 @@ to its first answer (~150 tokens), int8, through the production loader. The S3 r
 s3rver through the throttling proxy (test/helpers/throttle-proxy.ts: S3's per-connection bandwidth
 and time to first byte, as seen from Lambda), the model pushed as a version with its manifest:
 one stream (\`MODEL_S3_PART_BYTES=0\`), ranged reads (the defaults), and ranged with the body
-spilled to /tmp (\`MODEL_MAX_IN_MEMORY_BYTES\` 16 MiB). \`npm run bench:cold\` runs this section alone.
+spilled to /tmp (\`MODEL_MAX_IN_MEMORY_BYTES\` 16 MiB). \`npm run bench:cold -- --sources\` runs this section alone; \`npm run bench:cold\` measures the cold start cold (below, "Cold start measured cold").
 
 ${parts.cold}
 

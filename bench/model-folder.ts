@@ -1,7 +1,11 @@
-/** The full-size random-weight DistilBERT the benchmark runs on, generated on first use (~1 min). */
+/** The full-size random-weight DistilBERTs the benchmark runs on, made on first use (~1 min each). */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { MODEL_FILE, QUANTIZED_MODEL_FILE, ensureTestModel } from '../scripts/model-generator';
+import { MODEL_FILE, QUANTIZED_MODEL_FILE, TEST_MODELS_DIR, ensureTestModel } from '../scripts/model-generator';
+import { REPO_ROOT } from '../scripts/model-generator/hf-files';
 import { QATokenizer } from '../src/model/tokenizer';
 import type { Precision } from './peer';
 
@@ -31,4 +35,44 @@ export async function fullModelFrom(dir: string): Promise<ModelFolder> {
     tokenizer: QATokenizer.fromJson(tokenizerJson),
     onnx: (precision) => path.join(dir, precision === 'int8' ? QUANTIZED_MODEL_FILE : MODEL_FILE),
   };
+}
+
+const PYTORCH_DIR = path.join(__dirname, 'pytorch-export');
+const QUANTIZE_SCRIPT = path.join(REPO_ROOT, 'test', 'fixtures', 'families', 'make', 'quantize.py');
+const WORDPIECE_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'bert-base-uncased');
+const WORDPIECE_FILES = ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
+/** Debian's Python, which has python3-torch and python3-onnx (a pyenv `python3` may not). */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+/**
+ * A full-size DistilBERT exported by PyTorch and quantized as onnxruntime's `quantize_dynamic` does
+ * (bench/pytorch-export/), with the bert-base-uncased WordPiece tokenizer: made once (about a
+ * minute) into test-models/ under a name keyed by both scripts' contents, then reused.
+ */
+export async function pytorchModel(log: (m: string) => void): Promise<ModelFolder> {
+  const exportScript = path.join(PYTORCH_DIR, 'export_distilbert.py');
+  const key = createHash('sha256')
+    .update(readFileSync(exportScript))
+    .update(readFileSync(QUANTIZE_SCRIPT))
+    .digest('hex')
+    .slice(0, 12);
+  const dir = path.join(TEST_MODELS_DIR, `pytorch-distilbert-full-${key}`);
+  if (!existsSync(path.join(dir, QUANTIZED_MODEL_FILE))) {
+    const t0 = performance.now();
+    log(`exporting the PyTorch DistilBERT into ${path.relative(process.cwd(), dir)} (about a minute)`);
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    for (const name of WORDPIECE_FILES) copyFileSync(path.join(WORDPIECE_DIR, name), path.join(tmp, name));
+    const vocabSize = readFileSync(path.join(WORDPIECE_DIR, 'vocab.txt'), 'utf8').trimEnd().split('\n').length;
+    const run = (args: string[]) => execFileSync(DEBIAN_PYTHON, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    run([exportScript, tmp, String(vocabSize)]);
+    run([QUANTIZE_SCRIPT, path.join(tmp, MODEL_FILE), path.join(tmp, QUANTIZED_MODEL_FILE)]);
+    // Only int8 is benchmarked; the fp32 file would only lengthen every `model push`.
+    rmSync(path.join(tmp, MODEL_FILE));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    log(`exported in ${Math.round((performance.now() - t0) / 1000)} s`);
+  }
+  return fullModelFrom(dir);
 }

@@ -8,6 +8,11 @@
  *   phases serve, and also record where each request's time goes (../phases.ts): the marks of
  *          src/support/phase-marks.ts between the HTTP request's start and its response's finish
  *          (Node's diagnostics channels), sent to the parent when it asks ('phases').
+ *   download  only the loader's fetch of the files (the part "download" measured alone), exits.
+ *   engine    only the engine's creation from files already in memory (read before the clock):
+ *          the process's first onnxruntime session, the tokenizer, and a second session after
+ *          the first is released (what the bench used to report), exits.
+ * BENCH_WARM_UP=0 turns off the loader's work during the download (cold mode; default on).
  * Talks to the parent over the fork IPC channel.
  */
 import { subscribe } from 'node:diagnostics_channel';
@@ -18,8 +23,12 @@ const bootMs = performance.now();
 // Only the loader is imported up front; the API's modules are imported once the model's GETs are
 // in flight, as the Lambda entry does (src/lambda.mts). BENCH_API_FIRST=1 imports them first
 // instead (the order before), for the comparison.
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { createModelS3Client, loadModelLoadingConfig } from '../../src/model/loading/config';
+import { fetchModelFiles } from '../../src/model/loading/fetch-model-files';
 import { loadModel } from '../../src/model/loading/load-model';
+import { parseModelUri } from '../../src/model/loading/source-uri';
 import { bool, oneOf, str } from '../../src/support/env';
 import { recordPhases } from '../../src/support/phase-marks';
 import type { PhaseRecord, PhasesReport } from '../phases';
@@ -47,8 +56,29 @@ export interface ColdReport {
   doneMs: number;
   /** Evaluating the API's modules (Apollo, graphql, resolvers): overlapped with the download unless BENCH_API_FIRST. */
   apiImportMs: number;
+  /** onnxruntime's warm-up during the download; null when off (BENCH_WARM_UP=0). */
+  runtimeWarmUpMs: number | null;
   quantized: boolean;
   rssMb: number;
+}
+
+/** `download` mode: the loader's fetch alone, in a fresh process. */
+export interface DownloadReport {
+  kind: 'download';
+  downloadMs: number;
+  bytes: number;
+}
+
+/** `engine` mode: the engine's creation alone, in a fresh process, from bytes in memory. */
+export interface EngineReport {
+  kind: 'engine';
+  /** QuestionAnswerer.create: tokenizer + first session + the probe run. */
+  createMs: number;
+  /** Of which: the process's first session (onnxruntime's library and environment included). */
+  firstSessionMs: number;
+  tokenizerMs: number;
+  /** A second engine's session, created after the first engine was released. */
+  laterSessionMs: number;
 }
 
 /**
@@ -77,19 +107,35 @@ export interface ServeReport {
   quantized: boolean;
 }
 
-function send(message: ColdReport | ServeReport | PhasesReport | { kind: 'error'; message: string }): Promise<void> {
+type Report = ColdReport | ServeReport | PhasesReport | DownloadReport | EngineReport;
+
+function send(message: Report | { kind: 'error'; message: string }): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
 
 async function main(): Promise<void> {
   // Set by the bench's parent process (sections/cold-start.ts, sections/memory.ts), not by users.
   const env = process.env;
-  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve', 'phases'] as const);
+  const mode = oneOf(env, 'BENCH_MODE', ['cold', 'serve', 'phases', 'download', 'engine'] as const);
   const records = mode === 'phases' ? recordRequests() : [];
   const config = loadModelLoadingConfig(env);
   const uri = config.modelUri;
   if (!uri) throw new Error('MODEL_URI is required');
   const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
+  if (mode === 'download') {
+    const t0 = performance.now();
+    const files = await fetchModelFiles(parseModelUri(uri), {
+      s3,
+      preferQuantized: config.preferQuantized,
+      read: config.s3,
+    });
+    await send({ kind: 'download', downloadMs: performance.now() - t0, bytes: files.bytes });
+    process.exit(0);
+  }
+  if (mode === 'engine') {
+    await send(await engineAlone(uri, config.preferQuantized, config.threads));
+    process.exit(0);
+  }
   const apiFirst = bool(env, 'BENCH_API_FIRST', false);
   const timeApi = async () => {
     const t0 = performance.now();
@@ -107,6 +153,7 @@ async function main(): Promise<void> {
     // The thread count under test comes as MODEL_THREADS, as in production.
     threads: config.threads,
     onModelRequested: () => markRequested(),
+    warmUp: bool(env, 'BENCH_WARM_UP', true),
   });
   loading.then(markRequested, markRequested);
   let imported = before;
@@ -131,6 +178,7 @@ async function main(): Promise<void> {
       firstRunMs: doneMs - r0,
       doneMs,
       apiImportMs: imported.ms,
+      runtimeWarmUpMs: loaded.runtimeWarmUpMs ?? null,
       quantized: loaded.info.quantized,
       rssMb: process.memoryUsage.rss() / 2 ** 20,
     });
@@ -155,6 +203,31 @@ async function main(): Promise<void> {
     else void running.close().then(() => process.exit(0));
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** The engine created from a local model folder's files, read into memory before the clock starts. */
+async function engineAlone(dir: string, quantized: boolean, threads: number | undefined): Promise<EngineReport> {
+  const { QuestionAnswerer } = await import('../../src/model/question-answerer');
+  const file = path.join(dir, 'onnx', quantized ? 'model_quantized.onnx' : 'model.onnx');
+  const [model, tokenizerJson, configText] = await Promise.all([
+    readFile(file),
+    readFile(path.join(dir, 'tokenizer.json'), 'utf8'),
+    readFile(path.join(dir, 'config.json'), 'utf8'),
+  ]);
+  const source = { model, tokenizerJson, config: JSON.parse(configText), intraOpNumThreads: threads };
+  const t0 = performance.now();
+  const first = await QuestionAnswerer.create(source);
+  const createMs = performance.now() - t0;
+  await first.dispose();
+  const second = await QuestionAnswerer.create(source);
+  await second.dispose();
+  return {
+    kind: 'engine',
+    createMs,
+    firstSessionMs: first.loadTimings.sessionCreateMs,
+    tokenizerMs: first.loadTimings.tokenizerMs,
+    laterSessionMs: second.loadTimings.sessionCreateMs,
+  };
 }
 
 main().catch(async (error: unknown) => {

@@ -27,6 +27,11 @@ export interface QuestionAnswererSource {
   intraOpNumThreads?: number;
   /** The graph was saved by onnxruntime's offline optimizer (`model optimize`): do not optimize it again. */
   preOptimized?: boolean;
+  /**
+   * `tokenizerJson` already parsed (by the loader, while the model downloaded), and what that took;
+   * it must be the parse of this very `tokenizerJson`.
+   */
+  parsedTokenizer?: { tokenizer: QATokenizer; ms: number };
 }
 
 /** An input made ready for the model: options resolved, texts encoded, its windows counted. */
@@ -56,8 +61,9 @@ export class QuestionAnswerer implements QAEngine {
     // A model the engine cannot serve is refused before its session is created (model-family.ts).
     const configFamily = recognizeConfig(source.config);
     const t0 = performance.now();
-    const tokenizer = QATokenizer.fromJson(source.tokenizerJson);
+    const tokenizer = source.parsedTokenizer?.tokenizer ?? QATokenizer.fromJson(source.tokenizerJson);
     const t1 = performance.now();
+    const tokenizerMs = source.parsedTokenizer?.ms ?? t1 - t0;
     const model = await OnnxQAModel.create(source.model, {
       intraOpNumThreads: source.intraOpNumThreads,
       preOptimized: source.preOptimized,
@@ -79,7 +85,7 @@ export class QuestionAnswerer implements QAEngine {
       maxPositionEmbeddings: maxPositions,
       family: { ...configFamily, tokenizer: tokenizer.family },
     };
-    return new QuestionAnswerer(tokenizer, model, description, { tokenizerMs: t1 - t0, sessionCreateMs: t2 - t1 });
+    return new QuestionAnswerer(tokenizer, model, description, { tokenizerMs, sessionCreateMs: t2 - t1 });
   }
 
   async answer(input: QAInput): Promise<Answer[]> {

@@ -238,6 +238,8 @@ export function httpApiEvent(options: {
 
 /** What test/deploy/invoke-artifact.mjs reports for one run of a packaged handler. */
 export interface ArtifactRun {
+  /** From this process's start (performance's time origin) to the handler's import: Node's start-up. */
+  bootMs: number;
   /** Import of the handler module, top-level await (the model load) included: Lambda's INIT. */
   initMs: number;
   results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;

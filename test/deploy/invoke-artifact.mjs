@@ -3,7 +3,8 @@
 //
 //   node invoke-artifact.mjs <task root> <handler, e.g. dist/lambda/handler.handler>  < events.json
 //
-// stdin: a JSON array of events (any front door's, or any JSON value); stdout: one JSON line {initMs, results, runtime},
+// stdin: a JSON array of events (any front door's, or any JSON value); stdout: one JSON line
+// {bootMs, initMs, results, runtime}, bootMs = this process's start to the handler's import,
 // runtime = this process's Node version and ABI and the native files it actually mapped from the
 // task root and from the temporary folder (from /proc/self/maps: proof that the addons loaded
 // under this Node, and from where).
@@ -71,4 +72,4 @@ const runtime = {
   unpacked: mappedUnder(tmpdir()),
 };
 // Like a frozen Lambda sandbox: do not wait for idle sockets or timers (but let stdout drain).
-process.stdout.write(`${JSON.stringify({ initMs, results, runtime })}\n`, () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ bootMs: started, initMs, results, runtime })}\n`, () => process.exit(0));

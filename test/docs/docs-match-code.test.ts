@@ -43,6 +43,7 @@ const UNDOCUMENTED_ON_PURPOSE: Readonly<Record<string, string>> = {
   BENCH_QUESTION: 'bench-internal',
   BENCH_CONTEXT: 'bench-internal',
   BENCH_API_FIRST: 'bench-internal',
+  BENCH_WARM_UP: 'bench-internal',
   // scripts/build-ide.ts *defines* process.env.NODE_ENV for the bundler; nothing reads it.
   NODE_ENV: 'build-time define',
 };

@@ -57,6 +57,19 @@ describe('loadOnnxRuntime', () => {
     expect(step).toHaveBeenCalledTimes(2);
   });
 
+  test('a load that keeps the failure (the warm-up) leaves it for the next load to report: one run of the step per load', async () => {
+    const { prepareOnnxRuntime, loadOnnxRuntime } = freshLoadModule();
+    const failure = new OnnxRuntimeUnavailableError('/tmp/x', 'no space left on device');
+    const step = jest.fn<() => Promise<void>>().mockRejectedValueOnce(failure).mockResolvedValue(undefined);
+    prepareOnnxRuntime(step);
+    await expect(loadOnnxRuntime({ keepFailure: true })).rejects.toBe(failure);
+    await expect(loadOnnxRuntime()).rejects.toBe(failure);
+    expect(step).toHaveBeenCalledTimes(1);
+    const ort = await loadOnnxRuntime({ keepFailure: true });
+    expect(typeof ort.InferenceSession.create).toBe('function');
+    expect(step).toHaveBeenCalledTimes(2);
+  });
+
   test("an onnxruntime-node that cannot load (its library missing) is RUNTIME_UNAVAILABLE with the loader's message", async () => {
     let mod: LoadModule | undefined;
     jest.isolateModules(() => {

@@ -35,6 +35,17 @@ export interface FetchOptions {
   openFile?: ReadDependencies['openFile'];
   /** Called once the model file's (or bundle's) GETs are in flight; see ReadDependencies.onRequested. */
   onModelRequested?: () => void;
+  /**
+   * Called with tokenizer.json's text as soon as it is read, while the ONNX file may still be
+   * arriving (S3 folders), so that it can be parsed meanwhile. Must not throw.
+   */
+  onTokenizerJson?: (json: string) => void;
+}
+
+/** The tokenizer's read, announced to `onTokenizerJson` as soon as it is done. */
+function announceTokenizer(options: FetchOptions, read: Promise<ObjectRead>): Promise<ObjectRead> {
+  const { onTokenizerJson } = options;
+  return onTokenizerJson ? read.then((r) => (onTokenizerJson((r.data as Buffer).toString('utf8')), r)) : read;
 }
 
 /**
@@ -261,7 +272,7 @@ async function fetchManifestFolder(
   // The tokenizer and config are held in memory whatever happens: the ONNX body gets what is left.
   const beside = tokenizerFile.bytes + (configFile?.bytes ?? 0);
   const [tok, cfg, onnx] = await settleAll(stop, [
-    read(tokenizerFile, fileInMemory(options, TOKENIZER_FILE, uriOf(tokenizerFile))),
+    announceTokenizer(options, read(tokenizerFile, fileInMemory(options, TOKENIZER_FILE, uriOf(tokenizerFile)))),
     configFile ? read(configFile, fileInMemory(options, CONFIG_FILE, uriOf(configFile))) : Promise.resolve(undefined),
     read(onnxFile, targetFor(options, spill, onnxName, uriOf(onnxFile), beside), options.onModelRequested),
   ] as const);
@@ -298,13 +309,14 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
     readFromLoad(load, prefix + key, target, undefined, onRequested);
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
-  const tokenizer = read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)).catch(
-    (err: unknown) => {
-      throw isLoadFailure(err, 'OBJECT_NOT_FOUND')
-        ? missingModelFile(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
-        : err;
-    },
-  );
+  const tokenizer = announceTokenizer(
+    options,
+    read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)),
+  ).catch((err: unknown) => {
+    throw isLoadFailure(err, 'OBJECT_NOT_FOUND')
+      ? missingModelFile(tokenizerObject, 'the engine needs a Hugging Face tokenizer.json', { cause: err })
+      : err;
+  });
   // config.json is optional: absent means defaults (512 positions, not a demo).
   const config = read(CONFIG_FILE, fileInMemory(options, CONFIG_FILE, s3Uri(bucket, prefix + CONFIG_FILE))).catch(
     (err: unknown) => {

@@ -4,9 +4,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { QAEngine } from '../engine';
 import { DEFAULT_MAX_POSITIONS, defaultMaxSeqLength } from '../options';
 import type { QuestionAnswererSource } from '../question-answerer';
+import { QATokenizer } from '../tokenizer';
 import type { S3ReadOptions } from './config';
 import { OnnxRuntimeUnavailableError, UnsupportedModelError } from '../errors';
 import { installedOnnxRuntimeVersion } from '../onnxruntime/version';
+import { warmUpOnnxRuntime } from '../onnxruntime/warm-up';
 import { ModelLoadError, invalidModel } from './errors';
 import { fetchModelFiles, type FetchOptions } from './fetch-model-files';
 import { summarizeConfig } from './model-files';
@@ -23,6 +25,8 @@ export type EngineFactory = (source: QuestionAnswererSource) => Promise<Loadable
 export interface LoadedModel {
   engine: QAEngine;
   info: ModelInfo;
+  /** How long onnxruntime's warm-up took (overlapped with the download); null when none ran or it failed. */
+  runtimeWarmUpMs?: number | null;
 }
 
 export interface LoadModelOptions {
@@ -42,6 +46,13 @@ export interface LoadModelOptions {
   openFile?: FetchOptions['openFile'];
   /** Called once the model file's GETs are in flight (S3 sources only). */
   onModelRequested?: () => void;
+  /**
+   * Do while the model downloads what the engine would do after it: onnxruntime's one-time start
+   * (../onnxruntime/warm-up.ts; once the model's GETs are in flight, or at once for a local
+   * source) and the parse of tokenizer.json (as soon as it is read, S3 folders). Default: on with
+   * the default engine factory, off with an injected one (whose tests must not load onnxruntime).
+   */
+  warmUp?: boolean;
 }
 
 const defaultFactory: EngineFactory = async (source) => {
@@ -81,7 +92,40 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
   // Read from onnxruntime-node's package.json, not its native library (not unpacked yet on Lambda).
   // Unreadable, the ORT-format file is no candidate and the next file serves: never a failed load.
   const onnxruntimeVersion = options.preferOptimized ? readOnnxRuntimeVersion() : undefined;
-  const files: ModelFiles = await fetchModelFiles(source, { ...options, onnxruntimeVersion });
+  const warmUp = options.warmUp ?? options.createEngine === undefined;
+  let warming: Promise<number | null> | undefined;
+  let downloaded = false;
+  // Its synchronous part (loading the library, creating the environment) blocks the event loop, so
+  // it starts once the GETs are in flight: the bytes then queue in the sockets meanwhile.
+  const startWarmUp = () => {
+    if (!warmUp || warming) return;
+    warming = warmUpOnnxRuntime(() => !downloaded).catch(() => null);
+  };
+  if (source.kind !== 's3-folder' && source.kind !== 's3-archive') startWarmUp();
+  // tokenizer.json usually arrives long before the ONNX file: parsed then, between the model's
+  // chunks. A parse that fails is left to the engine, whose error names the files.
+  let parsedTokenizer: QuestionAnswererSource['parsedTokenizer'];
+  const parseTokenizer = (json: string) => {
+    const t0 = performance.now();
+    try {
+      parsedTokenizer = { tokenizer: QATokenizer.fromJson(json), ms: performance.now() - t0 };
+    } catch {
+      parsedTokenizer = undefined;
+    }
+  };
+  const files: ModelFiles = await fetchModelFiles(source, {
+    ...options,
+    onnxruntimeVersion,
+    onModelRequested: () => {
+      startWarmUp();
+      options.onModelRequested?.();
+    },
+    onTokenizerJson: warmUp ? parseTokenizer : undefined,
+  });
+  downloaded = true;
+  // Awaited before the model's session, so the two never overlap. A failed warm-up is no failure:
+  // the model's own session then reports the real problem.
+  const runtimeWarmUpMs = warming ? await warming : null;
   const summary = summarizeConfig(files.config);
   const createEngine = options.createEngine ?? defaultFactory;
   let engine: LoadableEngine;
@@ -93,6 +137,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       config: files.config,
       intraOpNumThreads: options.threads,
       preOptimized: files.optimized,
+      parsedTokenizer,
     });
   } catch (err) {
     // A load error, or onnxruntime that cannot load: neither is the model's fault. A model of a
@@ -137,7 +182,7 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
       totalMs: round(performance.now() - started),
     },
   };
-  return { engine, info };
+  return { engine, info, runtimeWarmUpMs: runtimeWarmUpMs === null ? null : round(runtimeWarmUpMs) };
 }
 
 function round(ms: number): number {

@@ -34,14 +34,18 @@ function start(step: () => Promise<unknown>): Promise<unknown> {
   return running;
 }
 
-/** onnxruntime-node, once the registered preparation (if any) has succeeded. */
-export async function loadOnnxRuntime(): Promise<OnnxRuntime> {
+/**
+ * onnxruntime-node, once the registered preparation (if any) has succeeded. `keepFailure`: a caller
+ * that only gets ahead of the real load (the warm-up) leaves a failed preparation in place, so the
+ * real load reports that same failure and the next load, not this one, runs the step again.
+ */
+export async function loadOnnxRuntime(options: { keepFailure?: boolean } = {}): Promise<OnnxRuntime> {
   if (preparation) {
     const running = (pending ??= start(preparation));
     try {
       await running;
     } catch (err) {
-      if (pending === running) pending = null;
+      if (!options.keepFailure && pending === running) pending = null;
       throw err;
     }
   }

@@ -1,0 +1,143 @@
+/**
+ * Cold load measured cold, and what overlapping it gains: fresh (bundled) processes load a model
+ * from the S3 stand-in at S3's per-connection rate and time to first byte, and the same parts are
+ * measured alone, each in its own fresh process:
+ *   download  the loader's fetch of the files, nothing else;
+ *   engine    the engine created from bytes already in memory: the process's first onnxruntime
+ *             session (its one-time start included, what a Lambda cold start pays), the tokenizer
+ *             and the probe run; and, for comparison, a later session of the same process.
+ * The cold load (loadModel, end to end: download, first session, tokenizer) runs with the loader's
+ * overlap (onnxruntime's warm-up and the tokenizer's parse while the bytes arrive) and without it.
+ * All variants alternate run by run, pinned to the same cores (taskset), so ratios come from one
+ * run on one machine.
+ */
+import type { ChildBundle } from '../children';
+import type { ColdReport, DownloadReport, EngineReport } from '../child/serve';
+import type { SizedInput } from '../inputs';
+import type { ModelFolder } from '../model-folder';
+import { startS3StandIn } from '../s3-standin';
+import { summarize, type Summary } from '../stats';
+import { DEFAULT_THROTTLE } from '../../test/helpers/throttle-proxy';
+
+export interface CoreSet {
+  name: string;
+  /** taskset's list; undefined: every core. */
+  cpus: string | undefined;
+}
+
+export const CORE_SETS: readonly CoreSet[] = [
+  { name: '1 core', cpus: '0' },
+  { name: '2 cores', cpus: '0,1' },
+];
+
+export interface OverlapRow {
+  model: string;
+  cores: string;
+  runs: number;
+  /** Cold load with the overlap: loadModel's total in a fresh process. */
+  coldLoad: Summary;
+  /** The same without it (BENCH_WARM_UP=0). */
+  coldLoadSerial: Summary;
+  /** Inside the overlapped cold load: its download, session and tokenizer, and the warm-up. */
+  inColdDownload: Summary;
+  inColdSession: Summary;
+  inColdTokenizer: Summary;
+  warmUp: Summary;
+  /** Parts alone, each in a fresh process. */
+  downloadAlone: Summary;
+  engineAlone: Summary;
+  firstSession: Summary;
+  tokenizerAlone: Summary;
+  laterSession: Summary;
+  /**
+   * coldLoad / (downloadAlone + engineAlone): the median of the per-round ratios (each round runs
+   * every variant once, so a round slowed by other load slows all its samples alike).
+   */
+  ratio: number;
+  ratioSerial: number;
+}
+
+type Variant = 'cold' | 'serial' | 'download' | 'engine';
+const VARIANTS: readonly Variant[] = ['cold', 'serial', 'download', 'engine'];
+
+export async function runOverlapSection(
+  bundle: ChildBundle,
+  models: ReadonlyArray<{ name: string; folder: ModelFolder }>,
+  input: SizedInput,
+  threads: number,
+  runs: number,
+  log: (m: string) => void,
+): Promise<OverlapRow[]> {
+  const rows: OverlapRow[] = [];
+  for (const { name, folder } of models) {
+    const s3 = await startS3StandIn({
+      modelDir: folder.dir,
+      bytesPerSecond: DEFAULT_THROTTLE.bytesPerSecond,
+      firstByteMs: DEFAULT_THROTTLE.firstByteMs,
+    });
+    try {
+      for (const cores of CORE_SETS) {
+        const samples = {
+          cold: [] as ColdReport[],
+          serial: [] as ColdReport[],
+          download: [] as DownloadReport[],
+          engine: [] as EngineReport[],
+        };
+        const base = {
+          MODEL_QUANTIZED: 'true',
+          MODEL_THREADS: String(threads),
+          BENCH_QUESTION: input.question,
+          BENCH_CONTEXT: input.context,
+        };
+        for (let i = 0; i < runs; i++) {
+          const order = i % 2 ? [...VARIANTS].reverse() : VARIANTS;
+          for (const variant of order) {
+            const env: Record<string, string> =
+              variant === 'engine'
+                ? { ...base, MODEL_URI: folder.dir, BENCH_MODE: 'engine' }
+                : {
+                    ...base,
+                    ...s3.env,
+                    MODEL_URI: s3.uri,
+                    BENCH_MODE: variant === 'download' ? 'download' : 'cold',
+                    BENCH_WARM_UP: variant === 'serial' ? '0' : '1',
+                  };
+            const { child, report } = await bundle.start<ColdReport | DownloadReport | EngineReport>(env, {
+              cpus: cores.cpus,
+            });
+            await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+            (samples[variant] as unknown[]).push(report);
+          }
+          log(`  ${name}, ${cores.name}: run ${i + 1}/${runs}`);
+        }
+        const coldLoad = summarize(samples.cold.map((r) => r.loadTotalMs));
+        const coldLoadSerial = summarize(samples.serial.map((r) => r.loadTotalMs));
+        const downloadAlone = summarize(samples.download.map((r) => r.downloadMs));
+        const engineAlone = summarize(samples.engine.map((r) => r.createMs));
+        const partsAlone = samples.download.map((d, i) => d.downloadMs + samples.engine[i]!.createMs);
+        const perRound = (list: ColdReport[]) => summarize(list.map((r, i) => r.loadTotalMs / partsAlone[i]!)).median;
+        rows.push({
+          model: name,
+          cores: cores.name,
+          runs,
+          coldLoad,
+          coldLoadSerial,
+          inColdDownload: summarize(samples.cold.map((r) => r.downloadMs)),
+          inColdSession: summarize(samples.cold.map((r) => r.sessionCreateMs)),
+          inColdTokenizer: summarize(samples.cold.map((r) => r.tokenizerMs)),
+          warmUp: summarize(samples.cold.map((r) => r.runtimeWarmUpMs ?? NaN)),
+          downloadAlone,
+          engineAlone,
+          firstSession: summarize(samples.engine.map((r) => r.firstSessionMs)),
+          tokenizerAlone: summarize(samples.engine.map((r) => r.tokenizerMs)),
+          laterSession: summarize(samples.engine.map((r) => r.laterSessionMs)),
+          ratio: perRound(samples.cold),
+          ratioSerial: perRound(samples.serial),
+        });
+      }
+    } finally {
+      await s3.close();
+    }
+  }
+  return rows;
+}
