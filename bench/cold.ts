@@ -10,10 +10,12 @@
  *      part, onnxruntime's library compressed and not (sections/artifact-first-answer.ts);
  * then a table of the targets with their ratios. `--sources` adds the older comparison of the
  * loader's sources (local folder, one stream, ranged, spilled; sections/cold-start.ts). Prints
- * markdown; writes nothing but the PyTorch model's cache under test-models/ (first run only).
+ * markdown and writes it as its section of docs/benchmarks.md (not with `--no-write`), and the
+ * PyTorch model's cache under test-models/ (first run only).
  */
 import { parseArgs } from 'node:util';
 import { ChildBundle } from './children';
+import { COLD_HEADING, sectionHead, writeSection } from './doc-sections';
 import { artifactTable, coldTargets, overlapTable, targetsTable } from './cold-report';
 import { makeInput } from './inputs';
 import { fullModel, pytorchModel } from './model-folder';
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '1' },
       'no-artifact': { type: 'boolean', default: false },
       sources: { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -50,7 +53,11 @@ async function main(): Promise<void> {
   ];
   const input = await makeInput(generated.tokenizer, SIZES[0].target, SIZES[0].seed);
   const bundle = await ChildBundle.build();
-  const out = (text: string) => process.stdout.write(`${text}\n\n`);
+  const parts: string[] = [];
+  const out = (text: string) => {
+    parts.push(text);
+    process.stdout.write(`${text}\n\n`);
+  };
   try {
     log(`cold load: ${runs} runs of each variant, ${threads} thread(s)`);
     const overlap = await runOverlapSection(bundle, models, input, threads, runs, log);
@@ -69,6 +76,11 @@ async function main(): Promise<void> {
       out(`${coldTable(section.rows)}\n\n${coldDownloadSummary(section)}`);
     }
     out(targetsTable(coldTargets(overlap, artifact)));
+    if (!values['no-write']) {
+      const how = `\`npm run bench:cold -- --runs ${runs}\`, fresh processes only, pinned to one core (\`taskset -c 0\`, as a 1,769 MB Lambda) and to two; variants alternate round by round and ratios are medians of per-round ratios. Reading: docs/decisions/2026-12-07-cold-start-measured-cold.md.`;
+      if (writeSection(COLD_HEADING, sectionHead(COLD_HEADING, how) + parts.join('\n\n') + '\n\n'))
+        log('updated its section of docs/benchmarks.md');
+    }
   } finally {
     bundle.dispose();
   }

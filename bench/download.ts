@@ -4,7 +4,8 @@
  * S3 stand-in (bench/s3-standin.ts) unthrottled and as S3 looks from Lambda (85 MB/s per
  * connection, 30 ms to the first byte). Every sample is its own fresh process; the readers take
  * turns in each round, in an order that alternates, and ratios are paired by round. Prints the
- * rows and the targets (ratio, pass/fail). `runDownloadSection` is the section other benches reuse.
+ * rows and the targets (ratio, pass/fail) and writes them as its section of docs/benchmarks.md (not
+ * with `--no-write`). `runDownloadSection` is the section other benches reuse.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import type { DownloadMode, DownloadReport } from './child/download';
+import { DOWNLOAD_HEADING, sectionHead, writeSection } from './doc-sections';
 import { fullModel } from './model-folder';
 import { startS3StandIn, type S3StandIn } from './s3-standin';
 import { ratio, summarize, type Summary } from './stats';
@@ -233,13 +235,22 @@ function log(message: string): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } }, strict: true });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '7' }, 'no-write': { type: 'boolean', default: false } },
+    strict: true,
+  });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   const model = await fullModel(log);
   log(`download: ${runs} rounds of ${CASES.length} fresh processes`);
   const section = await runDownloadSection(model.dir, runs, log);
-  process.stdout.write(`${downloadTable(section)}\n`);
+  const table = downloadTable(section);
+  process.stdout.write(`${table}\n`);
+  if (!values['no-write']) {
+    const how = `\`npm run bench:download -- --runs ${runs}\`: each figure a fresh process reading the 67 MB int8 model from the S3 stand-in (bench/s3-standin.ts), rounds alternating.`;
+    if (writeSection(DOWNLOAD_HEADING, `${sectionHead(DOWNLOAD_HEADING, how)}${table}\n\n`))
+      log('updated its section of docs/benchmarks.md');
+  }
 }
 
 if (require.main === module) {

@@ -33,7 +33,8 @@ import { runMemory, type MemoryRow } from './sections/memory';
 import { runOverhead, type OverheadResult } from './sections/overhead';
 import { runContention } from './sections/contention';
 import { budgetTables, runBudget } from './sections/budget';
-import { OPTIMIZED_HEADING, runOptimized } from './sections/optimized';
+import { runOptimized } from './sections/optimized';
+import { keptSection, OPTIMIZED_HEADING, SECTIONS_MEASURED_ALONE, spliceSection } from './doc-sections';
 import { optimizedTables } from './sections/optimized-report';
 import { ratio, type Summary } from './stats';
 
@@ -204,9 +205,14 @@ async function main(): Promise<void> {
   });
   process.stdout.write(doc);
   if (!values['no-write']) {
-    // A full run does not measure the optimized graph: keep the section its own run wrote.
-    const previous = existsSync(DOC) ? keptSection(readFileSync(DOC, 'utf8'), OPTIMIZED_HEADING) : undefined;
-    writeFileSync(DOC, previous ? spliceSection(doc, OPTIMIZED_HEADING, previous, '## Targets') : doc);
+    // A full run does not measure the sections measured alone: keep the ones their runs wrote.
+    const old = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
+    let page = doc;
+    for (const heading of SECTIONS_MEASURED_ALONE) {
+      const kept = keptSection(old, heading);
+      if (kept) page = spliceSection(page, heading, kept, heading === OPTIMIZED_HEADING ? '## Targets' : undefined);
+    }
+    writeFileSync(DOC, page);
     log(`wrote ${path.relative(process.cwd(), DOC)}`);
   }
 }
@@ -246,25 +252,6 @@ CPU's GEMMs as onnxruntime runs them alone, measured in the same run. Measured i
 ${tables}
 
 `;
-}
-
-/** The section of `doc` that starts at `heading`, up to the next \`## \` heading, or undefined. */
-function keptSection(doc: string, heading: string): string | undefined {
-  const start = doc.indexOf(`${heading}\n`);
-  if (start < 0) return undefined;
-  const end = doc.indexOf('\n## ', start + heading.length);
-  return end >= 0 ? doc.slice(start, end + 1) : doc.slice(start);
-}
-
-/** `doc` with the section that starts at `heading` replaced by `section` (or inserted before `before`). */
-function spliceSection(doc: string, heading: string, section: string, before: string): string {
-  const start = doc.indexOf(`${heading}\n`);
-  if (start >= 0) {
-    const end = doc.indexOf('\n## ', start + heading.length);
-    return doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
-  }
-  const at = doc.indexOf(`${before}\n`);
-  return at >= 0 ? doc.slice(0, at) + section + doc.slice(at) : `${doc}\n${section}`;
 }
 
 /** 20 requests' worth of inputs, cycled: mostly short and medium, one long context. */
