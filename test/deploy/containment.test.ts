@@ -71,7 +71,7 @@ describe('defaults', () => {
     );
   });
 
-  test('what an attack can spend at most, from the template, is the figure docs/deploy.md gives', () => {
+  test('what an attack can spend at most, from the template, is the figure the docs give (deploy.md and its decision record)', () => {
     const fn = fnOf(noStage);
     const gb = fn.MemorySize / 1024;
     // Compute runs in at most ReservedConcurrentExecutions sandboxes, each billed for wall time.
@@ -80,7 +80,10 @@ describe('defaults', () => {
     const gbSecondsPerRequest = gb * fn.Timeout;
     const { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst } = stageOf(noStage).DefaultRouteSettings;
     const requestsPerHour = rate * 3600 + burst;
-    const docs = readFileSync(path.join(ROOT, 'docs', 'deploy.md'), 'utf8').replace(/\s+/g, ' ');
+    const docs = ['deploy.md', 'decisions/2026-12-06-containment-defaults.md']
+      .map((file) => readFileSync(path.join(ROOT, 'docs', file), 'utf8'))
+      .join('\n')
+      .replace(/\s+/g, ' ');
     const en = (n: number, digits = 0) =>
       n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
     expect(docs).toContain(`${en(gbSecondsPerHour)} GB-seconds per hour`);
