@@ -11,13 +11,13 @@
  * Prints a markdown table (docs/deploy.md quotes it). The model is the full-size random-weight
  * DistilBERT, int8 (~67 MB, like the real export's model_quantized.onnx).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NATIVES_DIR, ROOT, buildBundle, packageArch } from '../scripts/build-lambda';
 import { linuxLibraryPath } from '../scripts/compress-natives';
-import { httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode } from '../test/deploy/helpers';
+import { httpApiEvent, invokeArtifact, jsonLogLines, lambdaNode, packagedFunction } from '../test/deploy/helpers';
 import { Zip } from '../test/deploy/zip';
 import { BUCKET, PREFIX, startS3WithModel } from './s3';
 import { fullModel } from './model-folder';
@@ -43,12 +43,7 @@ async function main(): Promise<void> {
     params: { modelBucket: BUCKET, modelPrefix: PREFIX },
     suffix: 'bench',
   });
-  const template = JSON.parse(
-    readFileSync(path.join(packaged.dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  const fn = Object.values<{ Type: string; Properties: Record<string, unknown> }>(template.Resources).find(
-    (r) => r.Type === 'AWS::Lambda::Function',
-  )!;
+  const fn = packagedFunction(packaged.dir);
   const zip = Zip.open(path.join(packaged.dir, 'serverless-qa-graphql.zip'));
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-artifact-'));

@@ -1,4 +1,24 @@
 /**
+ * Bundles `child/<name>.ts` into one file in a fresh temp folder, as the Lambda code is bundled
+ * (native addons external), so a child's start is one file's.
+ */
+export async function bundleChild(name: string): Promise<{ file: string; dir: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `qa-bench-${name}-`));
+  const file = path.join(dir, `${name}.cjs`);
+  await build({
+    entryPoints: [path.join(__dirname, 'child', `${name}.ts`)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['onnxruntime-node', 'tokenizers', '*.node'],
+    logLevel: 'error',
+  });
+  return { file, dir };
+}
+
+/**
  * Fresh processes for cold start and memory. The child is bundled with esbuild first, as the Lambda
  * code is, so its start-up cost is that of one bundled file and not of tsx compiling TypeScript on
  * the fly. Native addons stay external and resolve from the repo's node_modules (NODE_PATH).
@@ -21,18 +41,7 @@ export class ChildBundle {
   ) {}
 
   static async build(): Promise<ChildBundle> {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'qa-bench-'));
-    const file = path.join(dir, 'serve.cjs');
-    await build({
-      entryPoints: [path.join(__dirname, 'child', 'serve.ts')],
-      outfile: file,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      external: ['onnxruntime-node', 'tokenizers', '*.node'],
-      logLevel: 'error',
-    });
+    const { file, dir } = await bundleChild('serve');
     return new ChildBundle(file, dir);
   }
 

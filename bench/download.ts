@@ -8,11 +8,10 @@
  * with `--no-write`). `runDownloadSection` is the section other benches reuse.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleChild } from './children';
 import type { DownloadMode, DownloadReport } from './child/download';
 import { DOWNLOAD_HEADING, sectionHead, writeSection } from './doc-sections';
 import { fullModel } from './model-folder';
@@ -76,18 +75,7 @@ const MODE_NAMES: Record<DownloadMode, string> = {
 
 /** Bundles the child as the Lambda code is bundled, so its start is one file's. */
 async function buildChild(): Promise<{ file: string; dispose: () => void }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'qa-bench-download-'));
-  const file = path.join(dir, 'download.cjs');
-  await build({
-    entryPoints: [path.join(__dirname, 'child', 'download.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['onnxruntime-node', 'tokenizers', '*.node'],
-    logLevel: 'error',
-  });
+  const { file, dir } = await bundleChild('download');
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

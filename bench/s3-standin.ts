@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { buildManifest, versionFiles } from '../scripts/model-cli/push';
 import { MODEL_MANIFEST, type ModelManifest } from '../src/model/loading/manifest';
+import { drained } from '../test/helpers/throttle-proxy';
 
 export interface S3StandIn {
   /** http://127.0.0.1:PORT */
@@ -61,19 +62,6 @@ interface Entry {
 const PACED_CHUNK = 256 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-/** Resolves when `res` can take more (or is gone), leaving no listener behind. */
-function drained(res: http.ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 /** A real S3 XML error, as S3 sends it (the SDK maps Code to the error's name). */
 function s3Error(res: http.ServerResponse, status: number, code: string, head: boolean): void {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { NATIVES_DIR, ROOT, buildBundle, packageArch } from '../../scripts/build-lambda';
 import { linuxLibraryPath } from '../../scripts/compress-natives';
-import { httpApiEvent, invokeArtifact, lambdaNode } from '../../test/deploy/helpers';
+import { httpApiEvent, invokeArtifact, lambdaNode, packagedFunction } from '../../test/deploy/helpers';
 import { Zip } from '../../test/deploy/zip';
 import type { SizedInput } from '../inputs';
 import type { ModelFolder } from '../model-folder';
@@ -95,12 +95,7 @@ export async function runArtifactSection(
     params: { modelBucket: STANDIN_BUCKET, modelPrefix: STANDIN_PREFIX },
     suffix: 'bench-cold',
   });
-  const template = JSON.parse(
-    readFileSync(path.join(packaged.dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  const fn = Object.values<{ Type: string; Properties: Record<string, unknown> }>(template.Resources).find(
-    (r) => r.Type === 'AWS::Lambda::Function',
-  )!;
+  const fn = packagedFunction(packaged.dir);
   const zipFile = path.join(packaged.dir, 'serverless-qa-graphql.zip');
   const zip = Zip.open(zipFile);
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-artifact-cold-'));

@@ -30,6 +30,7 @@ import {
   invokeArtifact,
   jsonLogLines,
   lambdaNode,
+  packagedFunction,
   type ArtifactRun,
 } from './helpers';
 import {
@@ -82,13 +83,7 @@ describeWhereLambdaRuns(
       node = await lambdaNode('arm64', launcher);
       await buildBundle({ quiet: true });
       const { dir } = packageArch('arm64', { stage: 'dev', params: MODEL_PARAMS, suffix: 'emulated' });
-      fn = Object.values(
-        (
-          JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
-            Resources: Record<string, any>;
-          }
-        ).Resources,
-      ).find((r) => r.Type === 'AWS::Lambda::Function');
+      fn = packagedFunction(dir);
       taskRoot = mkdtempSync(path.join(os.tmpdir(), 'lambda-task-arm64-'));
       sandboxTmp = mkdtempSync(path.join(os.tmpdir(), 'lambda-tmp-arm64-'));
       Zip.open(path.join(dir, 'serverless-qa-graphql.zip')).extractTo(taskRoot);

@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   renameSync,
   rmSync,
   constants as fsConstants,
@@ -237,6 +238,16 @@ export function httpApiEvent(options: {
 }
 
 /** What test/deploy/invoke-artifact.mjs reports for one run of a packaged handler. */
+/** The Lambda function of a package `osls package` wrote into `dir` (its CloudFormation resource). */
+export function packagedFunction(dir: string): { Type: string; Properties: Record<string, any> } {
+  const template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  };
+  const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+  if (!fn) throw new Error(`no AWS::Lambda::Function in the package in ${dir}`);
+  return fn;
+}
+
 export interface ArtifactRun {
   /** From this process's start (performance's time origin) to the handler's import: Node's start-up. */
   bootMs: number;

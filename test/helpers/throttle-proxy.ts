@@ -15,6 +15,19 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Resolves when `res` can take more (or is gone), leaving no listener behind. */
+export function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** What to do to one response. */
 export type ProxyFault =
   /** Send `afterBytes` of the body, then reset the connection. */
@@ -131,17 +144,7 @@ export async function startThrottleProxy(
 
     async function send(piece: Buffer): Promise<void> {
       entry.bytes += piece.length;
-      if (!res.write(piece)) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
+      if (!res.write(piece)) await drained(res);
     }
 
     async function stall(up: http.IncomingMessage, ms = 60_000): Promise<void> {
