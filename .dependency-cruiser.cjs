@@ -3,14 +3,14 @@
  * (test/unit/layers.test.ts runs it in `npm test`). Lowest first; a layer imports only the layers
  * listed as its `may`, never one above it:
  *
- *   entries  src/*.ts, src/*.mts (handler, lambda, lambda-model, lambda-onnxruntime, local-server)
+ *   entries  src/*.ts, src/*.mts (handler, lambda, lambda-model, local-server)
  *   server   src/server/       Apollo assembly, the request core, transports' shared parts, cache, logs, metrics
  *   resolvers src/resolvers/   one file per field group; the per-request DataLoader
  *   generated src/generated/   codegen's resolver types (from schema/ and src/api's types)
  *   api      src/api/          the API's contract: errors and their table, context type, request scope
  *   loading  src/model/loading/ model sources, the per-container provider
  *   engine   src/model/*.ts    the QA engine (its errors.ts is the model layer's lowest file)
- *   runtime  src/model/onnxruntime/  onnxruntime loaded on first use, the compressed library
+ *   runtime  src/model/onnxruntime/  onnxruntime loaded on first use, and warmed up
  *   support  src/support/      JSON log lines, INIT timings, owned temp folders, the env parser, the CORS policy
  *
  * Leaves beside them, which may use src/support only: src/ide (served by the server), src/client

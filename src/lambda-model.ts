@@ -1,7 +1,6 @@
 /**
  * The container's model provider, created and started as early as the Lambda entry can: its
- * second import (src/lambda.mts), after the onnxruntime unpacking and before Apollo, graphql and
- * the API's modules are evaluated. Importing this module evaluates only the loader and the S3
+ * first import (src/lambda.mts), before Apollo, graphql and the API's modules are evaluated. Importing this module evaluates only the loader and the S3
  * client it needs, and Powertools' Logger and Metrics (the load's log lines and metrics).
  *
  * Why: a cold start is Node's start, the bundle's evaluation, the model download, the session and

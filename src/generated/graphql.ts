@@ -239,8 +239,6 @@ export type ModelLoadTimings = {
   tokenizerMs: Scalars['Float']['output'];
   /** The whole load, end to end. */
   totalMs: Scalars['Float']['output'];
-  /** At the sandbox's INIT (the Lambda package): unpacking onnxruntime's compressed library into /tmp, in parallel with the download. Null elsewhere. */
-  runtimeUnpackMs?: Maybe<Scalars['Float']['output']>;
   /** At the sandbox's INIT (the Lambda entry): evaluating the API's modules while the model downloads. Null elsewhere. */
   apiEvaluationMs?: Maybe<Scalars['Float']['output']>;
 };
@@ -464,7 +462,6 @@ export type ModelLoadTimingsResolvers<ContextType = ApiContext, ParentType exten
   sessionCreateMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   tokenizerMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   totalMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  runtimeUnpackMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   apiEvaluationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 

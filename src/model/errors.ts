@@ -51,9 +51,8 @@ export class WorkBudgetError extends QAInputError {
 }
 
 /**
- * onnxruntime itself could not be made ready: the Lambda artifact's compressed library could not
- * be unpacked (no room in /tmp, a damaged package, a binding of another version) or the native
- * library does not load. Not the model's fault: the loader passes it on as it is (not as an
+ * onnxruntime itself could not be made ready: its native library does not load (a package built
+ * without it, or for another architecture). Not the model's fault: the loader passes it on as it is (not as an
  * INVALID_MODEL load error), and like every load failure it is retried after a backoff. `object` and
  * `reason` match the loader's errors (src/model/loading/errors.ts), so logs and tests read both alike.
  */

@@ -95,8 +95,8 @@ export class OnnxQAModel {
   ) {}
 
   static async create(model: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxQAModel> {
-    // Loaded here, not imported: in the Lambda artifact the native library is unpacked first (load.ts).
-    const runtime = await loadOnnxRuntime();
+    // Loaded here, not imported: the Lambda entry starts the model download first (load.ts).
+    const runtime = loadOnnxRuntime();
     const threads =
       options.intraOpNumThreads ??
       defaultIntraOpThreads({

@@ -1,7 +1,6 @@
 /**
  * One JSON object per line, shaped like Powertools' Logger lines (`level`, `message`, `timestamp`,
- * `service`, then the fields), for the few lines written before the Logger can be had cheaply: the
- * first module of the Lambda entry (lambda-onnxruntime.ts) must not load the Logger, and the model
+ * `service`, then the fields), for lines written where the Logger is not to be had: the model
  * loader's fallback when no logger is given. Nothing but `process` and the env parser (no
  * imports of its own) here, on purpose.
  */

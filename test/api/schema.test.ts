@@ -113,7 +113,6 @@ test('names and nullability of the public contract', () => {
        "sessionCreateMs: Float!",
        "tokenizerMs: Float!",
        "totalMs: Float!",
-       "runtimeUnpackMs: Float",
        "apiEvaluationMs: Float",
      ],
      "ModelState": [

@@ -1,7 +1,7 @@
 /**
- * src/model/onnxruntime/load.ts: onnxruntime-node is required only once the registered preparation
- * (the Lambda artifact's unpacking) has succeeded; a failed preparation fails the load and is run
- * again by the next one. And the model loader reports a runtime failure as such, not as a bad model.
+ * src/model/onnxruntime/load.ts: onnxruntime-node is required when first asked for, and one that
+ * cannot load is RUNTIME_UNAVAILABLE; the model loader reports a runtime failure as such, not as a
+ * bad model.
  */
 import * as path from 'node:path';
 import { describe, expect, jest, test } from '@jest/globals';
@@ -11,66 +11,18 @@ import { loadModel } from '../../src/model/loading/load-model';
 
 type LoadModule = typeof import('../../src/model/onnxruntime/load');
 
-/** A fresh copy of load.ts: its registration is module state. */
-function freshLoadModule(): LoadModule {
-  let mod: LoadModule | undefined;
-  jest.isolateModules(() => {
-    mod = require('../../src/model/onnxruntime/load') as LoadModule;
-  });
-  return mod!;
-}
-
 describe('loadOnnxRuntime', () => {
-  test('without a registered preparation it is onnxruntime-node itself', async () => {
-    const { loadOnnxRuntime } = freshLoadModule();
-    const ort = await loadOnnxRuntime();
+  test('is onnxruntime-node itself', () => {
+    let mod: LoadModule | undefined;
+    jest.isolateModules(() => {
+      mod = require('../../src/model/onnxruntime/load') as LoadModule;
+    });
+    const ort = mod!.loadOnnxRuntime();
     expect(typeof ort.InferenceSession.create).toBe('function');
     expect(typeof ort.Tensor).toBe('function');
   });
 
-  test('the preparation starts at registration, runs once for concurrent loads, and is awaited first', async () => {
-    const { prepareOnnxRuntime, loadOnnxRuntime } = freshLoadModule();
-    const order: string[] = [];
-    let finish!: () => void;
-    const step = jest.fn(() => new Promise<void>((resolve) => (finish = () => (order.push('prepared'), resolve()))));
-    prepareOnnxRuntime(step);
-    expect(step).toHaveBeenCalledTimes(1);
-    const loads = [loadOnnxRuntime(), loadOnnxRuntime()].map((p) => p.then(() => order.push('loaded')));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(order).toEqual([]);
-    finish();
-    await Promise.all(loads);
-    expect(order).toEqual(['prepared', 'loaded', 'loaded']);
-    expect(step).toHaveBeenCalledTimes(1);
-    await loadOnnxRuntime();
-    expect(step).toHaveBeenCalledTimes(1);
-  });
-
-  test('a failed preparation rejects the load with its error, and the next load runs it again', async () => {
-    const { prepareOnnxRuntime, loadOnnxRuntime } = freshLoadModule();
-    const failure = new OnnxRuntimeUnavailableError('/tmp/x', 'no space left on device');
-    const step = jest.fn<() => Promise<void>>().mockRejectedValueOnce(failure).mockResolvedValue(undefined);
-    prepareOnnxRuntime(step);
-    await expect(loadOnnxRuntime()).rejects.toBe(failure);
-    const ort = await loadOnnxRuntime();
-    expect(typeof ort.InferenceSession.create).toBe('function');
-    expect(step).toHaveBeenCalledTimes(2);
-  });
-
-  test('a load that keeps the failure (the warm-up) leaves it for the next load to report: one run of the step per load', async () => {
-    const { prepareOnnxRuntime, loadOnnxRuntime } = freshLoadModule();
-    const failure = new OnnxRuntimeUnavailableError('/tmp/x', 'no space left on device');
-    const step = jest.fn<() => Promise<void>>().mockRejectedValueOnce(failure).mockResolvedValue(undefined);
-    prepareOnnxRuntime(step);
-    await expect(loadOnnxRuntime({ keepFailure: true })).rejects.toBe(failure);
-    await expect(loadOnnxRuntime()).rejects.toBe(failure);
-    expect(step).toHaveBeenCalledTimes(1);
-    const ort = await loadOnnxRuntime({ keepFailure: true });
-    expect(typeof ort.InferenceSession.create).toBe('function');
-    expect(step).toHaveBeenCalledTimes(2);
-  });
-
-  test("an onnxruntime-node that cannot load (its library missing) is RUNTIME_UNAVAILABLE with the loader's message", async () => {
+  test("an onnxruntime-node that cannot load (its library missing) is RUNTIME_UNAVAILABLE with the loader's message", () => {
     let mod: LoadModule | undefined;
     jest.isolateModules(() => {
       jest.doMock('onnxruntime-node', () => {
@@ -78,9 +30,14 @@ describe('loadOnnxRuntime', () => {
       });
       mod = require('../../src/model/onnxruntime/load') as LoadModule;
     });
-    const load = mod!.loadOnnxRuntime();
+    let thrown: unknown;
+    try {
+      mod!.loadOnnxRuntime();
+    } catch (err) {
+      thrown = err;
+    }
     // By name: isolateModules gave load.ts its own copy of the errors module.
-    await expect(load).rejects.toMatchObject({
+    expect(thrown).toMatchObject({
       name: 'OnnxRuntimeUnavailableError',
       reason: 'RUNTIME_UNAVAILABLE',
       object: 'onnxruntime-node',
@@ -94,8 +51,8 @@ describe('loadModel with an onnxruntime that cannot be made ready', () => {
   test('reports RUNTIME_UNAVAILABLE naming the runtime file, not INVALID_MODEL blaming the model', async () => {
     const dir = await ensureTestModel({ size: 'tiny', variant: 'distilbert' });
     const failure = new OnnxRuntimeUnavailableError(
-      '/var/task/dist/lambda/natives/linux-x64/libonnxruntime.so.1.br',
-      'cannot unpack',
+      'onnxruntime-node',
+      'cannot load: libonnxruntime.so.1: cannot open shared object file',
     );
     const load = loadModel(path.resolve(dir), {
       preferQuantized: true,

@@ -89,17 +89,16 @@ export function modelName(source: ModelSource, configName: string | undefined): 
 export async function loadModel(uri: string | ModelSource, options: LoadModelOptions): Promise<LoadedModel> {
   const started = performance.now();
   const source = typeof uri === 'string' ? parseModelUri(uri) : uri;
-  // Read from onnxruntime-node's package.json, not its native library (not unpacked yet on Lambda).
+  // Read from onnxruntime-node's package.json, not its native library (not loaded yet: load.ts).
   // Unreadable, the ORT-format file is no candidate and the next file serves: never a failed load.
   const onnxruntimeVersion = options.preferOptimized ? readOnnxRuntimeVersion() : undefined;
   const warmUp = options.warmUp ?? options.createEngine === undefined;
   let warming: Promise<number | null> | undefined;
-  let downloaded = false;
   // Its synchronous part (loading the library, creating the environment) blocks the event loop, so
   // it starts once the GETs are in flight: the bytes then queue in the sockets meanwhile.
   const startWarmUp = () => {
     if (!warmUp || warming) return;
-    warming = warmUpOnnxRuntime(() => !downloaded).catch(() => null);
+    warming = warmUpOnnxRuntime().catch(() => null);
   };
   if (source.kind !== 's3-folder' && source.kind !== 's3-archive') startWarmUp();
   // tokenizer.json usually arrives long before the ONNX file: parsed then, between the model's
@@ -122,7 +121,6 @@ export async function loadModel(uri: string | ModelSource, options: LoadModelOpt
     },
     onTokenizerJson: warmUp ? parseTokenizer : undefined,
   });
-  downloaded = true;
   // Awaited before the model's session, so the two never overlap. A failed warm-up is no failure:
   // the model's own session then reports the real problem.
   const runtimeWarmUpMs = warming ? await warming : null;

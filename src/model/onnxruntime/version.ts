@@ -1,6 +1,6 @@
 /**
  * The installed onnxruntime-node's version, read from its package.json without loading the native
- * library (in the Lambda artifact that library is not unpacked yet when the loader picks its files).
+ * library (load.ts: the loader picks its files before anything loads onnxruntime).
  */
 import { createRequire } from 'node:module';
 

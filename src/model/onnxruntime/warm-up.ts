@@ -27,16 +27,10 @@ export function oneNodeGraph(): Uint8Array {
  * Loads onnxruntime and creates and releases a session of the one-node graph. Resolves with the
  * milliseconds it took. Rejects if onnxruntime cannot load or the session fails: callers treat that
  * as no warm-up at all, since the model's own session then reports the real problem.
- *
- * `stillUseful` is asked once the library is loaded (which may wait for its unpacking): when it says
- * no (the model is already there), the one-node session is skipped, since the model's own session
- * would otherwise wait for it.
  */
-export async function warmUpOnnxRuntime(stillUseful: () => boolean = () => true): Promise<number> {
+export async function warmUpOnnxRuntime(): Promise<number> {
   const started = performance.now();
-  // A failed preparation stays for the model's own load to report: one attempt per load.
-  const runtime = await loadOnnxRuntime({ keepFailure: true });
-  if (!stillUseful()) return performance.now() - started;
+  const runtime = loadOnnxRuntime();
   const session = await runtime.InferenceSession.create(oneNodeGraph(), {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
