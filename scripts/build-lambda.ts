@@ -7,12 +7,11 @@
  *   ... --stage dev                                      the stage to package (default prod, as in serverless.yml)
  *
  * dist/lambda/ holds what the bundle itself is: `handler.mjs` (ESM, so the model loads during INIT
- * through a top-level await; see src/lambda.mts), `ide/` (the GraphiQL files, gzipped only) and
- * `natives/linux-<arch>/` (onnxruntime's library brotli-compressed, unpacked into /tmp at INIT:
- * src/model/onnxruntime/). onnxruntime-node and tokenizers are native addons and stay external:
- * serverless.yml's package patterns add their JavaScript and only the linux native files of the
- * target architecture from node_modules, minus the library that natives/ carries compressed (both
- * architectures' files are installed by npm here, so arm64 packages offline).
+ * through a top-level await; see src/lambda.mts) and `ide/` (the GraphiQL files, gzipped only).
+ * onnxruntime-node and tokenizers are native addons and stay external: serverless.yml's package
+ * patterns add their JavaScript and only the linux native files of the target architecture from
+ * node_modules, as installed (both architectures' files are installed by npm here, so arm64
+ * packages offline).
  *
  * Files are written through a temporary name and renamed, and left untouched when unchanged, so
  * two builds running at once (two jest workers) never expose a half-written bundle.
@@ -22,8 +21,6 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LIBRARY_FILE } from '../src/model/onnxruntime/compressed-library';
-import { compressOnnxRuntimeLibrary } from './compress-natives';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BUNDLE_DIR = path.join(ROOT, 'dist', 'lambda');
@@ -32,7 +29,6 @@ export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 /** Lambda's architecture name → Node's process.arch (serverless.yml's custom.nodeArch). */
 export const NODE_ARCH: Record<Architecture, 'x64' | 'arm64'> = { x86_64: 'x64', arm64: 'arm64' };
-export const NATIVES_DIR = path.join(BUNDLE_DIR, 'natives');
 
 /** Packages that are native addons (or load one by a computed path): never bundled. */
 export const EXTERNAL_PACKAGES = ['onnxruntime-node', 'tokenizers'];
@@ -73,8 +69,6 @@ export interface BundleResult {
   dir: string;
   handlerBytes: number;
   ideBytes: number;
-  /** The compressed onnxruntime library per architecture: its size, and whether an earlier build's was kept. */
-  natives: Array<{ arch: Architecture; bytes: number; compressedBytes: number; reused: boolean; ms: number }>;
   ms: number;
   /** Input bytes per top-level package in the bundle, largest first (to see what the bundle costs). */
   inputs: Array<[string, number]>;
@@ -85,7 +79,7 @@ function packageOf(input: string): string {
   return match ? match[1]! : 'src';
 }
 
-/** Builds dist/lambda/: the ESM handler bundle, the gzipped IDE files and the compressed natives. */
+/** Builds dist/lambda/: the ESM handler bundle and the gzipped IDE files. */
 export async function buildBundle(
   options: { quiet?: boolean; onStep?: (step: string) => void } = {},
 ): Promise<BundleResult> {
@@ -129,19 +123,16 @@ export async function buildBundle(
     keep.add(path.join(ideOut, name));
     ideBytes += data.length;
   }
-  // Drop stale files from earlier builds (never the temporary files of a concurrent build).
+  // Drop what earlier builds left that this one did not write (never the temporary files of a
+  // concurrent build): files, and folders other than ide/.
+  keep.add(ideOut);
   for (const dir of [BUNDLE_DIR, ideOut]) {
     for (const name of readdirSync(dir)) {
       const file = path.join(dir, name);
-      if (!keep.has(file) && !name.endsWith('.tmp') && statSync(file).isFile()) rmSync(file, { force: true });
+      if (keep.has(file) || name.endsWith('.tmp')) continue;
+      const stale = statSync(file);
+      if (stale.isFile() || (dir === BUNDLE_DIR && stale.isDirectory())) rmSync(file, { recursive: true, force: true });
     }
-  }
-  const natives: BundleResult['natives'] = [];
-  for (const arch of ARCHITECTURES) {
-    // Brotli at a high quality: the slow step of a first build, skipped when the library is unchanged.
-    options.onStep?.(`Compressing onnxruntime's library for linux-${NODE_ARCH[arch]} (skipped when unchanged)…`);
-    const { manifest, reused, ms } = await compressOnnxRuntimeLibrary(NODE_ARCH[arch], NATIVES_DIR);
-    natives.push({ arch, bytes: manifest.bytes, compressedBytes: manifest.compressedBytes, reused, ms });
   }
   const inputs = new Map<string, number>();
   const meta: Metafile = result.metafile!;
@@ -155,7 +146,6 @@ export async function buildBundle(
     dir: BUNDLE_DIR,
     handlerBytes,
     ideBytes,
-    natives,
     ms: Date.now() - started,
     inputs: [...inputs].sort((a, b) => b[1] - a[1]),
   };
@@ -313,12 +303,6 @@ async function main(argv: string[]): Promise<void> {
   console.log(
     `Bundle built in ${bundle.ms} ms → ${path.relative(ROOT, bundle.dir)}/ (handler.mjs ${mb(bundle.handlerBytes)}, ide ${mb(bundle.ideBytes)} gzipped)`,
   );
-  for (const n of bundle.natives) {
-    console.log(
-      `  natives/linux-${NODE_ARCH[n.arch]}: ${LIBRARY_FILE} ${mb(n.bytes)} → ${mb(n.compressedBytes)} brotli` +
-        (n.reused ? ' (unchanged, kept)' : ` (${n.ms} ms)`),
-    );
-  }
   if (verbose) {
     for (const [pkg, bytes] of bundle.inputs.slice(0, 15)) console.log(`  ${mb(bytes).padStart(9)}  ${pkg}`);
   }

@@ -28,7 +28,6 @@ import {
   describeWhereLambdaRuns,
   httpApiEvent,
   invokeArtifact,
-  jsonLogLines,
   lambdaNode,
   packagedFunction,
   type ArtifactRun,
@@ -123,7 +122,7 @@ describeWhereLambdaRuns(
       expect(cases).toHaveLength(120);
       const chunks = await requestsWithinLimits(cases, EMULATED_LIMITS);
       const body = { query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } };
-      const { initMs, results, runtime, logs } = await invoke(
+      const { initMs, results, runtime } = await invoke(
         [
           // Under emulation the load can outlast INIT's budget (src/support/init-budget.ts): this
           // request waits for it, as the first request of a slow cold start does.
@@ -146,17 +145,15 @@ describeWhereLambdaRuns(
         `arm64 package on Node ${runtime.version} (ABI ${runtime.modules}) via ${launcher.length ? 'qemu-aarch64 -cpu neoverse-n1' : 'the host'}: ` +
           `INIT ${initMs.toFixed(0)} ms; invocations ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
       );
-      // Node 22 for arm64 ran it, with the arm64 addons: tokenizers' from the package, onnxruntime's
-      // library (and a copy of its binding) unpacked from the brotli file into the sandbox's /tmp.
+      // Node 22 for arm64 ran it, with the arm64 native files, every one (onnxruntime's library
+      // included) mapped from the package as unzipped (the task root), none from the sandbox's /tmp.
       expect(runtime.version).toBe(node.version);
-      expect(runtime.natives).toEqual(['node_modules/tokenizers/tokenizers.linux-arm64-gnu.node']);
-      expect(runtime.unpacked).toEqual([
-        expect.stringMatching(/^onnxruntime-[\d.]+-linux-arm64-[0-9a-f]{16}\/libonnxruntime\.so\.1$/),
-        expect.stringMatching(/^onnxruntime-[^/]+\/onnxruntime_binding\.node$/),
+      expect(runtime.natives).toEqual([
+        'node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/libonnxruntime.so.1',
+        'node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/onnxruntime_binding.node',
+        'node_modules/tokenizers/tokenizers.linux-arm64-gnu.node',
       ]);
-      expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([
-        expect.objectContaining({ level: 'INFO', status: 'unpacked' }),
-      ]);
+      expect(runtime.fromTmpDir).toEqual([]);
       const [info, health, plain, batch, bad, ...many] = results.map((r) => r.result);
 
       // Loaded once, by INIT's start (no request started another load), and it is the fp32 file.
@@ -207,7 +204,7 @@ describeWhereLambdaRuns(
       // then matches none of the 120 (docs/deploy.md, "arm64"). The long cases are left out for time.
       const cases = referenceCases().filter((c) => !c.id.startsWith('pub-long'));
       const chunks = await requestsWithinLimits(cases, EMULATED_LIMITS);
-      const { results, logs } = await invoke(
+      const { results } = await invoke(
         [
           post({ query: '{ model { quantized } }' }),
           ...chunks.map((chunk) => post({ query: ANSWER_MANY_QUERY, variables: { inputs: chunk.map(answerInput) } })),
@@ -216,10 +213,6 @@ describeWhereLambdaRuns(
       );
       const [info, ...many] = results.map((r) => r.result);
       expect(JSON.parse(info!.body!)).toEqual({ data: { model: { quantized: true } } });
-      // A second INIT in the same sandbox: the library unpacked by the first is reused.
-      expect(jsonLogLines(logs, 'onnxruntime library ready')).toEqual([
-        expect.objectContaining({ level: 'INFO', status: 'reused' }),
-      ]);
       const got = many.flatMap(
         (r) => JSON.parse(r.body!).data.answerMany as Array<{ answers: ReferenceAnswer[] | null; error: unknown }>,
       );

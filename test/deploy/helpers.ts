@@ -255,7 +255,7 @@ export interface ArtifactRun {
   initMs: number;
   results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
   /** The Node that ran it, and the native files it mapped from the task root and from TMPDIR. */
-  runtime: { version: string; modules: string; napi: string; natives: string[]; unpacked: string[] };
+  runtime: { version: string; modules: string; napi: string; natives: string[]; fromTmpDir: string[] };
   /** Everything the handler wrote before the report (its log lines), stderr included. */
   logs: string;
 }

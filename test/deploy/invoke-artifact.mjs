@@ -68,8 +68,9 @@ const runtime = {
   modules: process.versions.modules,
   napi: process.versions.napi,
   natives: mappedUnder(taskRoot),
-  // What the handler unpacked into /tmp (os.tmpdir(), i.e. TMPDIR when set) and loaded from there.
-  unpacked: mappedUnder(tmpdir()),
+  // Native files mapped from /tmp (os.tmpdir(), i.e. TMPDIR when set): none, when every one loads
+  // from the package.
+  fromTmpDir: mappedUnder(tmpdir()),
 };
 // Like a frozen Lambda sandbox: do not wait for idle sockets or timers (but let stdout drain).
 process.stdout.write(`${JSON.stringify({ bootMs: started, initMs, results, runtime })}\n`, () => process.exit(0));

@@ -73,10 +73,6 @@ function workspaceCopy(): string {
     if (existsSync(path.join(ROOT, file))) cpSync(path.join(ROOT, file), path.join(dir, file), { preserveTimestamps: true });
   }
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  // The compressed onnxruntime library, if the repository has one: like a CI cache, reused only
-  // when its manifest matches the installed library (scripts/compress-natives.ts decides).
-  const natives = path.join(ROOT, 'dist', 'lambda', 'natives');
-  if (existsSync(natives)) cpSync(natives, path.join(dir, 'dist', 'lambda', 'natives'), { recursive: true, preserveTimestamps: true, filter: (src) => !src.endsWith('.tmp') });
   return dir;
 }
 
