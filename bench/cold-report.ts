@@ -20,18 +20,17 @@ export function overlapTable(rows: readonly OverlapRow[]): string {
 
 export function artifactTable(section: ArtifactSection): string {
   const mb = (b: number) => (b / 1e6).toFixed(1);
-  const p = section.packageBytes;
   return [
     `Packaged x86_64 artifact on Node ${section.nodeVersion}, model int8 from the S3 stand-in; ms, median (min–max):`,
     '',
-    '| Model | Cores | Library | Runs | To first answer | Parts (sum) | Boot | INIT | Download | Session | Tokenizer | Load, rest | INIT outside the load | Unpack ∥ | API evaluation ∥ | First invocation | Ratio |',
-    '| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    '| Model | Cores | Runs | To first answer | Parts (sum) | Boot | INIT | Download | Session | Tokenizer | Load, rest | INIT outside the load | API evaluation ∥ | First invocation | Ratio |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...section.rows.map(
       (r) =>
-        `| ${r.model} | ${r.cores} | ${r.library} | ${r.runs} | ${ms(r.toFirstAnswer)} | ${med(r.parts)} | ${med(r.boot)} | ${med(r.init)} | ${med(r.download)} | ${med(r.session)} | ${med(r.tokenizer)} | ${med(r.loadRest)} | ${med(r.initOutsideLoad)} | ${med(r.unpack)} | ${med(r.apiEvaluation)} | ${med(r.firstInvocation)} | ${r.ratio.median.toFixed(2)} |`,
+        `| ${r.model} | ${r.cores} | ${r.runs} | ${ms(r.toFirstAnswer)} | ${med(r.parts)} | ${med(r.boot)} | ${med(r.init)} | ${med(r.download)} | ${med(r.session)} | ${med(r.tokenizer)} | ${med(r.loadRest)} | ${med(r.initOutsideLoad)} | ${med(r.apiEvaluation)} | ${med(r.firstInvocation)} | ${r.ratio.median.toFixed(2)} |`,
     ),
     '',
-    `Parts = boot + download + session + tokenizer + first invocation (∥: overlapped with the download). INIT = download + session + tokenizer + load's rest (probe run, waits for the unpacking or the warm-up; negative by the tokenizer's time when it was parsed during the download) + INIT outside the load (the entry's modules and S3 client before it, the API's evaluation if it ends later). Package: compressed library ${mb(p.compressed.zipped)} MB zipped / ${mb(p.compressed.unzipped)} MB unzipped; uncompressed ${mb(p.uncompressed.zipped)} MB zipped (estimated) / ${mb(p.uncompressed.unzipped)} MB unzipped.`,
+    `Parts = boot + download + session + tokenizer + first invocation (∥: overlapped with the download). INIT = download + session + tokenizer + load's rest (probe run, the wait for the warm-up; negative by the tokenizer's time when it was parsed during the download) + INIT outside the load (the entry's modules and S3 client before it, the API's evaluation if it ends later). Package: ${mb(section.packageBytes.zipped)} MB zipped / ${mb(section.packageBytes.unzipped)} MB unzipped.`,
   ].join('\n');
 }
 
@@ -60,7 +59,7 @@ export function coldTargets(overlap: readonly OverlapRow[], artifact: ArtifactSe
       value: r.ratio,
       limit: r.cores === '1 core' ? 0.85 : 0.7,
     });
-  for (const r of artifact?.rows.filter((x) => x.library === 'compressed') ?? [])
+  for (const r of artifact?.rows ?? [])
     targets.push({
       name: `${r.model}: packaged artifact to first answer / its parts, ${r.cores}`,
       value: r.ratio.median,

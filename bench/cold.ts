@@ -7,7 +7,7 @@
  *      rate, the process's first session, the tokenizer), with and without the loader's overlap,
  *      against its parts measured alone in fresh processes (sections/cold-overlap.ts);
  *   2. the packaged Lambda artifact on Node 22, a fresh process to its first answer, with every
- *      part, onnxruntime's library compressed and not (sections/artifact-first-answer.ts);
+ *      part (sections/artifact-first-answer.ts);
  * then a table of the targets with their ratios. `--sources` adds the older comparison of the
  * loader's sources (local folder, one stream, ranged, spilled; sections/cold-start.ts). Prints
  * markdown and writes it as its section of docs/benchmarks.md (not with `--no-write`), and the
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     out(overlapTable(overlap));
     let artifact: ArtifactSection | undefined;
     if (!values['no-artifact']) {
-      log(`packaged artifact: ${runs} runs of each layout`);
+      log(`packaged artifact: ${runs} runs`);
       artifact = await runArtifactSection(models, input, runs, log);
       out(artifactTable(artifact));
     }
