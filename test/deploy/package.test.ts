@@ -506,7 +506,7 @@ describeWhereLambdaRuns(
 
     test('serves GraphiQL and its gzipped files from the package (dev stage)', async () => {
       // A second INIT in the same sandbox (same /tmp).
-      const { results, runtime, logs } = await invoke([
+      const { results, runtime } = await invoke([
         httpApiEvent({ method: 'GET', path: '/graphql', headers: { accept: 'text/html' } }),
         httpApiEvent({
           method: 'GET',
