@@ -123,15 +123,11 @@ export async function buildBundle(
     keep.add(path.join(ideOut, name));
     ideBytes += data.length;
   }
-  // Drop what earlier builds left that this one did not write (never the temporary files of a
-  // concurrent build): files, and folders other than ide/.
-  keep.add(ideOut);
+  // Drop stale files from earlier builds (never the temporary files of a concurrent build).
   for (const dir of [BUNDLE_DIR, ideOut]) {
     for (const name of readdirSync(dir)) {
       const file = path.join(dir, name);
-      if (keep.has(file) || name.endsWith('.tmp')) continue;
-      const stale = statSync(file);
-      if (stale.isFile() || (dir === BUNDLE_DIR && stale.isDirectory())) rmSync(file, { recursive: true, force: true });
+      if (!keep.has(file) && !name.endsWith('.tmp') && statSync(file).isFile()) rmSync(file, { force: true });
     }
   }
   const inputs = new Map<string, number>();

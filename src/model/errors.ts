@@ -52,9 +52,10 @@ export class WorkBudgetError extends QAInputError {
 
 /**
  * onnxruntime itself could not be made ready: its native library does not load (a package built
- * without it, or for another architecture). Not the model's fault: the loader passes it on as it is (not as an
- * INVALID_MODEL load error), and like every load failure it is retried after a backoff. `object` and
- * `reason` match the loader's errors (src/model/loading/errors.ts), so logs and tests read both alike.
+ * without it, or for another architecture). Not the model's fault: the loader passes it on as it is
+ * (not as an INVALID_MODEL load error), and like every load failure it is retried after a backoff.
+ * `object` and `reason` match the loader's errors (src/model/loading/errors.ts), so logs and tests
+ * read both alike.
  */
 export class OnnxRuntimeUnavailableError extends Error {
   override readonly name = 'OnnxRuntimeUnavailableError';
