@@ -239,6 +239,11 @@ export type ModelLoadTimings = {
   tokenizerMs: Scalars['Float']['output'];
   /** The whole load, end to end. */
   totalMs: Scalars['Float']['output'];
+  /**
+   * Always null: onnxruntime's library is packaged as installed, so INIT no longer unpacks it. Kept so that queries written for it still validate.
+   * @deprecated onnxruntime's library is no longer unpacked at INIT; always null.
+   */
+  runtimeUnpackMs?: Maybe<Scalars['Float']['output']>;
   /** At the sandbox's INIT (the Lambda entry): evaluating the API's modules while the model downloads. Null elsewhere. */
   apiEvaluationMs?: Maybe<Scalars['Float']['output']>;
 };
@@ -462,6 +467,7 @@ export type ModelLoadTimingsResolvers<ContextType = ApiContext, ParentType exten
   sessionCreateMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   tokenizerMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   totalMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  runtimeUnpackMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   apiEvaluationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 

@@ -113,6 +113,7 @@ test('names and nullability of the public contract', () => {
        "sessionCreateMs: Float!",
        "tokenizerMs: Float!",
        "totalMs: Float!",
+       "runtimeUnpackMs: Float",
        "apiEvaluationMs: Float",
      ],
      "ModelState": [
