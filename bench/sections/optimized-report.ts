@@ -173,7 +173,9 @@ export function optimizedTables(r: OptimizedResult): string {
     '',
     gemmTables(r),
     '',
-    '| Session creation (1 thread, from bytes in memory) | Median ms | Min–max ms | n | × standard |',
+    'Session creation below is a process\'s later sessions, each graph\'s first one discarded: it compares the graphs. The first session of a fresh process, which is what a cold start pays, is in "Cold start measured cold" (`npm run bench:cold`).',
+    '',
+    '| Session creation, later sessions of a process (1 thread, from bytes in memory) | Median ms | Min–max ms | n | × standard |',
     '| --- | --: | --: | --: | --: |',
   );
   const std = r.creates.get('standard (level all)')!;

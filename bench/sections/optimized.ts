@@ -131,7 +131,9 @@ async function timeCreation(dir: string, rounds: number): Promise<Map<string, Su
     ),
   );
   const samples = new Map<string, number[]>(variants.map(([name]) => [name, []]));
-  // One creation of each first: the process's first session pays one-off costs (thread pools, allocators).
+  // One creation of each first, discarded: the process's first session pays one-off costs (thread
+  // pools, allocators, fresh memory) that would fall on whichever graph came first. What a cold
+  // start pays for that first session is measured in fresh processes (sections/cold-overlap.ts).
   for (const [, file, options] of variants)
     await (await ort.InferenceSession.create(bytes.get(file)!, options)).release();
   for (let r = 0; r < rounds; r++) {
