@@ -7,10 +7,10 @@
  * rows and the targets (ratio, pass/fail) and writes them as its section of docs/benchmarks.md (not
  * with `--no-write`). `runDownloadSection` is the section other benches reuse.
  */
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { bundleChild } from './children';
 import type { DownloadMode, DownloadReport } from './child/download';
 import { DOWNLOAD_HEADING, sectionHead, writeSection } from './doc-sections';
@@ -22,13 +22,16 @@ import { QUANTIZED_ONNX } from '../src/model/loading/model-files';
 
 const REPO = path.resolve(__dirname, '..');
 
+/** `curl`: one GET of the whole object by curl (a C client), the stand-in's own ceiling. */
+type ReaderMode = DownloadMode | 'curl';
+
 export interface DownloadRow {
   /** e.g. `loader, 85 MB/s per connection`. */
   name: string;
-  mode: DownloadMode;
+  mode: ReaderMode;
   throttled: boolean;
   ms: Summary;
-  /** The child's CPU time during the read (user + system). */
+  /** The child's CPU time during the read (user + system); NaN for curl, whose CPU is not sampled. */
   cpuMs: Summary;
   /** MB/s of the median. */
   mbPerSecond: number;
@@ -50,7 +53,8 @@ export interface DownloadSection {
   targets: DownloadTarget[];
 }
 
-const CASES: Array<{ mode: DownloadMode; throttled: boolean }> = [
+const CASES: Array<{ mode: ReaderMode; throttled: boolean }> = [
+  { mode: 'curl', throttled: false },
   { mode: 'sockets', throttled: false },
   { mode: 'ceiling', throttled: false },
   { mode: 'minimal', throttled: false },
@@ -63,14 +67,15 @@ const CASES: Array<{ mode: DownloadMode; throttled: boolean }> = [
   { mode: 'version', throttled: true },
 ];
 
-const MODE_NAMES: Record<DownloadMode, string> = {
+const MODE_NAMES: Record<ReaderMode, string> = {
+  curl: "curl, one GET (the stand-in's ceiling)",
   minimal: 'minimal reader',
   'minimal-sha': 'minimal reader + SHA-256',
   loader: 'loader (readS3Object, SHA-256 checked)',
   version: 'loader, whole version (fetchModelFiles)',
   'one-stream': 'one stream (minimal reader, one GET)',
   ceiling: 'minimal reader into mapped memory',
-  sockets: "raw sockets straight into mapped memory (the stand-in's ceiling)",
+  sockets: "raw sockets straight into mapped memory (Node's ceiling on this machine)",
 };
 
 /** Bundles the child as the Lambda code is bundled, so its start is one file's. */
@@ -93,6 +98,27 @@ function runChild(file: string, env: Record<string, string>): Promise<DownloadRe
     child.once('exit', (code) => reject(new Error(`download child exited with ${code} before reporting`)));
     child.once('error', reject);
   });
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The server's side alone: curl reads the object into /dev/null, so neither V8 nor fresh memory
+ * stands between the socket and the clock. `time_total` is curl's own, from before it connects to
+ * the last byte, without its process start.
+ */
+async function curlRead(url: string, bytes: number): Promise<{ ms: number; cpuMs: number }> {
+  const { stdout } = await execFileAsync('curl', [
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{time_total} %{size_download}',
+    url,
+  ]);
+  const [seconds, size] = stdout.trim().split(' ').map(Number);
+  if (size !== bytes) throw new Error(`curl read ${size} bytes of ${bytes}`);
+  return { ms: seconds! * 1000, cpuMs: NaN };
 }
 
 /** Runs every case `runs` times, each in a fresh process (see the module comment). */
@@ -121,17 +147,20 @@ export async function runDownloadSection(
       for (const i of order) {
         const { mode, throttled } = CASES[i]!;
         const stand = throttled ? stands.throttled : stands.fast;
-        const report = await runChild(child.file, {
-          ...stand.env,
-          MODEL_URI: stand.uri,
-          DOWNLOAD_MODE: mode,
-          DOWNLOAD_BYTES: String(file.bytes),
-          DOWNLOAD_SHA256: file.sha256,
-          DOWNLOAD_PARTS: JSON.stringify(file.parts),
-          DOWNLOAD_BUCKET: stand.bucket,
-          DOWNLOAD_KEY: stand.fileKey(file.path),
-          DOWNLOAD_URL: stand.fileUrl(file.path),
-        });
+        const report =
+          mode === 'curl'
+            ? await curlRead(stand.fileUrl(file.path), file.bytes)
+            : await runChild(child.file, {
+                ...stand.env,
+                MODEL_URI: stand.uri,
+                DOWNLOAD_MODE: mode,
+                DOWNLOAD_BYTES: String(file.bytes),
+                DOWNLOAD_SHA256: file.sha256,
+                DOWNLOAD_PARTS: JSON.stringify(file.parts),
+                DOWNLOAD_BUCKET: stand.bucket,
+                DOWNLOAD_KEY: stand.fileKey(file.path),
+                DOWNLOAD_URL: stand.fileUrl(file.path),
+              });
         samples[i]![round] = report.ms;
         cpu[i]![round] = report.cpuMs;
       }
@@ -148,7 +177,7 @@ export async function runDownloadSection(
         mbPerSecond: file.bytes / 1e3 / ms.median,
       };
     });
-    const row = (mode: DownloadMode, throttled: boolean) =>
+    const row = (mode: ReaderMode, throttled: boolean) =>
       rows.find((r) => r.mode === mode && r.throttled === throttled)!;
     const target = (name: string, value: number, limit: number, kind: 'max' | 'min', unit: string) => ({
       name,
@@ -160,8 +189,8 @@ export async function runDownloadSection(
     });
     const targets: DownloadTarget[] = [
       target(
-        "the stand-in's ceiling: raw sockets into mapped memory, unthrottled",
-        file.bytes / 1e6 / row('sockets', false).ms.median,
+        "the stand-in's ceiling: curl, one GET, unthrottled",
+        file.bytes / 1e6 / row('curl', false).ms.median,
         1,
         'min',
         'GB/s',
@@ -205,7 +234,7 @@ export function downloadTable(section: DownloadSection): string {
     '|---|--:|--:|--:|',
     ...section.rows.map(
       (r) =>
-        `| ${r.name} | ${f(r.ms.median)} (${f(r.ms.min)}–${f(r.ms.max)}) | ${f(r.mbPerSecond)} | ${f(r.cpuMs.median)} |`,
+        `| ${r.name} | ${f(r.ms.median)} (${f(r.ms.min)}–${f(r.ms.max)}) | ${f(r.mbPerSecond)} | ${Number.isNaN(r.cpuMs.median) ? '—' : f(r.cpuMs.median)} |`,
     ),
     '',
     '| target | value | limit | |',
