@@ -67,12 +67,13 @@ export async function runOverlapSection(
   threads: number,
   runs: number,
   log: (m: string) => void,
+  bytesPerSecond: number = DEFAULT_THROTTLE.bytesPerSecond,
 ): Promise<OverlapRow[]> {
   const rows: OverlapRow[] = [];
   for (const { name, folder } of models) {
     const s3 = await startS3StandIn({
       modelDir: folder.dir,
-      bytesPerSecond: DEFAULT_THROTTLE.bytesPerSecond,
+      bytesPerSecond,
       firstByteMs: DEFAULT_THROTTLE.firstByteMs,
     });
     try {
