@@ -42,10 +42,18 @@ export interface FetchOptions {
   onTokenizerJson?: (json: string) => void;
 }
 
-/** The tokenizer's read, announced to `onTokenizerJson` as soon as it is done. */
-function announceTokenizer(options: FetchOptions, read: Promise<ObjectRead>): Promise<ObjectRead> {
-  const { onTokenizerJson } = options;
-  return onTokenizerJson ? read.then((r) => (onTokenizerJson((r.data as Buffer).toString('utf8')), r)) : read;
+/** tokenizer.json read, and its text (decoded once, for the early parse and for the engine alike). */
+interface TokenizerRead {
+  read: ObjectRead;
+  json: string;
+}
+
+/** The tokenizer's read, decoded and announced to `onTokenizerJson` as soon as it is done. */
+async function readTokenizer(options: FetchOptions, read: Promise<ObjectRead>): Promise<TokenizerRead> {
+  const done = await read;
+  const json = (done.data as Buffer).toString('utf8');
+  options.onTokenizerJson?.(json);
+  return { read: done, json };
 }
 
 /**
@@ -158,7 +166,7 @@ function folderFiles(
   tokenizerObject: string,
   onnxName: string,
   onnx: ObjectRead,
-  tok: ObjectRead,
+  tok: TokenizerRead,
   cfg: ObjectRead | undefined,
   version: string | null,
 ): FetchedFiles {
@@ -167,10 +175,10 @@ function folderFiles(
     modelObject: onnx.uri,
     tokenizerObject,
     model: onnx.data,
-    tokenizerJson: (tok.data as Buffer).toString('utf8'),
+    tokenizerJson: tok.json,
     config: cfg ? parseConfig((cfg.data as Buffer).toString('utf8'), cfg.uri) : undefined,
     quantized: isQuantizedName(onnxName),
-    bytes: onnx.bytes + tok.bytes + (cfg?.bytes ?? 0),
+    bytes: onnx.bytes + tok.read.bytes + (cfg?.bytes ?? 0),
     etag: onnx.etag,
     version,
   };
@@ -272,7 +280,7 @@ async function fetchManifestFolder(
   // The tokenizer and config are held in memory whatever happens: the ONNX body gets what is left.
   const beside = tokenizerFile.bytes + (configFile?.bytes ?? 0);
   const [tok, cfg, onnx] = await settleAll(stop, [
-    announceTokenizer(options, read(tokenizerFile, fileInMemory(options, TOKENIZER_FILE, uriOf(tokenizerFile)))),
+    readTokenizer(options, read(tokenizerFile, fileInMemory(options, TOKENIZER_FILE, uriOf(tokenizerFile)))),
     configFile ? read(configFile, fileInMemory(options, CONFIG_FILE, uriOf(configFile))) : Promise.resolve(undefined),
     read(onnxFile, targetFor(options, spill, onnxName, uriOf(onnxFile), beside), options.onModelRequested),
   ] as const);
@@ -309,7 +317,7 @@ async function fetchHubLayoutFolder(load: S3FolderLoad): Promise<FetchedFiles> {
     readFromLoad(load, prefix + key, target, undefined, onRequested);
   const tokenizerObject = s3Uri(bucket, prefix + TOKENIZER_FILE);
 
-  const tokenizer = announceTokenizer(
+  const tokenizer = readTokenizer(
     options,
     read(TOKENIZER_FILE, fileInMemory(options, TOKENIZER_FILE, tokenizerObject)),
   ).catch((err: unknown) => {
