@@ -1,5 +1,6 @@
 /**
- * `npm run bench:download [-- --runs N]`: the download of the int8 model in fresh processes, the
+ * `npm run bench:download [-- --runs N]`: the download of the int8 model file in fresh processes, for
+ * the generated model and the PyTorch export side by side, the
  * loader against the floor Node sets (bench/minimal-reader.ts reading the same ranges), through the
  * S3 stand-in (bench/s3-standin.ts) unthrottled and as S3 looks from Lambda (85 MB/s per
  * connection, 30 ms to the first byte). Every sample is its own fresh process; the readers take
@@ -15,7 +16,7 @@ import { bundleChild } from './children';
 import type { DownloadMode, DownloadReport } from './child/download';
 import { DOWNLOAD_HEADING, sectionHead, writeSection } from './doc-sections';
 import { firstTouchCost } from './machine';
-import { fullModel } from './model-folder';
+import { fullModel, pytorchModel } from './model-folder';
 import { startS3StandIn, type S3StandIn } from './s3-standin';
 import { ratio, summarize, type Summary } from './stats';
 import { DEFAULT_THROTTLE } from '../test/helpers/throttle-proxy';
@@ -49,9 +50,9 @@ export interface DownloadTarget {
 }
 
 export interface DownloadSection {
+  /** Which model's int8 file was read (`generated`, `PyTorch export`). */
+  model: string;
   bytes: number;
-  /** This machine's cost of mapping fresh memory (machine.ts, firstTouchCost). */
-  firstTouch: { usPerPage: number; msPer64MiB: number };
   rows: DownloadRow[];
   targets: DownloadTarget[];
 }
@@ -63,9 +64,11 @@ const CASES: Array<{ mode: ReaderMode; throttled: boolean }> = [
   { mode: 'minimal', throttled: false },
   { mode: 'minimal-sha', throttled: false },
   { mode: 'loader', throttled: false },
+  { mode: 'sockets-fresh-sha', throttled: false },
   { mode: 'minimal', throttled: true },
   { mode: 'minimal-sha', throttled: true },
   { mode: 'loader', throttled: true },
+  { mode: 'sockets-fresh-sha', throttled: true },
   { mode: 'one-stream', throttled: true },
   { mode: 'version', throttled: true },
 ];
@@ -79,6 +82,7 @@ const MODE_NAMES: Record<ReaderMode, string> = {
   'one-stream': 'one stream (minimal reader, one GET)',
   ceiling: 'minimal reader into mapped memory',
   sockets: "raw sockets straight into mapped memory (Node's ceiling on this machine)",
+  'sockets-fresh-sha': 'raw sockets straight into fresh memory + SHA-256 (no HTTP client, no copy)',
 };
 
 /** Bundles the child as the Lambda code is bundled, so its start is one file's. */
@@ -126,6 +130,7 @@ async function curlRead(url: string, bytes: number): Promise<{ ms: number; cpuMs
 
 /** Runs every case `runs` times, each in a fresh process (see the module comment). */
 export async function runDownloadSection(
+  model: string,
   modelDir: string,
   runs: number,
   log: (m: string) => void,
@@ -220,7 +225,7 @@ export async function runDownloadSection(
         '×',
       ),
     ];
-    return { bytes: file.bytes, firstTouch: firstTouchCost(), rows, targets };
+    return { model, bytes: file.bytes, rows, targets };
   } finally {
     await stands.fast.close();
     await stands.throttled.close();
@@ -228,26 +233,35 @@ export async function runDownloadSection(
   }
 }
 
-export function downloadTable(section: DownloadSection): string {
+/** Every model's rows and targets side by side, then this machine's cost of fresh memory. */
+export function downloadTable(
+  sections: readonly DownloadSection[],
+  firstTouch: { usPerPage: number; msPer64MiB: number },
+): string {
   const f = (x: number) => x.toFixed(0);
+  const sizes = sections.map((s) => `${(s.bytes / 1e6).toFixed(1)} MB (${s.model})`).join(', ');
   const lines = [
-    `Download of ${(section.bytes / 1e6).toFixed(1)} MB, a fresh process per sample (median, min–max)`,
+    `Download of the int8 model file, ${sizes}, a fresh process per sample (median, min–max)`,
     '',
-    '| reader | ms | MB/s | CPU ms |',
-    '|---|--:|--:|--:|',
-    ...section.rows.map(
-      (r) =>
-        `| ${r.name} | ${f(r.ms.median)} (${f(r.ms.min)}–${f(r.ms.max)}) | ${f(r.mbPerSecond)} | ${Number.isNaN(r.cpuMs.median) ? '—' : f(r.cpuMs.median)} |`,
+    '| model | reader | ms | MB/s | CPU ms |',
+    '|---|---|--:|--:|--:|',
+    ...sections.flatMap((section) =>
+      section.rows.map(
+        (r) =>
+          `| ${section.model} | ${r.name} | ${f(r.ms.median)} (${f(r.ms.min)}–${f(r.ms.max)}) | ${f(r.mbPerSecond)} | ${Number.isNaN(r.cpuMs.median) ? '—' : f(r.cpuMs.median)} |`,
+      ),
     ),
     '',
-    '| target | value | limit | |',
-    '|---|--:|--:|---|',
-    ...section.targets.map(
-      (t) =>
-        `| ${t.name} | ${t.value.toFixed(2)} ${t.unit} | ${t.kind === 'max' ? '≤' : '≥'} ${t.limit} ${t.unit} | ${t.pass ? 'pass' : 'FAIL'} |`,
+    '| model | target | value | limit | |',
+    '|---|---|--:|--:|---|',
+    ...sections.flatMap((section) =>
+      section.targets.map(
+        (t) =>
+          `| ${section.model} | ${t.name} | ${t.value.toFixed(2)} ${t.unit} | ${t.kind === 'max' ? '≤' : '≥'} ${t.limit} ${t.unit} | ${t.pass ? 'pass' : 'FAIL'} |`,
+      ),
     ),
     '',
-    `Fresh memory on this machine: ${section.firstTouch.usPerPage.toFixed(1)} µs per 4 KiB page at its first touch (a fresh 64 MiB buffer mapped in ${section.firstTouch.msPer64MiB.toFixed(0)} ms, median of 5 fresh processes). Every reader above that writes into fresh memory pays it for the model's ${Math.ceil(section.bytes / 4096)} pages; the "mapped memory" rows do not.`,
+    `Fresh memory on this machine: ${firstTouch.usPerPage.toFixed(1)} µs per 4 KiB page at its first touch (a fresh 64 MiB buffer mapped in ${firstTouch.msPer64MiB.toFixed(0)} ms, median of 5 fresh processes). Every reader above that writes into fresh memory pays it for each page of the model file; the "mapped memory" rows do not.`,
   ];
   return lines.join('\n');
 }
@@ -263,13 +277,19 @@ async function main(): Promise<void> {
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-  const model = await fullModel(log);
-  log(`download: ${runs} rounds of ${CASES.length} fresh processes`);
-  const section = await runDownloadSection(model.dir, runs, log);
-  const table = downloadTable(section);
+  const models = [
+    { name: 'generated', folder: await fullModel(log) },
+    { name: 'PyTorch export', folder: await pytorchModel(log) },
+  ];
+  const sections: DownloadSection[] = [];
+  for (const { name, folder } of models) {
+    log(`download, ${name}: ${runs} rounds of ${CASES.length} fresh processes`);
+    sections.push(await runDownloadSection(name, folder.dir, runs, log));
+  }
+  const table = downloadTable(sections, firstTouchCost());
   process.stdout.write(`${table}\n`);
   if (!values['no-write']) {
-    const how = `\`npm run bench:download -- --runs ${runs}\`: each figure a fresh process reading the 67 MB int8 model from the S3 stand-in (bench/s3-standin.ts), rounds alternating.`;
+    const how = `\`npm run bench:download -- --runs ${runs}\`: each figure a fresh process reading a 67 MB int8 model file (the generated model and the PyTorch export) from the S3 stand-in (bench/s3-standin.ts), rounds alternating.`;
     if (writeSection(DOWNLOAD_HEADING, `${sectionHead(DOWNLOAD_HEADING, how)}${table}\n\n`))
       log('updated its section of docs/benchmarks.md');
   }

@@ -87,30 +87,38 @@ export async function minimalRead(options: MinimalReadOptions): Promise<MinimalR
 }
 
 /**
- * The server's side of the floor: the same ranged GETs over raw sockets whose reads land straight
- * in the target buffer (`net.connect`'s `onread`), so neither Node's HTTP client nor a chunk copy
- * is in the way. Plain HTTP/1.1 with Content-Length only (the stand-in's answers): a measuring
- * instrument for what the server and the sockets can move, not a client.
+ * The same ranged GETs over raw sockets whose reads land straight in the target buffer
+ * (`net.connect`'s `onread`), so neither Node's HTTP client nor a chunk copy is in the way. Plain
+ * HTTP/1.1 with Content-Length only (the stand-in's answers): a measuring instrument, not a client.
+ * With `touched` (pages mapped before the clock) it is what the server and the sockets can move;
+ * without, into fresh memory and with `sha256`, it is the floor of any reader that writes each byte
+ * once where it stays and verifies it: what a loader without an HTTP client could reach.
  */
-export async function socketRead(options: Omit<MinimalReadOptions, 'sha256' | 'touched'>): Promise<MinimalRead> {
+export async function socketRead(options: MinimalReadOptions): Promise<MinimalRead> {
   const url = new URL(options.url);
   const body = Buffer.allocUnsafe(options.bytes);
-  body.fill(0);
+  if (options.touched) body.fill(0);
   const started = performance.now();
   const parts: Array<[number, number]> = [];
   for (let start = 0; start < options.bytes; start += options.partBytes)
     parts.push([start, Math.min(options.bytes, start + options.partBytes) - 1]);
+  const hashes: string[] | undefined = options.sha256 ? new Array<string>(parts.length) : undefined;
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(options.concurrency, parts.length) }, async () => {
       // Bounded: each pass takes the next part.
       while (next < parts.length) {
-        const [start, end] = parts[next++]!;
+        const index = next++;
+        const [start, end] = parts[index]!;
         await socketRange(url, start, end, body);
+        if (hashes)
+          hashes[index] = createHash('sha256')
+            .update(body.subarray(start, end + 1))
+            .digest('hex');
       }
     }),
   );
-  return { body, partSha256: undefined, ms: performance.now() - started };
+  return { body, partSha256: hashes, ms: performance.now() - started };
 }
 
 function socketRange(url: URL, start: number, end: number, into: Buffer): Promise<void> {

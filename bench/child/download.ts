@@ -11,7 +11,9 @@
  * - `ceiling`: the minimal reader into memory mapped before the clock starts (what Node's HTTP
  *   client moves, without fresh memory's page faults);
  * - `sockets`: the same ranges over raw sockets reading straight into mapped memory
- *   (minimal-reader.ts, socketRead): what the server and the sockets move, the stand-in's ceiling.
+ *   (minimal-reader.ts, socketRead): what Node's sockets move here;
+ * - `sockets-fresh-sha`: raw sockets straight into fresh memory, each part hashed: the floor of a
+ *   reader that writes each byte once where it stays and verifies it, with no HTTP client.
  * Reports `{ kind: 'download', mode, ms, cpuMs, bytes }` over IPC, then exits.
  */
 import { createHash } from 'node:crypto';
@@ -22,7 +24,8 @@ import { readS3Object } from '../../src/model/loading/s3-object';
 import { parseModelUri } from '../../src/model/loading/source-uri';
 import { minimalRead, socketRead } from '../minimal-reader';
 
-export type DownloadMode = 'loader' | 'version' | 'minimal' | 'minimal-sha' | 'one-stream' | 'ceiling' | 'sockets';
+export type DownloadMode =
+  'loader' | 'version' | 'minimal' | 'minimal-sha' | 'one-stream' | 'ceiling' | 'sockets' | 'sockets-fresh-sha';
 
 export interface DownloadReport {
   kind: 'download';
@@ -73,12 +76,22 @@ async function main(): Promise<DownloadReport> {
     return { kind: 'download', mode, ms: performance.now() - started, cpuMs: cpuMs(), bytes: read.bytes };
   }
   const { concurrency = 1 } = config.s3;
-  if (mode === 'sockets') {
-    const read = await socketRead({ url: required('DOWNLOAD_URL'), bytes, partBytes: parts.bytes, concurrency });
+  if (mode === 'sockets' || mode === 'sockets-fresh-sha') {
+    const fresh = mode === 'sockets-fresh-sha';
+    const read = await socketRead({
+      url: required('DOWNLOAD_URL'),
+      bytes,
+      partBytes: parts.bytes,
+      concurrency,
+      touched: !fresh,
+      sha256: fresh,
+    });
     const report: DownloadReport = { kind: 'download', mode, ms: read.ms, cpuMs: cpuMs(), bytes };
     // Checked after the clock: an instrument that read the wrong bytes measures nothing.
     if (createHash('sha256').update(read.body).digest('hex') !== sha256)
       throw new Error('raw sockets read other bytes');
+    if (read.partSha256 && read.partSha256.join() !== parts.sha256.join())
+      throw new Error('a part has another SHA-256');
     return report;
   }
   const one = mode === 'one-stream';
