@@ -78,6 +78,11 @@ export interface S3ReadOptions {
   concurrency?: number;
   /** `MODEL_S3_PART_ATTEMPTS` (default 3): attempts per part before the load fails. */
   partAttempts?: number;
+  /**
+   * `MODEL_S3_DIRECT_READS` (default true): read a manifest's parts by presigned GETs written
+   * straight into place (direct-range.ts), the SDK taking over any other answer.
+   */
+  directReads?: boolean;
 }
 
 /** Ranged-read defaults, chosen from the bench's cold-start section (docs/model-loading.md). */
@@ -129,6 +134,7 @@ export function loadModelLoadingConfig(env: Env = process.env, cwd: string = pro
         int(env, 'MODEL_S3_PART_BYTES', DEFAULT_PART_BYTES, { note: '0 reads each object as one stream' }) || Infinity,
       concurrency: int(env, 'MODEL_S3_CONCURRENCY', DEFAULT_CONCURRENCY, parallel),
       partAttempts: int(env, 'MODEL_S3_PART_ATTEMPTS', DEFAULT_PART_ATTEMPTS, parallel),
+      directReads: bool(env, 'MODEL_S3_DIRECT_READS', true),
     },
     maxWaitMs: int(env, 'MODEL_MAX_WAIT_MS', 10_000, { min: 1 }),
     retry: readRetry(env),

@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { readRangeDirect } from './direct-range';
 import {
   ModelLoadError,
   ModelLocalStorageError,
@@ -40,6 +42,12 @@ export interface ObjectReadOptions {
   concurrency?: number;
   /** Attempts per part, the first included (1 = no retry). */
   partAttempts?: number;
+  /**
+   * Read the parts a manifest lists (each with its SHA-256) by presigned GETs whose bodies the
+   * socket writes straight into place (direct-range.ts), the SDK taking over any part whose answer
+   * is not the plain one. Default true.
+   */
+  directReads?: boolean;
 }
 
 type ResolvedReadOptions = Required<ObjectReadOptions>;
@@ -53,6 +61,7 @@ function resolveReadOptions(options: ObjectReadOptions): ResolvedReadOptions {
     partBytes: partBytes > 0 ? partBytes : Infinity,
     concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
     partAttempts: Math.max(1, options.partAttempts ?? DEFAULT_PART_ATTEMPTS),
+    directReads: options.directReads ?? true,
   };
 }
 
@@ -80,7 +89,14 @@ export interface ReadDependencies {
    * so a Lambda entry can spend that time evaluating its other modules.
    */
   onRequested?: () => void;
+  /** Presigns the object's GET for direct reads; default the SDK's presigner with the read's client. */
+  presign?: () => Promise<URL>;
+  /** Certificates direct reads trust besides Node's own (tests with a local TLS server). */
+  ca?: string | Buffer;
 }
+
+/** How long a presigned GET stays valid: longer than any read of one object is allowed to take. */
+const PRESIGNED_SECONDS = 900;
 
 /** What was read. */
 export interface ObjectRead {
@@ -93,6 +109,8 @@ export interface ObjectRead {
   sha256: string | undefined;
   /** GET requests sent, retries included. */
   requests: number;
+  /** Of those, the parts read directly into place (direct-range.ts). */
+  directParts: number;
   /** Part attempts that failed and were retried. */
   retries: number;
 }
@@ -159,6 +177,9 @@ class ObjectReader {
   private hash: OrderedHash | undefined;
   /** The manifest's per-part hashes, when the read's parts are those parts. */
   private partHashes: readonly string[] | undefined;
+  /** The presigned URL of direct reads, while they are on (off after the first declined answer). */
+  private direct: Promise<URL | undefined> | undefined;
+  private directParts = 0;
   private failure: unknown;
 
   constructor(
@@ -202,6 +223,8 @@ class ObjectReader {
     // One stream asked for (partBytes Infinity): one GET, checked with the whole-file hash.
     const perPart = Number.isFinite(partBytes) ? this.expected?.parts : undefined;
     this.partHashes = perPart?.sha256;
+    // Direct reads only where every part's bytes are checked against the manifest.
+    if (this.partHashes && this.options.directReads) this.direct = this.presign();
     if (this.expected?.sha256 && !perPart) this.hash = new OrderedHash();
     let parts: Part[];
     let first: Opened | undefined;
@@ -268,7 +291,67 @@ class ObjectReader {
       sha256,
       requests: this.requests,
       retries: this.retries,
+      directParts: this.directParts,
     };
+  }
+
+  /**
+   * The first response fixes the ETag (the probe's, or with a known size whichever part answers
+   * first); every other part must carry the same.
+   */
+  private checkEtag(etag: string | null, part: Part): void {
+    if (!this.etagFixed) {
+      this.etagFixed = true;
+      this.etag = etag;
+    } else if (etag !== this.etag) {
+      throw objectChanged(this.uri, `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`);
+    }
+  }
+
+  /** The object's presigned GET, or undefined (no direct reads) if presigning fails. */
+  private presign(): Promise<URL | undefined> {
+    const presign =
+      this.deps.presign ??
+      (async () =>
+        new URL(
+          await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.key }), {
+            expiresIn: PRESIGNED_SECONDS,
+          }),
+        ));
+    return presign().catch(() => undefined);
+  }
+
+  /**
+   * Reads `part` into `into` by a direct read; false when direct reads are off or the answer was
+   * declined (they are then off for the rest of the object: the SDK reads this part and the rest).
+   */
+  private async readDirect(part: Part, into: Buffer): Promise<boolean> {
+    const url = await this.direct;
+    if (!url || this.all.signal.aborted) return false;
+    this.requests += 1;
+    if (this.requests >= this.firstWave) this.announce();
+    try {
+      const answer = await readRangeDirect({
+        url,
+        start: part.start,
+        end: part.end,
+        into,
+        firstByteTimeoutMs: this.options.firstByteTimeoutMs,
+        idleTimeoutMs: this.options.idleTimeoutMs,
+        signal: this.all.signal,
+        ca: this.deps.ca,
+      });
+      if (answer.total !== this.total) {
+        throw checksumMismatch(this.uri, `the object has ${answer.total} bytes, the manifest lists ${this.total}`);
+      }
+      this.checkEtag(answer.etag, part);
+      this.directParts += 1;
+      return true;
+    } catch (err) {
+      if (this.all.signal.aborted || err instanceof ModelLoadError) throw err;
+      this.direct = undefined;
+      return false;
+    }
   }
 
   private announce(): void {
@@ -300,10 +383,12 @@ class ObjectReader {
   private async fetchPart(part: Part, opened?: Opened): Promise<void> {
     let response = opened;
     await this.withRetries(async () => {
-      const res = response ?? (await this.open(part, false));
-      response = undefined;
       const into = this.sink!.slot(part);
-      await this.readBody(res, into, part);
+      if (response || !(await this.readDirect(part, into))) {
+        const res = response ?? (await this.open(part, false));
+        response = undefined;
+        await this.readBody(res, into, part);
+      }
       this.verifyPart(part, into);
       await this.sink!.write(part, into);
       this.hash?.add(part.index, into);
@@ -384,15 +469,11 @@ class ObjectReader {
     }
     const body = out.Body as Readable | undefined;
     if (!body) throw truncatedRead(this.uri, 0, out.ContentLength ?? -1);
-    const etag = out.ETag ?? null;
-    // The first response fixes the ETag (the probe's, or with a known size whichever part answers
-    // first); every other part must carry the same.
-    if (!this.etagFixed) {
-      this.etagFixed = true;
-      this.etag = etag;
-    } else if (etag !== this.etag) {
+    try {
+      this.checkEtag(out.ETag ?? null, part);
+    } catch (err) {
       body.destroy();
-      throw objectChanged(this.uri, `bytes ${part.start}-${part.end} have ETag ${etag}, earlier parts ${this.etag}`);
+      throw err;
     }
     const status = out.$metadata.httpStatusCode ?? 200;
     // A size fixed in advance (the manifest's) must be the object's real one: checked on the first
@@ -413,7 +494,13 @@ class ObjectReader {
       body.destroy();
       throw objectChanged(this.uri, `asked for bytes ${part.start}-${part.end}, got ${out.ContentRange}`);
     }
-    return { body, status, contentLength: out.ContentLength ?? -1, contentRange: out.ContentRange, etag };
+    return {
+      body,
+      status,
+      contentLength: out.ContentLength ?? -1,
+      contentRange: out.ContentRange,
+      etag: out.ETag ?? null,
+    };
   }
 
   /** Copies the body into `into` (exactly the part's length), bounded by the idle timeout. */
