@@ -2,7 +2,8 @@
  * A fresh process that downloads one model file once and reports how long the read took (its
  * imports excluded: they are module evaluation, not download). `DOWNLOAD_MODE` chooses the reader:
  * - `loader`: the loader's read path (readS3Object through the S3 client the loader's config
- *   builds, into memory, checked against the manifest's size and SHA-256);
+ *   builds, into memory, checked against the manifest's size and SHA-256), direct reads on;
+ * - `loader-sdk`: the same with direct reads off (every part through the SDK's HTTP client);
  * - `version`: the loader's whole S3 read of the version (fetchModelFiles: manifest, tokenizer,
  *   config and the ONNX file);
  * - `minimal`, `minimal-sha`: bench/minimal-reader.ts, the same parts (the manifest's) and
@@ -25,7 +26,15 @@ import { parseModelUri } from '../../src/model/loading/source-uri';
 import { minimalRead, socketRead } from '../minimal-reader';
 
 export type DownloadMode =
-  'loader' | 'version' | 'minimal' | 'minimal-sha' | 'one-stream' | 'ceiling' | 'sockets' | 'sockets-fresh-sha';
+  | 'loader'
+  | 'loader-sdk'
+  | 'version'
+  | 'minimal'
+  | 'minimal-sha'
+  | 'one-stream'
+  | 'ceiling'
+  | 'sockets'
+  | 'sockets-fresh-sha';
 
 export interface DownloadReport {
   kind: 'download';
@@ -55,7 +64,7 @@ async function main(): Promise<DownloadReport> {
     const used = process.cpuUsage(cpu);
     return (used.user + used.system) / 1000;
   };
-  if (mode === 'loader' || mode === 'version') {
+  if (mode === 'loader' || mode === 'loader-sdk' || mode === 'version') {
     const client = createModelS3Client(config);
     if (mode === 'version') {
       const files = await fetchModelFiles(parseModelUri(required('MODEL_URI')), {
@@ -69,7 +78,7 @@ async function main(): Promise<DownloadReport> {
       client,
       required('DOWNLOAD_BUCKET'),
       required('DOWNLOAD_KEY'),
-      config.s3,
+      { ...config.s3, directReads: mode === 'loader' },
       { kind: 'buffer' },
       { bytes, sha256, parts },
     );
