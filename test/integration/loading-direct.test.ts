@@ -182,6 +182,16 @@ describe('direct reads of a manifest-listed object', () => {
     await expect(read({ concurrency: 1 })).rejects.toMatchObject({ reason: 'CHANGED' });
   });
 
+  test('the object deadline ends a stalled direct read as a TIMEOUT of the whole read, at the deadline', async () => {
+    misbehaviour = 'stall';
+    const t0 = performance.now();
+    await expect(read({ idleTimeoutMs: 5_000, totalTimeoutMs: 300 })).rejects.toMatchObject({
+      reason: 'TIMEOUT',
+      message: expect.stringContaining('total deadline'),
+    });
+    expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
   test('an abort stops a direct read at once and closes its connection', async () => {
     misbehaviour = 'stall';
     const controller = new AbortController();

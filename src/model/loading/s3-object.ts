@@ -348,7 +348,10 @@ class ObjectReader {
       this.directParts += 1;
       return true;
     } catch (err) {
-      if (this.all.signal.aborted || err instanceof ModelLoadError) throw err;
+      if (err instanceof ModelLoadError) throw err;
+      // Stopped (deadline, a failed sibling): said as the SDK path says it.
+      if (this.all.signal.aborted)
+        throw new ModelLoadError(`Read of ${this.uri} stopped`, this.uri, undefined, { cause: err });
       this.direct = undefined;
       return false;
     }
