@@ -405,6 +405,13 @@ describeWhereLambdaRuns(
     }
 
     const json = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+    const healthEvent = () =>
+      httpApiEvent({
+        method: 'POST',
+        path: '/graphql',
+        headers: json,
+        body: JSON.stringify({ query: '{ health { ready } }' }),
+      });
 
     test('answers a POSTed query (plain and base64 bodies) and an HTTP batch, with the model loaded at INIT from s3rver', async () => {
       const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
@@ -414,12 +421,7 @@ describeWhereLambdaRuns(
       ]);
       const { initMs, results, runtime, logs } = await invoke([
         // First: the model is already loaded, by INIT (the entry's top-level await), not by a request.
-        httpApiEvent({
-          method: 'POST',
-          path: '/graphql',
-          headers: json,
-          body: JSON.stringify({ query: '{ health { ready } }' }),
-        }),
+        healthEvent(),
         httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
         httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body, base64: true }),
         httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: batch }),
@@ -617,15 +619,7 @@ describeWhereLambdaRuns(
       try {
         const body = JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } });
         const { results, runtime } = await invoke(
-          [
-            httpApiEvent({
-              method: 'POST',
-              path: '/graphql',
-              headers: json,
-              body: JSON.stringify({ query: '{ health { ready } }' }),
-            }),
-            httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body }),
-          ],
+          [healthEvent(), httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body })],
           { tmpDir: blocked },
         );
         const [health, answer] = results.map((r) => JSON.parse(r.result.body!));
