@@ -152,7 +152,8 @@ export function readRangeDirect(request: DirectRangeRequest): Promise<DirectRang
               ...(net.isIP(host) ? {} : { servername: host }),
               ALPNProtocols: ['http/1.1'],
               ...(request.ca ? { ca: [...tls.rootCertificates, request.ca.toString()] } : {}),
-              // tls.connect takes `onread` like net.connect (Node 15.2 and later); its types lag.
+              // tls.connect takes `onread` as net.connect does (tested over TLS in
+              // test/integration/loading-direct.test.ts); @types/node does not declare it.
               ...({ onread } as object),
             })
           : net.connect({ host, port, onread });
