@@ -7,20 +7,12 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { createApi, type Api } from '../../src/server/api';
 import { apiConfig, type ApiConfig } from '../../src/server/config';
-import { listen, type RunningServer } from '../../src/local-server';
+import type { RunningServer } from '../../src/local-server';
 import type { LogEntry } from '../../src/server/request-log';
 import type { MetricsRecorder, RequestRecord } from '../../src/server/metrics';
 import type { ModelProvider } from '../../src/model/loading/types';
 import { fixedModel, UnavailableProvider, loadTinyModel } from './helpers/engines';
-import {
-  JSON_HEADERS,
-  gql,
-  lambdaTransport,
-  localTransport,
-  type Req,
-  type Res,
-  type Transport,
-} from '../hardening/helpers/transports';
+import { JSON_HEADERS, bothTransports, gql, type Req, type Res, type Transport } from '../hardening/helpers/transports';
 
 const apis: Api[] = [];
 const servers: RunningServer[] = [];
@@ -47,24 +39,10 @@ async function both(
     modelLoaded: () => undefined,
     modelLoadFailed: () => undefined,
   };
-  const make = () => {
-    const api = createApi({
-      config,
-      provider: provider(),
-      ideAssetsDir: null,
-      logSink: (e) => void logs.push(e),
-      metrics,
-    });
-    apis.push(api);
-    return api;
-  };
-  const running = await listen(make(), { port: 0, host: '127.0.0.1' });
-  servers.push(running);
+  const make = () =>
+    createApi({ config, provider: provider(), ideAssetsDir: null, logSink: (e) => void logs.push(e), metrics });
   return {
-    transports: [
-      ['lambda', lambdaTransport(make())],
-      ['local', localTransport(running)],
-    ],
+    transports: await bothTransports(make, { apis, servers }),
     logs,
     records,
   };

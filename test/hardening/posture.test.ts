@@ -12,6 +12,7 @@ import type { LogEntry } from '../../src/server/request-log';
 import { FailingEngine, fixedModel, loadTinyModel } from '../api/helpers/engines';
 import {
   JSON_HEADERS,
+  bothTransports,
   gql,
   lambdaTransport,
   localTransport,
@@ -38,23 +39,15 @@ async function both(
 ): Promise<{ transports: Array<[string, Transport]>; logs: LogEntry[] }> {
   const logs: LogEntry[] = [];
   const engine = provider ?? (await (tinyEngine ??= loadTinyModel())).engine;
-  const make = () => {
-    const api = createApi({
+  const make = () =>
+    createApi({
       config,
       provider: fixedModel(engine),
       ideAssetsDir: config.ide ? undefined : null,
       logSink: (e) => void logs.push(e),
     });
-    apis.push(api);
-    return api;
-  };
-  const running = await listen(make(), { port: 0, host: '127.0.0.1' });
-  servers.push(running);
   return {
-    transports: [
-      ['lambda', lambdaTransport(make())],
-      ['local', localTransport(running)],
-    ],
+    transports: await bothTransports(make, { apis, servers }),
     logs,
   };
 }

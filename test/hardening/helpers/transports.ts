@@ -4,7 +4,7 @@
  */
 import type { Api } from '../../../src/server/api';
 import { createApiLambdaHandler } from '../../../src/server/lambda';
-import type { RunningServer } from '../../../src/local-server';
+import { listen, type RunningServer } from '../../../src/local-server';
 import { lambdaContext, v2Event, type V2Handler } from '../../api/helpers/lambda-events';
 
 export interface Req {
@@ -87,6 +87,29 @@ export function localTransport(server: RunningServer): Transport & ((req: Req, s
     const text = await res.text();
     return { status: res.status, headers: Object.fromEntries(res.headers), text, json: parse(text) };
   };
+}
+
+/** What `bothTransports` started, for the test file to close after its tests. */
+export interface Started {
+  apis: Api[];
+  servers: RunningServer[];
+}
+
+/**
+ * One configuration behind both transports: `make` builds an API for a local server on a free port
+ * and another for the Lambda handler (two instances, as two sandboxes would be); both are added to
+ * `started`.
+ */
+export async function bothTransports(make: () => Api, started: Started): Promise<Array<[string, Transport]>> {
+  const localApi = make();
+  const lambdaApi = make();
+  started.apis.push(localApi, lambdaApi);
+  const running = await listen(localApi, { port: 0, host: '127.0.0.1' });
+  started.servers.push(running);
+  return [
+    ['lambda', lambdaTransport(lambdaApi)],
+    ['local', localTransport(running)],
+  ];
 }
 
 export const JSON_HEADERS = { 'content-type': 'application/json' };
