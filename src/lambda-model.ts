@@ -1,7 +1,8 @@
 /**
  * The container's model provider, created and started as early as the Lambda entry can: its
- * first import (src/lambda.mts), before Apollo, graphql and the API's modules are evaluated. Importing this module evaluates only the loader and the S3
- * client it needs, and Powertools' Logger and Metrics (the load's log lines and metrics).
+ * first import of the application (src/lambda.mts), before Apollo, graphql and the API's modules
+ * are evaluated. Importing this module evaluates only the loader and the S3 client it needs, and
+ * Powertools' Logger and Metrics (the load's log lines and metrics).
  *
  * Why: a cold start is Node's start, the bundle's evaluation, the model download, the session and
  * the first answer. The download is mostly waiting on the network, the evaluation is CPU: started
