@@ -6,12 +6,11 @@
 import { invalidModel } from './errors';
 import type { TargetChoice } from './part-sink';
 import { sizeProblem } from './size-limits';
+import type { SourceReadOptions } from './types';
 import type { SpillFolder } from '../../support/tmp-folders';
 
-/** The memory a load may hold in bodies (config.ts, `MODEL_MAX_IN_MEMORY_BYTES`). */
-export interface MemoryBudget {
-  read: { maxInMemoryBytes: number };
-}
+/** The memory a load may hold in bodies: `read.maxInMemoryBytes` (config.ts, `MODEL_MAX_IN_MEMORY_BYTES`). */
+type MemoryBudget = Pick<SourceReadOptions, 'read'>;
 
 /**
  * Where the ONNX body goes: memory, or the load's spill folder when larger than the memory left

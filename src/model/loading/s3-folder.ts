@@ -5,7 +5,6 @@
  * is parsed while the ONNX file is still arriving.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { S3ReadOptions } from './config';
 import { missingModelFile, isLoadFailure } from './errors';
 import { MAX_MANIFEST_BYTES } from './size-limits';
 import { MODEL_MANIFEST, parseManifest, type ManifestFile, type ModelManifest } from './manifest';
@@ -21,17 +20,11 @@ import type { TargetChoice } from './part-sink';
 import { fileInMemory, inMemory, targetFor } from './read-targets';
 import { readS3Object, type ExpectedContent, type ObjectRead, type ReadDependencies } from './s3-object';
 import { s3Uri, type ModelSource } from './source-uri';
-import type { FetchedFiles } from './types';
+import type { FetchedFiles, SourceReadOptions } from './types';
 import type { SpillFolder } from '../../support/tmp-folders';
 
 /** What reading a folder needs from the load's options (fetch-model-files.ts, FetchOptions). */
-export interface S3FolderOptions {
-  preferQuantized: boolean;
-  /** Prefer `model optimize`'s files beside the chosen file (default false; model-files.ts). */
-  preferOptimized?: boolean;
-  /** The running onnxruntime's version: with preferOptimized, its ORT-format file comes first. */
-  onnxruntimeVersion?: string;
-  read: S3ReadOptions;
+export interface S3FolderOptions extends SourceReadOptions {
   /** Creates spill files; injectable to test a full disk (default: fs.promises.open). */
   openFile?: ReadDependencies['openFile'];
   /** Called once the model file's GETs are in flight; see ReadDependencies.onRequested. */
