@@ -18,13 +18,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ensureTestModel } from '../../scripts/model-generator';
 import { DEFAULT_HUB_REPO } from '../../src/model/loading/config';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { ANSWER_QUERY, CONTEXT, LAMBDA_NODE_MAJOR, QUESTION, ROOT, describeWhereLambdaRuns, httpApiEvent, invokeArtifact, lambdaNode, spawnGroup, stopGroup } from '../deploy/helpers';
 import { Zip } from '../deploy/zip';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
@@ -43,10 +44,10 @@ describe('marked doc blocks', () => {
     const readme = read('README.md');
     const walk = markedSequences(readme, 'README.md').get('deploy-walkthrough')?.map((c) => c.text.split('#')[0]!.trim()) ?? [];
     const step = (pattern: RegExp) => walk.findIndex((c) => pattern.test(c));
-    const order = [/^npm run model -- pull /, /npm run model -- push /, /^npm run build:lambda$/, /^npx osls package /].map(step);
-    expect(order).toEqual([0, 1, 2, 3]);
+    const order = [/^npm run model -- pull /, /^npm run model -- optimize /, /npm run model -- push /, /^npm run build:lambda$/, /^npx osls package /].map(step);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
     const guide = markedSequences(read('docs/deploy.md'), 'docs/deploy.md').get('deploy-guide')?.map((c) => c.text) ?? [];
-    expect([/^npm run model -- pull /, /^npm run model -- push /, /^npm run package:x86_64 /].map((p) => guide.findIndex((c) => p.test(c)))).toEqual([0, 1, 2]);
+    expect([/^npm run model -- pull /, /^npm run model -- optimize /, /^npm run model -- push /, /^npm run package:x86_64 /].map((p) => guide.findIndex((c) => p.test(c)))).toEqual([0, 1, 2, 3]);
     // `npm ci && npm test` inside npm test would recurse: that block must never be marked.
     expect(markedBlocks(readme).flatMap((b) => b.commands).filter((c) => /npm (ci|test|start)\b/.test(c.text))).toEqual([]);
     // Nothing that needs an AWS account or runs until stopped is marked.
@@ -153,7 +154,7 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
   }
 
   /** The manifest `model push` wrote where `uri` (the package's MODEL_URI) points, read straight from s3rver. */
-  async function pushedManifest(where: string, uri: string): Promise<{ version: string; files: Array<{ path: string; sha256: string }> }> {
+  async function pushedManifest(where: string, uri: string): Promise<{ version: string; files: Array<{ path: string; bytes: number; sha256: string }> }> {
     const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri) ?? [];
     const key = `${prefix}model-manifest.json`;
     const object = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: Error) => {
@@ -162,12 +163,19 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
     return JSON.parse(await object.Body!.transformToString());
   }
 
-  /** What the default pull must have carried to S3: the int8 file and the tokenizer, byte for byte; no fp32 file. */
-  function expectInt8Model(manifest: { files: Array<{ path: string; sha256: string }> }): void {
-    const files = new Map(manifest.files.map((f) => [f.path, f.sha256]));
-    expect(files.get('onnx/model_quantized.onnx')).toBe(sha256(readFileSync(path.join(model, 'onnx', 'model_quantized.onnx'))));
-    expect(files.get('tokenizer.json')).toBe(sha256(readFileSync(path.join(model, 'tokenizer.json'))));
-    expect(files.has('onnx/model.onnx')).toBe(false);
+  /**
+   * What the documented pull and optimize must have carried to S3: the ORT file `optimize` wrote into
+   * the pulled folder (named for the installed onnxruntime), the Hub's int8 file byte for byte as its
+   * fallback, and the tokenizer; no fp32 file, no `.optimized.onnx`. Returns the ORT file's entry.
+   */
+  function expectOptimizedInt8Model(manifest: { files: Array<{ path: string; bytes: number; sha256: string }> }, pulled: string): { path: string; bytes: number } {
+    const files = new Map(manifest.files.map((f) => [f.path, f]));
+    expect(files.get('onnx/model_quantized.onnx')?.sha256).toBe(sha256(readFileSync(path.join(model, 'onnx', 'model_quantized.onnx'))));
+    expect(files.get('tokenizer.json')?.sha256).toBe(sha256(readFileSync(path.join(model, 'tokenizer.json'))));
+    const ort = `onnx/model_quantized.onnxruntime-${installedOnnxRuntimeVersion()}.ort`;
+    expect(files.get(ort)?.sha256).toBe(sha256(readFileSync(path.join(pulled, ort))));
+    expect([...files.keys()].filter((f) => f === 'onnx/model.onnx' || f.endsWith('.optimized.onnx'))).toEqual([]);
+    return files.get(ort)!;
   }
 
   /** Unzips the package in `dir` and runs its handler against s3rver; returns the GraphQL results. */
@@ -194,7 +202,7 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
       tmpDir,
       events: [
         httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: ANSWER_QUERY, variables: { q: QUESTION, c: CONTEXT } }) }),
-        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ model { quantized demo version } }' }) }),
+        httpApiEvent({ method: 'POST', path: '/graphql', headers: json, body: JSON.stringify({ query: '{ model { quantized demo version sizeBytes } }' }) }),
       ],
       timeoutMs: 120_000,
     });
@@ -209,10 +217,11 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
 
   /**
    * What the package built by the docs must do: read the model the docs pushed (the manifest at its
-   * MODEL_URI lists the Hub's int8 file byte for byte, and no fp32 file: pull's default), in the
-   * prod posture, and answer with it.
+   * MODEL_URI lists the ORT file `optimize` wrote and the Hub's int8 file as its fallback), in the
+   * prod posture, and answer with the ORT file: the bytes it reports reading are the ORT file's,
+   * tokenizer.json's and config.json's (the standard file's size would differ).
    */
-  async function expectPackageServesPushedModel(where: string, packageDir: string): Promise<void> {
+  async function expectPackageServesPushedModel(where: string, packageDir: string, pulled: string): Promise<void> {
     const template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
       Resources: Record<string, { Type: string } & LambdaFunction>;
     };
@@ -220,23 +229,24 @@ describeWhereLambdaRuns('x64', `the documented commands run as written, then the
     const env = fn.Properties.Environment.Variables as Record<string, string>;
     expect(env).toMatchObject({ API_STAGE: 'prod', API_IDE: 'false' });
     const manifest = await pushedManifest(where, env.MODEL_URI!);
-    expectInt8Model(manifest);
+    const served = expectOptimizedInt8Model(manifest, pulled);
     const run = await runPackage(where, packageDir, fn);
     // Offsets on the context's word boundaries, as the tokenizer itself reports them (not a slice check: the engine builds `text` by slicing).
     expect(await spanProblems(bertTokenizerJson(), CONTEXT, [run.answer])).toEqual([]);
     // demo: the served config.json is the generated model's, which says so (`_generated.demo`).
-    expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version });
+    const others = ['tokenizer.json', 'config.json'].map((f) => statSync(path.join(pulled, f)).size);
+    expect(run.model).toEqual({ quantized: true, demo: true, version: manifest.version, sizeBytes: served.bytes + others[0]! + others[1]! });
   }
 
-  test('README.md "deploy-walkthrough": pull → push → build:lambda → osls package; the package answers with the pushed int8 model', async () => {
+  test('README.md "deploy-walkthrough": pull → optimize → push → build:lambda → osls package; the package answers with the pushed ORT file', async () => {
     const cwd = await runSequence('README.md', 'deploy-walkthrough');
     // `osls package` without --package writes into .serverless/.
-    await expectPackageServesPushedModel('README.md "doc-test: deploy-walkthrough"', path.join(cwd, '.serverless'));
+    await expectPackageServesPushedModel('README.md "doc-test: deploy-walkthrough"', path.join(cwd, '.serverless'), path.join(cwd, 'models', 'squad'));
   }, 400_000);
 
-  test('docs/deploy.md "deploy-guide": steps 1–3 (pull, push, package:x86_64); the package answers with the pushed int8 model', async () => {
+  test('docs/deploy.md "deploy-guide": steps 1–3 (pull, optimize, push, package:x86_64); the package answers with the pushed ORT file', async () => {
     const cwd = await runSequence('docs/deploy.md', 'deploy-guide');
     // package:x86_64 packages the prod stage into .build/package/prod-x86_64/ (scripts/build-lambda.ts).
-    await expectPackageServesPushedModel('docs/deploy.md "doc-test: deploy-guide"', path.join(cwd, '.build', 'package', 'prod-x86_64'));
+    await expectPackageServesPushedModel('docs/deploy.md "doc-test: deploy-guide"', path.join(cwd, '.build', 'package', 'prod-x86_64'), path.join(cwd, 'models', 'distilbert-squad'));
   }, 400_000);
 });
