@@ -2,7 +2,8 @@
  * `npm run bench:cold [-- --runs N] [-- --threads T] [-- --no-artifact] [-- --sources]`
  *
  * The cold start, measured cold, for the generated full-size model and a PyTorch export side by
- * side, on one core (taskset, as a 1,769 MB Lambda has one vCPU) and on two:
+ * side, each with the standard file served and with `model optimize`'s ORT file served (what the
+ * deploy guide publishes), on one core (taskset, as a 1,769 MB Lambda has one vCPU) and on two:
  *   1. the cold load in a fresh process (download from the S3 stand-in at S3's per-connection
  *      rate, the process's first session, the tokenizer), with and without the loader's overlap,
  *      against its parts measured alone in fresh processes (sections/cold-overlap.ts);
@@ -18,7 +19,7 @@ import { ChildBundle } from './children';
 import { COLD_HEADING, sectionHead, writeSection } from './doc-sections';
 import { artifactTable, coldTargets, overlapTable, targetsTable } from './cold-report';
 import { makeInput } from './inputs';
-import { fullModel, pytorchModel } from './model-folder';
+import { fullModel, optimizedModel, pytorchModel } from './model-folder';
 import { coldDownloadSummary, coldTable } from './report';
 import { runArtifactSection, type ArtifactSection } from './sections/artifact-first-answer';
 import { runOverlapSection } from './sections/cold-overlap';
@@ -53,9 +54,13 @@ async function main(): Promise<void> {
     throw new Error(`--threads must be a positive integer, got ${values.threads}`);
   const generated = await fullModel(log);
   const pytorch = await pytorchModel(log);
+  // Each model as pulled (the standard file served) and as the deploy guide publishes it, after
+  // `model optimize` (the ORT file served).
   const models = [
-    { name: 'generated', folder: generated },
-    { name: 'PyTorch export', folder: pytorch },
+    { name: 'generated, standard file', folder: generated },
+    { name: 'generated, ORT file', folder: await optimizedModel(generated, log) },
+    { name: 'PyTorch export, standard file', folder: pytorch },
+    { name: 'PyTorch export, ORT file', folder: await optimizedModel(pytorch, log) },
   ];
   const input = await makeInput(generated.tokenizer, SIZES[0].target, SIZES[0].seed);
   const bundle = await ChildBundle.build();

@@ -23,11 +23,14 @@ const bootMs = performance.now();
 // Only the loader is imported up front; the API's modules are imported once the model's GETs are
 // in flight, as the Lambda entry does (src/lambda.mts). BENCH_API_FIRST=1 imports them first
 // instead (the order before), for the comparison.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createModelS3Client, loadModelLoadingConfig } from '../../src/model/loading/config';
 import { fetchModelFiles } from '../../src/model/loading/fetch-model-files';
 import { loadModel } from '../../src/model/loading/load-model';
+import { isOptimizedName, onnxCandidates } from '../../src/model/loading/model-files';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { parseModelUri } from '../../src/model/loading/source-uri';
 import { bool, oneOf, str } from '../../src/support/env';
 import { recordPhases } from '../../src/support/phase-marks';
@@ -133,7 +136,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   if (mode === 'engine') {
-    await send(await engineAlone(uri, config.preferQuantized, config.threads));
+    await send(await engineAlone(uri, config.preferQuantized, config.preferOptimized, config.threads));
     process.exit(0);
   }
   const apiFirst = bool(env, 'BENCH_API_FIRST', false);
@@ -205,16 +208,32 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 }
 
-/** The engine created from a local model folder's files, read into memory before the clock starts. */
-async function engineAlone(dir: string, quantized: boolean, threads: number | undefined): Promise<EngineReport> {
+/**
+ * The engine created from a local model folder's files, read into memory before the clock starts:
+ * the ONNX file the loader would serve from that folder (the same candidates, in the same order).
+ */
+async function engineAlone(
+  dir: string,
+  quantized: boolean,
+  optimized: boolean,
+  threads: number | undefined,
+): Promise<EngineReport> {
   const { QuestionAnswerer } = await import('../../src/model/question-answerer');
-  const file = path.join(dir, 'onnx', quantized ? 'model_quantized.onnx' : 'model.onnx');
+  const candidates = onnxCandidates(quantized, optimized, optimized ? installedOnnxRuntimeVersion() : undefined);
+  const name = candidates.find((c) => existsSync(path.join(dir, c)));
+  if (!name) throw new Error(`${dir} holds none of ${candidates.join(', ')}`);
   const [model, tokenizerJson, configText] = await Promise.all([
-    readFile(file),
+    readFile(path.join(dir, name)),
     readFile(path.join(dir, 'tokenizer.json'), 'utf8'),
     readFile(path.join(dir, 'config.json'), 'utf8'),
   ]);
-  const source = { model, tokenizerJson, config: JSON.parse(configText), intraOpNumThreads: threads };
+  const source = {
+    model,
+    tokenizerJson,
+    config: JSON.parse(configText),
+    intraOpNumThreads: threads,
+    preOptimized: isOptimizedName(name),
+  };
   const t0 = performance.now();
   const first = await QuestionAnswerer.create(source);
   const createMs = performance.now() - t0;
