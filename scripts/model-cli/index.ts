@@ -23,7 +23,8 @@ import { createModelS3Client, loadModelLoadingConfig, DEFAULT_HUB_REPO } from '.
 import { hubCacheDir } from '../../src/model/loading/hub-source';
 import { pullFromHub } from '../../src/model/loading/hub-pull';
 import { ProgressBar } from './progress';
-import { pushModel } from './push';
+import { listModelFiles, pushModel } from './push';
+import { unoptimizedNotice } from './version-files';
 import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { describeUri } from './info';
 import { DEFAULT_TOLERANCE, optimizeModel } from './optimize';
@@ -109,15 +110,19 @@ export async function main(argv: string[]): Promise<number> {
     case 'push': {
       if (rest.length !== 2) break;
       const client = createModelS3Client(config);
+      const choice = {
+        preferQuantized: config.preferQuantized,
+        preferOptimized: config.preferOptimized,
+        onnxruntimeVersion: installedOnnxRuntimeVersion(),
+        all: values.all === true,
+      };
+      // An unreadable folder is left to pushModel, whose error names it.
+      const notice = unoptimizedNotice(rest[0]!, await listModelFiles(rest[0]!).catch(() => []), choice);
+      if (notice) process.stderr.write(notice);
       try {
         const pushed = await pushModel(rest[0]!, rest[1]!, {
           client,
-          choice: {
-            preferQuantized: config.preferQuantized,
-            preferOptimized: config.preferOptimized,
-            onnxruntimeVersion: installedOnnxRuntimeVersion(),
-            all: values.all === true,
-          },
+          choice,
           onProgress: (p) => bar.update(p.name, p.loaded, p.total),
         });
         process.stdout.write(`${JSON.stringify(pushed, null, 2)}\n`);

@@ -8,6 +8,7 @@
 import {
   FULL_ONNX,
   QUANTIZED_ONNX,
+  isOptimizedName,
   onnxCandidates,
   optimizedName,
   ortFormatName,
@@ -46,11 +47,32 @@ export function standardOf(served: string, onnxruntimeVersion: string | undefine
 export function chooseVersionFiles(files: readonly string[], choice: VersionChoice): string[] {
   if (choice.all) return [...files];
   const present = new Set(files);
-  const served = onnxCandidates(choice.preferQuantized, choice.preferOptimized, choice.onnxruntimeVersion).find((c) =>
-    present.has(c),
-  );
+  const served = servedGraph(files, choice);
   if (!served) return [...files];
   const fallback = standardOf(served, choice.onnxruntimeVersion);
   const graphs = new Set([served, ...(fallback && present.has(fallback) ? [fallback] : [])]);
   return files.filter((f) => !isGraph(f) || graphs.has(f));
+}
+
+/** The graph a loader with `choice` serves from these files (the first candidate present), or undefined. */
+export function servedGraph(files: readonly string[], choice: VersionChoice): string | undefined {
+  const present = new Set(files);
+  return onnxCandidates(choice.preferQuantized, choice.preferOptimized, choice.onnxruntimeVersion).find((c) =>
+    present.has(c),
+  );
+}
+
+/**
+ * A note for the person pushing when the version will serve a standard file although the loader
+ * prefers `model optimize`'s graph: every cold start then parses and optimizes it. Null otherwise
+ * (an optimized graph is served, or MODEL_OPTIMIZED=false asked for the standard file).
+ */
+export function unoptimizedNotice(dir: string, files: readonly string[], choice: VersionChoice): string | null {
+  const served = servedGraph(files, choice);
+  if (!choice.preferOptimized || !served || isOptimizedName(served)) return null;
+  return (
+    `note: this version serves ${served}, the standard file: every cold start parses and optimizes it. ` +
+    `\`npm run model -- optimize ${dir}\` first saves onnxruntime's optimized graph, which the function ` +
+    `then loads in place (docs/deploy.md, step 1).\n`
+  );
 }

@@ -1,13 +1,14 @@
 /** `npm run model -- pull|push|info` through its entry point, against the local Hub and s3rver. */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../scripts/model-cli';
 import { formatProgress } from '../../scripts/model-cli/progress';
 import { loadModelLoadingConfig } from '../../src/model/loading/config';
 import { hubCacheDir } from '../../src/model/loading/hub-source';
+import { installedOnnxRuntimeVersion } from '../../src/model/onnxruntime/version';
 import { startS3, trackUnhandledRejections, type TestS3 } from '../helpers/s3rver';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 
@@ -72,7 +73,10 @@ describe('model CLI', () => {
       expect(await pulledFiles(dir)).toEqual(['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json']);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('onnx/model_quantized.onnx');
       out.mockClear();
+      err.mockClear();
       expect(await main(['push', dir, 's3://models/cli/'])).toBe(0);
+      // No `model optimize` ran: push says what the version will serve and how to do better.
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain(`npm run model -- optimize ${dir}`);
       const pushed = JSON.parse(String(out.mock.calls[0]![0]));
       expect(pushed.at(-1)).toMatchObject({
         key: 'cli/model-manifest.json',
@@ -92,6 +96,11 @@ describe('model CLI', () => {
       expect(info.files.find((f: { path: string }) => f.path === 'onnx/model_quantized.onnx').sha256).toBe(
         createHash('sha256').update(onnx).digest('hex'),
       );
+      // With an ORT file of the installed onnxruntime in the folder (as `model optimize` writes it), no note.
+      await writeFile(path.join(dir, `onnx/model_quantized.onnxruntime-${installedOnnxRuntimeVersion()}.ort`), onnx);
+      err.mockClear();
+      expect(await main(['push', dir, 's3://models/cli/'])).toBe(0);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).not.toContain('model -- optimize');
       expect(await main(['frobnicate'])).toBe(2);
     } finally {
       out.mockRestore();

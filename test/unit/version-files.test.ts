@@ -1,6 +1,6 @@
 /** What a pushed version holds (scripts/model-cli/version-files.ts; docs/decisions/2026-12-06-what-a-version-holds.md). */
 import { describe, expect, it } from '@jest/globals';
-import { chooseVersionFiles } from '../../scripts/model-cli/version-files';
+import { chooseVersionFiles, unoptimizedNotice } from '../../scripts/model-cli/version-files';
 import { onnxCandidates } from '../../src/model/loading/model-files';
 
 /** A folder after `model pull --all` and `model optimize` with onnxruntime 1.30.0. */
@@ -95,5 +95,35 @@ describe('what a pushed version holds', () => {
     expect(chooseVersionFiles(FOLDER, { ...choice, all: true })).toEqual(FOLDER);
     const odd = ['tokenizer.json', 'weights/encoder.onnx'];
     expect(chooseVersionFiles(odd, choice)).toEqual(odd);
+  });
+});
+
+describe('the note push prints when a version would serve a standard file', () => {
+  const choice = { preferQuantized: true, preferOptimized: true, onnxruntimeVersion: '1.30.0' };
+  const pulled = ['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json'];
+
+  it('names the standard file served and the optimize command for that folder', () => {
+    const notice = unoptimizedNotice('models/squad', pulled, choice);
+    expect(notice).toContain('serves onnx/model_quantized.onnx, the standard file');
+    expect(notice).toContain('`npm run model -- optimize models/squad`');
+  });
+
+  it('is silent when an optimized graph is served, or the loader is told to serve the standard file', () => {
+    expect(unoptimizedNotice('d', FOLDER, choice)).toBeNull();
+    // An ORT file of another onnxruntime is no candidate, but the .optimized.onnx is.
+    expect(
+      unoptimizedNotice('d', [...pulled, 'onnx/model_quantized.optimized.onnx'], {
+        ...choice,
+        onnxruntimeVersion: '1.31.0',
+      }),
+    ).toBeNull();
+    expect(unoptimizedNotice('d', pulled, { ...choice, preferOptimized: false })).toBeNull();
+    // Nothing the loader would serve: push keeps every file and the load names the candidates.
+    expect(unoptimizedNotice('d', ['config.json', 'weights.bin'], choice)).toBeNull();
+  });
+
+  it('speaks up when the only optimized graph is an ORT file of another onnxruntime', () => {
+    const notice = unoptimizedNotice('d', [...pulled, 'onnx/model_quantized.onnxruntime-1.29.0.ort'], choice);
+    expect(notice).toContain('serves onnx/model_quantized.onnx');
   });
 });
