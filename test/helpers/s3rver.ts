@@ -84,28 +84,49 @@ export async function startS3(buckets: string[] = ['models']): Promise<TestS3> {
   const app = s3rver.callback();
   const requests = new Map<string, number>();
   let interceptor: Interceptor | undefined;
-  // s3rver rewrites an object's file in place, so a GET while the same key is being written can
+  // s3rver rewrites an object's file in place, so a GET that overlaps a write of the same key can
   // read a mix of old and new bytes, which S3 never serves (a PUT or a completed multipart upload
-  // replaces the object atomically). Reads of a key therefore wait for the writes to it in
-  // progress, as if they had arrived just after: the new object, whole.
-  const writing = new Map<string, Set<Promise<void>>>();
+  // replaces the object atomically; a GET in progress keeps reading the object it started on).
+  // Reads and writes of a key therefore never overlap: a write waits for the reads in progress
+  // (they read the old object, whole), and a read arriving during a write waits for it (it reads
+  // the new object, whole). Reads overlap reads, and writes writes (a multipart upload's parts).
+  const inFlight = new Map<string, { readers: Set<Promise<void>>; writers: Set<Promise<void>> }>();
+  const track = (objectPath: string, kind: 'readers' | 'writers', res: http.ServerResponse) => {
+    const entry = inFlight.get(objectPath) ?? { readers: new Set(), writers: new Set() };
+    inFlight.set(objectPath, entry);
+    const done = new Promise<void>((resolve) => res.once('close', resolve));
+    entry[kind].add(done);
+    void done.then(() => {
+      entry[kind].delete(done);
+      if (entry.readers.size === 0 && entry.writers.size === 0) inFlight.delete(objectPath);
+    });
+  };
+  const whenNoWriters = async (objectPath: string): Promise<void> => {
+    // A writer may register while this read waits for the previous ones: wait until none is left.
+    for (let w = inFlight.get(objectPath)?.writers; w && w.size > 0; w = inFlight.get(objectPath)?.writers) {
+      await Promise.all(w);
+    }
+  };
   const server = http.createServer((req, res) => {
     const objectPath = decodeURIComponent((req.url ?? '').split('?')[0]!);
     const key = `${req.method} ${objectPath}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
     if (interceptor?.(req, res)) return;
     if (req.method === 'PUT' || req.method === 'POST' || req.method === 'DELETE') {
-      const done = new Promise<void>((resolve) => res.once('close', resolve));
-      const set = writing.get(objectPath) ?? new Set<Promise<void>>();
-      set.add(done);
-      writing.set(objectPath, set);
-      void done.then(() => {
-        set.delete(done);
-        if (set.size === 0) writing.delete(objectPath);
+      const readers = [...(inFlight.get(objectPath)?.readers ?? [])];
+      track(objectPath, 'writers', res);
+      if (readers.length > 0) {
+        void Promise.all(readers).then(() => app(req, res));
+        return;
+      }
+    } else if (inFlight.get(objectPath)?.writers.size) {
+      void whenNoWriters(objectPath).then(() => {
+        track(objectPath, 'readers', res);
+        app(req, res);
       });
-    } else if (writing.has(objectPath)) {
-      void Promise.all(writing.get(objectPath)!).then(() => app(req, res));
       return;
+    } else {
+      track(objectPath, 'readers', res);
     }
     app(req, res);
   });
