@@ -13,9 +13,9 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DirectReadDeclined, readRangeDirect } from '../../src/model/loading/direct-range';
 import { readS3Object, type ExpectedContent } from '../../src/model/loading/s3-object';
+import { emulatorClient } from '../helpers/s3rver';
 
 const PART = 64 * 1024;
 const OBJECT = randomBytes(5 * PART + 1234);
@@ -101,17 +101,6 @@ async function listen(server: http.Server | https.Server): Promise<string> {
   return `${server instanceof https.Server ? 'https' : 'http'}://127.0.0.1:${port}`;
 }
 
-function client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'TEST', secretAccessKey: 'TEST' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
 const OPTIONS = { idleTimeoutMs: 500, firstByteTimeoutMs: 1_000, totalTimeoutMs: 10_000, concurrency: 3 };
 
 describe('direct reads of a manifest-listed object', () => {
@@ -131,7 +120,14 @@ describe('direct reads of a manifest-listed object', () => {
   });
 
   const read = (extra: Partial<typeof OPTIONS> & { directReads?: boolean } = {}) =>
-    readS3Object(client(endpoint), 'bucket', KEY, { ...OPTIONS, ...extra }, { kind: 'buffer' }, expectedContent());
+    readS3Object(
+      emulatorClient(endpoint),
+      'bucket',
+      KEY,
+      { ...OPTIONS, ...extra },
+      { kind: 'buffer' },
+      expectedContent(),
+    );
 
   test('every part is read by a presigned GET straight into place, and the bytes are the object', async () => {
     const result = await read();
