@@ -328,8 +328,7 @@ class ObjectReader {
   private async readDirect(part: Part, into: Buffer): Promise<boolean> {
     const url = await this.direct;
     if (!url || this.all.signal.aborted) return false;
-    this.requests += 1;
-    if (this.requests >= this.firstWave) this.announce();
+    this.countRequest();
     try {
       const answer = await readRangeDirect({
         url,
@@ -355,6 +354,15 @@ class ObjectReader {
       this.direct = undefined;
       return false;
     }
+  }
+
+  /**
+   * One more GET sent, direct or through the SDK. The probe counts as part 0's request (parts 1..
+   * follow at once); once the first wave is out, the model is announced as requested.
+   */
+  private countRequest(): void {
+    this.requests += 1;
+    if (this.requests >= this.firstWave) this.announce();
   }
 
   private announce(): void {
@@ -425,9 +433,7 @@ class ObjectReader {
     }, this.options.firstByteTimeoutMs);
     // No Range only for a read of unknown size as one stream (partBytes Infinity, or an empty object).
     const range = Number.isFinite(part.end) ? `bytes=${part.start}-${part.end}` : undefined;
-    this.requests += 1;
-    // The probe counts as part 0's request; parts 1.. follow at once.
-    if (this.requests >= this.firstWave) this.announce();
+    this.countRequest();
     let out;
     try {
       out = await this.client.send(
