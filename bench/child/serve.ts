@@ -54,6 +54,8 @@ export interface ColdReport {
   tokenizerMs: number;
   /** loadModel's own total, which includes what the parts above do not (imports done lazily). */
   loadTotalMs: number;
+  /** CPU time of the whole process (every thread) from loadModel's call to its result. */
+  loadCpuMs: number;
   firstRunMs: number;
   /** performance.now() when the first answer was ready: ms since this process started. */
   doneMs: number;
@@ -69,6 +71,8 @@ export interface ColdReport {
 export interface DownloadReport {
   kind: 'download';
   downloadMs: number;
+  /** CPU time of the whole process (every thread) during the download. */
+  cpuMs: number;
   bytes: number;
 }
 
@@ -77,6 +81,8 @@ export interface EngineReport {
   kind: 'engine';
   /** QuestionAnswerer.create: tokenizer + first session + the probe run. */
   createMs: number;
+  /** CPU time of the whole process (every thread) during that creation. */
+  createCpuMs: number;
   /** Of which: the process's first session (onnxruntime's library and environment included). */
   firstSessionMs: number;
   tokenizerMs: number;
@@ -112,6 +118,12 @@ export interface ServeReport {
 
 type Report = ColdReport | ServeReport | PhasesReport | DownloadReport | EngineReport;
 
+/** CPU time (user + system, every thread of the process) since `since`, in ms. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1000;
+}
+
 function send(message: Report | { kind: 'error'; message: string }): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
@@ -126,13 +138,15 @@ async function main(): Promise<void> {
   if (!uri) throw new Error('MODEL_URI is required');
   const s3 = uri.startsWith('s3://') ? createModelS3Client(config) : undefined;
   if (mode === 'download') {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const files = await fetchModelFiles(parseModelUri(uri), {
       s3,
       preferQuantized: config.preferQuantized,
       read: config.s3,
     });
-    await send({ kind: 'download', downloadMs: performance.now() - t0, bytes: files.bytes });
+    const downloadMs = performance.now() - t0;
+    await send({ kind: 'download', downloadMs, cpuMs: cpuMsSince(cpu0), bytes: files.bytes });
     process.exit(0);
   }
   if (mode === 'engine') {
@@ -148,6 +162,8 @@ async function main(): Promise<void> {
   const before = apiFirst ? await timeApi() : undefined;
   let markRequested: () => void = () => undefined;
   const requested = new Promise<void>((resolve) => (markRequested = resolve));
+  const loadCpu0 = process.cpuUsage();
+  let loadCpuMs = NaN;
   const loading = loadModel(uri, {
     s3,
     preferQuantized: config.preferQuantized,
@@ -158,7 +174,10 @@ async function main(): Promise<void> {
     onModelRequested: () => markRequested(),
     warmUp: bool(env, 'BENCH_WARM_UP', true),
   });
-  loading.then(markRequested, markRequested);
+  loading.then(() => {
+    loadCpuMs = cpuMsSince(loadCpu0);
+    markRequested();
+  }, markRequested);
   let imported = before;
   if (!imported) {
     await Promise.race([requested, new Promise((resolve) => setTimeout(resolve, 250))]);
@@ -178,6 +197,7 @@ async function main(): Promise<void> {
       sessionCreateMs: t.sessionCreateMs,
       tokenizerMs: t.tokenizerMs,
       loadTotalMs: t.totalMs,
+      loadCpuMs,
       firstRunMs: doneMs - r0,
       doneMs,
       apiImportMs: imported.ms,
@@ -234,15 +254,18 @@ async function engineAlone(
     intraOpNumThreads: threads,
     preOptimized: isOptimizedName(name),
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const first = await QuestionAnswerer.create(source);
   const createMs = performance.now() - t0;
+  const createCpuMs = cpuMsSince(cpu0);
   await first.dispose();
   const second = await QuestionAnswerer.create(source);
   await second.dispose();
   return {
     kind: 'engine',
     createMs,
+    createCpuMs,
     firstSessionMs: first.loadTimings.sessionCreateMs,
     tokenizerMs: first.loadTimings.tokenizerMs,
     laterSessionMs: second.loadTimings.sessionCreateMs,
