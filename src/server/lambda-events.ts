@@ -26,7 +26,7 @@
  * An event of no known shape, or with a field of the wrong type (no door sends one, but anyone
  * allowed to invoke the function can), is refused with a coded 400 instead of being guessed at.
  */
-import { STATUS_CODES } from 'node:http';
+import type * as Http from 'node:http';
 import { handlers } from '@as-integrations/aws-lambda';
 import type {
   ALBEvent,
@@ -231,6 +231,18 @@ export function mapEvent(event: unknown): MappedEvent | { refused: HttpRequestEr
 }
 
 /**
+ * A status's reason phrase ("Not Found"), for ALB's statusDescription. node:http is required when
+ * an ALB result is built, not imported: in the Lambda's ES module bundle, an `import` from
+ * node:http builds that module's ES module facade during INIT, and the facade reads every export,
+ * including the lazy ones that load Node's fetch implementation (undici), which nothing here uses.
+ */
+function reasonPhrase(status: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { STATUS_CODES } = require('node:http') as typeof Http;
+  return STATUS_CODES[status] ?? '';
+}
+
+/**
  * The result of a core response in the door's format: text as is, bytes (the IDE's gzipped
  * files) base64-encoded. `mapped` null (an unknown event) gets the payload 2.0 format, which
  * every door accepts.
@@ -247,8 +259,6 @@ export function resultOf(
       }
     : { headers: response.headers };
   const status =
-    mapped?.shape === 'alb'
-      ? { statusDescription: `${response.status} ${STATUS_CODES[response.status] ?? ''}`.trim() }
-      : {};
+    mapped?.shape === 'alb' ? { statusDescription: `${response.status} ${reasonPhrase(response.status)}`.trim() } : {};
   return { statusCode: response.status, ...status, ...headerFields, body, isBase64Encoded: binary };
 }

@@ -254,8 +254,18 @@ export interface ArtifactRun {
   /** Import of the handler module, top-level await (the model load) included: Lambda's INIT. */
   initMs: number;
   results: Array<{ ms: number; result: APIGatewayProxyStructuredResultV2 }>;
-  /** The Node that ran it, and the native files it mapped from the task root and from TMPDIR. */
-  runtime: { version: string; modules: string; napi: string; natives: string[]; fromTmpDir: string[] };
+  /**
+   * The Node that ran it, the native files it mapped from the task root and from TMPDIR, and
+   * whether INIT loaded Node's fetch implementation (undici).
+   */
+  runtime: {
+    version: string;
+    modules: string;
+    napi: string;
+    natives: string[];
+    fromTmpDir: string[];
+    fetchLoadedAtInit: boolean;
+  };
   /** Everything the handler wrote before the report (its log lines), stderr included. */
   logs: string;
 }

@@ -5,9 +5,9 @@
 //
 // stdin: a JSON array of events (any front door's, or any JSON value); stdout: one JSON line
 // {bootMs, initMs, results, runtime}, bootMs = this process's start to the handler's import,
-// runtime = this process's Node version and ABI and the native files it actually mapped from the
+// runtime = this process's Node version and ABI, the native files it actually mapped from the
 // task root and from the temporary folder (from /proc/self/maps: proof that the addons loaded
-// under this Node, and from where).
+// under this Node, and from where), and whether INIT loaded Node's fetch implementation.
 // Nothing here may come from the repository: run it with cwd = the unzipped artifact.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,9 @@ const events = JSON.parse(input);
 const started = performance.now();
 const mod = await import(pathToFileURL(file).href);
 const initMs = performance.now() - started;
+// Node's fetch implementation (undici) loads lazily, on first use of fetch or of an ES module
+// import of node:http; INIT has no use for it, so its load is a cost every cold start would pay.
+const fetchLoadedAtInit = process.moduleLoadList.some((name) => name.includes('internal/deps/undici'));
 const handler = mod[exportName];
 if (typeof handler !== 'function') throw new Error(`${file} does not export a function "${exportName}"`);
 
@@ -71,6 +74,7 @@ const runtime = {
   // Native files mapped from /tmp (os.tmpdir(), i.e. TMPDIR when set): none, when every one loads
   // from the package.
   fromTmpDir: mappedUnder(tmpdir()),
+  fetchLoadedAtInit,
 };
 // Like a frozen Lambda sandbox: do not wait for idle sockets or timers (but let stdout drain).
 process.stdout.write(`${JSON.stringify({ bootMs: started, initMs, results, runtime })}\n`, () => process.exit(0));

@@ -446,6 +446,9 @@ describeWhereLambdaRuns(
         'node_modules/tokenizers/tokenizers.linux-x64-gnu.node',
       ]);
       expect(runtime.fromTmpDir).toEqual([]);
+      // Nothing INIT runs uses fetch; an ES module import of node:http in the bundle would load it
+      // (src/server/lambda-events.ts says why) and every cold start would pay for it.
+      expect(runtime.fetchLoadedAtInit).toBe(false);
       const [health, plain, base64, batched] = results.map((r) => r.result);
       expect(JSON.parse(health!.body!)).toEqual({ data: { health: { ready: true } } });
       expect(plain!.statusCode).toBe(200);
