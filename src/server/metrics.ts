@@ -6,22 +6,20 @@
  * local server runs requests concurrently, and a shared one would mix their metrics.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { modelVersion } from '../model/loading/model-version';
 import type { LoadEvents, ModelInfo } from '../model/loading/types';
-import { ErrorCode } from '../api/errors';
+import { ERROR_TABLE } from '../api/error-table';
 import { serviceName } from '../support/json-log';
 import { str } from '../support/env';
 
 /** The CloudWatch namespace, unless POWERTOOLS_METRICS_NAMESPACE says otherwise. */
 export const METRICS_NAMESPACE = 'ServerlessQaGraphql';
 
-/** The `code` dimension's values: the API's codes and Apollo's; any other code is OTHER. */
-export const METRIC_ERROR_CODES: ReadonlySet<string> = new Set([
-  ...Object.values(ErrorCode),
-  ...Object.values(ApolloServerErrorCode),
-  'INTROSPECTION_DISABLED',
-]);
+/**
+ * The `code` dimension's values: the API's codes and Apollo's (ERROR_TABLE lists both), and the
+ * introspection rule's; any other code is OTHER.
+ */
+export const METRIC_ERROR_CODES: ReadonlySet<string> = new Set([...Object.keys(ERROR_TABLE), 'INTROSPECTION_DISABLED']);
 
 /** What one request did, as the request core knows it when the response is ready. */
 export interface RequestRecord {

@@ -8,7 +8,7 @@
  *   table whose first column is "Variable" in README.md, docs/api.md, docs/operations.md or
  *   docs/model-loading.md; and every variable documented there is read somewhere.
  * - Error codes: docs/operations.md's "Error codes" table lists exactly the codes of the API's one
- *   table (ERROR_TABLE in src/api/errors.ts, Apollo's codes included), each with its HTTP status;
+ *   table (ERROR_TABLE in src/api/error-table.ts, Apollo's codes included), each with its HTTP status;
  *   every code the lower layers' errors carry is answered by a row of it; docs/model-loading.md's
  *   loader error table lists exactly the loader's reasons (ModelLoadReason).
  * - Defaults: the Default columns that state a number or true/false equal DEFAULT_LIMITS, the

@@ -16,7 +16,8 @@ import { ensureTestModel } from '../../scripts/model-generator';
 import { createApi } from '../../src/server/api';
 import { apiConfig } from '../../src/server/config';
 import { listen } from '../../src/local-server';
-import { ApiMetrics, versionDimension, METRICS_NAMESPACE } from '../../src/server/metrics';
+import { ApolloServerErrorCode, ApolloServerValidationErrorCode } from '@apollo/server/errors';
+import { ApiMetrics, METRIC_ERROR_CODES, versionDimension, METRICS_NAMESPACE } from '../../src/server/metrics';
 import type { ModelInfo } from '../../src/model/loading/types';
 import { fixedModel, loadTinyModel } from '../api/helpers/engines';
 import { v2Event } from '../api/helpers/lambda-events';
@@ -261,6 +262,14 @@ describe('the Lambda handler (src/handler.ts) with the model loaded', () => {
       expect(raw).not.toContain(input.question);
       expect(raw).not.toContain(input.context);
     }
+  });
+});
+
+describe('the `code` dimension', () => {
+  test("names every code Apollo sends, besides the API's own (or Apollo's errors would count as OTHER)", () => {
+    const apollos = [...Object.values(ApolloServerErrorCode), ApolloServerValidationErrorCode.INTROSPECTION_DISABLED];
+    expect(apollos.filter((code) => !METRIC_ERROR_CODES.has(code))).toEqual([]);
+    expect(METRIC_ERROR_CODES.has('MODEL_UNAVAILABLE')).toBe(true);
   });
 });
 

@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DEPCRUISE = path.join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 
 interface Cruise {
-  modules: Array<{ source: string; dependencies: Array<{ resolved: string }> }>;
+  modules: Array<{ source: string; dependencies: Array<{ resolved: string; dependencyTypes: string[] }> }>;
   summary: {
     violations: Array<{ rule: { name: string }; from: string; to: string }>;
     ruleSetUsed: { forbidden: Array<{ name: string }> };
@@ -72,6 +72,46 @@ describe('the layers of src/', () => {
   it('no import points against the direction', () => {
     const violations = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
     expect(violations).toEqual([]);
+  });
+});
+
+/**
+ * The modules evaluated when `from` is imported: every import followed except type-only ones (they
+ * are erased), the packages it reaches included (not followed further).
+ */
+function evaluatedBy(result: Cruise, from: string): Set<string> {
+  const bySource = new Map(result.modules.map((m) => [m.source, m]));
+  const reached = new Set<string>([from]);
+  const queue = [from];
+  for (let source = queue.pop(); source !== undefined; source = queue.pop()) {
+    for (const dep of bySource.get(source)?.dependencies ?? []) {
+      if (dep.dependencyTypes.includes('type-only') || reached.has(dep.resolved)) continue;
+      reached.add(dep.resolved);
+      queue.push(dep.resolved);
+    }
+  }
+  return reached;
+}
+
+describe("the Lambda entry's first import", () => {
+  // src/lambda.mts imports src/lambda-model.ts first, which starts the model download; the API is
+  // evaluated once the GETs are in flight. Whatever lambda-model.ts evaluates delays every cold
+  // start's first GET, so graphql and Apollo must not be among it.
+  const result = cruise('src');
+
+  it('evaluates the loader and its S3 client, and neither graphql nor Apollo', () => {
+    const evaluated = [...evaluatedBy(result, 'src/lambda-model.ts')];
+    expect(evaluated).toEqual(
+      expect.arrayContaining(['src/model/loading/provider.ts', 'src/model/loading/s3-object.ts']),
+    );
+    expect(evaluated.some((m) => m.includes('node_modules/@aws-sdk/client-s3/'))).toBe(true);
+    expect(
+      evaluated.filter((m) => /node_modules\/(graphql|@apollo|@graphql-tools|@escape\.tech|dataloader)\//.test(m)),
+    ).toEqual([]);
+  });
+
+  it('would see graphql where it is evaluated: through the API module that raises GraphQL errors', () => {
+    expect([...evaluatedBy(result, 'src/api/errors.ts')].some((m) => m.includes('node_modules/graphql/'))).toBe(true);
   });
 });
 
