@@ -28,9 +28,9 @@ export const ERROR_TABLE = {
   RESPONSE_TOO_LARGE: { status: 422 },
   // The moment: retry later, or send less per request.
   MODEL_UNAVAILABLE: { status: 503, retryAfterSeconds: 5, from: ['MODEL_UNAVAILABLE'] }, // ModelUnavailableError (src/model/loading/errors.ts); retrying later can succeed
-  DEADLINE_EXCEEDED: { status: 504, from: ['DEADLINE_EXCEEDED'] }, // DeadlineExceededError (below)
+  DEADLINE_EXCEEDED: { status: 504, from: ['DEADLINE_EXCEEDED'] }, // DeadlineExceededError (errors.ts)
   // 499, nginx's "client closed request": nobody reads the response, the status is for the log line.
-  REQUEST_CANCELLED: { status: 499, from: ['REQUEST_CANCELLED'] }, // RequestCancelledError (below)
+  REQUEST_CANCELLED: { status: 499, from: ['REQUEST_CANCELLED'] }, // RequestCancelledError (errors.ts)
   // The server: anything unexpected, e.g. InferenceError (src/model/errors.ts).
   INTERNAL_SERVER_ERROR: { status: 500, masked: true, from: ['INFERENCE_FAILED'] },
   // Apollo's own request-level codes: their messages describe the query, not the server.
