@@ -140,9 +140,13 @@ async function main(): Promise<void> {
   if (mode === 'download') {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
+    // The file the loader would serve (loadModel passes the same preferences): the ORT file where
+    // the version holds one for this onnxruntime.
     const files = await fetchModelFiles(parseModelUri(uri), {
       s3,
       preferQuantized: config.preferQuantized,
+      preferOptimized: config.preferOptimized,
+      onnxruntimeVersion: config.preferOptimized ? installedOnnxRuntimeVersion() : undefined,
       read: config.s3,
     });
     const downloadMs = performance.now() - t0;
